@@ -1,0 +1,178 @@
+"""The sandbox as one ASGI app: ``/oauth/token`` and ``/api/v2`` on one origin (so an
+unmodified ``ApiClient(host=url)`` reaches both), plus the ``/_sandbox`` control plane.
+
+Per request: a correlation id (``inin-correlation-id`` header == ``contextId`` of any error),
+fault injection, latency, route, bearer check, per-token rate limit with the
+``inin-ratelimit-*`` headers, the handler, the request log. Anything unexpected becomes a
+Genesys 500 envelope, never a bare traceback or a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import uuid
+from collections import deque
+from typing import Any
+from urllib.parse import parse_qs
+
+from . import errors
+from .api import GenesysApi
+from .control import Control
+from .errors import ApiError
+from .faults import Fault, FaultBook
+from .models import SandboxState
+from .ratelimit import RateLimiter
+from .wire import BadPath, Receive, Reply, Request, Send, error_reply, json_reply, read_body, send_reply, split_path
+
+log = logging.getLogger("recops.sandbox")
+
+INJECTED_HEADER = "X-Sandbox-Fault"
+
+
+class SandboxApp:
+    def __init__(self, state: SandboxState | None = None, scenario: str | None = None) -> None:
+        self.state = state or SandboxState()
+        self.api = GenesysApi(self.state)
+        self.faults = FaultBook()
+        self.limiter = RateLimiter()
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=self.state.settings.request_log_size)
+        self.control = Control(self.state, self.faults, self.limiter, self.request_log, scenario)
+        if scenario:
+            self.control.reset(scenario)
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        context_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        entry: dict[str, Any] | None = None
+        try:
+            req = await self._request(scope, receive, context_id)
+            reply, entry = await self._handle(req)
+        except ApiError as e:
+            reply = error_reply(e, context_id)
+        except Exception:  # never leak a traceback or hang: a Genesys 500
+            log.exception("sandbox handler failed (contextId %s)", context_id)
+            reply = error_reply(errors.internal_server_error(), context_id)
+        reply.headers.setdefault("inin-correlation-id", context_id)
+        if entry is not None:
+            entry.update(status=0 if reply.drop else reply.status, injected=reply.injected,
+                         durationMs=round((time.perf_counter() - started) * 1000, 1))
+            self.request_log.append(entry)
+        await send_reply(send, reply)
+
+    async def _request(self, scope: dict[str, Any], receive: Receive, context_id: str) -> Request:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        limit = self.state.settings.max_body_bytes
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise errors.request_entity_too_large(limit)
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        raw_path = raw_path.split(b"?", 1)[0]
+        try:
+            segments = split_path(raw_path)
+        except BadPath:
+            raise errors.not_found() from None
+        body = await read_body(receive, limit)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        host = headers.get("host") or "127.0.0.1"
+        return Request(
+            method=scope["method"].upper(),
+            path="/" + "/".join(segments),
+            segments=segments,
+            query=query,
+            headers=headers,
+            body=body,
+            context_id=context_id,
+            base_url=f"{scope.get('scheme', 'http')}://{host}",
+        )
+
+    async def _handle(self, req: Request) -> tuple[Reply, dict[str, Any] | None]:
+        segs = req.segments
+        if segs and segs[0] == "_sandbox":
+            return self.control.handle(req), None
+        is_token = segs == ("oauth", "token")
+        is_api = len(segs) >= 2 and segs[:2] == ("api", "v2")
+        if not (is_token or is_api):
+            raise errors.not_found()
+        entry: dict[str, Any] = {"time": time.time(), "method": req.method, "path": req.path,
+                                 "contextId": req.context_id}
+        fault = self.faults.take(req.method, req.path)
+        if fault is not None:
+            entry["faultId"] = fault.id
+        reply = await self._faulted(fault, req) if fault else None
+        if reply is None:
+            latency = self.state.settings.latency_ms
+            if latency:
+                await asyncio.sleep(latency / 1000.0)
+            if is_token:
+                reply = self.api.oauth_token(req) if req.method == "POST" else None
+                if reply is None:
+                    raise errors.not_found()
+            else:
+                reply = await self._api(req, entry)
+        if fault is not None:
+            reply.headers[INJECTED_HEADER] = "injected" if fault.action != "delay" else "delayed"
+            reply.headers[f"{INJECTED_HEADER}-Id"] = fault.id
+            reply.injected = fault.action != "delay"
+        return reply, entry
+
+    async def _faulted(self, fault: Fault, req: Request) -> Reply | None:
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000.0)
+        if fault.action == "delay":
+            return None
+        if fault.action == "drop":
+            return Reply(0, drop=True, injected=True)
+        if fault.body is not None:
+            reply = json_reply(fault.status or 500, fault.body, headers=fault.headers)
+            if fault.retry_after is not None:
+                reply.headers["Retry-After"] = str(fault.retry_after)
+            return reply
+        return error_reply(fault.error(), req.context_id)
+
+    async def _api(self, req: Request, entry: dict[str, Any]) -> Reply:
+        state = self.state
+        found = self.api.route(req.method, req.segments)
+        auth = req.headers.get("authorization", "")
+        token = None
+        if auth[:7].lower() == "bearer ":
+            token = state.authenticate(auth[7:].strip())
+        budget_key = f"token:{token.value}" if token else "anonymous"
+        budget = self.limiter.spend(budget_key, state.clock.now(), state.settings.rate_limit_per_minute,
+                                    enforce=token is not None)
+        headers = budget.headers()
+        if token is not None:
+            entry["tokenKind"] = token.kind
+            entry["org"] = token.org
+            entry["principal"] = token.client_id or token.user_id
+        try:
+            if found is None:
+                raise errors.not_found()
+            if not auth.strip():
+                raise errors.authentication_required()
+            if token is None:
+                raise errors.bad_credentials()
+            if budget.exceeded:
+                raise errors.too_many_requests(budget.reset_seconds, budget.allowed)
+            route, params = found
+            req.params = params
+            result = route.handler(req, token)
+            if inspect.isawaitable(result):
+                result = await result
+            reply = result
+        except ApiError as e:
+            reply = error_reply(e, req.context_id)
+        reply.headers.update({k: v for k, v in headers.items() if k not in reply.headers})
+        return reply

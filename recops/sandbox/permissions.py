@@ -1,0 +1,79 @@
+"""Which role permissions each emulated operation accepts ("requires ANY"), per the facts sheet.
+
+Permissions are ``domain:entity:action``; a granted permission may use ``*`` for a whole
+segment (``conversation:recording:*``), as Genesys roles do [inferred for the sandbox].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+CONVERSATION_VIEW = ("conversation:communication:view",)
+PAUSE_OTHERS = ("conversation:recording:pauseOthers",)
+CALLS_PATCH = ("conversation:communication:disconnect",)
+PAUSE_SELF = "conversation:recording:pause"  # [inferred] name of the UI "Pause" permission
+PARTICIPANT_PATCH = (
+    "conversation:participant:wrapup",
+    "conversation:call:record",
+    "conversation:communication:disconnect",
+)
+RECORDING_VIEW = (
+    "recording:recording:view",
+    "recording:recordingSegment:view",
+    "recording:snippetRecording:view",
+    "recording:screenRecording:view",
+)
+RECORDING_RETENTION = (
+    "recording:recording:view",
+    "recording:recording:editRetention",
+    "recording:recording:restore",
+    "recording:screenRecording:view",
+    "recording:screenRecording:editRetention",
+    "recording:screenRecording:restore",
+    "recording:snippetRecording:view",
+    "recording:snippetRecording:editRetention",
+    "recording:snippetRecording:restore",
+)
+EDIT_RETENTION = (
+    "recording:recording:editRetention",
+    "recording:screenRecording:editRetention",
+    "recording:snippetRecording:editRetention",
+)
+ANALYTICS_DETAILS = (
+    "analytics:conversationDetail:view",
+    "analytics:agentConversationDetail:view",
+)
+
+# What a user that the sandbox creates implicitly (an agent on a conversation) may do.
+DEFAULT_AGENT_PERMISSIONS = (
+    "conversation:communication:view",
+    "conversation:communication:disconnect",
+    "conversation:recording:pause",
+    "conversation:call:record",
+    "conversation:participant:wrapup",
+    "recording:recording:view",
+)
+
+
+def _grants(granted: str, wanted: str) -> bool:
+    g = granted.split(":")
+    w = wanted.split(":")
+    if len(g) != len(w):
+        return False
+    return all(a == "*" or a == b for a, b in zip(g, w, strict=False))
+
+
+def holds(granted: Iterable[str], wanted: str) -> bool:
+    return any(_grants(g, wanted) for g in granted)
+
+
+def holds_any(granted: Iterable[str], wanted: Iterable[str]) -> bool:
+    granted = tuple(granted)
+    return any(holds(granted, w) for w in wanted)
+
+
+def valid_permission(text: object) -> bool:
+    if not isinstance(text, str):
+        return False
+    parts = text.split(":")
+    return len(parts) == 3 and all(p and all(c.isalnum() or c in "*_-" for c in p) for p in parts)

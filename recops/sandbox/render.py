@@ -1,0 +1,256 @@
+"""Render sandbox models as Genesys wire JSON.
+
+Rules: camelCase; absent fields are omitted, never ``null`` (a ``null`` enum crashes SDK
+deserialization); dates in ISO-8601 UTC with milliseconds and ``Z``; recording-state enums
+upper case on ``Conversation`` and ``RecordersState``, lower case on ``CallConversation``,
+``Call`` and ``CallMediaParticipant`` [documented].
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .clock import iso
+from .models import MEDIA_TYPES, Conversation, Participant, Recording
+
+
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        out[key] = value
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else iso(epoch)
+
+
+def _recorders_state(conv: Conversation, p: Participant) -> dict[str, str]:
+    return {
+        "adhocState": conv.recorder_state(p.session.adhoc),
+        "customerExperienceState": conv.recorder_state(conv.policy_recording),
+        "agentExperienceState": "NONE",
+        "snippetState": "NONE",
+    }
+
+
+def _session(conv: Conversation, p: Participant) -> dict[str, Any]:
+    s = p.session
+    out: dict[str, Any] = {"state": s.state, "id": s.id}
+    if s.media != "call":
+        _put(out, "direction", s.direction)
+        out["held"] = s.held
+        return out
+    out["initialState"] = "alerting" if s.direction == "inbound" else "dialing"
+    out["direction"] = s.direction
+    recorded = conv.participant_recorded(p)
+    out["recording"] = recorded
+    out["recordingState"] = conv.recording_state().lower()
+    out["recordersState"] = _recorders_state(conv, p)
+    out["muted"] = s.muted
+    out["confined"] = s.confined
+    out["held"] = s.held
+    out["securePause"] = conv.secure_pause
+    if recorded:
+        _put(out, "recordingId", conv.recording_for(p))
+    _put(out, "disconnectType", s.disconnect_type)
+    _put(out, "connectedTime", _iso(s.connected_time))
+    _put(out, "disconnectedTime", _iso(s.disconnected_time))
+    out["provider"] = "Edge"
+    return out
+
+
+def participant(conv: Conversation, p: Participant) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": p.id, "startTime": iso(p.start_time)}
+    _put(out, "endTime", _iso(p.end_time))
+    _put(out, "connectedTime", _iso(p.session.connected_time))
+    out["name"] = p.name
+    if p.user_id:
+        out["userUri"] = f"/api/v2/users/{p.user_id}"
+        out["userId"] = p.user_id
+    _put(out, "queueId", p.queue_id)
+    out["purpose"] = p.purpose
+    _put(out, "address", p.address)
+    _put(out, "ani", p.ani)
+    _put(out, "dnis", p.dnis)
+    out["wrapupRequired"] = False
+    out[MEDIA_TYPES[p.session.media][0]] = [_session(conv, p)]
+    return out
+
+
+def conversation(conv: Conversation) -> dict[str, Any]:
+    """``Conversation`` (GET /api/v2/conversations/{id}). ``state`` is never present on read."""
+    out: dict[str, Any] = {"id": conv.id, "startTime": iso(conv.start_time)}
+    _put(out, "endTime", _iso(conv.end_time))
+    _put(out, "externalTag", conv.external_tag)
+    out["participants"] = [participant(conv, p) for p in conv.participants]
+    out["recordingState"] = conv.recording_state()
+    out["securePause"] = conv.secure_pause
+    out["divisions"] = [
+        {"division": {"id": conv.division_id, "selfUri": f"/api/v2/authorization/divisions/{conv.division_id}"},
+         "entities": [{"id": conv.id}]}
+    ]
+    out["selfUri"] = f"/api/v2/conversations/{conv.id}"
+    return out
+
+
+def _ref(kind: str, ident: str | None) -> dict[str, str] | None:
+    return None if ident is None else {"id": ident, "selfUri": f"/api/v2/{kind}/{ident}"}
+
+
+def call_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
+    """``CallMediaParticipant`` (in ``CallConversation.participants``)."""
+    s = p.session
+    recorded = conv.participant_recorded(p)
+    out: dict[str, Any] = {"id": p.id, "name": p.name}
+    _put(out, "address", p.address)
+    out["startTime"] = iso(p.start_time)
+    _put(out, "connectedTime", _iso(s.connected_time))
+    _put(out, "endTime", _iso(p.end_time))
+    out["purpose"] = p.purpose
+    out["state"] = s.state
+    out["direction"] = s.direction
+    _put(out, "disconnectType", s.disconnect_type)
+    out["held"] = s.held
+    out["wrapupRequired"] = False
+    _put(out, "user", _ref("users", p.user_id))
+    _put(out, "queue", _ref("routing/queues", p.queue_id))
+    out["provider"] = "Edge"
+    out["muted"] = s.muted
+    out["confined"] = s.confined
+    out["recording"] = recorded
+    out["recordingState"] = conv.recording_state().lower()
+    out["recordersState"] = _recorders_state(conv, p)
+    _put(out, "ani", p.ani)
+    _put(out, "dnis", p.dnis)
+    out["securePause"] = conv.secure_pause
+    return out
+
+
+def call_conversation(conv: Conversation) -> dict[str, Any]:
+    """``CallConversation`` (GET /api/v2/conversations/calls/{id}): no start/end times."""
+    return {
+        "id": conv.id,
+        "participants": [call_participant(conv, p) for p in conv.participants],
+        "recordingState": conv.recording_state().lower(),
+        "securePause": conv.secure_pause,
+        "selfUri": f"/api/v2/conversations/calls/{conv.id}",
+    }
+
+
+def _annotations(conv: Conversation, rec: Recording, now: float) -> list[dict[str, Any]]:
+    """Pause annotations (``reason`` SecurePause or Hold) overlapping the recording [inferred]."""
+    out = []
+    rec_end = rec.end if rec.end is not None else now
+    for i, pause in enumerate(conv.pauses):
+        start = max(pause.start, rec.start)
+        end = min(pause.end if pause.end is not None else now, rec_end)
+        if end < start or (pause.end is not None and pause.end <= rec.start) or pause.start > rec_end:
+            continue
+        loc = round((start - rec.start) * 1000)
+        dur = round((end - start) * 1000)
+        out.append({
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rec.id}/pause/{i}")),
+            "name": "Secure Pause" if pause.reason == "SecurePause" else pause.reason,
+            "type": "System",
+            "location": loc,
+            "durationMs": dur,
+            "absoluteLocation": loc,
+            "absoluteDurationMs": dur,
+            "recordingLocation": loc,
+            "recordingDurationMs": dur,
+            "reason": pause.reason,
+            "selfUri": f"/api/v2/conversations/{conv.id}/recordings/{rec.id}/annotations/"
+            + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rec.id}/pause/{i}")),
+        })
+    return out
+
+
+def _common_recording(conv: Conversation, rec: Recording, file_state: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": rec.id, "conversationId": conv.id}
+    out["startTime"] = iso(rec.start)
+    _put(out, "endTime", _iso(rec.end))
+    out["media"] = rec.media
+    out["mediaSubtype"] = rec.subtype
+    out["fileState"] = file_state
+    _put(out, "archiveDate", _iso(rec.archive_date))
+    if rec.archive_date is not None:
+        out["archiveMedium"] = "CLOUDARCHIVE"
+    _put(out, "deleteDate", _iso(rec.delete_date))
+    _put(out, "exportDate", _iso(rec.export_date))
+    out["maxAllowedRestorationsForOrg"] = 10000
+    out["remainingRestorationsAllowedForOrg"] = 10000
+    _put(out, "sessionId", rec.session_id)
+    return out
+
+
+def recording(
+    conv: Conversation, rec: Recording, file_state: str, now: float, base_url: str, format_id: str
+) -> dict[str, Any]:
+    out = _common_recording(conv, rec, file_state)
+    out["annotations"] = _annotations(conv, rec, now)
+    if file_state == "AVAILABLE" and format_id != "NONE" and rec.end is not None:
+        ext = format_id.lower()
+        out["mediaUris"] = {
+            "S": {"mediaUri": f"{base_url}/_sandbox/media/{conv.id}/{rec.id}.{ext}"}
+        }
+        duration_ms = round((rec.end - rec.start) * 1000)
+        out["outputDurationMs"] = duration_ms
+        out["outputSizeInBytes"] = 44 + duration_ms * 8  # the served 8 kHz 8-bit mono WAV
+        out["actualTranscodeTimeMs"] = 0
+    else:
+        out["estimatedTranscodeTimeMs"] = 1000
+    out["recordingFileRole"] = rec.role
+    out["creationTime"] = iso(rec.start)
+    out["selfUri"] = f"/api/v2/conversations/{conv.id}/recordings/{rec.id}"
+    return out
+
+
+def recording_metadata(conv: Conversation, rec: Recording, file_state: str, region: str) -> dict[str, Any]:
+    """``RecordingMetadata``: no media URIs and no system annotations [documented]."""
+    out = _common_recording(conv, rec, file_state)
+    out["annotations"] = []
+    out["region"] = region
+    out["selfUri"] = f"/api/v2/conversations/{conv.id}/recordingmetadata/{rec.id}"
+    return out
+
+
+# --- analytics ------------------------------------------------------------------------------
+
+_SEGMENT_TYPE = {"ivr": "ivr", "acd": "interact", "agent": "interact", "customer": "interact"}
+
+
+def analytics_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
+    s = p.session
+    segment: dict[str, Any] = {"segmentStart": iso(p.start_time)}
+    _put(segment, "segmentEnd", _iso(p.end_time))
+    segment["segmentType"] = _SEGMENT_TYPE.get(p.purpose, "interact")
+    if p.purpose in ("acd", "agent") and conv.queue_id:
+        segment["queueId"] = conv.queue_id
+    _put(segment, "disconnectType", {"client": "client", "endpoint": "endpoint", "peer": "peer"}.get(
+        s.disconnect_type or ""))
+    session: dict[str, Any] = {
+        "sessionId": s.id,
+        "mediaType": MEDIA_TYPES[s.media][1],
+        "direction": s.direction,
+    }
+    _put(session, "ani", p.ani)
+    _put(session, "dnis", p.dnis)
+    if s.ever_recorded and s.media == "call":
+        session["recording"] = True  # false is omitted, as analytics omits absent values [inferred]
+    session["segments"] = [segment]
+    out: dict[str, Any] = {"participantId": p.id, "participantName": p.name, "purpose": p.purpose}
+    _put(out, "userId", p.user_id)
+    out["sessions"] = [session]
+    return out
+
+
+def analytics_conversation(conv: Conversation) -> dict[str, Any]:
+    out: dict[str, Any] = {"conversationId": conv.id, "conversationStart": iso(conv.start_time)}
+    _put(out, "conversationEnd", _iso(conv.end_time))  # omitted while active [inferred]
+    initiator = conv.participants[0].purpose if conv.participants else None
+    _put(out, "conversationInitiator", initiator)
+    out["divisionIds"] = [conv.division_id]
+    _put(out, "externalTag", conv.external_tag)
+    out["originatingDirection"] = conv.direction
+    out["participants"] = [analytics_participant(conv, p) for p in conv.participants]
+    return out

@@ -1,0 +1,76 @@
+"""Named scenarios: JSON files beside this module (``demo.json``, ``empty.json``, ...).
+
+A scenario file::
+
+    {"name": "...", "description": "...", "settings": {...camelCase settings...},
+     "orgs": [{"name": "sandbox-org",
+               "clients": [{"clientId", "clientSecret", "name", "permissions": [...]}],
+               "users": [{"userId", "name", "permissions"?}],
+               "conversations": [{...as POST /_sandbox/conversations...}],
+               "seed": {...as POST /_sandbox/seed...}}]}
+
+A path to a JSON file of that shape works wherever a scenario name does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..builders import create_client, create_conversation, create_user, seed_history
+from ..models import SandboxState
+
+HERE = Path(__file__).parent
+
+
+def available() -> dict[str, str]:
+    """Scenario name -> description."""
+    out = {}
+    for path in sorted(HERE.glob("*.json")):
+        out[path.stem] = json.loads(path.read_text()).get("description", "")
+    return out
+
+
+def read(name_or_path: str) -> dict[str, Any]:
+    path = HERE / f"{name_or_path}.json"
+    if not path.is_file():
+        candidate = Path(name_or_path)
+        if candidate.suffix == ".json" and candidate.is_file():
+            path = candidate
+        else:
+            raise ValueError(f"unknown scenario {name_or_path!r}; available: {', '.join(available())} "
+                             "(or a path to a .json scenario file)")
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as e:
+        raise ValueError(f"scenario {path} is not valid JSON: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("orgs", []), list):
+        raise ValueError(f"scenario {path} must be an object with an 'orgs' list")
+    return data
+
+
+def load(state: SandboxState, name_or_path: str) -> dict[str, Any]:
+    """Reset ``state`` and load the scenario into it. Returns a summary."""
+    data = read(name_or_path)
+    with state.lock:
+        state.reset()
+        if data.get("settings"):
+            state.settings.update_from_wire(data["settings"])
+        summary = {"scenario": data.get("name", name_or_path), "orgs": [], "clients": 0, "conversations": 0}
+        for org_spec in data.get("orgs", []):
+            org = org_spec.get("name", "sandbox-org")
+            for c in org_spec.get("clients", []):
+                create_client(state, c, org)
+                summary["clients"] += 1
+            for u in org_spec.get("users", []):
+                create_user(state, u, org)
+            for conv in org_spec.get("conversations", []):
+                create_conversation(state, conv, org)
+                summary["conversations"] += 1
+            if org_spec.get("seed"):
+                seeded = seed_history(state, {**org_spec["seed"], "org": org})
+                summary["conversations"] += seeded["created"]
+            summary["orgs"].append(org)
+        state.scenario = data.get("name", name_or_path)
+    return summary

@@ -1,0 +1,140 @@
+"""Run the sandbox: blocking (``recops sandbox serve``) or embedded in a thread.
+
+    with recops.sandbox.running(scenario="demo") as sb:
+        api = PureCloudPlatformClientV2.ApiClient(host=sb.url)
+
+The embedded server binds an ephemeral loopback port and serves from its own thread with
+its own event loop. A busy notebook cell slows an embedded server (the GIL), so a shared
+classroom sandbox is better run as its own process (``recops sandbox serve``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+
+import uvicorn
+
+from .app import SandboxApp
+from .control_client import SandboxClient
+from .models import SandboxState
+
+log = logging.getLogger("recops.sandbox")
+
+LOOPBACK = "127.0.0.1"
+
+
+def _config(app: SandboxApp, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
+        server_header=False, date_header=True, timeout_keep_alive=30, ws="none",
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+class SandboxServer:
+    """A sandbox served from a background thread. ``start()`` returns once it accepts."""
+
+    def __init__(self, scenario: str | None = "demo", host: str = LOOPBACK, port: int = 0,
+                 state: SandboxState | None = None) -> None:
+        self.app = SandboxApp(state, scenario=scenario)
+        self._host = host
+        self._sock = _bind(host, port)
+        self.port: int = self._sock.getsockname()[1]
+        self._server = uvicorn.Server(_config(self.app, host, self.port))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> SandboxState:
+        return self.app.state
+
+    @property
+    def url(self) -> str:
+        """Base URL for ``ApiClient(host=url)``: no trailing slash (it would yield //oauth/token)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def control(self) -> SandboxClient:
+        return SandboxClient(self.url)
+
+    def start(self, timeout: float = 10.0) -> SandboxServer:
+        def run() -> None:
+            asyncio.run(self._server.serve(sockets=[self._sock]))
+
+        self._thread = threading.Thread(target=run, name=f"recops-sandbox:{self.port}", daemon=True)
+        self._thread.start()
+        deadline = timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the sandbox server thread died while starting")
+            deadline -= 0.01
+            if deadline <= 0:
+                raise TimeoutError(f"the sandbox did not start within {timeout} s")
+            threading.Event().wait(0.01)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running(scenario: str | None = "demo", port: int = 0) -> Iterator[SandboxServer]:
+    """An embedded sandbox on an ephemeral loopback port for the ``with`` block."""
+    server = SandboxServer(scenario=scenario, port=port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def serve(host: str = LOOPBACK, port: int = 8765, scenario: str | None = "demo",
+          announce=print) -> None:
+    """Serve in the foreground until Ctrl-C (or SIGTERM)."""
+    app = SandboxApp(scenario=scenario)
+    sock = _bind(host, port)
+    actual = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    announce_banner(app, f"http://{shown}:{actual}", announce)
+    server = uvicorn.Server(_config(app, host, actual))
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    except KeyboardInterrupt:  # pragma: no cover - uvicorn handles SIGINT itself
+        pass
+    finally:
+        sock.close()
+    announce("sandbox stopped")
+
+
+def announce_banner(app: SandboxApp, url: str, announce=print) -> None:
+    announce(f"recops sandbox listening on {url}  (scenario: {app.state.scenario or 'none'})")
+    announce(f"  point the SDK at it:  ApiClient(host=\"{url}\")   or   RECOPS_SANDBOX_URL={url}")
+    clients = list(app.state.clients.values())
+    if clients:
+        announce("  demo OAuth clients (sandbox-only credentials):")
+        for c in clients:
+            announce(f"    {c.client_id:<24} secret {c.secret:<32} org {c.org:<12} {c.name}")
+    announce(f"  control plane: {url}/_sandbox/health   (docs/sandbox.md)   Ctrl-C stops")

@@ -1,0 +1,142 @@
+"""HTTP plumbing for the sandbox's ASGI app: parsed requests, replies, path safety.
+
+Paths are routed on the *raw* path, split into segments and percent-decoded one by one;
+a segment that decodes to ``..``, ``.``, contains ``/`` or ``\\`` or a control character, or
+is empty (``//``, trailing ``/``) makes the path unknown (404 ``not.found``), so no encoded
+trick can reach a handler with a surprising id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from . import errors
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class BadPath(Exception):
+    pass
+
+
+def split_path(raw_path: bytes) -> tuple[str, ...]:
+    try:
+        text = raw_path.decode("ascii")
+    except UnicodeDecodeError:
+        raise BadPath("non-ASCII path") from None
+    if not text.startswith("/"):
+        raise BadPath("path must start with /")
+    if text == "/":
+        return ()
+    segments = []
+    for raw in text[1:].split("/"):
+        try:
+            seg = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            raise BadPath("bad percent-encoding") from None
+        if (
+            not seg
+            or seg in (".", "..")
+            or "/" in seg
+            or "\\" in seg
+            or any(ord(c) < 32 or ord(c) == 127 for c in seg)
+        ):
+            raise BadPath(f"unsafe path segment {raw!r}")
+        segments.append(seg)
+    return tuple(segments)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    segments: tuple[str, ...]
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    context_id: str
+    base_url: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def q(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self, required: bool = True) -> Any:
+        """The JSON body. 415 for a wrong Content-Type, 400 for malformed JSON."""
+        if not self.body.strip():
+            if required:
+                raise errors.bad_request("A JSON request body is required.")
+            return None
+        if self.content_type not in ("application/json", ""):
+            raise errors.unsupported_media_type()
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise errors.bad_request() from None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    injected: bool = False
+
+
+def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, json.dumps(obj, separators=(",", ":")).encode(), headers=dict(headers or {}))
+
+
+def empty_reply(status: int) -> Reply:
+    return Reply(status, b"", content_type=None)
+
+
+def error_reply(err: errors.ApiError, context_id: str) -> Reply:
+    return json_reply(err.status, err.body(context_id), headers=err.headers)
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """Read the whole body; ``ApiError`` 413 past ``limit`` bytes (uvicorn has no limit)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise errors.request_entity_too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    if reply.drop:
+        cycle = getattr(send, "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is not None:
+            transport.abort()
+            cycle.disconnected = True  # type: ignore[union-attr]
+            return
+        raise ConnectionAbortedError("sandbox fault: drop connection")
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    if reply.content_type and reply.body:
+        headers.append((b"content-type", reply.content_type.encode()))
+    headers.append((b"content-length", str(len(reply.body)).encode()))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})
