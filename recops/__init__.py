@@ -1,9 +1,82 @@
 """recops: operate call recordings in Genesys Cloud from Jupyter.
 
 ``import recops`` is cheap: the official SDK (``PureCloudPlatformClientV2``, ~1.8 s to import)
-is loaded only when a call needs it.
+is loaded only when the first call needs it; pandas only when a table is built.
+
+    import recops
+    rc = recops.connect()                       # the sandbox unless credentials are set
+    rc.status("c0a80001-0000-4000-8000-000000000001")
 """
+
+from .client import Client
+from .errors import (
+    ApiError,
+    AuthError,
+    BadRequest,
+    CallDisconnected,
+    ConfigError,
+    ConfirmationRequired,
+    Conflict,
+    ConnectionFailed,
+    InvalidTransition,
+    JournalError,
+    NotAParticipant,
+    NotAUser,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RecopsError,
+    RegionError,
+    ServerError,
+    Timeout,
+    TransportError,
+)
+from .explain import explain
+from .journal import Journal
+from .recording import Outcome, ParticipantState, RecordingFile, RecordingsResult, RecordingStatus
+from .regions import REGIONS, Region
+from .regions import resolve as resolve_region
+from .session import Session, connect
+from .settings import Secret, Settings, Target
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "REGIONS",
+    "ApiError",
+    "AuthError",
+    "BadRequest",
+    "CallDisconnected",
+    "Client",
+    "ConfigError",
+    "ConfirmationRequired",
+    "Conflict",
+    "ConnectionFailed",
+    "InvalidTransition",
+    "Journal",
+    "JournalError",
+    "NotAParticipant",
+    "NotAUser",
+    "NotFound",
+    "Outcome",
+    "ParticipantState",
+    "PermissionDenied",
+    "RateLimited",
+    "RecopsError",
+    "RecordingFile",
+    "RecordingStatus",
+    "RecordingsResult",
+    "Region",
+    "RegionError",
+    "Secret",
+    "ServerError",
+    "Session",
+    "Settings",
+    "Target",
+    "Timeout",
+    "TransportError",
+    "__version__",
+    "connect",
+    "explain",
+    "resolve_region",
+]

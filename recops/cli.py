@@ -1,15 +1,129 @@
-"""The ``recops`` command."""
+"""The ``recops`` command (typer + rich).
+
+Human output by default, ``--json`` for machines. Every command that talks to Genesys says
+which target it acts on (on stderr, so ``--json`` stdout stays clean). Exit codes: 0 success
+or no-op; 2 configuration/usage; 3 a change that makes no sense now; 4 Genesys answered an
+error (its code is printed); 5 no answer (timeout, connection); 6 journal.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Operate Genesys Cloud call recordings; runs against a local sandbox by default.")
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Operate Genesys Cloud call recordings. With no credentials set, everything runs "
+                       "against a local sandbox of the API.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local Genesys Cloud emulator.")
 app.add_typer(sandbox_app, name="sandbox")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm a change on a REAL org.")]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")]
+ParticipantOpt = Annotated[str, typer.Option("--participant", "-p", help="The participant id.")]
+
+EXIT_CODES = {"ConfigError": 2, "InvalidTransition": 3, "ApiError": 4, "TransportError": 5, "JournalError": 6}
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(_jsonable(value), indent=2, default=str))
+
+
+def _exit_code(error: Exception) -> int:
+    for cls in type(error).__mro__:
+        if cls.__name__ in EXIT_CODES:
+            return EXIT_CODES[cls.__name__]
+    return 1
+
+
+@contextmanager
+def _errors(as_json: bool) -> Iterator[None]:
+    from .errors import RecopsError
+
+    try:
+        yield
+    except RecopsError as e:
+        info: dict[str, Any] = {"type": type(e).__name__, "message": e.message, "remedy": e.remedy}
+        for attr in ("status", "code", "context_id", "permissions", "retry_after", "method", "path"):
+            if getattr(e, attr, None) not in (None, "", []):
+                info[attr] = getattr(e, attr)
+        if as_json:
+            _print_json({"error": info})
+        else:
+            err = _console(stderr=True)
+            code = f" [{info['code']}]" if "code" in info else ""
+            err.print(f"[bold red]error{code}:[/] {e.message}", highlight=False)
+            if e.remedy:
+                err.print(f"[yellow]do:[/] {e.remedy}", highlight=False)
+        raise typer.Exit(_exit_code(e)) from None
+
+
+DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
+
+
+def _running_sandbox() -> str | None:
+    """The URL of a sandbox already serving on the default port (``recops sandbox serve``)."""
+    import urllib3
+
+    try:
+        resp = urllib3.request("GET", f"{DEFAULT_SANDBOX_URL}/_sandbox/health", retries=False,
+                               timeout=urllib3.Timeout(connect=0.3, read=2))
+    except urllib3.exceptions.HTTPError:
+        return None
+    return DEFAULT_SANDBOX_URL if resp.status == 200 else None
+
+
+def _session(as_json: bool) -> Any:
+    """A session on the configured target. With nothing configured, the CLI prefers a sandbox
+    already serving on the default port, so state carries over from one command to the next;
+    otherwise it embeds one whose state lasts for this command only."""
+    from .session import connect
+    from .settings import Settings
+
+    settings = Settings.load()
+    err = _console(stderr=True)
+    if settings.target.is_sandbox and settings.target.api_url is None:
+        url = _running_sandbox()
+        if url:
+            settings = settings.with_overrides(sandbox_url=url)
+        else:
+            err.print("[dim]no sandbox on the default port: using an embedded one whose state lasts for "
+                      "this command only (start one with `recops sandbox serve`)[/]", highlight=False)
+    session = connect(settings)
+    err.print(f"[bold]target:[/] {_target_banner(session)}", highlight=False)
+    return session
+
+
+def _target_banner(session: Any) -> str:
+    text = session.target
+    return f"[green]{text}[/]" if session.is_sandbox else f"[bold red]{text}[/]"
+
+
+# --- sandbox ------------------------------------------------------------------------------------
 
 
 @sandbox_app.command("serve")
@@ -46,9 +160,218 @@ def sandbox_scenarios() -> None:
         typer.echo(f"{name:<10} {text}")
 
 
+# --- reads --------------------------------------------------------------------------------------
+
+
+@app.command()
+def target(as_json: JsonOpt = False) -> None:
+    """Show where recops would act and as whom (no request is sent)."""
+    from .settings import Settings
+
+    with _errors(as_json):
+        info = Settings.load().describe()
+        if as_json:
+            _print_json(info)
+        else:
+            for key, value in info.items():
+                typer.echo(f"{key:>22}: {value}")
+
+
+@app.command()
+def status(conversation_ids: Annotated[list[str], typer.Argument(help="Conversation ids.")],
+           as_json: JsonOpt = False) -> None:
+    """Recording state, secure pause, participants' recording flags and recording files."""
+    with _errors(as_json):
+        session = _session(as_json)
+        results = [session.status(cid) for cid in conversation_ids]
+        if as_json:
+            _print_json(results if len(results) > 1 else results[0])
+            return
+        for st in results:
+            _show_status(st)
+
+
+def _show_status(st: Any) -> None:
+    from rich.table import Table
+
+    console = _console()
+    color = {"ACTIVE": "green", "PAUSED": "yellow", "NONE": "dim"}.get(st.recording_state, "white")
+    ended = " (ended)" if st.ended else ""
+    console.print(f"[bold]{st.conversation_id}[/] {st.media_type or ''}{ended}: recordingState "
+                  f"[{color}]{st.recording_state}[/], securePause {st.secure_pause}", highlight=False)
+    table = Table("participant", "purpose", "name", "state", "recording", "ad hoc", "held")
+    for p in st.participants:
+        table.add_row(p.id, p.purpose or "", p.name or "", p.state or "", str(p.recording), str(p.adhoc), str(p.held))
+    console.print(table)
+    if st.recordings is not None:
+        for r in st.recordings:
+            console.print(f"  recording {r.id}: {r.file_state} {r.media or ''}", highlight=False)
+    elif st.recordings_note:
+        console.print(f"  [dim]{st.recordings_note}[/]")
+
+
+@app.command()
+def recordings(conversation_id: str,
+               wait: Annotated[float, typer.Option(help="Seconds to wait for transcoding to finish.")] = 0.0,
+               as_json: JsonOpt = False) -> None:
+    """The conversation's recordings; says 'transcoding' (HTTP 202) rather than showing none."""
+    with _errors(as_json):
+        result = _session(as_json).recordings(conversation_id, wait=wait)
+        if as_json:
+            _print_json(result)
+            return
+        if result.transcoding:
+            typer.echo(f"{conversation_id}: recordings are still being prepared (HTTP 202); "
+                       f"retry later or pass --wait SECONDS")
+            return
+        if not result.recordings:
+            typer.echo(f"{conversation_id}: no recordings")
+        for r in result.recordings:
+            typer.echo(f"{r.id} {r.file_state} {r.role or ''} {' '.join(result.uris.get(r.id, []))}")
+
+
+# --- changes ------------------------------------------------------------------------------------
+
+
+def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
+    with _errors(as_json):
+        outcome = run(_session(as_json))
+        if as_json:
+            _print_json(outcome)
+        else:
+            style = "yellow" if outcome.skipped or outcome.dry_run else "green"
+            _console().print(f"[{style}]{outcome.summary()}[/]", highlight=False)
+
+
+@app.command()
+def pause(conversation_id: str, yes: YesOpt = False, dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Secure-pause the conversation's recording (writes recordingState PAUSED)."""
+    _change(as_json, lambda s: s.pause(conversation_id, confirm=yes, dry_run=dry_run))
+
+
+@app.command()
+def resume(conversation_id: str, yes: YesOpt = False, dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Resume after a secure pause (writes recordingState ACTIVE)."""
+    _change(as_json, lambda s: s.resume(conversation_id, confirm=yes, dry_run=dry_run))
+
+
+@app.command()
+def start(conversation_id: str, participant: ParticipantOpt, yes: YesOpt = False, dry_run: DryOpt = False,
+          as_json: JsonOpt = False) -> None:
+    """Start a participant's ad-hoc recording (needs a participant's user token)."""
+    _change(as_json, lambda s: s.start(conversation_id, participant, confirm=yes, dry_run=dry_run))
+
+
+@app.command()
+def stop(conversation_id: str, participant: ParticipantOpt, yes: YesOpt = False, dry_run: DryOpt = False,
+         as_json: JsonOpt = False) -> None:
+    """Stop a participant's ad-hoc recording (needs a participant's user token)."""
+    _change(as_json, lambda s: s.stop(conversation_id, participant, confirm=yes, dry_run=dry_run))
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+@app.command()
+def table(
+    ids: Annotated[list[str] | None,
+                   typer.Option("--ids", help="Conversation ids (repeat, or comma-separate).")] = None,
+    interval: Annotated[str | None, typer.Option(help="ISO-8601 start/end; any length.")] = None,
+    queue: Annotated[str | None, typer.Option(help="With --interval: only this queue id.")] = None,
+    user: Annotated[str | None, typer.Option(help="With --interval: only this user id.")] = None,
+    media: Annotated[str | None, typer.Option(help="With --interval: media type, e.g. voice.")] = None,
+    recorded: Annotated[bool | None, typer.Option("--recorded/--not-recorded",
+                                                  help="With --interval: recorded or not.")] = None,
+    csv: Annotated[str | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A table of recording states: live, for --ids; from analytics, for --interval."""
+    with _errors(as_json):
+        from .errors import ConfigError
+
+        if bool(ids) == bool(interval):
+            raise ConfigError("give either --ids or --interval", "e.g. recops table --interval "
+                              "2026-03-02T00:00:00Z/2026-03-09T00:00:00Z")
+        session = _session(as_json)
+        if ids:
+            frame = session.states([i for chunk in ids for i in chunk.split(",")])
+        else:
+            frame = session.interval(interval, queue_id=queue, user_id=user, media_type=media, recorded=recorded)
+        if csv:
+            frame.to_csv(csv, index=False)
+        if as_json:
+            typer.echo(frame.to_json(orient="records", date_format="iso", indent=2))
+        else:
+            import pandas as pd
+
+            with pd.option_context("display.max_rows", 50, "display.width", 200):
+                typer.echo(frame.to_string(index=False) if len(frame) else "(no rows)")
+            typer.echo(f"{len(frame)} rows" + (f", written to {csv}" if csv else ""))
+
+
+# --- journal ------------------------------------------------------------------------------------
+
+
+@app.command()
+def journal(
+    in_doubt: Annotated[bool, typer.Option("--in-doubt", help="Only changes whose outcome is unknown.")] = False,
+    reconcile: Annotated[bool, typer.Option("--reconcile",
+                                            help="Settle in-doubt changes by reading the state.")] = False,
+    csv: Annotated[str | None, typer.Option(help="Export the whole journal to this CSV file.")] = None,
+    limit: Annotated[int, typer.Option(help="Show the last N entries.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The journal of changes: intent and outcome of every pause/resume/start/stop."""
+    with _errors(as_json):
+        from .journal import Journal
+        from .settings import Settings
+
+        if reconcile:
+            decided = _session(as_json).reconcile()
+            if as_json:
+                _print_json(decided)
+            else:
+                typer.echo(f"reconciled {len(decided)} in-doubt change(s)")
+                for d in decided:
+                    detail = d.get("state", d.get("note", ""))
+                    typer.echo(f"  #{d['id']} {d['conversation_id']}: {d['status']} {detail}")
+            return
+        j = Journal(Settings.load().journal_path)
+        if csv:
+            j.to_csv(csv)
+        entries = j.in_doubt() if in_doubt else j.entries(limit=limit)
+        if as_json:
+            _print_json(entries)
+            return
+        for e in entries:
+            who = f" {e.participant_id}" if e.participant_id else ""
+            typer.echo(f"#{e.id} {e.started_at} {e.action} {e.conversation_id}{who}: {e.status} "
+                       f"{e.before_state} -> {e.after_state or e.desired_state} "
+                       f"{e.error_code or ''} {e.context_id or ''} [{e.principal} on {e.target}]")
+        if csv:
+            typer.echo(f"journal written to {csv}")
+
+
+@app.command()
+def explain(text: Annotated[list[str], typer.Argument(help="A status, a code, an error body, or an API call.")],
+            as_json: JsonOpt = False) -> None:
+    """What an error (or a tutorial's API call) means and what to do instead."""
+    from .explain import explain as run
+
+    try:
+        result = run(" ".join(text))
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        _print_json(result)
+    else:
+        typer.echo(str(result))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""recops's errors: one tree, built from the SDK's ``ApiException`` (and the transport
+failures the SDK does not wrap) in one place, ``from_exception``.
+
+    RecopsError                      base of everything recops raises on purpose
+    ├── ConfigError (ValueError)     settings, credentials, region: fix the configuration
+    │   ├── RegionError              unknown region or invented host (names the real one)
+    │   └── ConfirmationRequired     a write against a real org without --yes / confirm=True
+    ├── InvalidTransition            the change makes no sense in the current state (checked locally)
+    ├── JournalError                 the journal cannot be written or read
+    ├── TransportError               no HTTP answer at all
+    │   ├── Timeout                  connect or read timeout (no answer in time)
+    │   └── ConnectionFailed         refused, reset or dropped connection
+    └── ApiError                     Genesys answered with an error (status, code, contextId)
+        ├── BadRequest               400
+        │   ├── NotAUser             400 not.a.user: needs a user token
+        │   └── CallDisconnected     400 conversation.error.call.disconnected
+        ├── AuthError                401, and the token endpoint's 400 invalid_client
+        ├── PermissionDenied         403 (``permissions`` lists what would have been enough)
+        │   └── NotAParticipant      403/404: the user is not (active) on the conversation
+        ├── NotFound                 404
+        ├── Conflict                 409 (generic; never read as "already paused")
+        ├── RateLimited              429 (``retry_after`` seconds, if the server said)
+        └── ServerError              5xx
+
+Every error has ``remedy``: what a person can do about it. ``str(error)`` never contains a
+secret: messages are built from status, code, Genesys's message and the request path only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+class RecopsError(Exception):
+    remedy: str = ""
+
+    def __init__(self, message: str, remedy: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        if remedy:
+            self.remedy = remedy
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.remedy}" if self.remedy else self.message
+
+
+class ConfigError(RecopsError, ValueError):
+    pass
+
+
+class RegionError(ConfigError):
+    pass
+
+
+class ConfirmationRequired(ConfigError):
+    remedy = "Re-run with --yes (CLI) or confirm=True (Python) once you are sure of the target."
+
+
+class InvalidTransition(RecopsError):
+    pass
+
+
+class JournalError(RecopsError):
+    pass
+
+
+class TransportError(RecopsError):
+    def __init__(self, message: str, method: str = "", path: str = "", remedy: str = "") -> None:
+        super().__init__(message, remedy)
+        self.method = method
+        self.path = path
+
+
+class Timeout(TransportError):
+    remedy = ("The server did not answer in time. Check the network or raise the timeout "
+              "(RECOPS_READ_TIMEOUT / RECOPS_CONNECT_TIMEOUT); for a change, read the state "
+              "before retrying: it may have been applied.")
+
+
+class ConnectionFailed(TransportError):
+    remedy = ("No connection to the server. Check the region/host and the network; for a "
+              "change, read the state before retrying: it may have been applied.")
+
+
+class ApiError(RecopsError):
+    """An error answer from Genesys Cloud (or the sandbox)."""
+
+    def __init__(self, status: int, code: str, message: str, context_id: str | None = None,
+                 method: str = "", path: str = "", permissions: list[str] | None = None,
+                 retry_after: float | None = None, body: Any = None, injected: bool = False) -> None:
+        self.status = status
+        self.code = code
+        self.genesys_message = message
+        self.context_id = context_id
+        self.method = method
+        self.path = path
+        self.permissions = permissions or []
+        self.retry_after = retry_after
+        self.body = body
+        self.injected = injected
+        where = f" on {method} {path}" if method else ""
+        ctx = f" (contextId {context_id})" if context_id else ""
+        super().__init__(f"{status} {code}{where}: {message}{ctx}", remedy_for(status, code, permissions))
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class NotAUser(BadRequest):
+    pass
+
+
+class CallDisconnected(BadRequest):
+    pass
+
+
+class AuthError(ApiError):
+    pass
+
+
+class PermissionDenied(ApiError):
+    pass
+
+
+class NotAParticipant(PermissionDenied):
+    pass
+
+
+class NotFound(ApiError):
+    pass
+
+
+class Conflict(ApiError):
+    pass
+
+
+class RateLimited(ApiError):
+    pass
+
+
+class ServerError(ApiError):
+    pass
+
+
+# --- remedies ---------------------------------------------------------------------------------
+
+REMEDIES: dict[str, str] = {
+    "not.a.user": (
+        "This call needs a user token of a participant in the conversation. To pause or resume "
+        "with client credentials, use PUT /api/v2/conversations/calls/{id}/recordingstate (what "
+        "recops pause/resume do) with conversation:recording:pauseOthers instead; a participant's "
+        "ad-hoc start/stop always needs that participant's (or a participating agent's) user token."),
+    "bad.credentials": (
+        "The token is invalid or expired. recops renews client-credentials tokens once by itself; "
+        "if this persists, check the client id/secret, or get a fresh user token."),
+    "authentication.required": "No bearer token was sent. Set credentials (GENESYSCLOUD_OAUTHCLIENT_ID/SECRET).",
+    "invalid_client": (
+        "The OAuth client id or secret is wrong, or the client belongs to another region. Check "
+        "GENESYSCLOUD_OAUTHCLIENT_ID/SECRET and GENESYSCLOUD_REGION."),
+    "unauthorized_client": "This OAuth client may not use the client-credentials grant; create one that does.",
+    "missing.any.permissions": (
+        "Give the OAuth client's role (or the user's) one of the permissions listed, then get a new token."),
+    "missing.permissions": "Give the role the permission(s) listed, then get a new token.",
+    "not.authorized": "The caller may not do this here (division or role). Check the role's divisions.",
+    "conversation.error.forbidden.not.active.participant": (
+        "Only an active participant may change the recording state this way. Use "
+        "PUT /api/v2/conversations/calls/{id}/recordingstate with conversation:recording:pauseOthers "
+        "(recops pause/resume with client credentials) instead."),
+    "conversation.error.not.conversation.participant": (
+        "The user is not a participant in this conversation: use the token of an agent on the call."),
+    "conversation.error.call.disconnected": (
+        "The call has ended: recording state can no longer be changed. Its recordings can be read "
+        "once transcoded (recops recordings ID)."),
+    "not.found": (
+        "Unknown id or route. Check the conversation id (and its org/region). Recording state is on "
+        "the conversation: there is no /api/v2/recordings/{id} state endpoint."),
+    "conversation.error.conversation.not.found": (
+        "No such conversation in this org and region (or it is not a call). Check the id and GENESYSCLOUD_REGION."),
+    "conversation.not.found": "No such conversation in this org and region. Check the id and GENESYSCLOUD_REGION.",
+    "general.conflict": (
+        "A generic conflict. Genesys documents no 409 for recording state, so this does not mean "
+        "'already paused': read the state (recops status ID) and retry if it is not what you want."),
+    "too.many.requests.retry.after": (
+        "Rate limit reached (300 requests/minute per token by default). recops waits and retries by "
+        "itself; lower the concurrency or the sweep size if it persists."),
+    "too.many.requests": "Rate limit reached. Wait a minute, or lower the concurrency.",
+    "invalid.value": "A value is not allowed: recording state takes PAUSED (secure pause) or ACTIVE (resume).",
+    "invalid.date": "Send dates as ISO-8601, e.g. 2026-03-02T10:15:00.000Z.",
+    "bad.request": "The request was malformed for this endpoint; see the message for the field.",
+    "unsupported.media.type": "Send JSON with Content-Type: application/json.",
+    "request.entity.too.large": "The body is too large; send less.",
+}
+
+
+def remedy_for(status: int, code: str, permissions: list[str] | None = None) -> str:
+    text = REMEDIES.get(code)
+    if text is None:
+        if status >= 500:
+            text = ("A server-side failure. recops retries reads by itself; for a change, read the state "
+                    "(recops status ID) before retrying.")
+        elif status == 409:
+            text = REMEDIES["general.conflict"]
+        elif status == 404:
+            text = REMEDIES["not.found"]
+        elif status == 403:
+            text = REMEDIES["missing.any.permissions"]
+        elif status == 401:
+            text = REMEDIES["bad.credentials"]
+        else:
+            text = "See the message; fix the request and retry."
+    if permissions:
+        text = f"{text} Needed (any one of): {', '.join(permissions)}."
+    return text
+
+
+# --- building errors from what the SDK raises --------------------------------------------------
+
+
+def parse_body(body: Any) -> dict[str, Any]:
+    if isinstance(body, dict):
+        return body
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str) and body.strip():
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    return {}
+
+
+def permissions_from(body: dict[str, Any]) -> list[str]:
+    params = body.get("messageParams") or {}
+    text = params.get("permissions") if isinstance(params, dict) else None
+    if not text:
+        message = body.get("message", "")
+        if "[" in message and "]" in message and "permission" in message:
+            text = message[message.rfind("[") + 1: message.rfind("]")]
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def _class_for(status: int, code: str) -> type[ApiError]:
+    if code == "not.a.user":
+        return NotAUser
+    if code == "conversation.error.call.disconnected":
+        return CallDisconnected
+    if code in ("conversation.error.forbidden.not.active.participant",
+                "conversation.error.not.conversation.participant"):
+        return NotAParticipant
+    if code in ("invalid_client", "unauthorized_client"):
+        return AuthError
+    by_status: dict[int, type[ApiError]] = {400: BadRequest, 401: AuthError, 403: PermissionDenied,
+                                            404: NotFound, 409: Conflict, 429: RateLimited}
+    if status in by_status:
+        return by_status[status]
+    if status >= 500:
+        return ServerError
+    return ApiError
+
+
+def api_error(status: int, body: Any, headers: Any = None, method: str = "", path: str = "") -> ApiError:
+    """An ``ApiError`` of the right class from a status, a raw body and the response headers."""
+    parsed = parse_body(body)
+    code = parsed.get("code") or parsed.get("error") or f"http.{status}"
+    message = parsed.get("message") or parsed.get("error_description") or parsed.get("description") \
+        or f"HTTP {status}"
+    get = (lambda name: headers.get(name)) if headers is not None else (lambda name: None)
+    context_id = parsed.get("contextId") or get("inin-correlation-id")
+    retry_after = None
+    raw_retry = get("Retry-After")
+    if raw_retry is not None:
+        try:
+            retry_after = float(raw_retry)
+        except ValueError:
+            retry_after = None
+    cls = _class_for(status, code)
+    return cls(status, code, message, context_id=context_id, method=method, path=path,
+               permissions=permissions_from(parsed), retry_after=retry_after, body=parsed or None,
+               injected=bool(get("X-Sandbox-Fault")))
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    method: str = ""
+    path: str = ""
+
+
+def from_exception(exc: BaseException, method: str = "", path: str = "") -> RecopsError:
+    """The one place SDK and transport failures become recops errors."""
+    if isinstance(exc, RecopsError):
+        return exc
+    status = getattr(exc, "status", None)
+    if type(exc).__name__ == "ApiException" and isinstance(status, int):
+        if status == 0:
+            return ConnectionFailed(f"TLS or transport failure: {getattr(exc, 'reason', '')}", method, path)
+        return api_error(status, getattr(exc, "body", None), getattr(exc, "headers", None), method, path)
+    try:
+        import urllib3.exceptions as ux
+    except ImportError:  # pragma: no cover
+        ux = None
+    if ux is not None:
+        reason = getattr(exc, "reason", None) or exc
+        if isinstance(exc, ux.TimeoutError) or isinstance(reason, ux.TimeoutError):
+            return Timeout(f"no answer in time for {method} {path}".strip(), method, path)
+        if isinstance(exc, (ux.HTTPError, ConnectionError)):
+            return ConnectionFailed(f"connection failed for {method} {path}: {type(reason).__name__}".strip(),
+                                    method, path)
+    if isinstance(exc, ConnectionError):
+        return ConnectionFailed(f"connection failed: {type(exc).__name__}", method, path)
+    if isinstance(exc, json.JSONDecodeError):
+        return ApiError(0, "invalid.response", "the server's reply was not JSON", method=method, path=path)
+    return RecopsError(f"unexpected {type(exc).__name__}: {exc}")

@@ -1,0 +1,171 @@
+"""``explain(text)``: what an error means and what to do, for a status, a Genesys code, a pasted
+error body (or a whole ``ApiException`` printout), or a call copied from the well-known but
+wrong tutorial (``PUT /api/v2/recordings/{id}``, ``PlatformClient``, ``euw1.pure.cloud`` ...).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from .errors import REMEDIES, parse_body, permissions_from, remedy_for
+
+
+@dataclass(frozen=True)
+class Explanation:
+    topic: str
+    meaning: str
+    remedy: str
+    evidence: str
+    status: int | None = None
+    code: str | None = None
+    context_id: str | None = None
+    permissions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        head = " ".join(str(x) for x in (self.status, self.code) if x) or self.topic
+        lines = [head, f"  meaning:  {self.meaning}", f"  do:       {self.remedy}", f"  evidence: {self.evidence}"]
+        if self.permissions:
+            lines.insert(2, f"  needs any of: {', '.join(self.permissions)}")
+        if self.context_id:
+            lines.append(f"  contextId: {self.context_id} (quote it to Genesys support)")
+        return "\n".join(lines)
+
+
+MEANINGS: dict[str, tuple[str, str]] = {
+    # code: (meaning, evidence)
+    "not.a.user": ("The endpoint needs a user context; a client-credentials token has no user.",
+                   "documented (2018 spec) for PATCH /conversations/calls/{id}, its participant PATCH and "
+                   "GET /conversations/calls"),
+    "bad.credentials": ("The bearer token is unknown, invalid or expired.", "documented (2018 spec)"),
+    "authentication.required": ("No Authorization: Bearer header was sent.", "documented (2018 spec)"),
+    "invalid_client": ("The token endpoint rejected the OAuth client id or secret.",
+                       "captured /oauth/token replies (third-party)"),
+    "unauthorized_client": ("The OAuth client may not use the client-credentials grant.",
+                            "captured /oauth/token replies (third-party)"),
+    "missing.any.permissions": ("The caller's roles hold none of the permissions the operation accepts.",
+                                "documented (2018 spec)"),
+    "missing.permissions": ("The caller's roles lack a permission the operation needs.", "documented (2018 spec)"),
+    "not.authorized": ("The caller may not perform this action (often a division restriction).",
+                       "documented (2018 spec)"),
+    "conversation.error.forbidden.not.active.participant": (
+        "Only a user who is active on the call may change its recording state through this endpoint.",
+        "documented (2018 spec) for PATCH /conversations/calls/{id}"),
+    "conversation.error.not.conversation.participant": ("The user is not a participant in the conversation.",
+                                                        "documented (2018 spec)"),
+    "conversation.error.call.disconnected": ("The call is already disconnected: it can no longer change.",
+                                             "documented (2018 spec) for the participant PATCH"),
+    "conversation.error.conversation.not.found": ("No such conversation (in this org and region).",
+                                                  "documented (2018 spec)"),
+    "conversation.not.found": ("No such conversation (in this org and region).", "documented (2018 spec)"),
+    "not.found": ("The id or the route does not exist.", "documented"),
+    "general.conflict": ("A generic conflict. No conversation or recording operation documents a 409; "
+                         "a repeated pause or resume is not documented to conflict.",
+                         "documented absence (2018 spec); a 409 here is unknown behaviour"),
+    "too.many.requests.retry.after": ("The token's request budget (300/minute by default) is spent; "
+                                      "Retry-After says when to retry.", "documented (Genesys forum, Nov 2021)"),
+    "too.many.requests": ("The request budget is spent (the older form, without Retry-After).",
+                          "documented (2018 spec)"),
+    "invalid.value": ("A field has a value the API does not accept.", "documented (2018 spec)"),
+    "invalid.date": ("A date is not ISO-8601.", "documented (2018 spec)"),
+    "bad.request": ("The request is malformed for this endpoint.", "documented (2018 spec)"),
+    "unsupported.media.type": ("The body's Content-Type is not JSON.", "documented (2018 spec)"),
+    "internal.server.error": ("A server-side failure.", "documented (2018 spec)"),
+    "service.unavailable": ("The service is overloaded or in maintenance.", "documented (2018 spec)"),
+    "request.timeout": ("The server timed out.", "documented (2018 spec)"),
+}
+STATUS_CODES = {400: "bad.request", 401: "bad.credentials", 403: "missing.any.permissions", 404: "not.found",
+                409: "general.conflict", 415: "unsupported.media.type", 429: "too.many.requests.retry.after",
+                500: "internal.server.error", 503: "service.unavailable", 504: "request.timeout"}
+
+TUTORIAL: list[tuple[re.Pattern[str], str, str, str]] = [
+    (re.compile(r"(PUT|PATCH|POST)?\s*/api/v2/recordings/[^/\s]+(/control)?\b", re.I),
+     "PUT /api/v2/recordings/{id} (the tutorial's pause call)",
+     "There is no such route, so it answers 404 not.found. Recording state lives on the conversation, "
+     "and /api/v2/recordings/... only has deletionprotection, retention/query and screensessions.",
+     "Secure pause / resume: PUT /api/v2/conversations/calls/{conversationId}/recordingstate with "
+     "{\"recordingState\": \"PAUSED\"|\"ACTIVE\"} (conversation:recording:pauseOthers) — `recops pause ID`. "
+     "A participant's recording on/off: PATCH /api/v2/conversations/calls/{id}/participants/{pid} "
+     "{\"recording\": true|false} — `recops start|stop ID --participant PID`."),
+    (re.compile(r"/api/v2/conversations/voice/|/recording-sessions|/recording/start", re.I),
+     "an invented /conversations/voice/... or /recording-sessions route",
+     "No such route exists in the API: 404 not.found.",
+     "Use /api/v2/conversations/calls/{id}/recordingstate (pause/resume) or the participant PATCH (start/stop)."),
+    (re.compile(r"\bPlatformClient\b|set_environment|authenticate_client_credentials|genesys-cloud-sdk|"
+                r"purecloud_platform_client_v2", re.I),
+     "PlatformClient / set_environment / authenticate_client_credentials",
+     "These names exist in no Genesys SDK. The package is PureCloudPlatformClientV2.",
+     "ApiClient(host=PureCloudRegionHosts.eu_west_1.get_api_host()).get_client_credentials_token(id, secret) "
+     "— or just recops.connect()."),
+    (re.compile(r"ConversationApi\b|get_conversation_by_id", re.I),
+     "ConversationApi.get_conversation_by_id",
+     "The class is ConversationsApi (plural) and the method get_conversation(conversation_id).",
+     "ConversationsApi(api).get_conversation(id), or get_conversations_call(id) for the call view "
+     "— or recops status ID."),
+    (re.compile(r"put_recording_by_id|Recording\(status", re.I),
+     "RecordingApi.put_recording_by_id / Recording(status=...)",
+     "No such method; Recording has no status, and models take no constructor arguments. "
+     "RecordingApi.put_conversation_recording only edits retention dates.",
+     "Change recording state on the conversation (recops pause / resume)."),
+    (re.compile(r"euw1\.pure\.cloud|auw2\.pure\.cloud", re.I),
+     "an invented region host",
+     "euw1.pure.cloud and auw2.pure.cloud do not exist. eu-west-1 is mypurecloud.ie; Sydney is mypurecloud.com.au.",
+     "Set GENESYSCLOUD_REGION=eu-west-1 (or ap-southeast-2)."),
+    (re.compile(r"recording:write|recording:control|conversation:recording:write|analytics:conversation:read", re.I),
+     "invented scopes",
+     "These are not Genesys scopes, and client-credentials clients ignore scopes altogether: roles decide.",
+     "Give the OAuth client's role conversation:recording:pauseOthers (pause/resume), recording:recording:view, "
+     "analytics:conversationDetail:view."),
+    (re.compile(r"X-Rate-Limit", re.I),
+     "X-Rate-Limit-* headers",
+     "Genesys sends inin-ratelimit-count / inin-ratelimit-allowed / inin-ratelimit-reset, and Retry-After on 429.",
+     "Read the inin-ratelimit-* headers (recops paces itself on them)."),
+]
+
+
+def explain(text: str | int) -> Explanation:
+    """Explain a status (``404``), a code (``not.a.user``), ``"403 missing.any.permissions"``, a
+    pasted error body or ApiException printout, or a tutorial call."""
+    raw = str(text).strip()
+    if not raw:
+        raise ValueError("nothing to explain: give a status, a code, an error body or a call")
+    body = parse_body(raw)
+    if not body and "{" in raw:
+        body = parse_body(raw[raw.find("{"): raw.rfind("}") + 1])
+    if body.get("code") or body.get("error"):
+        return _from_code(body.get("status") if isinstance(body.get("status"), int) else None,
+                          str(body.get("code") or body.get("error")), body)
+    for pattern, topic, meaning, remedy in TUTORIAL:
+        if pattern.search(raw):
+            return Explanation(topic=topic, meaning=meaning, remedy=remedy,
+                               evidence="documented: the SDK, CLI and spec have no such name (facts sheet, "
+                               "'Common misinformation')", status=404 if "/api/v2" in raw else None,
+                               code="not.found" if "/api/v2" in raw else None)
+    m = re.match(r"^\(?(\d{3})\)?\s*([A-Za-z_][\w.]*)?", raw)
+    if m:
+        status = int(m.group(1))
+        return _from_code(status, m.group(2) or STATUS_CODES.get(status, f"http.{status}"), {})
+    if re.match(r"^[a-z_][\w.]*$", raw):
+        return _from_code(None, raw, {})
+    raise ValueError(f"cannot explain {raw[:80]!r}: give a status (404), a code (not.a.user), "
+                     "a pasted error body, or an API call")
+
+
+def _from_code(status: int | None, code: str, body: dict[str, object]) -> Explanation:
+    meaning, evidence = MEANINGS.get(code, ("Not in recops's catalogue; see Genesys's message.", "unknown"))
+    permissions = tuple(permissions_from(body)) if body else ()
+    known = code in REMEDIES or code in MEANINGS
+    remedy = remedy_for(status or 0, code, list(permissions))
+    context_id = body.get("contextId") if body else None
+    if body.get("message") and not known:
+        meaning = f"{meaning} Genesys said: {body['message']}"
+    return Explanation(topic=code, meaning=meaning, remedy=remedy, evidence=evidence, status=status,
+                       code=code, context_id=str(context_id) if context_id else None, permissions=permissions)
+
+
+def explain_json(text: str) -> str:
+    return json.dumps(explain(text).to_dict(), indent=2)

@@ -1,0 +1,123 @@
+"""``recops.connect()``: one object for a notebook or a script — target, client, journal and
+every operation.
+
+    rc = recops.connect()                 # the sandbox, with no configuration
+    rc.target                             # SANDBOX (...) or REAL ORG in eu-west-1 (...)
+    rc.status("c0a8...")                  # RecordingStatus
+    rc.pause("c0a8...")                   # Outcome (confirm=True needed on a real org)
+    rc.states(["c0a8...", ...])           # pandas DataFrame
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .client import Client
+from .journal import Journal
+from .recording import Outcome, RecordingOps, RecordingsResult, RecordingStatus, reconcile, recordings, status
+from .settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .transport import Exchange, Wait
+
+
+class Session:
+    def __init__(self, settings: Settings | None = None, *, journal: Journal | str | Path | None = None,
+                 on_wait: Callable[[Wait], None] | None = None,
+                 on_exchange: Callable[[Exchange], None] | None = None) -> None:
+        self.settings = settings or Settings.load()
+        self.client = Client(self.settings, on_wait=on_wait, on_exchange=on_exchange)
+        if journal is None or isinstance(journal, (str, Path)):
+            journal = Journal(journal or self.settings.journal_path)
+        self.journal = journal
+        self.ops = RecordingOps(self.client, self.journal)
+
+    @property
+    def target(self) -> str:
+        return self.client.describe()
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.client.target.is_sandbox
+
+    def on_wait(self, fn: Callable[[Wait], None] | None) -> None:
+        self.client.on_wait = fn
+
+    def with_token(self, access_token: str) -> Session:
+        """The same target and journal, acting with a user's access token (needed for a
+        participant's ad-hoc start/stop and for the participant's own secure pause)."""
+        from .settings import Secret
+
+        settings = self.settings.with_overrides(access_token=Secret(access_token), client_id=None,
+                                                client_secret=None, sandbox_url=self._sandbox_url())
+        return Session(settings, journal=self.journal, on_wait=self.client.on_wait,
+                       on_exchange=self.client.on_exchange)
+
+    def as_sandbox_user(self, user_id: str) -> Session:
+        """Sandbox only: the same session acting as one of the sandbox's users (for example the
+        agent on a call), with a token minted by the sandbox's control plane."""
+        from .errors import ConfigError
+        from .sandbox.control_client import SandboxClient
+
+        if not self.is_sandbox:
+            raise ConfigError("as_sandbox_user works on the sandbox only",
+                              "on a real org, use with_token(<the user's access token>)")
+        return self.with_token(SandboxClient(self._sandbox_url()).user_token(user_id))
+
+    def _sandbox_url(self) -> str | None:
+        if not self.is_sandbox:
+            return self.settings.sandbox_url
+        self.client.api_client  # noqa: B018 - resolves the embedded sandbox's URL
+        return self.client.base_url
+
+    # reads
+    def status(self, conversation_id: str) -> RecordingStatus:
+        return status(self.client, conversation_id)
+
+    def recordings(self, conversation_id: str, wait: float = 0.0) -> RecordingsResult:
+        return recordings(self.client, conversation_id, wait=wait)
+
+    def states(self, conversation_ids: Iterable[str], concurrency: int = 4) -> pd.DataFrame:
+        from .tables import states_frame
+
+        return states_frame(self.client, conversation_ids, concurrency=concurrency)
+
+    def interval(self, interval: str | tuple[datetime, datetime], **filters: Any) -> pd.DataFrame:
+        from .tables import interval_frame
+
+        return interval_frame(self.client, interval, **filters)
+
+    # changes
+    def pause(self, conversation_id: str, confirm: bool = False, dry_run: bool = False) -> Outcome:
+        return self.ops.pause(conversation_id, confirm=confirm, dry_run=dry_run)
+
+    def resume(self, conversation_id: str, confirm: bool = False, dry_run: bool = False) -> Outcome:
+        return self.ops.resume(conversation_id, confirm=confirm, dry_run=dry_run)
+
+    def start(self, conversation_id: str, participant_id: str, confirm: bool = False,
+              dry_run: bool = False) -> Outcome:
+        return self.ops.start(conversation_id, participant_id, confirm=confirm, dry_run=dry_run)
+
+    def stop(self, conversation_id: str, participant_id: str, confirm: bool = False,
+             dry_run: bool = False) -> Outcome:
+        return self.ops.stop(conversation_id, participant_id, confirm=confirm, dry_run=dry_run)
+
+    def reconcile(self) -> list[dict[str, Any]]:
+        return reconcile(self.client, self.journal)
+
+
+def connect(settings: Settings | None = None, *, journal: Journal | str | Path | None = None,
+            on_wait: Callable[[Wait], None] | None = None, **overrides: Any) -> Session:
+    """A session on the configured target (the sandbox when nothing is configured).
+    Keyword overrides are settings fields: ``client_id``, ``client_secret``, ``access_token``,
+    ``region``, ``sandbox_url``, ``target``, ``journal_path``, timeouts..."""
+    if settings is None:
+        settings = Settings.load(**overrides)
+    elif overrides:
+        raise TypeError("pass either settings or keyword overrides, not both")
+    return Session(settings, journal=journal, on_wait=on_wait)

@@ -1,0 +1,297 @@
+"""recops's HTTP client for the SDK (``ApiClient.set_http_client``).
+
+Why: the SDK's own client has no effective timeouts and hides up to 10 urllib3 retries
+(also for POST/PUT/PATCH) behind every call. This one:
+
+- sends with real connect/read timeouts and ``retries=False`` (no hidden retries);
+- retries explicitly: a 429 after ``Retry-After`` (up to ``max_retry_after`` seconds; longer
+  waits are raised to the caller), a 5xx or a dropped connection with exponential backoff for
+  idempotent requests only (a connection that was never made is safe to retry for any method);
+- renews an expired client-credentials token once (``renew`` callback) and repeats the call;
+- paces requests from the ``inin-ratelimit-*`` headers so a sweep does not run into 429s;
+- reports every wait (``on_wait``) and every exchange (``on_exchange``) so a UI can show them,
+  and remembers the last exchange per thread (``last_exchange()``), which is thread-safe where
+  ``ApiClient.last_response`` is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import urllib3
+from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient  # imported lazily by client.py
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SAFE_POST_PATHS = ("/oauth/token", "/api/v2/analytics/conversations/details/query")
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+_idempotent: contextvars.ContextVar[bool | None] = contextvars.ContextVar("recops_idempotent", default=None)
+_read_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar("recops_read_timeout", default=None)
+
+
+@contextlib.contextmanager
+def treat_as_idempotent(value: bool = True) -> Iterator[None]:
+    """Within the block, requests count as idempotent (e.g. PATCH .../recordingstate, which sets
+    an absolute state) or not, whatever their method."""
+    token = _idempotent.set(value)
+    try:
+        yield
+    finally:
+        _idempotent.reset(token)
+
+
+@contextlib.contextmanager
+def read_timeout(seconds: float) -> Iterator[None]:
+    """Within the block, requests wait up to ``seconds`` for an answer (e.g. long maxWaitMs)."""
+    token = _read_timeout.set(seconds)
+    try:
+        yield
+    finally:
+        _read_timeout.reset(token)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    max_retry_after: float = 60.0
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return delay * (0.5 + random.random() / 2)
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One deliberate wait: ``reason`` is ``retry-after``, ``backoff`` or ``pacing``."""
+
+    reason: str
+    seconds: float
+    attempt: int
+    method: str
+    path: str
+    status: int | None = None
+
+    def describe(self) -> str:
+        why = {"retry-after": f"the server asked to retry after a {self.status}",
+               "backoff": f"retrying after {self.status or 'a connection failure'}",
+               "pacing": "pacing to stay under the rate limit"}[self.reason]
+        return f"waiting {self.seconds:.1f} s: {why} ({self.method} {self.path}, attempt {self.attempt})"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    path: str
+    status: int  # 0: no HTTP answer
+    context_id: str | None
+    attempt: int
+    elapsed_ms: float
+    injected: bool = False
+    error: str | None = None
+
+
+class Pacer:
+    """Spreads requests over the rate-limit window using ``inin-ratelimit-*``.
+
+    Above half the budget it adds no delay; below, it spaces requests evenly over the time
+    left in the window; at the reserve it waits for the window to reset.
+    """
+
+    def __init__(self, reserve_fraction: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._reserve_fraction = reserve_fraction
+        self.allowed: int | None = None
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+        self._next_slot = 0.0
+
+    def update(self, headers: Any) -> None:
+        try:
+            count = int(headers.get("inin-ratelimit-count"))
+            allowed = int(headers.get("inin-ratelimit-allowed"))
+            reset = float(headers.get("inin-ratelimit-reset"))
+        except (TypeError, ValueError):
+            return
+        with self._lock:
+            self.allowed = allowed
+            remaining = max(0, allowed - count)
+            reset_at = self._clock() + reset
+            if self.reset_at is not None and abs(reset_at - self.reset_at) < 1.0 and self.remaining is not None:
+                remaining = min(remaining, self.remaining)  # replies arrive out of order
+            self.remaining = remaining
+            self.reset_at = reset_at
+
+    def acquire(self) -> float:
+        """Seconds to wait before the next request (and reserve it)."""
+        with self._lock:
+            now = self._clock()
+            if self.allowed is None or self.remaining is None or self.reset_at is None or now >= self.reset_at:
+                return 0.0
+            reserve = max(1, int(self.allowed * self._reserve_fraction))
+            if self.remaining <= reserve:
+                wait = self.reset_at - now + 0.25
+                self.remaining = None  # refilled after the reset; the next reply says by how much
+                self._next_slot = now + wait
+                return wait
+            interval = 0.0
+            if self.remaining < self.allowed / 2:
+                interval = (self.reset_at - now) / max(1, self.remaining - reserve)
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + interval
+            self.remaining -= 1
+            return slot - now
+
+
+class RecopsHttpClient(AbstractHttpClient):
+    def __init__(
+        self,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        policy: RetryPolicy | None = None,
+        on_wait: Callable[[Wait], None] | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
+        renew: Callable[[], str] | None = None,
+        pace: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = 8,
+    ) -> None:
+        super().__init__()
+        self.connect_timeout = connect_timeout
+        self.read_timeout_s = read_timeout
+        self.policy = policy or RetryPolicy()
+        self.on_wait = on_wait
+        self.on_exchange = on_exchange
+        self.renew = renew
+        self.pacer = Pacer() if pace else None
+        self._sleep = sleep
+        self._local = threading.local()
+        self.pool = urllib3.PoolManager(num_pools=4, maxsize=pool_size, block=True, retries=False)
+
+    # --- public helpers -------------------------------------------------------------------------
+
+    def last_exchange(self) -> Exchange | None:
+        """The last exchange made by the calling thread."""
+        return getattr(self._local, "last", None)
+
+    def close(self) -> None:
+        self.pool.clear()
+
+    # --- the SDK entry point --------------------------------------------------------------------
+
+    def request(self, http_request_options: Any) -> Any:
+        from PureCloudPlatformClientV2.rest import ApiException, RESTResponse
+
+        options = self.pre_hook(http_request_options) if callable(self.pre_hook) else http_request_options
+        method = options.method.upper()
+        headers = {k: str(v) for k, v in (options.headers or {}).items()}
+        url, data = self._encode(method, options.url, options.query_params, options.post_params,
+                                 options.body, headers)
+        path = urlsplit(url).path
+        override = _idempotent.get()
+        idempotent = override if override is not None else (method in IDEMPOTENT_METHODS or path in SAFE_POST_PATHS)
+        timeout = urllib3.Timeout(connect=self.connect_timeout, read=_read_timeout.get() or self.read_timeout_s)
+        is_api = "/api/v2/" in path
+        attempt = 0
+        renewed = False
+        while True:
+            attempt += 1
+            if self.pacer is not None and is_api:
+                delay = self.pacer.acquire()
+                if delay > 0.01:
+                    self._wait(Wait("pacing", delay, attempt, method, path))
+            started = time.perf_counter()
+            try:
+                raw = self.pool.request(method, url, body=data, headers=headers, timeout=timeout,
+                                        retries=False, redirect=False, preload_content=True)
+            except HTTPError as exc:
+                self._record(Exchange(method, path, 0, None, attempt, _ms(started), error=type(exc).__name__))
+                never_sent = isinstance(exc, (NewConnectionError, ConnectTimeoutError))
+                if (idempotent or never_sent) and attempt < self.policy.max_attempts:
+                    self._wait(Wait("backoff", self.policy.backoff(attempt), attempt, method, path))
+                    continue
+                raise
+            status = raw.status
+            self._record(Exchange(method, path, status, raw.headers.get("inin-correlation-id"), attempt,
+                                  _ms(started), injected=bool(raw.headers.get("X-Sandbox-Fault"))))
+            if self.pacer is not None and is_api:
+                self.pacer.update(raw.headers)
+            if status == 401 and is_api and self.renew is not None and not renewed:
+                renewed = True
+                attempt -= 1
+                headers["Authorization"] = f"Bearer {self.renew()}"
+                continue
+            retry_after = _retry_after(raw.headers.get("Retry-After"))
+            if attempt < self.policy.max_attempts:
+                if status == 429:
+                    if retry_after is None:
+                        self._wait(Wait("backoff", self.policy.backoff(attempt), attempt, method, path, status))
+                        continue
+                    if retry_after <= self.policy.max_retry_after:
+                        self._wait(Wait("retry-after", retry_after, attempt, method, path, status))
+                        continue
+                elif status in RETRY_STATUSES and idempotent:
+                    if retry_after is not None and retry_after <= self.policy.max_retry_after:
+                        self._wait(Wait("retry-after", retry_after, attempt, method, path, status))
+                    else:
+                        self._wait(Wait("backoff", self.policy.backoff(attempt), attempt, method, path, status))
+                    continue
+            response = RESTResponse(raw)
+            response.data = raw.data.decode("utf-8", "replace")
+            if callable(self.post_hook):
+                response = self.post_hook(response)
+            if not 200 <= status < 206:
+                raise ApiException(http_resp=response)
+            return response
+
+    # --- internals ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _encode(method: str, url: str, query: dict[str, Any] | None, post: dict[str, Any] | None,
+                body: Any, headers: dict[str, str]) -> tuple[str, bytes | None]:
+        if query:
+            url = f"{url}?{urlencode(query)}"
+        ctype = headers.get("Content-Type", "application/json")
+        headers.setdefault("Content-Type", ctype)
+        if method in ("GET", "HEAD", "DELETE") and body is None:
+            return url, None
+        if ctype == "application/x-www-form-urlencoded":
+            return url, urlencode(post or {}).encode()
+        if body is None:
+            return url, None
+        return url, json.dumps(body).encode()
+
+    def _wait(self, wait: Wait) -> None:
+        if self.on_wait is not None:
+            self.on_wait(wait)
+        self._sleep(wait.seconds)
+
+    def _record(self, exchange: Exchange) -> None:
+        self._local.last = exchange
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
