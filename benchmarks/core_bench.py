@@ -1,0 +1,190 @@
+"""recops core benchmarks, printed as tables of ratios against a baseline measured in the same run.
+
+1. ``import recops`` vs ``import PureCloudPlatformClientV2`` (fresh interpreters, median of N).
+2. A live sweep of 300 conversations (``Session.states``) under a configured rate limit:
+   achieved request rate / allowed rate, and how many 429s the server sent / the user saw.
+3. A 10,000-conversation interval table through the analytics details query, against the bound
+   set by its page count (pages x one page's latency), and against the per-conversation loop
+   the tutorial implies (GET each conversation), measured on a sample and extrapolated.
+
+Run: ``python -m benchmarks core`` (``--quick`` for a short run). Loopback only; bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+PY = sys.executable
+
+
+def _table(title: str, header: list[str], rows: list[list[object]]) -> None:
+    print(f"\n{title}")
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "RECOPS_"))}
+    env["HOME"] = tempfile.mkdtemp(prefix="recops-bench-home-")
+    return env
+
+
+def bench_import(runs: int) -> None:
+    code = ("import time, resource; t=time.perf_counter(); import {mod}; "
+            "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    results: dict[str, tuple[float, float]] = {}
+    env = _env()
+    for mod in ("PureCloudPlatformClientV2", "recops", "recops.sandbox"):
+        times, rss = [], []
+        subprocess.run([PY, "-c", f"import {mod}"], env=env, check=True)  # warm the .pyc cache
+        for _ in range(runs):
+            out = subprocess.run([PY, "-c", code.format(mod=mod)], env=env, check=True, capture_output=True,
+                                 text=True).stdout.split()
+            times.append(float(out[0]))
+            rss.append(float(out[1]) / 1024)
+        results[mod] = (statistics.median(times), statistics.median(rss))
+    base_t, base_rss = results["PureCloudPlatformClientV2"]
+    rows = [[mod, f"{t * 1000:.0f}", f"{t / base_t:.3f}", f"{rss:.0f}", f"{rss / base_rss:.2f}"]
+            for mod, (t, rss) in results.items()]
+    _table(f"import time (median of {runs} fresh interpreters; baseline: the SDK)",
+           ["module", "ms", "ratio vs SDK", "max RSS MiB", "RSS ratio"], rows)
+
+
+@contextmanager
+def _sandbox_process() -> Iterator[str]:
+    proc = subprocess.Popen([PY, "-m", "recops.cli", "sandbox", "serve", "--port", "0", "--scenario", "empty"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())
+    try:
+        assert proc.stdout is not None
+        url = None
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if "listening on" in line:
+                url = line.split("listening on", 1)[1].split()[0]
+        if url is None:
+            raise RuntimeError("the sandbox did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bench_sweep(n: int, limit: int) -> None:
+    import recops
+    from recops.sandbox import SandboxClient
+
+    with _sandbox_process() as url:
+        control = SandboxClient(url)
+        control.settings(rateLimitPerMinute=limit)
+        control.seed(count=n, seed=11, org="sandbox-org")
+        ids = [c["id"] for c in control.conversations(org="sandbox-org")][:n]
+        waits: list[float] = []
+        session = recops.connect(sandbox_url=url, client_id="sandbox-supervisor",
+                                 client_secret="sandbox-supervisor-secret",
+                                 journal=Path(tempfile.mkdtemp()) / "j.sqlite",
+                                 on_wait=lambda w: waits.append(w.seconds))
+        session.client.api_client  # noqa: B018 - log in outside the timed part
+        control.call("DELETE", "requests")
+        started = time.perf_counter()
+        frame = session.states(ids, concurrency=4)
+        elapsed = time.perf_counter() - started
+        log = control.requests()
+        api = [e for e in log if e["path"].startswith("/api/v2/")]
+        server_429 = sum(1 for e in api if e["status"] == 429)
+        user_errors = int(frame["error"].notna().sum())
+        achieved = len(api) / elapsed * 60
+        rows = [[n, len(api), f"{elapsed:.1f}", f"{achieved:.0f}", limit, f"{achieved / limit:.2f}",
+                 server_429, user_errors, f"{sum(waits):.1f}"]]
+        _table(f"live sweep: {n} conversations, status = 2 requests each, rate limit {limit}/min, 4 threads",
+               ["conversations", "requests", "seconds", "achieved/min", "allowed/min", "achieved/allowed",
+                "429s sent", "errors seen", "paced s"], rows)
+
+
+def bench_interval(n: int, sample: int) -> None:
+    import recops
+    from recops.sandbox import SandboxClient
+
+    with _sandbox_process() as url:
+        control = SandboxClient(url)
+        control.settings(rateLimitPerMinute=10_000_000)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        start = now - timedelta(days=7)
+        interval = f"{start.isoformat()}/{(now - timedelta(hours=1)).isoformat()}".replace("+00:00", "Z")
+        control.seed(count=n, seed=5, interval=interval)
+        session = recops.connect(sandbox_url=url, client_id="sandbox-supervisor",
+                                 client_secret="sandbox-supervisor-secret",
+                                 journal=Path(tempfile.mkdtemp()) / "j.sqlite")
+        client = session.client
+        client.api_client  # noqa: B018
+
+        # baseline: one details page of 100 (the unit the table is made of)
+        sdk = client.sdk()
+        q = sdk.ConversationQuery()
+        q.interval = interval
+        paging = sdk.PagingSpec()
+        paging.page_size = 100
+        paging.page_number = 1
+        q.paging = paging
+        client.analytics_api.post_analytics_conversations_details_query(q)  # warm the server's cache
+        page_times = []
+        for i in range(10):
+            paging.page_number = 1 + i
+            t = time.perf_counter()
+            client.analytics_api.post_analytics_conversations_details_query(q)
+            page_times.append(time.perf_counter() - t)
+        page = statistics.median(page_times)
+        pages = math.ceil(n / 100)
+
+        t = time.perf_counter()
+        frame = session.interval(interval)
+        table_s = time.perf_counter() - t
+
+        ids = frame["conversation_id"].tolist()[:sample]
+        api = client.conversations_api
+        t = time.perf_counter()
+        for cid in ids:
+            api.get_conversation(cid)
+        per_get = (time.perf_counter() - t) / len(ids)
+        loop_s = per_get * n
+        limit = 300
+        rows = [
+            ["one details page (baseline)", 1, f"{page * 1000:.1f} ms", "1.00", "-"],
+            ["bound: pages x page", pages, f"{pages * page:.2f} s", f"{pages:.0f}", f"{pages / limit * 60:.0f} s"],
+            ["recops interval table", len(frame), f"{table_s:.2f} s", f"{table_s / page:.0f}",
+             f"{pages / limit * 60:.0f} s"],
+            [f"tutorial loop: GET each (x{n}, extrapolated from {len(ids)})", n, f"{loop_s:.1f} s",
+             f"{loop_s / page:.0f}", f"{n / limit:.0f} min"],
+        ]
+        _table(f"interval table of {n} conversations (7 days); ratio = time / one page; last column: the "
+               f"floor at the real per-token limit of {limit} requests/min",
+               ["case", "rows/requests", "time", "ratio vs page", "at 300/min"], rows)
+        print(f"table/bound = {table_s / (pages * page):.2f}; rows returned {len(frame)} of {n} seeded")
+
+
+def run(quick: bool = False) -> None:
+    bench_import(runs=3 if quick else 7)
+    if quick:
+        bench_sweep(n=60, limit=60)
+        bench_interval(n=2000, sample=100)
+    else:
+        bench_sweep(n=300, limit=400)
+        bench_interval(n=10_000, sample=300)
+
+
+if __name__ == "__main__":
+    run(quick="--quick" in sys.argv)

@@ -1,0 +1,96 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2 · Recording states: the analyst's table
+#
+# Every conversation that started in an interval, with its recording flags, from
+# `POST /api/v2/analytics/conversations/details/query`: all pages, de-duplicated by
+# conversation id, intervals over 7 days split. Then pandas: by queue, by agent, by day.
+
+# %% tags=["parameters"]
+interval = None  # ISO-8601 "start/end"; None: the last 7 days
+csv_path = "recording_states.csv"
+target = None  # None (from the environment), "sandbox" or "org"
+
+# %%
+import matplotlib.pyplot as plt
+
+import recops
+from recops import discover
+from recops.widgets import ConversationPicker, StateTable, banner
+
+rc = recops.connect(target=target)
+interval = interval or discover.last(hours=7 * 24)
+banner(rc)
+
+# %%
+frame = rc.interval(interval)
+print(f"{len(frame)} conversations in {interval}")
+frame.head()
+
+# %%
+frame.dtypes
+
+# %% [markdown]
+# ## Recorded share by queue and by agent
+
+# %%
+by_queue = (frame.assign(queue=frame["queue_ids"].fillna("(no queue)"))
+            .groupby("queue")["recorded"].agg(conversations="size", recorded="sum"))
+by_queue["recorded_share"] = (by_queue["recorded"] / by_queue["conversations"]).round(3)
+by_queue
+
+# %%
+by_agent = (frame.assign(agent=frame["agents"].fillna("(no agent)"))
+            .groupby("agent")["recorded"].agg(conversations="size", recorded="sum")
+            .sort_values("conversations", ascending=False))
+by_agent.head(10)
+
+# %% [markdown]
+# ## Conversations per day, recorded or not
+
+# %%
+per_day = (frame.assign(day=frame["conversation_start"].dt.floor("D").dt.date,
+                        recorded=frame["recorded"].map({True: "recorded", False: "not recorded"}))
+           .pivot_table(index="day", columns="recorded", values="conversation_id", aggfunc="count", fill_value=0))
+ax = per_day.plot(kind="bar", stacked=True, figsize=(8, 3), title="conversations per day")
+ax.set_xlabel("")
+plt.tight_layout()
+plt.show()
+
+# %%
+ax = by_queue["recorded_share"].plot(kind="barh", figsize=(8, 2.5), title="recorded share by queue", xlim=(0, 1))
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Export
+
+# %%
+frame.to_csv(csv_path, index=False)
+print(f"wrote {len(frame)} rows to {csv_path}")
+
+# %% [markdown]
+# ## Live states of conversations you pick
+# Query an interval (or paste ids) in the picker, select rows, then load their live state.
+
+# %%
+picker = ConversationPicker(rc, days=1)
+picker
+
+# %%
+live = frame[~frame["ended"].astype(bool)]["conversation_id"].tolist()
+states = StateTable(rc, live)
+picker.observe(lambda change: states.load(change["new"]) if change["new"] else None, names="ids")
+states
+
+# %%
+states.frame.groupby("recording_state", dropna=False).size() if states.frame is not None else None

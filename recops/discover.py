@@ -1,0 +1,77 @@
+"""Finding something to work on, so notebooks run unchanged on the sandbox and on a real org."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .recording import RecordingStatus
+    from .session import Session
+
+# The demo scenario's first live, recorded call (recops/sandbox/scenarios/demo.json).
+DEMO_CONVERSATION = "c0a80001-0000-4000-8000-000000000001"
+DEMO_ENDED_CONVERSATION = "c0a80001-0000-4000-8000-000000000006"
+
+
+def last(hours: float = 24.0) -> str:
+    """The ISO-8601 interval of the last ``hours`` hours."""
+    end = datetime.now(timezone.utc).replace(microsecond=0)
+    start = end - timedelta(hours=hours)
+    return f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}/{end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+def live_conversation(session: Session, hours: float = 24.0) -> str:
+    """A live (not ended) voice conversation: the demo's first call on the sandbox, otherwise
+    the most recently started one found by the analytics details query."""
+    frame = session.interval(last(hours), media_type="voice")
+    live = frame[~frame["ended"].astype(bool)]
+    ids = [str(x) for x in live["conversation_id"]]
+    if session.is_sandbox and DEMO_CONVERSATION in ids:
+        return DEMO_CONVERSATION
+    if not ids:
+        raise ConfigError(f"no live voice conversation started in the last {hours:g} hours",
+                          "pass a conversation id as the notebook's conversation_id parameter")
+    return ids[-1]
+
+
+def ended_conversation(session: Session, hours: float = 24.0) -> str:
+    frame = session.interval(last(hours), media_type="voice")
+    ended = frame[frame["ended"].astype(bool) & frame["recorded"].astype(bool)]
+    ids = [str(x) for x in ended["conversation_id"]]
+    if session.is_sandbox and DEMO_ENDED_CONVERSATION in ids:
+        return DEMO_ENDED_CONVERSATION
+    if not ids:
+        raise ConfigError(f"no ended, recorded voice conversation in the last {hours:g} hours",
+                          "pass a conversation id as the notebook's ended_conversation_id parameter")
+    return ids[-1]
+
+
+def agent_of(status: RecordingStatus) -> str | None:
+    """The id of an active participant who is a user (an agent) — the one who can start/stop."""
+    for p in status.participants:
+        if p.user_id and p.active:
+            return p.id
+    return None
+
+
+DEMO_ADHOC_CONVERSATION = "c0a80001-0000-4000-8000-000000000004"
+
+
+def workflow_conversation(session: Session, fallback: str) -> str:
+    """On the sandbox, the demo call whose agent records ad hoc (pause, resume, then stop make
+    sense there); elsewhere ``fallback``."""
+    return DEMO_ADHOC_CONVERSATION if session.is_sandbox else fallback
+
+
+def sandbox_control(session: Session):  # -> SandboxClient | None
+    """The sandbox's control plane (faults, settings, clock), or None on a real org."""
+    if not session.is_sandbox:
+        return None
+    from .sandbox.control_client import SandboxClient
+
+    session.client.api_client  # noqa: B018 - resolves the sandbox URL
+    assert session.client.base_url is not None
+    return SandboxClient(session.client.base_url)

@@ -1,0 +1,132 @@
+"""One conversation's recording controls: live state, Pause / Resume, and per-participant
+Start / Stop of ad-hoc recording, each enabled only where the transition makes sense."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import ipywidgets as w
+
+from .common import LogPanel, banner, confirm_box, guarded
+
+if TYPE_CHECKING:
+    from ..recording import ParticipantState, RecordingStatus
+    from ..session import Session
+
+STATE_COLORS = {"ACTIVE": "#137333", "PAUSED": "#b06000", "NONE": "#5f6368"}
+
+
+class ControlPanel(w.VBox):
+    """``participant_session`` gives the session that may start/stop recordings in this
+    conversation (a participant's user token). On the sandbox it is minted automatically for
+    an agent on the call; on a real org pass a function or leave Start/Stop disabled."""
+
+    def __init__(self, session: Session, conversation_id: str,
+                 participant_session: Callable[[RecordingStatus], Session | None] | None = None) -> None:
+        self.session = session
+        self.conversation_id = conversation_id
+        self._participant_session = participant_session
+        self._actors: dict[str, Session] = {}
+        self.status: RecordingStatus | None = None
+        self.log_panel = LogPanel(f"log — {conversation_id}")
+        self.state_label = w.HTML()
+        self.detail_label = w.Label()
+        self.confirm = confirm_box(session)
+        self.pause_button = w.Button(description="Pause", icon="pause", tooltip="secure pause (PAUSED)")
+        self.resume_button = w.Button(description="Resume", icon="play", tooltip="resume (ACTIVE)")
+        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        self.pause_button.on_click(guarded(self.log_panel, lambda _: self._change("pause")))
+        self.resume_button.on_click(guarded(self.log_panel, lambda _: self._change("resume")))
+        self.refresh_button.on_click(guarded(self.log_panel, lambda _: self.refresh()))
+        self.participant_rows = w.VBox()
+        self.start_buttons: dict[str, w.Button] = {}
+        self.stop_buttons: dict[str, w.Button] = {}
+        session.on_wait(self.log_panel.wait)
+        super().__init__([
+            banner(session),
+            w.HTML(f"<b>conversation</b> <code>{html.escape(conversation_id)}</code>"),
+            w.HBox([self.state_label, self.detail_label]),
+            self.confirm,
+            w.HBox([self.pause_button, self.resume_button, self.refresh_button]),
+            self.participant_rows,
+            self.log_panel,
+        ])
+        self.add_class("recops-control-panel")
+        guarded(self.log_panel, self.refresh)()
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def recording_state(self) -> str | None:
+        return self.status.recording_state if self.status else None
+
+    def refresh(self) -> None:
+        st = self.session.status(self.conversation_id)
+        self.status = st
+        color = STATE_COLORS.get(st.recording_state, "#000")
+        self.state_label.value = (f'<span class="recops-state" style="font-size:1.2em;font-weight:700;'
+                                  f'color:{color}">{st.recording_state}</span>')
+        ended = ", call ended" if st.ended else ""
+        self.detail_label.value = f"securePause {st.secure_pause}{ended}"
+        self.pause_button.disabled = st.ended or st.recording_state == "NONE" or st.secure_pause
+        self.resume_button.disabled = st.ended or not st.secure_pause
+        self._rows(st)
+
+    def _rows(self, st: RecordingStatus) -> None:
+        actor = self._actor(st)
+        rows = []
+        for p in st.participants:
+            start = self.start_buttons.get(p.id) or self._button(p, "Start")
+            stop = self.stop_buttons.get(p.id) or self._button(p, "Stop")
+            usable = actor is not None and p.active and not st.ended and p.media == "call"
+            start.disabled = not usable or p.adhoc
+            stop.disabled = not usable or not p.adhoc
+            why = "" if actor is not None else " (needs a participant's user token)"
+            label = w.HTML(f"{html.escape(p.name or p.id)} <i>{html.escape(p.purpose or '')}</i> — "
+                           f"{p.state}, recording {p.recording}, ad hoc {'ON' if p.adhoc else 'OFF'}{why}")
+            rows.append(w.HBox([label, start, stop]))
+        self.participant_rows.children = rows
+
+    def _button(self, p: ParticipantState, verb: str) -> w.Button:
+        button = w.Button(description=verb, tooltip=f"{verb} ad-hoc recording of {p.name or p.id}",
+                          layout=w.Layout(width="70px"))
+        action = verb.lower()
+        button.on_click(guarded(self.log_panel, lambda _, pid=p.id: self._adhoc(action, pid)))
+        (self.start_buttons if verb == "Start" else self.stop_buttons)[p.id] = button
+        return button
+
+    def _actor(self, st: RecordingStatus) -> Session | None:
+        """Who can start/stop: an active agent's user session."""
+        if self._participant_session is not None:
+            return self._participant_session(st)
+        if self.session.settings.access_token:
+            return self.session
+        if not self.session.is_sandbox:
+            return None
+        for p in st.participants:
+            if p.user_id and p.active:
+                if p.user_id not in self._actors:
+                    self._actors[p.user_id] = self.session.as_sandbox_user(p.user_id)
+                return self._actors[p.user_id]
+        return None
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def _change(self, verb: str) -> None:
+        fn = self.session.pause if verb == "pause" else self.session.resume
+        outcome = fn(self.conversation_id, confirm=self.confirm.value)
+        self.log_panel.write(outcome.summary())
+        self.refresh()
+
+    def _adhoc(self, verb: str, participant_id: str) -> None:
+        assert self.status is not None
+        actor = self._actor(self.status)
+        if actor is None:
+            self.log_panel.write(f"{verb}: needs a participant's user token")
+            return
+        fn = actor.start if verb == "start" else actor.stop
+        outcome = fn(self.conversation_id, participant_id, confirm=self.confirm.value)
+        self.log_panel.write(outcome.summary())
+        self.refresh()

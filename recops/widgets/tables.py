@@ -1,0 +1,79 @@
+"""Interactive tables: recording states with row selection (itables' ``ITable`` widget, offline:
+DataTables ships inside the widget), refresh and CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from .common import LogPanel, banner, guarded
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..session import Session
+
+
+def selectable_table(frame: pd.DataFrame) -> Any:
+    from itables.widget import ITable
+
+    return ITable(frame, select=True, maxBytes=0, classes="display compact", pageLength=10)
+
+
+class StateTable(w.VBox):
+    """Live recording states of a list of conversations."""
+
+    def __init__(self, session: Session, conversation_ids: Iterable[str] = (), csv_path: str = "recording_states.csv",
+                 concurrency: int = 4) -> None:
+        self.session = session
+        self.conversation_ids = list(conversation_ids)
+        self.concurrency = concurrency
+        self.frame: pd.DataFrame | None = None
+        self.log_panel = LogPanel("state table", height="90px")
+        self.table = selectable_table(self._empty())
+        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        self.csv_path = w.Text(value=csv_path, description="CSV file")
+        self.export_button = w.Button(description="Export CSV", icon="download")
+        self.count_label = w.Label()
+        self.refresh_button.on_click(guarded(self.log_panel, lambda _: self.refresh()))
+        self.export_button.on_click(guarded(self.log_panel, lambda _: self.export()))
+        session.on_wait(self.log_panel.wait)
+        super().__init__([banner(session), w.HBox([self.refresh_button, self.csv_path, self.export_button,
+                                                   self.count_label]), self.table, self.log_panel])
+        self.add_class("recops-state-table")
+        if self.conversation_ids:
+            guarded(self.log_panel, self.refresh)()
+
+    def _empty(self) -> pd.DataFrame:
+        from ..tables import STATE_COLUMNS, _frame
+
+        return _frame([], STATE_COLUMNS)
+
+    def load(self, conversation_ids: Iterable[str]) -> None:
+        self.conversation_ids = list(conversation_ids)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.frame = self.session.states(self.conversation_ids, concurrency=self.concurrency)
+        self.table.update(self.frame, selected_rows=[])
+        errors = int(self.frame["error"].notna().sum())
+        self.count_label.value = f"{len(self.frame)} conversations" + (f", {errors} errors" if errors else "")
+        self.log_panel.write(f"refreshed {len(self.frame)} conversations")
+
+    @property
+    def selected_ids(self) -> list[str]:
+        if self.frame is None:
+            return []
+        rows = [i for i in self.table.selected_rows if 0 <= i < len(self.frame)]
+        return [str(self.frame.iloc[i]["conversation_id"]) for i in rows]
+
+    def export(self) -> Path:
+        if self.frame is None:
+            raise ValueError("nothing to export yet: refresh first")
+        path = Path(self.csv_path.value).expanduser()
+        self.frame.to_csv(path, index=False)
+        self.log_panel.write(f"wrote {len(self.frame)} rows to {path}")
+        return path

@@ -1,0 +1,134 @@
+"""End to end in a real browser: JupyterLab started by the test, Debian's chromium driven by
+Playwright, notebook 03 run, Pause clicked in the rendered control panel; the widget must show
+PAUSED and the sandbox must agree. Screenshots go to the test output directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from recops.sandbox import SandboxServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
+DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
+KERNEL_READY = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const s = w && w.sessionContext; const k = s && s.session && s.session.kernel;
+  return !!(s && s.isReady && k && k.connectionStatus === 'connected' && k.status === 'idle'); }"""
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _lab_env(base: Path, sandbox_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH" and not k.startswith(("GENESYS", "RECOPS_"))}
+    for var, sub in [("HOME", "home"), ("JUPYTER_CONFIG_DIR", "cfg"), ("JUPYTER_DATA_DIR", "data"),
+                     ("JUPYTER_RUNTIME_DIR", "run"), ("JUPYTERLAB_WORKSPACES_DIR", "ws"), ("IPYTHONDIR", "ipy")]:
+        (base / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(base / sub)
+    settings = {"apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+                "docmanager-extension/plugin": {"autosave": False},
+                "notebook-extension/tracker": {"windowingMode": "none"}}
+    for name, value in settings.items():
+        f = base / "cfg/lab/user-settings/@jupyterlab" / f"{name}.jupyterlab-settings"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps(value))
+    return env | {"JUPYTER_PLATFORM_DIRS": "1", "RECOPS_SANDBOX_URL": sandbox_url,
+                  "RECOPS_JOURNAL": str(base / "journal.sqlite"), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+def _start_lab(nbdir: Path, base: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, str]:
+    port = _free_port()
+    token = secrets.token_hex(16)
+    log = open(base / "jupyter.log", "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={nbdir}",
+         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly", "--expose-app-in-browser", "--allow-root"],
+        env=env, cwd=nbdir, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
+            return proc, port, token
+        except OSError:
+            assert proc.poll() is None, (base / "jupyter.log").read_text()
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("JupyterLab did not start:\n" + (base / "jupyter.log").read_text())
+
+
+def test_pause_in_the_rendered_control_panel(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    shutil.copy(ROOT / "notebooks" / "03_pause_resume_stop.ipynb", nbdir)  # a copy: outputs never reach git
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    with SandboxServer(scenario="demo") as sb:
+        env = _lab_env(tmp_path, sb.url)
+        proc, port, token = _start_lab(nbdir, tmp_path, env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, env={**env, "HOME": env["HOME"]},
+                                            args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+                page = ctx.new_page()
+                page.goto(f"{base}/lab/tree/03_pause_resume_stop.ipynb?token={token}")
+                page.wait_for_function(KERNEL_READY, polling=100, timeout=90_000)
+                page.get_by_role("menuitem", name="Run", exact=True).click()
+                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+                nb = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+                panel = nb.locator(".recops-control-panel")
+                state = panel.locator(".recops-state")
+                expect(state).to_have_text("ACTIVE")
+                expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
+                pause = panel.locator("button.jupyter-button", has_text="Pause")
+                expect(pause).to_be_enabled()
+                panel.scroll_into_view_if_needed()
+                page.screenshot(path=str(OUTPUT_DIR / "control_panel_before.png"))
+
+                pause.click()
+                expect(state).to_have_text("PAUSED")
+                expect(panel.locator("button.jupyter-button", has_text="Resume")).to_be_enabled()
+                deadline = time.monotonic() + 10
+                while sb.control.conversation(DEMO_ACTIVE)["recordingState"] != "PAUSED":
+                    assert time.monotonic() < deadline, "the sandbox never saw the pause"
+                    time.sleep(0.1)
+                assert sb.control.conversation(DEMO_ACTIVE)["securePause"] is True
+                panel.scroll_into_view_if_needed()
+                page.screenshot(path=str(OUTPUT_DIR / "control_panel_paused.png"))
+
+                table = nb.locator(".recops-state-table")
+                table.scroll_into_view_if_needed()
+                expect(table.locator("table.dataTable tbody tr").first).to_be_visible()
+                page.screenshot(path=str(OUTPUT_DIR / "state_table.png"))
+                browser.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    assert (OUTPUT_DIR / "control_panel_paused.png").stat().st_size > 10_000
