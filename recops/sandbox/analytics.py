@@ -215,11 +215,12 @@ class DetailsIndex:
     query body (without paging) and state version, so paging 10,000 results stays cheap."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, int], list[Conversation]] = {}
+        self._cache: dict[tuple[str, str, int, str], list[Conversation]] = {}
 
     def matches(self, org: str, q: Query, conversations: list[Conversation], version: int,
                 interval_matching: str) -> list[Conversation]:
-        key = (org, q.cache_key, version)
+        # the matching mode is part of the key: switching the assumption changes no state version
+        key = (org, q.cache_key, version, interval_matching)
         hit = self._cache.get(key)
         if hit is not None:
             return hit

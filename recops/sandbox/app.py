@@ -38,10 +38,15 @@ class SandboxApp:
         self.api = GenesysApi(self.state)
         self.faults = FaultBook()
         self.limiter = RateLimiter()
-        self.request_log: deque[dict[str, Any]] = deque(maxlen=self.state.settings.request_log_size)
-        self.control = Control(self.state, self.faults, self.limiter, self.request_log, scenario)
+        log_: deque[dict[str, Any]] = deque(maxlen=self.state.settings.request_log_size)
+        self.control = Control(self.state, self.faults, self.limiter, log_, scenario)
         if scenario:
             self.control.reset(scenario)
+
+    @property
+    def request_log(self) -> deque[dict[str, Any]]:
+        """The log lives on the control plane, which replaces it when ``requestLogSize`` changes."""
+        return self.control.request_log
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -56,16 +61,17 @@ class SandboxApp:
             return
         context_id = str(uuid.uuid4())
         started = time.perf_counter()
-        entry: dict[str, Any] | None = None
+        req: Request | None = None
         try:
             req = await self._request(scope, receive, context_id)
-            reply, entry = await self._handle(req)
+            reply = await self._handle(req)
         except ApiError as e:
             reply = error_reply(e, context_id)
         except Exception:  # never leak a traceback or hang: a Genesys 500
             log.exception("sandbox handler failed (contextId %s)", context_id)
             reply = error_reply(errors.internal_server_error(), context_id)
         reply.headers.setdefault("inin-correlation-id", context_id)
+        entry = req.log_entry if req is not None else None  # logged even when the handler failed
         if entry is not None:
             entry.update(status=0 if reply.drop else reply.status, injected=reply.injected,
                          durationMs=round((time.perf_counter() - started) * 1000, 1))
@@ -75,39 +81,54 @@ class SandboxApp:
     async def _request(self, scope: dict[str, Any], receive: Receive, context_id: str) -> Request:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         limit = self.state.settings.max_body_bytes
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise errors.request_entity_too_large(limit)
+        early: ApiError | None = None
         raw_path = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?", 1)[0]
         try:
             segments = split_path(raw_path)
+            path = "/" + "/".join(segments)
         except BadPath:
-            raise errors.not_found() from None
-        body = await read_body(receive, limit)
+            # Unsafe path: 404 whatever it says. The undecoded segments only tell /api/v2 (which
+            # gets the inin-ratelimit-* headers and a log entry) from the rest; never routed.
+            early = errors.not_found()
+            path = raw_path.decode("latin-1")
+            segments = tuple(path.lstrip("/").split("/"))
+        declared = headers.get("content-length")
+        if early is None and declared is not None and declared.isdigit() and int(declared) > limit:
+            early = errors.request_entity_too_large(limit)
+        body = b""
+        if early is None:
+            try:
+                body = await read_body(receive, limit)
+            except ApiError as e:
+                early = e
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         host = headers.get("host") or "127.0.0.1"
         return Request(
             method=scope["method"].upper(),
-            path="/" + "/".join(segments),
+            path=path,
             segments=segments,
             query=query,
             headers=headers,
             body=body,
             context_id=context_id,
             base_url=f"{scope.get('scheme', 'http')}://{host}",
+            early_error=early,
         )
 
-    async def _handle(self, req: Request) -> tuple[Reply, dict[str, Any] | None]:
+    async def _handle(self, req: Request) -> Reply:
         segs = req.segments
-        if segs and segs[0] == "_sandbox":
-            return self.control.handle(req), None
         is_token = segs == ("oauth", "token")
         is_api = len(segs) >= 2 and segs[:2] == ("api", "v2")
         if not (is_token or is_api):
+            if req.early_error is not None:
+                raise req.early_error
+            if segs and segs[0] == "_sandbox":
+                return self.control.handle(req)
             raise errors.not_found()
         entry: dict[str, Any] = {"time": time.time(), "method": req.method, "path": req.path,
                                  "contextId": req.context_id}
+        req.log_entry = entry
         fault = self.faults.take(req.method, req.path)
         if fault is not None:
             entry["faultId"] = fault.id
@@ -117,6 +138,8 @@ class SandboxApp:
             if latency:
                 await asyncio.sleep(latency / 1000.0)
             if is_token:
+                if req.early_error is not None:
+                    raise req.early_error
                 reply = self.api.oauth_token(req) if req.method == "POST" else None
                 if reply is None:
                     raise errors.not_found()
@@ -126,7 +149,7 @@ class SandboxApp:
             reply.headers[INJECTED_HEADER] = "injected" if fault.action != "delay" else "delayed"
             reply.headers[f"{INJECTED_HEADER}-Id"] = fault.id
             reply.injected = fault.action != "delay"
-        return reply, entry
+        return reply
 
     async def _faulted(self, fault: Fault, req: Request) -> Reply | None:
         if fault.latency_ms:
@@ -144,7 +167,7 @@ class SandboxApp:
 
     async def _api(self, req: Request, entry: dict[str, Any]) -> Reply:
         state = self.state
-        found = self.api.route(req.method, req.segments)
+        found = self.api.route(req.method, req.segments) if req.early_error is None else None
         auth = req.headers.get("authorization", "")
         token = None
         if auth[:7].lower() == "bearer ":
@@ -158,6 +181,8 @@ class SandboxApp:
             entry["org"] = token.org
             entry["principal"] = token.client_id or token.user_id
         try:
+            if req.early_error is not None:
+                raise req.early_error
             if found is None:
                 raise errors.not_found()
             if not auth.strip():
@@ -174,5 +199,8 @@ class SandboxApp:
             reply = result
         except ApiError as e:
             reply = error_reply(e, req.context_id)
+        except Exception:  # a handler bug: still a Genesys 500 with every /api/v2 header
+            log.exception("sandbox handler failed (contextId %s)", req.context_id)
+            reply = error_reply(errors.internal_server_error(), req.context_id)
         reply.headers.update({k: v for k, v in headers.items() if k not in reply.headers})
         return reply

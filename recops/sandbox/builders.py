@@ -285,7 +285,9 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
             agent_id, agent_name = rng.choice(agents)
             recorded = rng.random() < ratios["recordedRatio"]
             cid = rid()
-            agent_start = begin + rng.uniform(5, 60)
+            # the agent answers within the first third of the call, so the agent leg, its ad-hoc
+            # recording (agent_start + 5 s) and its segment never start after the call ended
+            agent_start = begin + min(rng.uniform(5, 60), duration / 3)
             parts = [
                 _seed_participant(rng, rid, "customer", "Customer", begin, None, None),
                 _seed_participant(rng, rid, "acd", "Queue", begin, None, queue),
@@ -297,8 +299,9 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
             state.add_conversation(conv)
             if recorded and rng.random() < ratios["securePauseRatio"]:
                 p_at = begin + duration * rng.uniform(0.2, 0.5)
+                resume_at = min(p_at + rng.uniform(10, 60), begin + duration * 0.9)  # before the end
                 conv.set_recording_state("PAUSED", p_at, "noop")
-                conv.set_recording_state("ACTIVE", p_at + rng.uniform(10, 60), "noop")
+                conv.set_recording_state("ACTIVE", resume_at, "noop")
             if rng.random() < ratios["adhocRatio"]:
                 conv.set_adhoc(parts[2], True, agent_start + 5)
             parts[1].session.state = "disconnected"  # the queue leg ends when the agent answers

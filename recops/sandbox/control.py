@@ -85,6 +85,7 @@ class Control:
                 body = self._body(req)
                 with self.state.lock:
                     self.state.settings.update_from_wire(body)
+                    self._sync_log_size()
             if m in ("GET", "PUT"):
                 return json_reply(200, self.state.settings.to_wire())
         if (m, head, rest) == ("GET", "assumptions", ()):
@@ -143,6 +144,8 @@ class Control:
             raise _bad(f"the body must be JSON ({e.code})") from None
 
     def reset(self, scenario: str | None) -> dict[str, Any]:
+        if scenario:
+            check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
         with self.state.lock:
             self.state.reset()
             self.state.settings = SandboxSettings()
@@ -150,9 +153,17 @@ class Control:
             self.faults.clear()
             self.limiter.clear()
             self.request_log.clear()
+            summary = {"scenario": None, "orgs": [], "clients": 0, "conversations": 0}
             if scenario:
-                return scenarios.load(self.state, scenario)
-            return {"scenario": None, "orgs": [], "clients": 0, "conversations": 0}
+                summary = scenarios.load(self.state, scenario)
+            self._sync_log_size()
+            return summary
+
+    def _sync_log_size(self) -> None:
+        """``requestLogSize`` takes effect at once (a deque's maxlen is fixed, so replace it)."""
+        size = self.state.settings.request_log_size
+        if self.request_log.maxlen != size:
+            self.request_log = deque(self.request_log, maxlen=size)
 
     def _clients(self, m: str, rest: tuple[str, ...], req: Request) -> Reply:
         if m == "POST" and not rest:
@@ -216,7 +227,10 @@ class Control:
                 active = req.q("active")
                 if active is not None:
                     convs = [c for c in convs if c.ended != (active.lower() == "true")]
-                limit = int(req.q("limit") or 1000)
+                limit_text = req.q("limit") or "1000"
+                if not limit_text.isdigit():
+                    raise _bad("'limit' must be a whole number")
+                limit = int(limit_text)
                 return json_reply(200, [conversation_summary(c) for c in convs[:limit]])
         if not rest:
             raise _missing("conversations: POST or GET /_sandbox/conversations")
@@ -255,7 +269,7 @@ class Control:
         if m == "POST" and not rest:
             body = self._body(req)
             specs = body if isinstance(body, list) else [body]
-            added = [self.faults.add(s).to_wire() for s in specs]
+            added = [f.to_wire() for f in self.faults.add_many(specs)]
             return json_reply(201, added if isinstance(body, list) else added[0])
         if m == "GET" and not rest:
             return json_reply(200, [f.to_wire() for f in self.faults.list()])
@@ -290,6 +304,19 @@ class Control:
         return Reply(200, wav_silence(ms), content_type="audio/wav")
 
 
+def check_scenario(name: str) -> None:
+    """``ValueError`` with a readable message unless the scenario loads cleanly. A built-in
+    name is only looked up; a scenario file is loaded into a throwaway state first, so a
+    malformed one is reported instead of leaving a half-loaded sandbox."""
+    scenarios.read(name)
+    if name in scenarios.available():
+        return
+    try:
+        scenarios.load(SandboxState(), name)
+    except (ValueError, TypeError, AttributeError, KeyError) as e:
+        raise ValueError(f"scenario {name!r} cannot be loaded: {e}") from None
+
+
 def wav_silence(duration_ms: int, rate: int = 8000) -> bytes:
     frames = rate * duration_ms // 1000
     header = b"RIFF" + struct.pack("<I", 36 + frames) + b"WAVE"
@@ -298,4 +325,4 @@ def wav_silence(duration_ms: int, rate: int = 8000) -> bytes:
     return header + b"\x80" * frames
 
 
-__all__ = ["DEFAULT_ORG", "Control"]
+__all__ = ["DEFAULT_ORG", "Control", "check_scenario"]

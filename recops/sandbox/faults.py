@@ -91,6 +91,18 @@ class FaultBook:
 
     def add(self, spec: Any) -> Fault:
         """Validate a ``POST /_sandbox/faults`` body; ``ValueError`` says what is wrong."""
+        return self.add_many([spec])[0]
+
+    def add_many(self, specs: list[Any]) -> list[Fault]:
+        """Validate every spec first, then add them all: one bad spec adds none."""
+        parsed = [self._parse(spec) for spec in specs]
+        with self._lock:
+            for fault in parsed:
+                fault.id = f"fault-{next(self._ids)}"
+                self._faults.append(fault)
+        return parsed
+
+    def _parse(self, spec: Any) -> Fault:
         if not isinstance(spec, dict):
             raise ValueError("a fault must be a JSON object")
         known = {"method", "path", "count", "action", "status", "code", "message", "retryAfter",
@@ -122,7 +134,7 @@ class FaultBook:
         ):
             raise ValueError("'headers' must be an object of string -> string")
         fault = Fault(
-            id=f"fault-{next(self._ids)}",
+            id="",
             method=method,
             path=path,
             remaining=_int(spec, "count", 1, 1, 1_000_000) or 1,
@@ -137,8 +149,6 @@ class FaultBook:
         )
         if action == "delay" and not fault.latency_ms:
             raise ValueError("a 'delay' fault needs 'latencyMs' > 0")
-        with self._lock:
-            self._faults.append(fault)
         return fault
 
     def take(self, method: str, path: str) -> Fault | None:

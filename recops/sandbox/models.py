@@ -50,6 +50,16 @@ PURPOSES = (
     "voicesurveyflow", "workflow",
 )
 SESSION_STATES_ON_CREATE = ("alerting", "dialing", "contacting", "offering", "connected")
+# conversation media type -> (Recording.media, Recording.mediaSubtype) of its policy recording.
+# ``media`` takes audio|chat|messaging|email|screen and ``mediaSubtype`` Trunk|Station|Consult|
+# Screen|Snippet [documented]; the subtype of a non-audio recording is omitted [inferred].
+# Media types not listed keep the audio/Trunk recording.
+RECORDING_MEDIA: dict[str, tuple[str, str | None]] = {
+    "email": ("email", None),
+    "message": ("messaging", None),
+    "social": ("messaging", None),
+    "screenshare": ("screen", "Screen"),
+}
 
 
 def new_id() -> str:
@@ -145,7 +155,7 @@ class Recording:
     role: str  # "CUSTOMER_EXPERIENCE" | "ADHOC"
     start: float
     media: str = "audio"
-    subtype: str = "Trunk"
+    subtype: str | None = "Trunk"
     participant_id: str | None = None
     session_id: str | None = None
     end: float | None = None
@@ -472,9 +482,10 @@ class SandboxState:
             if conv.id in org.conversations:
                 raise ValueError(f"conversation {conv.id} already exists")
             if conv.policy_recording:
+                media, subtype = RECORDING_MEDIA.get(conv.media_type, ("audio", "Trunk"))
                 conv.recordings.insert(0, Recording(
                     id=new_id(), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
-                    start=conv.start_time,
+                    start=conv.start_time, media=media, subtype=subtype,
                 ))
                 for p in conv.participants:
                     p.session.ever_recorded = True

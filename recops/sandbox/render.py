@@ -170,7 +170,7 @@ def _common_recording(conv: Conversation, rec: Recording, file_state: str) -> di
     out["startTime"] = iso(rec.start)
     _put(out, "endTime", _iso(rec.end))
     out["media"] = rec.media
-    out["mediaSubtype"] = rec.subtype
+    _put(out, "mediaSubtype", rec.subtype)
     out["fileState"] = file_state
     _put(out, "archiveDate", _iso(rec.archive_date))
     if rec.archive_date is not None:
@@ -217,6 +217,17 @@ def recording_metadata(conv: Conversation, rec: Recording, file_state: str, regi
 # --- analytics ------------------------------------------------------------------------------
 
 _SEGMENT_TYPE = {"ivr": "ivr", "acd": "interact", "agent": "interact", "customer": "interact"}
+# Call.disconnectType (dotted) -> AnalyticsConversationSegment.disconnectType (camelCase) [documented
+# enums; the pairing is inferred from the names]. Unlisted values are omitted.
+_ANALYTICS_DISCONNECT = {
+    "endpoint": "endpoint", "client": "client", "system": "system", "timeout": "timeout",
+    "transfer": "transfer", "error": "error", "peer": "peer", "other": "other", "spam": "spam",
+    "uncallable": "uncallable", "endpoint.donotdisturb": "dndEndpoint",
+    "transfer.conference": "conferenceTransfer", "transfer.consult": "consultTransfer",
+    "transfer.donotdisturb": "dndTransfer", "transfer.forward": "forwardTransfer",
+    "transfer.noanswer": "noAnswerTransfer", "transfer.notavailable": "notAvailableTransfer",
+    "transport.failure": "transportFailure",
+}
 
 
 def analytics_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
@@ -226,8 +237,7 @@ def analytics_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
     segment["segmentType"] = _SEGMENT_TYPE.get(p.purpose, "interact")
     if p.purpose in ("acd", "agent") and conv.queue_id:
         segment["queueId"] = conv.queue_id
-    _put(segment, "disconnectType", {"client": "client", "endpoint": "endpoint", "peer": "peer"}.get(
-        s.disconnect_type or ""))
+    _put(segment, "disconnectType", _ANALYTICS_DISCONNECT.get(s.disconnect_type or ""))
     session: dict[str, Any] = {
         "sessionId": s.id,
         "mediaType": MEDIA_TYPES[s.media][1],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -37,7 +38,11 @@ def _config(app: SandboxApp, host: str, port: int) -> uvicorn.Config:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only when the
+    # listening socket says TCP. Without it, Nagle + delayed ACK add ~40 ms to every request on
+    # a kept-alive connection (the SDK's pool reuses connections), since uvicorn writes the
+    # headers and the body separately.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(512)
@@ -120,13 +125,26 @@ def serve(host: str = LOOPBACK, port: int = 8765, scenario: str | None = "demo",
     shown = f"[{host}]" if ":" in host else host
     announce_banner(app, f"http://{shown}:{actual}", announce)
     server = uvicorn.Server(_config(app, host, actual))
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal once it has restored
+    # the previous handlers. For SIGINT that is a KeyboardInterrupt (caught below); for SIGTERM
+    # the default action would kill the process (exit 143) before "sandbox stopped". Treat a
+    # SIGTERM like Ctrl-C, so both end cleanly with exit code 0.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         asyncio.run(server.serve(sockets=[sock]))
-    except KeyboardInterrupt:  # pragma: no cover - uvicorn handles SIGINT itself
+    except KeyboardInterrupt:
         pass
     finally:
         sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     announce("sandbox stopped")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def announce_banner(app: SandboxApp, url: str, announce=print) -> None:

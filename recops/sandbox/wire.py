@@ -62,6 +62,11 @@ class Request:
     context_id: str
     base_url: str
     params: dict[str, str] = field(default_factory=dict)
+    # An error found while reading the request (unsafe path -> 404, body too large -> 413). It is
+    # answered after routing and the rate-limit count, so it still gets the inin-* headers and a
+    # request-log entry.
+    early_error: errors.ApiError | None = None
+    log_entry: dict[str, Any] | None = None
 
     def q(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -81,7 +86,7 @@ class Request:
             raise errors.unsupported_media_type()
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             raise errors.bad_request() from None
 
 
