@@ -1,25 +1,35 @@
-# Two entry points a newcomer needs (see README.md). Both create .venv on first use.
+# The two entry points a newcomer needs (see README.md). Each creates .venv on first use.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 
-.PHONY: sandbox test lint bench
+.PHONY: lab test sandbox lint bench
 
-$(STAMP): pyproject.toml
+$(VENV)/.lab: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[lab]'
+	touch $@
+
+$(VENV)/.dev: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(VENV)/.lab
 
-sandbox: $(STAMP)
-	$(VENV)/bin/recops sandbox serve
+# The main job: JupyterLab on notebooks/ with the demo sandbox (or the org, if credentials are set).
+lab: $(VENV)/.lab
+	$(VENV)/bin/recops lab
 
-test: $(STAMP)
+# Ruff, then every test: the SDK against the sandbox, the CLI, widgets, notebooks, the browser.
+test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
-lint: $(STAMP)
+sandbox: $(VENV)/.lab
+	$(VENV)/bin/recops sandbox serve
+
+lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
-bench: $(STAMP)
+bench: $(VENV)/.dev
 	$(PY) -m benchmarks

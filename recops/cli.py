@@ -37,6 +37,14 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, soft_wrap=True)
 
 
+def _esc(value: Any) -> str:
+    """Text for rich markup: Genesys messages carry brackets ("[conversation:recording:pauseOthers]")
+    that rich would otherwise read as markup tags and drop."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
 def _jsonable(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return _jsonable(asdict(value))
@@ -76,9 +84,9 @@ def _errors(as_json: bool) -> Iterator[None]:
         else:
             err = _console(stderr=True)
             code = f" [{info['code']}]" if "code" in info else ""
-            err.print(f"[bold red]error{code}:[/] {e.message}", highlight=False)
+            err.print(f"[bold red]error{_esc(code)}:[/] {_esc(e.message)}", highlight=False)
             if e.remedy:
-                err.print(f"[yellow]do:[/] {e.remedy}", highlight=False)
+                err.print(f"[yellow]do:[/] {_esc(e.remedy)}", highlight=False)
         raise typer.Exit(_exit_code(e)) from None
 
 
@@ -119,7 +127,7 @@ def _session(as_json: bool) -> Any:
 
 
 def _target_banner(session: Any) -> str:
-    text = session.target
+    text = _esc(session.target)
     return f"[green]{text}[/]" if session.is_sandbox else f"[bold red]{text}[/]"
 
 
@@ -129,18 +137,18 @@ def _target_banner(session: Any) -> str:
 @sandbox_app.command("serve")
 def sandbox_serve(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8765,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")] = 8765,
     scenario: Annotated[str, typer.Option(help="Scenario to load: a name (see 'recops sandbox scenarios') "
                                                "or a path to a .json file; 'none' starts empty.")] = "demo",
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C."""
-    from .sandbox import scenarios
+    from .sandbox.control import check_scenario
     from .sandbox.server import serve
 
     name = None if scenario.lower() == "none" else scenario
     if name is not None:
         try:
-            scenarios.read(name)
+            check_scenario(name)
         except ValueError as e:
             raise typer.BadParameter(str(e), param_hint="--scenario") from None
     try:
@@ -192,22 +200,26 @@ def status(conversation_ids: Annotated[list[str], typer.Argument(help="Conversat
 
 
 def _show_status(st: Any) -> None:
-    from rich.table import Table
+    from rich.table import Column, Table
 
     console = _console()
     color = {"ACTIVE": "green", "PAUSED": "yellow", "NONE": "dim"}.get(st.recording_state, "white")
     ended = " (ended)" if st.ended else ""
-    console.print(f"[bold]{st.conversation_id}[/] {st.media_type or ''}{ended}: recordingState "
-                  f"[{color}]{st.recording_state}[/], securePause {st.secure_pause}", highlight=False)
-    table = Table("participant", "purpose", "name", "state", "recording", "ad hoc", "held")
+    console.print(f"[bold]{_esc(st.conversation_id)}[/] {_esc(st.media_type or '')}{ended}: recordingState "
+                  f"[{color}]{_esc(st.recording_state)}[/], securePause {st.secure_pause}", highlight=False)
+    table = Table("purpose", "name", "state", "recording", "ad hoc", "held")
+    # the id in full, never cut to "c0a80001-0…": it is what --participant takes
+    table.columns.insert(0, Column("participant", no_wrap=True,
+                                   min_width=max((len(p.id) for p in st.participants), default=11)))
     for p in st.participants:
-        table.add_row(p.id, p.purpose or "", p.name or "", p.state or "", str(p.recording), str(p.adhoc), str(p.held))
+        table.add_row(*(_esc(v) for v in (p.id, p.purpose or "", p.name or "", p.state or "", p.recording, p.adhoc,
+                                          p.held)))
     console.print(table)
     if st.recordings is not None:
         for r in st.recordings:
-            console.print(f"  recording {r.id}: {r.file_state} {r.media or ''}", highlight=False)
+            console.print(_esc(f"  recording {r.id}: {r.file_state} {r.media or ''}"), highlight=False)
     elif st.recordings_note:
-        console.print(f"  [dim]{st.recordings_note}[/]")
+        console.print(f"  [dim]{_esc(st.recordings_note)}[/]")
 
 
 @app.command()
@@ -221,8 +233,10 @@ def recordings(conversation_id: str,
             _print_json(result)
             return
         if result.transcoding:
-            typer.echo(f"{conversation_id}: recordings are still being prepared (HTTP 202); "
+            typer.echo(f"{conversation_id}: recordings are still being prepared; "
                        f"retry later or pass --wait SECONDS")
+            for r in result.recordings:
+                typer.echo(f"{r.id} {r.file_state} {r.role or ''}")
             return
         if not result.recordings:
             typer.echo(f"{conversation_id}: no recordings")
@@ -240,7 +254,7 @@ def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
             _print_json(outcome)
         else:
             style = "yellow" if outcome.skipped or outcome.dry_run else "green"
-            _console().print(f"[{style}]{outcome.summary()}[/]", highlight=False)
+            _console().print(f"[{style}]{_esc(outcome.summary())}[/]", highlight=False)
 
 
 @app.command()

@@ -195,9 +195,14 @@ class Client:
         except Exception as e:
             raise from_exception(e, "POST", "/oauth/token") from e
 
-    def _renew(self) -> str:
+    def _renew(self, rejected: str = "") -> str:
+        """A token to replace ``rejected``: when several threads hit the expiry together, the
+        first one logs in and the others reuse its token (one renewal, not one per thread)."""
         with self._token_lock:
             assert self._api is not None
+            current = self._api.access_token
+            if current and rejected and current != rejected:
+                return current
             self._login(self._api)
             return self._api.access_token
 

@@ -280,13 +280,17 @@ def api_error(status: int, body: Any, headers: Any = None, method: str = "", pat
     cls = _class_for(status, code)
     return cls(status, code, message, context_id=context_id, method=method, path=path,
                permissions=permissions_from(parsed), retry_after=retry_after, body=parsed or None,
-               injected=bool(get("X-Sandbox-Fault")))
+               injected=get("X-Sandbox-Fault") == "injected")  # "delayed": a real answer, only late
 
 
 @dataclass(frozen=True)
 class RequestInfo:
     method: str = ""
     path: str = ""
+
+
+def _where(method: str, path: str) -> str:
+    return f" for {method} {path}".rstrip() if method or path else ""
 
 
 def from_exception(exc: BaseException, method: str = "", path: str = "") -> RecopsError:
@@ -304,13 +308,19 @@ def from_exception(exc: BaseException, method: str = "", path: str = "") -> Reco
         ux = None
     if ux is not None:
         reason = getattr(exc, "reason", None) or exc
-        if isinstance(exc, ux.TimeoutError) or isinstance(reason, ux.TimeoutError):
-            return Timeout(f"no answer in time for {method} {path}".strip(), method, path)
+        # NewConnectionError (refused, unreachable, unknown host) subclasses ConnectTimeoutError in
+        # urllib3 for backwards compatibility: it is a connection failure, not a timeout.
+        refused = isinstance(exc, ux.NewConnectionError) or isinstance(reason, ux.NewConnectionError)
+        timed_out = isinstance(exc, ux.TimeoutError) or isinstance(reason, ux.TimeoutError)
+        if timed_out and not refused:
+            return Timeout(f"no answer in time{_where(method, path)}", method, path)
         if isinstance(exc, (ux.HTTPError, ConnectionError)):
-            return ConnectionFailed(f"connection failed for {method} {path}: {type(reason).__name__}".strip(),
+            return ConnectionFailed(f"connection failed{_where(method, path)}: {type(reason).__name__}",
                                     method, path)
     if isinstance(exc, ConnectionError):
-        return ConnectionFailed(f"connection failed: {type(exc).__name__}", method, path)
+        return ConnectionFailed(f"connection failed{_where(method, path)}: {type(exc).__name__}", method, path)
+    if isinstance(exc, TimeoutError):  # socket.timeout and friends, outside urllib3
+        return Timeout(f"no answer in time{_where(method, path)}", method, path)
     if isinstance(exc, json.JSONDecodeError):
         return ApiError(0, "invalid.response", "the server's reply was not JSON", method=method, path=path)
     return RecopsError(f"unexpected {type(exc).__name__}: {exc}")

@@ -83,7 +83,8 @@ STATUS_CODES = {400: "bad.request", 401: "bad.credentials", 403: "missing.any.pe
                 500: "internal.server.error", 503: "service.unavailable", 504: "request.timeout"}
 
 TUTORIAL: list[tuple[re.Pattern[str], str, str, str]] = [
-    (re.compile(r"(PUT|PATCH|POST)?\s*/api/v2/recordings/[^/\s]+(/control)?\b", re.I),
+    (re.compile(r"(PUT|PATCH|POST)?\s*/api/v2/recordings/(?!(deletionprotection|retention|screensessions)\b)"
+                r"[^/\s]+(/control)?\b", re.I),
      "PUT /api/v2/recordings/{id} (the tutorial's pause call)",
      "There is no such route, so it answers 404 not.found. Recording state lives on the conversation, "
      "and /api/v2/recordings/... only has deletionprotection, retention/query and screensessions.",
@@ -133,19 +134,22 @@ def explain(text: str | int) -> Explanation:
     raw = str(text).strip()
     if not raw:
         raise ValueError("nothing to explain: give a status, a code, an error body or a call")
-    body = parse_body(raw)
-    if not body and "{" in raw:
-        body = parse_body(raw[raw.find("{"): raw.rfind("}") + 1])
+    body = parse_body(raw) or _embedded_body(raw)
     if body.get("code") or body.get("error"):
-        return _from_code(body.get("status") if isinstance(body.get("status"), int) else None,
-                          str(body.get("code") or body.get("error")), body)
+        status = body.get("status")
+        if not isinstance(status, int):  # e.g. the token endpoint's body: the printout's "(400)"
+            lead = re.match(r"^\(?(\d{3})\b", raw)
+            status = int(lead.group(1)) if lead else None
+        return _from_code(status, str(body.get("code") or body.get("error")), body)
     for pattern, topic, meaning, remedy in TUTORIAL:
         if pattern.search(raw):
             return Explanation(topic=topic, meaning=meaning, remedy=remedy,
                                evidence="documented: the SDK, CLI and spec have no such name (facts sheet, "
                                "'Common misinformation')", status=404 if "/api/v2" in raw else None,
                                code="not.found" if "/api/v2" in raw else None)
-    m = re.match(r"^\(?(\d{3})\)?\s*([A-Za-z_][\w.]*)?", raw)
+    # "404", "(403)", "403 missing.any.permissions", "400 invalid_client"; a code needs a dot or an
+    # underscore, so "404 Not Found" or a printout's "(500)\nReason: ..." is read as a bare status.
+    m = re.match(r"^\(?(\d{3})\)?(?:[ \t]+([a-z][\w]*[._][\w.]*))?(?![\w.])", raw)
     if m:
         status = int(m.group(1))
         return _from_code(status, m.group(2) or STATUS_CODES.get(status, f"http.{status}"), {})
@@ -153,6 +157,25 @@ def explain(text: str | int) -> Explanation:
         return _from_code(None, raw, {})
     raise ValueError(f"cannot explain {raw[:80]!r}: give a status (404), a code (not.a.user), "
                      "a pasted error body, or an API call")
+
+
+def _embedded_body(raw: str) -> dict[str, object]:
+    """The first JSON object with a ``code`` or ``error`` inside pasted text, e.g. the body in
+    ``str(ApiException)``, which also prints the headers as ``HTTPHeaderDict({...})`` first."""
+    decoder = json.JSONDecoder()
+    marker = raw.find("HTTP response body:")
+    starts = [raw.find("{", marker)] if marker >= 0 else []
+    starts += [m.start() for m in re.finditer(r"\{", raw)]
+    for start in starts:
+        if start < 0:
+            continue
+        try:
+            value, _ = decoder.raw_decode(raw, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and (value.get("code") or value.get("error")):
+            return value
+    return {}
 
 
 def _from_code(status: int | None, code: str, body: dict[str, object]) -> Explanation:

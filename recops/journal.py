@@ -56,6 +56,11 @@ COLUMNS = ("id", "started_at", "finished_at", "target", "principal", "action", "
            "participant_id", "endpoint", "request", "before_state", "desired_state", "status",
            "after_state", "http_status", "error_code", "context_id", "message", "pid", "host")
 
+INT_COLUMNS = ("id", "http_status", "pid")
+TIME_COLUMNS = ("started_at", "finished_at")
+FRAME_DTYPES = {c: "Int64" if c in INT_COLUMNS else "datetime64[ns, UTC]" if c in TIME_COLUMNS else "string"
+                for c in COLUMNS}
+
 # intent: sent or about to be sent, outcome unknown; applied/failed: the request's answer;
 # skipped: a no-op, nothing sent; resolved-*: an in-doubt change settled by reading the state.
 STATUSES = ("intent", "applied", "failed", "skipped", "resolved-applied", "resolved-not-applied")
@@ -163,10 +168,14 @@ class Journal:
                 (_now(), status, after, http_status, error_code, context_id, message, entry_id),
             )
 
-    def note(self, entry_id: int, message: str) -> None:
-        """Add a message to an entry without settling it (e.g. no answer: still in doubt)."""
+    def note(self, entry_id: int, message: str, *, http_status: int | None = None, error_code: str | None = None,
+             context_id: str | None = None) -> None:
+        """Add a message (and what answer there was) to an entry without settling it: e.g. no
+        answer, or a 5xx, after which the change may or may not have been applied."""
         with self._tx() as db:
-            db.execute("UPDATE changes SET message=? WHERE id=?", (message, entry_id))
+            db.execute("UPDATE changes SET message=?, http_status=COALESCE(?, http_status),"
+                       " error_code=COALESCE(?, error_code), context_id=COALESCE(?, context_id) WHERE id=?",
+                       (message, http_status, error_code, context_id, entry_id))
 
     def skipped(self, *, target: str, principal: str, action: str, conversation_id: str,
                 participant_id: str | None, state: str, reason: str) -> int:
@@ -207,13 +216,16 @@ class Journal:
                 and not (e.host == host and e.pid != os.getpid() and _pid_alive(e.pid))]
 
     def to_frame(self) -> Any:
+        """Every entry, one row each, with the dtypes of ``FRAME_DTYPES`` whatever the rows hold
+        (an empty journal included)."""
         import pandas as pd
 
         frame = pd.DataFrame([e.__dict__ for e in self.entries()], columns=list(COLUMNS))
-        for col in ("started_at", "finished_at"):
-            frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
-        frame["http_status"] = frame["http_status"].astype("Int64")
-        frame["pid"] = frame["pid"].astype("Int64")
+        for col, dtype in FRAME_DTYPES.items():
+            if dtype.startswith("datetime64"):
+                frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601").astype(dtype)
+            else:
+                frame[col] = frame[col].astype(dtype)
         return frame
 
     def to_csv(self, path: str | Path) -> Path:

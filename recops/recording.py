@@ -124,12 +124,14 @@ class Outcome:
 
     def summary(self) -> str:
         who = f" participant {self.participant_id}" if self.participant_id else ""
-        if self.dry_run:
-            return f"DRY RUN {self.action}{who} on {self.conversation_id}: would send {self.endpoint} {self.request}"
+        dry = "DRY RUN " if self.dry_run else ""
         if self.skipped:
-            return f"{self.action}{who} on {self.conversation_id}: nothing to do ({self.reason})"
-        return (f"{self.action}{who} on {self.conversation_id}: {self.before} -> {self.after} "
+            return f"{dry}{self.action}{who} on {self.conversation_id}: nothing to do ({self.reason})"
+        if self.dry_run:
+            return f"{dry}{self.action}{who} on {self.conversation_id}: would send {self.endpoint} {self.request}"
+        text = (f"{self.action}{who} on {self.conversation_id}: {self.before} -> {self.after or '?'} "
                 f"via {self.endpoint} (contextId {self.context_id})")
+        return f"{text}: {self.reason}" if self.reason else text
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -218,10 +220,14 @@ class RecordingsResult:
         return self.state == "transcoding"
 
 
+UNREADY_FILE_STATES = ("UPLOADING",)  # still being recorded or prepared: waiting will change it
+
+
 def recordings(client: Client, conversation_id: str, wait: float = 0.0, poll_ms: int = 5000) -> RecordingsResult:
     """The conversation's recordings. While the media is still being prepared the API answers
     202 with no body (which the SDK turns into ``[]``): that is reported as ``transcoding``,
-    not as "no recordings". Polls for up to ``wait`` seconds."""
+    not as "no recordings". A list whose files are still ``UPLOADING`` (no media yet) is
+    ``transcoding`` too, with the files listed. Polls for up to ``wait`` seconds."""
     from .transport import read_timeout
 
     path = f"/api/v2/conversations/{conversation_id}/recordings"
@@ -233,15 +239,21 @@ def recordings(client: Client, conversation_id: str, wait: float = 0.0, poll_ms:
             items = client.call("GET", path, client.recording_api.get_conversation_recordings,
                                 conversation_id, max_wait_ms=max_wait_ms)
             code = client.last_status()
+        files: tuple[RecordingFile, ...] = ()
+        uris: dict[str, list[str]] = {}
         if code != 202:
             files = tuple(RecordingFile(r.id, r.file_state, r.recording_file_role, r.media, r.start_time,
                                         r.end_time) for r in items or [])
             uris = {r.id: [m.media_uri for m in (r.media_uris or {}).values() if m and m.media_uri]
                     for r in items or []}
-            return RecordingsResult(conversation_id, "available" if files else "none", files, uris,
-                                    round(time.monotonic() - started, 3))
-        if time.monotonic() - started >= wait:
-            return RecordingsResult(conversation_id, "transcoding", (), {}, round(time.monotonic() - started, 3))
+            if not any((f.file_state or "").upper() in UNREADY_FILE_STATES for f in files):
+                return RecordingsResult(conversation_id, "available" if files else "none", files, uris,
+                                        round(time.monotonic() - started, 3))
+        left = wait - (time.monotonic() - started)
+        if left <= 0:
+            return RecordingsResult(conversation_id, "transcoding", files, uris, round(time.monotonic() - started, 3))
+        if code != 202:  # listed at once, not ready: the server did not wait, so wait here
+            time.sleep(min(1.0, poll_ms / 1000, left))
 
 
 # --- changing ---------------------------------------------------------------------------------
@@ -277,13 +289,14 @@ class RecordingOps:
             raise InvalidTransition(f"cannot {action} conversation {cid}: the call has ended",
                                     "recording state can only change on a live conversation")
         if before.recording_state == "NONE":
-            return self._skip(action, cid, None, "NONE", "the conversation is not being recorded (NONE)", target)
+            return self._skip(action, cid, None, "NONE", "the conversation is not being recorded (NONE)", target,
+                              dry_run)
         if before.recording_state == desired and (desired == "ACTIVE" or before.secure_pause):
-            return self._skip(action, cid, None, before.recording_state, f"already {desired}", target)
+            return self._skip(action, cid, None, before.recording_state, f"already {desired}", target, dry_run)
         if desired == "ACTIVE" and not before.secure_pause:
             return self._skip(action, cid, None, before.recording_state,
                               "PAUSED by hold suppression, not by a secure pause: resuming would change nothing",
-                              target)
+                              target, dry_run)
         plan = self._state_plan(cid, before, desired)
         return self._run(action, cid, None, before.recording_state, desired, plan, confirm, dry_run, target,
                          read_after=lambda: status(self.client, cid, with_recordings=False).recording_state)
@@ -333,7 +346,7 @@ class RecordingOps:
                                     "ad-hoc recording can only change for a connected participant")
         state = "ON" if p.adhoc else "OFF"
         if p.adhoc == on:
-            return self._skip(action, cid, pid, state, f"ad-hoc recording already {state}", target)
+            return self._skip(action, cid, pid, state, f"ad-hoc recording already {state}", target, dry_run)
         sdk = self.client.sdk()
         api = self.client.conversations_api
         body = sdk.MediaParticipantRequest()
@@ -353,13 +366,15 @@ class RecordingOps:
 
     # -- shared ------------------------------------------------------------------------------
 
-    def _skip(self, action: str, cid: str, pid: str | None, state: str, reason: str, target: str) -> Outcome:
+    def _skip(self, action: str, cid: str, pid: str | None, state: str, reason: str, target: str,
+              dry_run: bool = False) -> Outcome:
+        """A no-op: nothing is sent; journaled as skipped, except in a dry run (which journals nothing)."""
         jid = None
-        if self.journal is not None:
+        if self.journal is not None and not dry_run:
             jid = self.journal.skipped(target=target, principal=self.client.principal, action=action,
                                        conversation_id=cid, participant_id=pid, state=state, reason=reason)
-        return Outcome(action, cid, target, state, state, skipped=True, reason=reason, journal_id=jid,
-                       participant_id=pid)
+        return Outcome(action, cid, target, state, state, skipped=True, dry_run=dry_run, reason=reason,
+                       journal_id=jid, participant_id=pid)
 
     def _run(self, action: str, cid: str, pid: str | None, before: str, desired: str, plan: Plan,
              confirm: bool, dry_run: bool, target: str, read_after: Callable[[], str]) -> Outcome:
@@ -381,8 +396,13 @@ class RecordingOps:
                 plan.send()
         except ApiError as e:
             if self.journal is not None and jid is not None:
-                self.journal.outcome(jid, status="failed", http_status=e.status, error_code=e.code,
-                                     context_id=e.context_id, message=e.genesys_message)
+                if e.status >= 500:
+                    # a server-side failure says nothing of whether the change was made: in doubt
+                    self.journal.note(jid, f"answered {e.status} {e.code}, in doubt: {e.genesys_message}",
+                                      http_status=e.status, error_code=e.code, context_id=e.context_id)
+                else:
+                    self.journal.outcome(jid, status="failed", http_status=e.status, error_code=e.code,
+                                         context_id=e.context_id, message=e.genesys_message)
             raise
         except RecopsError as e:
             # no HTTP answer: the change may or may not have happened; leave the entry in doubt
@@ -391,11 +411,17 @@ class RecordingOps:
             raise
         context_id = self.client.last_context_id()
         http_status = self.client.last_status()
-        after = read_after()
+        note = None
+        try:
+            after: str | None = read_after()
+        except RecopsError as e:
+            # the change was answered with a success: it is applied, only its result is unread
+            after, note = None, f"applied; the state could not be read after: {e.message}"
         if self.journal is not None and jid is not None:
-            self.journal.outcome(jid, status="applied", after=after, http_status=http_status, context_id=context_id)
-        return Outcome(action, cid, target, before, after, endpoint=plan.endpoint, request=plan.request,
-                       context_id=context_id, journal_id=jid, participant_id=pid)
+            self.journal.outcome(jid, status="applied", after=after, http_status=http_status, context_id=context_id,
+                                 message=note)
+        return Outcome(action, cid, target, before, after, reason=note, endpoint=plan.endpoint,
+                       request=plan.request, context_id=context_id, journal_id=jid, participant_id=pid)
 
 
 def _media_route(media: str | None) -> tuple[str | None, str | None]:

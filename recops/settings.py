@@ -24,6 +24,7 @@ never show the value.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -191,10 +192,12 @@ class Settings:
         token = raw.get("access_token")
         token_s = token.get() if isinstance(token, Secret) else _text(token)
         if bool(client_id) != bool(secret_s) and not token_s:
-            have, missing = ("client id", "client secret") if client_id else ("client secret", "client id")
-            names = ENV_NAMES["client_secret" if client_id else "client_id"]
-            raise ConfigError(f"a {have} is set but no {missing}",
-                              f"set {names[1]} (or {names[0]}), or unset the {have} to use the sandbox")
+            have_field, missing_field = ("client_id", "client_secret") if client_id else ("client_secret", "client_id")
+            have, missing = have_field.replace("_", " "), missing_field.replace("_", " ")
+            source = sources.get(have_field, "")
+            raise ConfigError(f"a {have} is set ({source or 'given'}) but no {missing}",
+                              f"set {_counterpart(source, missing_field)}, or unset {source or 'the ' + have} "
+                              "to use the sandbox")
         region = None
         if raw.get("region") is not None:
             value = raw["region"]
@@ -210,6 +213,9 @@ class Settings:
             sandbox_url = sandbox_url.rstrip("/")
             if not sandbox_url.startswith(("http://", "https://")):
                 raise ConfigError(f"RECOPS_SANDBOX_URL must be an http(s) URL, not {sandbox_url!r}")
+        if target == "org" and sandbox_url:
+            raise ConfigError(f"RECOPS_TARGET=org contradicts {sources.get('sandbox_url', 'RECOPS_SANDBOX_URL')} "
+                              f"({sandbox_url})", "unset one of them: the org, or the sandbox at that URL")
         if target == "org" and not (client_id and secret_s) and not token_s:
             raise ConfigError("RECOPS_TARGET=org needs credentials",
                               "set GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET "
@@ -229,7 +235,7 @@ class Settings:
             connect_timeout=_number(raw, "connect_timeout", 5.0),
             read_timeout=_number(raw, "read_timeout", 30.0),
             max_retry_after=_number(raw, "max_retry_after", 60.0),
-            max_attempts=int(_number(raw, "max_attempts", 4, minimum=1)),
+            max_attempts=_whole(raw, "max_attempts", 4, minimum=1),
             sources=sources,
         )
         return out
@@ -242,17 +248,40 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _counterpart(source: str, missing_field: str) -> str:
+    """The variable that completes the pair the user started, e.g. GENESYS_CLIENT_ID -> GENESYS_CLIENT_SECRET."""
+    have_field = "client_id" if missing_field == "client_secret" else "client_secret"
+    if source in ENV_NAMES[have_field]:
+        return ENV_NAMES[missing_field][ENV_NAMES[have_field].index(source)]
+    if source == "profile":
+        return f"{missing_field} in the profile"
+    if source == "argument":
+        return f"the {missing_field} argument"
+    return f"{ENV_NAMES[missing_field][1]} (or {ENV_NAMES[missing_field][0]})"
+
+
 def _number(raw: dict[str, Any], key: str, default: float, minimum: float = 0.001) -> float:
     value = raw.get(key)
     if value is None:
         return default
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} must be a number, not {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{key} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{key} must be a finite number, not {value!r}")
     if number < minimum:
-        raise ConfigError(f"{key} must be at least {minimum}")
+        raise ConfigError(f"{key} must be at least {minimum}, not {value!r}")
     return number
+
+
+def _whole(raw: dict[str, Any], key: str, default: int, minimum: int = 1) -> int:
+    number = _number(raw, key, default, minimum)
+    if not float(number).is_integer():
+        raise ConfigError(f"{key} must be a whole number, not {raw.get(key)!r}")
+    return int(number)
 
 
 def _profile(env: Mapping[str, str], profile: str | None, profile_file: str | Path | None) -> dict[str, Any]:

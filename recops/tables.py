@@ -5,7 +5,9 @@
 - ``interval_frame(client, interval, ...)``: recording flags of every conversation that started
   in an interval, through ``POST /api/v2/analytics/conversations/details/query``: every page,
   de-duplicated by conversationId (pages can shift while data arrives), intervals over 7 days
-  split, and a chunk that hits the 10,000-result cap split again until it fits.
+  split, and a chunk that hits the 10,000-result cap split again while that narrows it (the
+  query matches whole days, so below a day it does not: such a chunk is read in ascending and
+  descending order, which reaches up to 20,000; beyond that it is an error, not a short table).
 """
 
 from __future__ import annotations
@@ -192,42 +194,98 @@ def _row(conv: Any) -> dict[str, Any]:
     }
 
 
-def _query_chunk(client: Client, start: datetime, end: datetime, filters: list[Any],
-                 seen: dict[str, dict[str, Any]]) -> int:
-    """All pages of one chunk into ``seen``; splits the chunk while it exceeds the result cap.
-    Returns the number of requests made."""
+class _NotNarrowed(Exception):
+    """A sub-interval's query counts as many results as its parent's: the API matches whole
+    days (§2.1: conversations that started on a day the interval touches), so splitting the
+    interval further cannot bring it under the result cap."""
+
+
+def _split_point(start: datetime, end: datetime) -> datetime:
+    """The middle of the interval, moved to the nearest UTC midnight strictly inside it, if
+    any: halves then touch fewer days, which is what narrows a day-matching query."""
+    middle = start + (end - start) / 2
+    floor = middle.replace(hour=0, minute=0, second=0, microsecond=0)
+    inside = [m for m in (floor, floor + timedelta(days=1)) if start < m < end]
+    return min(inside, key=lambda m: abs(m - middle)) if inside else middle
+
+
+def _page(client: Client, start: datetime, end: datetime, filters: list[Any], page: int, order: str) -> Any:
     sdk = client.sdk()
-    api = client.analytics_api
-    path = "/api/v2/analytics/conversations/details/query"
+    q = sdk.ConversationQuery()
+    q.interval = f"{_iso(start)}/{_iso(end)}"
+    q.order = order
+    q.order_by = "conversationStart"
+    paging = sdk.PagingSpec()
+    paging.page_size = PAGE_SIZE
+    paging.page_number = page
+    q.paging = paging
+    if filters:
+        q.segment_filters = filters
+    return client.call("POST", "/api/v2/analytics/conversations/details/query",
+                       client.analytics_api.post_analytics_conversations_details_query, q)
+
+
+def _keep(result: Any, start: datetime, end: datetime, seen: dict[str, dict[str, Any]]) -> int:
+    convs = result.conversations or []
+    for conv in convs:
+        if conv.conversation_start is not None and start <= conv.conversation_start < end:
+            seen[conv.conversation_id] = _row(conv)  # the latest page wins: data may still arrive
+    return len(convs)
+
+
+def _pages(client: Client, start: datetime, end: datetime, filters: list[Any], seen: dict[str, dict[str, Any]],
+           order: str, limit: int, first: Any = None) -> int:
+    """Pages of one query, from page 1 (``first``, if already fetched), until ``limit``
+    results, the result cap or a short page. Returns the number of requests made."""
     requests = 0
     page = 1
     fetched = 0
     while True:
-        q = sdk.ConversationQuery()
-        q.interval = f"{_iso(start)}/{_iso(end)}"
-        q.order = "asc"
-        q.order_by = "conversationStart"
-        paging = sdk.PagingSpec()
-        paging.page_size = PAGE_SIZE
-        paging.page_number = page
-        q.paging = paging
-        if filters:
-            q.segment_filters = filters
-        result = client.call("POST", path, api.post_analytics_conversations_details_query, q)
-        requests += 1
-        total = result.total_hits or 0
-        if page == 1 and total > RESULT_CAP and end - start > MIN_SPLIT:
-            middle = start + (end - start) / 2
-            return requests + _query_chunk(client, start, middle, filters, seen) + \
-                _query_chunk(client, middle, end, filters, seen)
-        convs = result.conversations or []
-        for conv in convs:
-            if conv.conversation_start is not None and start <= conv.conversation_start < end:
-                seen[conv.conversation_id] = _row(conv)  # the latest page wins: data may still arrive
-        fetched += len(convs)
-        if not convs or fetched >= min(total, RESULT_CAP) or len(convs) < PAGE_SIZE:
+        if first is not None and page == 1:
+            result = first
+        else:
+            result = _page(client, start, end, filters, page, order)
+            requests += 1
+        n = _keep(result, start, end, seen)
+        fetched += n
+        if not n or fetched >= min(limit, RESULT_CAP) or n < PAGE_SIZE:
             return requests
         page += 1
+
+
+def _query_chunk(client: Client, start: datetime, end: datetime, filters: list[Any],
+                 seen: dict[str, dict[str, Any]], parent_total: int | None = None) -> int:
+    """All pages of one chunk into ``seen``. Returns the number of requests made.
+
+    A chunk over the result cap is split in two while splitting narrows it. When it cannot
+    (the API matches whole days, or the chunk is already short), it is read in both orders:
+    ascending then descending paging reaches up to twice the cap. Beyond that the query
+    cannot return every conversation, and this says so rather than return a partial table."""
+    first = _page(client, start, end, filters, 1, "asc")
+    requests = 1
+    total = first.total_hits or 0
+    if total <= RESULT_CAP:
+        return requests + _pages(client, start, end, filters, seen, "asc", total, first)
+    if parent_total is not None and total >= parent_total:
+        raise _NotNarrowed
+    if end - start > MIN_SPLIT:
+        middle = _split_point(start, end)
+        try:
+            return requests + _query_chunk(client, start, middle, filters, seen, total) + \
+                _query_chunk(client, middle, end, filters, seen, total)
+        except _NotNarrowed:
+            pass  # read this chunk in both orders instead
+    if total > 2 * RESULT_CAP:
+        raise RecopsError(
+            f"{total} conversations match {_iso(start)}/{_iso(end)}, more than the analytics details "
+            f"query can return for it ({RESULT_CAP} per query, {2 * RESULT_CAP} reading both ways), and "
+            "a shorter interval does not narrow it",
+            "narrow the table with filters (queue, user, media type) or use the analytics details "
+            "jobs API (POST /api/v2/analytics/conversations/details/jobs) for this interval")
+    requests += _pages(client, start, end, filters, seen, "asc", RESULT_CAP, first)
+    # descending, only as far as the ascending pages could not reach (one page of margin,
+    # since totalHits is approximate)
+    return requests + _pages(client, start, end, filters, seen, "desc", total - RESULT_CAP + PAGE_SIZE)
 
 
 def interval_frame(client: Client, interval: str | tuple[datetime, datetime], *, queue_id: str | None = None,

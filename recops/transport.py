@@ -7,7 +7,8 @@ Why: the SDK's own client has no effective timeouts and hides up to 10 urllib3 r
 - retries explicitly: a 429 after ``Retry-After`` (up to ``max_retry_after`` seconds; longer
   waits are raised to the caller), a 5xx or a dropped connection with exponential backoff for
   idempotent requests only (a connection that was never made is safe to retry for any method);
-- renews an expired client-credentials token once (``renew`` callback) and repeats the call;
+- renews an expired client-credentials token once (``renew(rejected_token)`` callback, which
+  may hand back a token another thread already renewed) and repeats the call;
 - paces requests from the ``inin-ratelimit-*`` headers so a sweep does not run into 429s;
 - reports every wait (``on_wait``) and every exchange (``on_exchange``) so a UI can show them,
   and remembers the last exchange per thread (``last_exchange()``), which is thread-safe where
@@ -163,7 +164,7 @@ class RecopsHttpClient(AbstractHttpClient):
         policy: RetryPolicy | None = None,
         on_wait: Callable[[Wait], None] | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
-        renew: Callable[[], str] | None = None,
+        renew: Callable[[str], str] | None = None,
         pace: bool = True,
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 8,
@@ -225,13 +226,14 @@ class RecopsHttpClient(AbstractHttpClient):
                 raise
             status = raw.status
             self._record(Exchange(method, path, status, raw.headers.get("inin-correlation-id"), attempt,
-                                  _ms(started), injected=bool(raw.headers.get("X-Sandbox-Fault"))))
+                                  _ms(started), injected=raw.headers.get("X-Sandbox-Fault") == "injected"))
             if self.pacer is not None and is_api:
                 self.pacer.update(raw.headers)
             if status == 401 and is_api and self.renew is not None and not renewed:
                 renewed = True
                 attempt -= 1
-                headers["Authorization"] = f"Bearer {self.renew()}"
+                rejected = headers.get("Authorization", "").removeprefix("Bearer ").strip()
+                headers["Authorization"] = f"Bearer {self.renew(rejected)}"
                 continue
             retry_after = _retry_after(raw.headers.get("Retry-After"))
             if attempt < self.policy.max_attempts:

@@ -1,0 +1,334 @@
+"""The ``recops`` command (typer's CliRunner on ``recops.cli.app``) against the real sandbox:
+human and ``--json`` output, exit codes with the Genesys code, dry run, tables, the journal,
+and secrets never printed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+import recops
+from recops.cli import app
+from recops.tables import INTERVAL_COLUMNS, STATE_COLUMNS
+
+from ..conftest import Demo
+from .ops_helpers import clear_log, connect, iso, sandbox_now, summary, writes
+
+PUT = "/api/v2/conversations/calls/{}/recordingstate"
+BOGUS = "c0a80001-0000-4000-8000-00000000dead"
+
+
+@pytest.fixture
+def env(sb, tmp_path) -> dict[str, str]:
+    """The sandbox at sb.url and a fresh journal; no credentials (the demo client is used)."""
+    return {"RECOPS_SANDBOX_URL": sb.url, "RECOPS_JOURNAL": str(tmp_path / "j.sqlite"), "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], *args: str, **extra: str):
+    result = CliRunner().invoke(app, list(args), env={**env, **extra})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def as_client(creds: tuple[str, str]) -> dict[str, str]:
+    return {"RECOPS_CLIENT_ID": creds[0], "RECOPS_CLIENT_SECRET": creds[1]}
+
+
+# --- reads ----------------------------------------------------------------------------------------------
+
+
+def test_status_human(sb, env):
+    r = run(env, "status", Demo.ACTIVE, COLUMNS="80")  # a narrow terminal
+    assert r.exit_code == 0, r.output
+    assert f"target: SANDBOX ({sb.url})" in r.stderr
+    assert f"{Demo.ACTIVE} call: recordingState ACTIVE, securePause False" in r.stdout
+    # the participant ids are printed whole, even 80 columns wide: they are what --participant takes
+    assert Demo.ACTIVE_CUSTOMER in r.stdout and Demo.ACTIVE_AGENT in r.stdout
+    for rid in summary(sb, Demo.ACTIVE)["recordingIds"]:
+        assert f"recording {rid}: UPLOADING" in r.stdout
+
+
+def test_status_json_one_and_several(sb, env, tmp_path):
+    one = run(env, "status", Demo.PAUSED, "--json")
+    assert one.exit_code == 0 and "target:" in one.stderr
+    data = json.loads(one.stdout)
+    assert (data["conversation_id"], data["recording_state"], data["secure_pause"]) == (Demo.PAUSED, "PAUSED", True)
+    assert {p["id"] for p in data["participants"]} == {p["id"] for p in summary(sb, Demo.PAUSED)["participants"]}
+    assert data["recordings"][0]["id"] in summary(sb, Demo.PAUSED)["recordingIds"]
+
+    several = json.loads(run(env, "status", Demo.ACTIVE, Demo.HELD, "--json").stdout)
+    assert [(s["conversation_id"], s["recording_state"], s["secure_pause"]) for s in several] == [
+        (Demo.ACTIVE, "ACTIVE", False), (Demo.HELD, "PAUSED", False)]
+    lib = connect(sb, None, tmp_path / "other.sqlite").status(Demo.HELD).to_dict()
+    assert {k: v for k, v in several[1].items() if k != "context_id"} == {
+        k: v for k, v in json.loads(json.dumps(lib)).items() if k != "context_id"}
+
+
+def test_recordings_available_and_transcoding(sb, env):
+    [rid] = summary(sb, Demo.ENDED)["recordingIds"]
+    done = run(env, "recordings", Demo.ENDED)
+    assert done.exit_code == 0
+    assert f"{rid} AVAILABLE CUSTOMER_EXPERIENCE {sb.url}/" in done.stdout
+    live = run(env, "recordings", Demo.ACTIVE)
+    assert live.exit_code == 0 and "still being prepared" in live.stdout and "--wait" in live.stdout
+    data = json.loads(run(env, "recordings", Demo.ACTIVE, "--json").stdout)
+    assert (data["state"], data["recordings"]) == ("transcoding", [])
+    assert "no recordings" in run(env, "recordings", Demo.UNRECORDED).stdout
+
+
+# --- changes -----------------------------------------------------------------------------------------------
+
+
+def test_pause_twice_then_resume(sb, env):
+    first = run(env, "pause", Demo.ACTIVE)
+    assert first.exit_code == 0, first.output
+    assert f"pause on {Demo.ACTIVE}: ACTIVE -> PAUSED via PUT {PUT.format(Demo.ACTIVE)}" in first.stdout
+    assert summary(sb, Demo.ACTIVE)["securePause"] is True
+
+    clear_log(sb)
+    second = run(env, "pause", Demo.ACTIVE)
+    assert second.exit_code == 0
+    assert "nothing to do (already PAUSED)" in second.stdout
+    assert writes(sb) == []
+
+    back = run(env, "resume", Demo.ACTIVE, "--json")
+    assert back.exit_code == 0
+    out = json.loads(back.stdout)
+    assert (out["action"], out["before"], out["after"], out["skipped"]) == ("resume", "PAUSED", "ACTIVE", False)
+    assert out["endpoint"] == f"PUT {PUT.format(Demo.ACTIVE)}" and out["context_id"]
+    assert summary(sb, Demo.ACTIVE)["recordingState"] == "ACTIVE"
+
+
+def test_resume_under_hold_suppression_is_a_no_op(env):
+    r = run(env, "resume", Demo.HELD)
+    assert r.exit_code == 0 and "nothing to do" in r.stdout and "hold suppression" in r.stdout
+
+
+def test_start_and_stop_with_a_participant_user_token(sb, env):
+    token = sb.control.user_token(Demo.AVA)
+    user = {"RECOPS_ACCESS_TOKEN": token}
+    on = run(env, "start", Demo.ACTIVE, "--participant", Demo.ACTIVE_AGENT, **user)
+    assert on.exit_code == 0, on.output
+    assert f"start participant {Demo.ACTIVE_AGENT} on {Demo.ACTIVE}: OFF -> ON" in on.stdout
+    again = run(env, "start", Demo.ACTIVE, "-p", Demo.ACTIVE_AGENT, **user)
+    assert again.exit_code == 0 and "nothing to do (ad-hoc recording already ON)" in again.stdout
+    off = run(env, "stop", Demo.ACTIVE, "--participant", Demo.ACTIVE_AGENT, "--json", **user)
+    assert off.exit_code == 0
+    assert (json.loads(off.stdout)["before"], json.loads(off.stdout)["after"]) == ("ON", "OFF")
+    for r in (on, again, off):
+        assert token not in r.output
+    assert not next(p for p in summary(sb, Demo.ACTIVE)["participants"] if p["id"] == Demo.ACTIVE_AGENT)["adhoc"]
+
+
+def test_dry_run_shows_the_request_and_sends_nothing(sb, env):
+    clear_log(sb)
+    r = run(env, "pause", Demo.ACTIVE, "--dry-run")
+    assert r.exit_code == 0
+    assert f"DRY RUN pause on {Demo.ACTIVE}: would send PUT {PUT.format(Demo.ACTIVE)}" in r.stdout
+    assert "PAUSED" in r.stdout
+    as_json = json.loads(run(env, "resume", Demo.PAUSED, "--dry-run", "--json").stdout)
+    assert as_json["dry_run"] is True and as_json["request"] == {"recordingState": "ACTIVE"}
+    noop = run(env, "pause", Demo.PAUSED, "--dry-run")
+    assert noop.exit_code == 0
+    assert f"DRY RUN pause on {Demo.PAUSED}: nothing to do (already PAUSED)" in noop.stdout
+    assert writes(sb) == []
+    assert json.loads(run(env, "journal", "--json").stdout) == []
+    assert summary(sb, Demo.ACTIVE)["recordingState"] == "ACTIVE"
+
+
+# --- failures and exit codes -------------------------------------------------------------------------------
+
+
+def test_permission_denied_exits_4_with_the_genesys_code(sb, env):
+    ro = as_client(Demo.READONLY)
+    r = run(env, "pause", Demo.ACTIVE, **ro)
+    assert r.exit_code == 4
+    assert "error [missing.any.permissions]: 403 missing.any.permissions" in r.stderr
+    assert "[conversation:recording:pauseOthers]" in r.stderr  # Genesys's message, brackets and all
+    assert "do: " in r.stderr
+
+    j = run(env, "pause", Demo.ACTIVE, "--json", **ro)
+    assert j.exit_code == 4
+    err = json.loads(j.stdout)["error"]
+    assert (err["type"], err["status"], err["code"]) == ("PermissionDenied", 403, "missing.any.permissions")
+    assert err["permissions"] == ["conversation:recording:pauseOthers"]
+    assert err["context_id"] and err["remedy"]
+    assert err["method"] == "PUT" and err["path"] == PUT.format(Demo.ACTIVE)
+
+
+def test_unknown_conversation_exits_4_not_found(env):
+    r = run(env, "status", BOGUS)
+    assert r.exit_code == 4 and "[not.found]" in r.stderr
+    p = run(env, "pause", BOGUS, "--json")
+    assert p.exit_code == 4 and json.loads(p.stdout)["error"]["code"] == "not.found"
+
+
+def test_ended_call_exits_3(sb, env):
+    clear_log(sb)
+    r = run(env, "pause", Demo.ENDED)
+    assert r.exit_code == 3 and "has ended" in r.stderr
+    j = run(env, "pause", Demo.ENDED, "--json")
+    assert j.exit_code == 3 and json.loads(j.stdout)["error"]["type"] == "InvalidTransition"
+    assert writes(sb) == []
+
+
+def test_adhoc_with_client_credentials_exits_4_not_a_user(env):
+    r = run(env, "stop", Demo.ADHOC, "--participant", Demo.ADHOC_AGENT, **as_client(Demo.INTEGRATION))
+    assert r.exit_code == 4
+    assert "[not.a.user]" in r.stderr and "user token" in r.stderr
+
+
+def test_unknown_participant_exits_3_listing_them(sb, env):
+    clear_log(sb)
+    r = run(env, "start", Demo.ADHOC, "--participant", "nobody")
+    assert r.exit_code == 3 and "no participant nobody" in r.stderr
+    assert Demo.ADHOC_AGENT in r.stderr  # the participants it does have
+    assert writes(sb) == []
+
+
+# --- tables ---------------------------------------------------------------------------------------------------
+
+
+def read_csv(path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_table_of_ids_with_csv_and_json(env, tmp_path):
+    out = tmp_path / "states.csv"
+    r = run(env, "table", "--ids", Demo.ACTIVE, "--ids", f"{Demo.PAUSED},{BOGUS}", "--csv", str(out))
+    assert r.exit_code == 0, r.output
+    assert f"3 rows, written to {out}" in r.stdout
+    rows = read_csv(out)
+    assert list(rows[0]) == list(STATE_COLUMNS)
+    assert [(x["conversation_id"], x["recording_state"], x["error"]) for x in rows] == [
+        (Demo.ACTIVE, "ACTIVE", ""), (Demo.PAUSED, "PAUSED", ""), (BOGUS, "", "not.found")]
+    records = json.loads(run(env, "table", "--ids", Demo.UNRECORDED, "--json").stdout)
+    assert [(x["conversation_id"], x["recording_state"]) for x in records] == [(Demo.UNRECORDED, "NONE")]
+
+
+def test_table_of_an_interval_with_csv(sb, env, tmp_path):
+    now = sandbox_now(sb)
+    interval = f"{iso(now - timedelta(days=8))}/{iso(now + timedelta(minutes=1))}"
+    out = tmp_path / "week.csv"
+    r = run(env, "table", "--interval", interval, "--csv", str(out))
+    assert r.exit_code == 0, r.output
+    rows = read_csv(out)
+    assert list(rows[0]) == list(INTERVAL_COLUMNS)
+    lib = connect(sb, None, tmp_path / "other.sqlite").interval(interval)
+    assert [x["conversation_id"] for x in rows] == list(lib["conversation_id"])
+    assert f"{len(lib)} rows, written to {out}" in r.stdout
+
+    recorded = run(env, "table", "--interval", interval, "--recorded", "--json")
+    assert recorded.exit_code == 0
+    records = json.loads(recorded.stdout)
+    assert records and all(x["recorded"] for x in records)
+    assert len(records) == int(lib["recorded"].sum())
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--ids", Demo.ACTIVE, "--interval", "2026-03-02T00:00:00Z/2026-03-03T00:00:00Z"]])
+def test_table_needs_either_ids_or_an_interval(env, args):
+    r = run(env, "table", *args)
+    assert r.exit_code == 2 and "either --ids or --interval" in r.stderr
+
+
+def test_table_with_a_bad_interval_exits_2(env):
+    r = run(env, "table", "--interval", "last week")
+    assert r.exit_code == 2 and "start/end" in r.stderr
+
+
+# --- journal -----------------------------------------------------------------------------------------------------
+
+
+def test_journal_lists_and_exports(sb, env, tmp_path):
+    run(env, "pause", Demo.ACTIVE)
+    run(env, "pause", Demo.ACTIVE)
+    run(env, "pause", Demo.ACTIVE, **as_client(Demo.READONLY))  # skipped too: already paused
+    run(env, "resume", Demo.PAUSED, **as_client(Demo.READONLY))  # refused: failed
+
+    r = run(env, "journal")
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("#1 ") and f"pause {Demo.ACTIVE}: applied ACTIVE -> PAUSED" in lines[0]
+    assert f"[client:{Demo.SUPERVISOR[0]} on SANDBOX at {sb.url}]" in lines[0]
+    assert "skipped PAUSED -> PAUSED" in lines[1]
+    assert "failed" in lines[3] and "missing.any.permissions" in lines[3]
+
+    entries = json.loads(run(env, "journal", "--json", "--limit", "2").stdout)
+    assert [e["id"] for e in entries] == [3, 4]
+    assert entries[1]["principal"] == f"client:{Demo.READONLY[0]}" and entries[1]["http_status"] == 403
+
+    out = tmp_path / "journal.csv"
+    exported = run(env, "journal", "--csv", str(out))
+    assert exported.exit_code == 0 and f"journal written to {out}" in exported.stdout
+    assert [x["status"] for x in read_csv(out)] == ["applied", "skipped", "skipped", "failed"]
+
+    assert json.loads(run(env, "journal", "--in-doubt", "--json").stdout) == []
+
+
+# --- secrets ---------------------------------------------------------------------------------------------------------
+
+
+def test_secrets_are_never_printed(sb, env, tmp_path):
+    client = sb.control.add_client(["conversation:recording:pauseOthers", "conversation:communication:view",
+                                    "recording:recording:view", "analytics:conversationDetail:view"])
+    secret = client["clientSecret"]
+    creds = {"RECOPS_CLIENT_ID": client["clientId"], "RECOPS_CLIENT_SECRET": secret}
+    runs = [
+        run(env, "target", **creds),
+        run(env, "target", "--json", **creds),
+        run(env, "status", Demo.ACTIVE, **creds),
+        run(env, "status", Demo.ACTIVE, "--json", **creds),
+        run(env, "pause", Demo.ACTIVE, **creds),
+        run(env, "pause", Demo.ACTIVE, "--json", **creds),
+        run(env, "resume", Demo.ACTIVE, "--dry-run", **creds),
+        run(env, "table", "--ids", f"{Demo.ACTIVE},{BOGUS}", **creds),
+        run(env, "journal", **creds),
+        run(env, "journal", "--json", **creds),
+        run(env, "pause", Demo.ENDED, **creds),
+        run(env, "status", BOGUS, "--json", **creds),
+        run(env, "start", Demo.ACTIVE, "-p", Demo.ACTIVE_AGENT, **creds),
+        run(env, "start", Demo.ACTIVE, "-p", Demo.ACTIVE_AGENT, "--json", **creds),
+    ]
+    codes = [r.exit_code for r in runs]
+    assert codes == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 4, 4]
+    assert client["clientId"] in runs[0].stdout
+    wrong = "wrong-" + secret[::-1]
+    bad = run(env, "status", Demo.ACTIVE, RECOPS_CLIENT_ID=client["clientId"], RECOPS_CLIENT_SECRET=wrong)
+    bad_json = run(env, "pause", Demo.ACTIVE, "--json", RECOPS_CLIENT_ID=client["clientId"],
+                   RECOPS_CLIENT_SECRET=wrong)
+    assert bad.exit_code == bad_json.exit_code == 4 and "invalid_client" in bad.stderr
+    token = sb.control.user_token(Demo.AVA)
+    with_token = [run(env, "status", Demo.ACTIVE, RECOPS_ACCESS_TOKEN=token),
+                  run(env, "target", "--json", RECOPS_ACCESS_TOKEN=token),
+                  run(env, "pause", BOGUS, RECOPS_ACCESS_TOKEN=token)]
+    for r in [*runs, bad, bad_json, *with_token]:
+        everything = r.stdout + r.stderr
+        assert secret not in everything and wrong not in everything and token not in everything
+
+
+# --- a real org ------------------------------------------------------------------------------------------
+
+
+def test_a_real_org_target_is_shown_without_any_network(tmp_path):
+    """``recops target`` sends no request, so it can show a real org here. The confirmation of
+    writes on a real org is not run through the CLI: every write reads the live state first,
+    which would reach the real host (see test_recording_ops for the confirmation itself)."""
+    real = {"GENESYSCLOUD_REGION": "eu-west-1", "GENESYSCLOUD_OAUTHCLIENT_ID": "real-client-id",
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET": "real-secret-never-shown", "RECOPS_JOURNAL": str(tmp_path / "j")}
+    r = run(real, "target")
+    assert r.exit_code == 0
+    assert "REAL ORG in eu-west-1 (Dublin, api.mypurecloud.ie)" in r.stdout
+    assert "OAuth client real-client-id" in r.stdout
+    info = json.loads(run(real, "target", "--json").stdout)
+    assert info["target"].startswith("REAL ORG in eu-west-1")
+    for out in (r.stdout + r.stderr, json.dumps(info)):
+        assert "real-secret-never-shown" not in out
+    assert not recops.Settings.load(env=real).target.is_sandbox
