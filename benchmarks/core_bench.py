@@ -66,18 +66,11 @@ def bench_import(runs: int) -> None:
 
 @contextmanager
 def _sandbox_process() -> Iterator[str]:
-    proc = subprocess.Popen([PY, "-m", "recops.cli", "sandbox", "serve", "--port", "0", "--scenario", "empty"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())
+    """The sandbox as its own process (the load must not share the GIL with it)."""
+    from recops.lab import start_sandbox_process
+
+    proc, url = start_sandbox_process(0, scenario="empty", env=_env())
     try:
-        assert proc.stdout is not None
-        url = None
-        deadline = time.monotonic() + 30
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if "listening on" in line:
-                url = line.split("listening on", 1)[1].split()[0]
-        if url is None:
-            raise RuntimeError("the sandbox did not start")
         yield url
     finally:
         proc.terminate()

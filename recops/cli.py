@@ -269,18 +269,48 @@ def resume(conversation_id: str, yes: YesOpt = False, dry_run: DryOpt = False, a
     _change(as_json, lambda s: s.resume(conversation_id, confirm=yes, dry_run=dry_run))
 
 
+AsUserOpt = Annotated[str | None, typer.Option(
+    "--as-user", help="Sandbox only: act as this sandbox user (e.g. the agent on the call), with a token the "
+                      "sandbox mints. On a real org set GENESYSCLOUD_ACCESS_TOKEN to the user's token instead.")]
+
+
+def _acting(session: Any, as_user: str | None) -> Any:
+    return session.as_sandbox_user(as_user) if as_user else session
+
+
 @app.command()
-def start(conversation_id: str, participant: ParticipantOpt, yes: YesOpt = False, dry_run: DryOpt = False,
-          as_json: JsonOpt = False) -> None:
+def start(conversation_id: str, participant: ParticipantOpt, as_user: AsUserOpt = None, yes: YesOpt = False,
+          dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
     """Start a participant's ad-hoc recording (needs a participant's user token)."""
-    _change(as_json, lambda s: s.start(conversation_id, participant, confirm=yes, dry_run=dry_run))
+    _change(as_json, lambda s: _acting(s, as_user).start(conversation_id, participant, confirm=yes,
+                                                           dry_run=dry_run))
 
 
 @app.command()
-def stop(conversation_id: str, participant: ParticipantOpt, yes: YesOpt = False, dry_run: DryOpt = False,
-         as_json: JsonOpt = False) -> None:
+def stop(conversation_id: str, participant: ParticipantOpt, as_user: AsUserOpt = None, yes: YesOpt = False,
+         dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
     """Stop a participant's ad-hoc recording (needs a participant's user token)."""
-    _change(as_json, lambda s: s.stop(conversation_id, participant, confirm=yes, dry_run=dry_run))
+    _change(as_json, lambda s: _acting(s, as_user).stop(conversation_id, participant, confirm=yes,
+                                                          dry_run=dry_run))
+
+
+# --- the notebook kit ---------------------------------------------------------------------------
+
+
+@app.command()
+def lab(
+    port: Annotated[int, typer.Option(help="JupyterLab's port.")] = 8888,
+    sandbox_port: Annotated[int, typer.Option(help="The sandbox's port (0: a free one).")] = 0,
+    notebooks: Annotated[str | None, typer.Option(help="The notebooks directory (default: ./notebooks).")] = None,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
+) -> None:
+    """The notebook kit: JupyterLab on notebooks/ with a shared demo sandbox (no credentials needed);
+    with credentials set, the notebooks act on that org instead, and say so."""
+    from . import lab as lab_module
+
+    with _errors(False):
+        raise typer.Exit(lab_module.run(port=port, sandbox_port=sandbox_port, notebooks=notebooks,
+                                        open_browser=browser, echo=lambda line: typer.echo(line, err=True)))
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -331,6 +361,9 @@ def journal(
     in_doubt: Annotated[bool, typer.Option("--in-doubt", help="Only changes whose outcome is unknown.")] = False,
     reconcile: Annotated[bool, typer.Option("--reconcile",
                                             help="Settle in-doubt changes by reading the state.")] = False,
+    settle_after: Annotated[float | None, typer.Option(
+        help="With --reconcile: leave changes younger than this many seconds in doubt (they may still "
+             "be in flight); default: the connect + read timeout.")] = None,
     csv: Annotated[str | None, typer.Option(help="Export the whole journal to this CSV file.")] = None,
     limit: Annotated[int, typer.Option(help="Show the last N entries.")] = 20,
     as_json: JsonOpt = False,
@@ -341,11 +374,12 @@ def journal(
         from .settings import Settings
 
         if reconcile:
-            decided = _session(as_json).reconcile()
+            decided = _session(as_json).reconcile(settle_after=settle_after)
             if as_json:
                 _print_json(decided)
             else:
-                typer.echo(f"reconciled {len(decided)} in-doubt change(s)")
+                settled = sum(1 for d in decided if d["status"] != "intent")
+                typer.echo(f"reconciled {settled} of {len(decided)} in-doubt change(s)")
                 for d in decided:
                     detail = d.get("state", d.get("note", ""))
                     typer.echo(f"  #{d['id']} {d['conversation_id']}: {d['status']} {detail}")

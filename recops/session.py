@@ -31,7 +31,8 @@ class Session:
                  on_wait: Callable[[Wait], None] | None = None,
                  on_exchange: Callable[[Exchange], None] | None = None) -> None:
         self.settings = settings or Settings.load()
-        self.client = Client(self.settings, on_wait=on_wait, on_exchange=on_exchange)
+        self._wait_listeners: list[Callable[[Wait], None]] = [on_wait] if on_wait else []
+        self.client = Client(self.settings, on_wait=self._dispatch_wait, on_exchange=on_exchange)
         if journal is None or isinstance(journal, (str, Path)):
             journal = Journal(journal or self.settings.journal_path)
         self.journal = journal
@@ -45,8 +46,16 @@ class Session:
     def is_sandbox(self) -> bool:
         return self.client.target.is_sandbox
 
-    def on_wait(self, fn: Callable[[Wait], None] | None) -> None:
-        self.client.on_wait = fn
+    def on_wait(self, fn: Callable[[Wait], None]) -> Callable[[], None]:
+        """Call ``fn`` for every deliberate wait (Retry-After, backoff, pacing); several
+        listeners (e.g. several widgets) may watch one session. Returns a function that
+        removes the listener."""
+        self._wait_listeners.append(fn)
+        return lambda: self._wait_listeners.remove(fn) if fn in self._wait_listeners else None
+
+    def _dispatch_wait(self, wait: Wait) -> None:
+        for fn in list(self._wait_listeners):
+            fn(wait)
 
     def with_token(self, access_token: str) -> Session:
         """The same target and journal, acting with a user's access token (needed for a
@@ -107,8 +116,9 @@ class Session:
              dry_run: bool = False) -> Outcome:
         return self.ops.stop(conversation_id, participant_id, confirm=confirm, dry_run=dry_run)
 
-    def reconcile(self) -> list[dict[str, Any]]:
-        return reconcile(self.client, self.journal)
+    def reconcile(self, settle_after: float | None = None) -> list[dict[str, Any]]:
+        """Settle in-doubt changes by reading the state (see ``recording.reconcile``)."""
+        return reconcile(self.client, self.journal, settle_after=settle_after)
 
 
 def connect(settings: Settings | None = None, *, journal: Journal | str | Path | None = None,

@@ -4,6 +4,7 @@ was asked to reach, with the live state, and says what to try when it is not rig
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,3 +64,26 @@ def check_error(exercise: str, error: BaseException | None, code: str) -> Check:
     if got == code:
         return Check(exercise, True, f"caught {code}; remedy: {getattr(error, 'remedy', '')}")
     return Check(exercise, False, f"caught {got or type(error).__name__}, expected {code}")
+
+
+def check_share(session: Session, exercise: str, interval: str, answer: float | None) -> Check:
+    """The trainee's recorded share of the voice calls started in ``interval`` in their org,
+    checked against the sandbox's own records (its control plane), not against the same query."""
+    from .discover import sandbox_control
+    from .tables import parse_interval
+
+    control = sandbox_control(session)
+    if control is None:
+        return Check(exercise, False, "this check needs the sandbox")
+    if answer is None:
+        return Check(exercise, False, "no answer yet: compute the share and run the cell again")
+    start, end = parse_interval(interval)
+    client_id = session.client.principal.removeprefix("client:")
+    org = next((c["org"] for c in control.clients() if c["clientId"] == client_id), None)
+    calls = [c for c in control.conversations(org=org, limit=1_000_000) if c["mediaType"] == "call"
+             and start <= datetime.fromisoformat(c["startTime"].replace("Z", "+00:00")) < end]
+    truth = sum(1 for c in calls if c["recordingIds"]) / len(calls) if calls else 0.0
+    if abs(float(answer) - truth) < 0.0005:
+        return Check(exercise, True, f"{truth:.1%} of {len(calls)} calls were recorded")
+    return Check(exercise, False, f"{float(answer):.1%} is not it (the sandbox counts {truth:.1%} of "
+                 f"{len(calls)}); hint: the mean of the 'recorded' column of rc.interval(..., media_type='voice')")

@@ -106,7 +106,7 @@ class GenesysApi:
         return json_reply(200, {
             "access_token": token.value,
             "token_type": "bearer",
-            "expires_in": max(0, int(token.expires_at - self.state.clock.now())),
+            "expires_in": max(0, round(token.expires_at - self.state.clock.now())),
         })
 
     def _grant(self, req: Request) -> Token:

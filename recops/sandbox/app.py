@@ -163,7 +163,7 @@ class SandboxApp:
             if fault.retry_after is not None:
                 reply.headers["Retry-After"] = str(fault.retry_after)
             return reply
-        return error_reply(fault.error(), req.context_id)
+        return error_reply(fault.error(self.state.settings.rate_limit_per_minute), req.context_id)
 
     async def _api(self, req: Request, entry: dict[str, Any]) -> Reply:
         state = self.state
@@ -185,7 +185,7 @@ class SandboxApp:
                 raise req.early_error
             if found is None:
                 raise errors.not_found()
-            if not auth.strip():
+            if not auth.strip() or auth.strip().lower() == "bearer":  # no header, or "Bearer " with no token
                 raise errors.authentication_required()
             if token is None:
                 raise errors.bad_credentials()

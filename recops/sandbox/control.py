@@ -44,7 +44,7 @@ def client_wire(c: OAuthClient) -> dict[str, Any]:
 
 def conversation_summary(conv: Conversation) -> dict[str, Any]:
     return {
-        "id": conv.id, "org": conv.org, "mediaType": conv.media_type,
+        "id": conv.id, "org": conv.org, "mediaType": conv.media_type, "startTime": iso(conv.start_time),
         "recordingState": conv.recording_state(), "securePause": conv.secure_pause,
         "ended": conv.ended, "queueId": conv.queue_id,
         "participants": [
@@ -206,7 +206,7 @@ class Control:
                                "name it as a participant's userId")
             token = self.state.issue_user_token(user, lifetime)
         return json_reply(201, {"accessToken": token.value, "tokenType": "bearer",
-                                "expiresIn": int(token.expires_at - self.state.clock.now()),
+                                "expiresIn": round(token.expires_at - self.state.clock.now()),
                                 "userId": user.id, "org": user.org})
 
     def _find(self, cid: str) -> Conversation:

@@ -69,8 +69,10 @@ class SandboxClient:
     def conversation(self, conversation_id: str) -> dict[str, Any]:
         return self.call("GET", f"conversations/{conversation_id}")
 
-    def conversations(self, org: str | None = None, active: bool | None = None) -> list[dict[str, Any]]:
-        return self.call("GET", "conversations", org=org, active=active)
+    def conversations(self, org: str | None = None, active: bool | None = None,
+                      limit: int | None = None) -> list[dict[str, Any]]:
+        """Summaries of the conversations (the server returns at most ``limit``, default 1000)."""
+        return self.call("GET", "conversations", org=org, active=active, limit=limit)
 
     def disconnect(self, conversation_id: str, participant_id: str | None = None) -> dict[str, Any]:
         body = {"participantId": participant_id} if participant_id else {}

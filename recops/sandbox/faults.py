@@ -53,7 +53,7 @@ class Fault:
             out["headers"] = self.headers
         return out
 
-    def error(self) -> errors.ApiError:
+    def error(self, allowed: int = 300) -> errors.ApiError:
         """The injected error (for ``respond``), in the Genesys envelope."""
         assert self.status is not None
         code = self.code or errors.DEFAULT_CODE_FOR_STATUS.get(self.status, "bad.request")
@@ -64,7 +64,7 @@ class Fault:
         elif code == "too.many.requests.retry.after":
             message = f"Rate limit exceeded the maximum. Retry the request in [{self.retry_after or 0}] seconds"
         elif code == "too.many.requests":
-            message = "Rate limit exceeded the maximum [300] requests within [60] seconds"
+            message = f"Rate limit exceeded the maximum [{allowed}] requests within [60] seconds"
         else:
             message = errors.CATALOGUE.get(code, (self.status, "The request failed."))[1]
         message = f"{message} (injected by the sandbox)"

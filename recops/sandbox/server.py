@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
@@ -72,8 +73,9 @@ class SandboxServer:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}"
 
-    @property
+    @functools.cached_property
     def control(self) -> SandboxClient:
+        """A client for this server's control plane (one connection pool, reused)."""
         return SandboxClient(self.url)
 
     def start(self, timeout: float = 10.0) -> SandboxServer:

@@ -178,12 +178,12 @@ def test_no_answer_leaves_the_change_in_doubt_and_reconcile_settles_it(sb, journ
     [row] = rc.journal.in_doubt()
     assert row.status == "intent" and row.in_doubt and row.finished_at is None
     assert "in doubt" in row.message
-    assert rc.reconcile() == [{"id": row.id, "conversation_id": Demo.ACTIVE, "status": "resolved-not-applied",
-                               "state": "ACTIVE"}]
+    assert rc.reconcile(settle_after=0) == [{"id": row.id, "conversation_id": Demo.ACTIVE,
+                                             "status": "resolved-not-applied", "state": "ACTIVE"}]
     settled = rc.journal.get(row.id)
     assert (settled.status, settled.after_state) == ("resolved-not-applied", "ACTIVE")
     assert settled.finished_at and "reconciled" in settled.message
-    assert rc.journal.in_doubt() == [] and rc.reconcile() == []
+    assert rc.journal.in_doubt() == [] and rc.reconcile(settle_after=0) == []
 
 
 def _kill_between_intent_and_outcome(sb, journal_path, fault: dict) -> int:
@@ -228,7 +228,7 @@ def test_kill_9_while_the_server_holds_the_put_then_it_applies(sb, journal_path)
     rc = connect(sb, None, journal_path)
     [entry] = rc.journal.in_doubt()
     assert entry.id == row_id
-    assert rc.reconcile() == [{"id": row_id, "conversation_id": Demo.ACTIVE, "status": "resolved-applied",
+    assert rc.reconcile(settle_after=0) == [{"id": row_id, "conversation_id": Demo.ACTIVE, "status": "resolved-applied",
                                "state": "PAUSED"}]
     settled = rc.journal.get(row_id)
     assert (settled.status, settled.after_state) == ("resolved-applied", "PAUSED")
@@ -251,9 +251,9 @@ def test_kill_9_while_the_server_holds_a_put_it_then_fails_via_the_cli(sb, journ
     as_json = runner.invoke(app, ["journal", "--in-doubt", "--json"], env=env)
     assert [e["id"] for e in json.loads(as_json.stdout)] == [row_id]
 
-    settled = runner.invoke(app, ["journal", "--reconcile"], env=env)
+    settled = runner.invoke(app, ["journal", "--reconcile", "--settle-after", "0"], env=env)
     assert settled.exit_code == 0, settled.output
-    assert "reconciled 1 in-doubt change(s)" in settled.stdout
+    assert "reconciled 1 of 1 in-doubt change(s)" in settled.stdout
     assert f"#{row_id} {Demo.ACTIVE}: resolved-not-applied ACTIVE" in settled.stdout
 
     after = runner.invoke(app, ["journal", "--in-doubt", "--json"], env=env)
@@ -273,7 +273,7 @@ def test_a_server_error_leaves_the_change_in_doubt_not_failed(sb, journal_path):
     [row] = rc.journal.in_doubt()
     assert (row.status, row.http_status, row.error_code) == ("intent", 504, info.value.code)
     assert row.context_id == info.value.context_id and "in doubt" in row.message
-    [decided] = rc.reconcile()
+    [decided] = rc.reconcile(settle_after=0)
     assert (decided["status"], decided["state"]) == ("resolved-not-applied", "ACTIVE")
 
 
@@ -295,3 +295,17 @@ def test_a_change_applied_whose_state_cannot_be_read_after_is_applied(sb, journa
     assert (row.status, row.http_status, row.after_state) == ("applied", 200, None)
     assert row.context_id == out.context_id and "could not be read after" in row.message
     assert summary(sb, Demo.ACTIVE)["recordingState"] == "PAUSED"
+
+
+def test_reconcile_leaves_a_change_that_may_still_be_in_flight_in_doubt(sb, journal_path):
+    """A change younger than the timeouts is not settled: its request may yet reach the server."""
+    rc = connect(sb, Demo.SUPERVISOR, journal_path, max_attempts=1)
+    sb.control.fault(method="PUT", path=PUT.format(Demo.ACTIVE), action="drop")
+    with pytest.raises(ConnectionFailed):
+        rc.pause(Demo.ACTIVE)
+    [row] = rc.journal.in_doubt()
+    [decided] = rc.reconcile()  # default: connect + read timeout (35 s) — the row is seconds old
+    assert decided["status"] == "intent" and "may still be in flight" in decided["note"]
+    assert rc.journal.get(row.id).status == "intent"
+    [settled] = rc.reconcile(settle_after=0)
+    assert settled["status"] == "resolved-not-applied"
