@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import JournalError
+from .frames import typed_frame
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS changes (
@@ -218,15 +219,7 @@ class Journal:
     def to_frame(self) -> Any:
         """Every entry, one row each, with the dtypes of ``FRAME_DTYPES`` whatever the rows hold
         (an empty journal included)."""
-        import pandas as pd
-
-        frame = pd.DataFrame([e.__dict__ for e in self.entries()], columns=list(COLUMNS))
-        for col, dtype in FRAME_DTYPES.items():
-            if dtype.startswith("datetime64"):
-                frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601").astype(dtype)
-            else:
-                frame[col] = frame[col].astype(dtype)
-        return frame
+        return typed_frame([e.__dict__ for e in self.entries()], FRAME_DTYPES)
 
     def to_csv(self, path: str | Path) -> Path:
         out = Path(path)

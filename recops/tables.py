@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, RecopsError
+from .frames import typed_frame
 from .recording import status
 
 if TYPE_CHECKING:
@@ -57,18 +58,6 @@ RESULT_CAP = 10_000
 MIN_SPLIT = timedelta(minutes=15)
 
 
-def _frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=list(columns))
-    for col, dtype in columns.items():
-        if dtype.startswith("datetime64"):
-            frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601").astype(dtype)
-        else:
-            frame[col] = frame[col].astype(dtype)
-    return frame
-
-
 def _state_row(client: Client, cid: str) -> dict[str, Any]:
     try:
         st = status(client, cid)
@@ -98,7 +87,7 @@ def states_frame(client: Client, conversation_ids: Iterable[str], concurrency: i
     client.api_client  # noqa: B018 - authenticate once before fanning out
     with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(ids)))) as pool:
         rows = list(pool.map(lambda cid: _state_row(client, cid), ids))
-    return _frame(rows, STATE_COLUMNS)
+    return typed_frame(rows, STATE_COLUMNS)
 
 
 # --- interval tables --------------------------------------------------------------------------
@@ -301,7 +290,7 @@ def interval_frame(client: Client, interval: str | tuple[datetime, datetime], *,
     rows = sorted(seen.values(), key=lambda r: (r["conversation_start"], r["conversation_id"]))
     if recorded is False:
         rows = [r for r in rows if not r["recorded"]]
-    return _frame(rows, INTERVAL_COLUMNS)
+    return typed_frame(rows, INTERVAL_COLUMNS)
 
 
 def ids_of(frame: pd.DataFrame) -> Sequence[str]:

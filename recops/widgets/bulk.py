@@ -69,7 +69,7 @@ class BulkActions(w.VBox):
             self.done.set()
 
     def run(self, ids: list[str], action: str) -> pd.DataFrame:
-        from ..tables import _frame
+        from ..frames import typed_frame
 
         self.run_button.disabled = True
         self.progress.max = len(ids)
@@ -93,7 +93,7 @@ class BulkActions(w.VBox):
         finally:
             self.run_button.disabled = False
             self.wait_label.value = ""
-        self.summary = _frame(rows, SUMMARY_COLUMNS)
+        self.summary = typed_frame(rows, SUMMARY_COLUMNS)
         self.summary_out.clear_output()
         self.summary_out.append_display_data(self.summary)  # thread-safe, unlike `with output:`
         counts = self.summary.assign(result=self.summary["error"].fillna(

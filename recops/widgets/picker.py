@@ -66,9 +66,10 @@ class ConversationPicker(w.VBox):
         self.add_class("recops-picker")
 
     def _empty(self) -> pd.DataFrame:
-        from ..tables import INTERVAL_COLUMNS, _frame
+        from ..frames import typed_frame
+        from ..tables import INTERVAL_COLUMNS
 
-        return _frame([], INTERVAL_COLUMNS)
+        return typed_frame([], INTERVAL_COLUMNS)
 
     @traitlets.observe("ids")
     def _show(self, change: dict) -> None:

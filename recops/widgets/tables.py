@@ -48,9 +48,10 @@ class StateTable(w.VBox):
             guarded(self.log_panel, self.refresh)()
 
     def _empty(self) -> pd.DataFrame:
-        from ..tables import STATE_COLUMNS, _frame
+        from ..frames import typed_frame
+        from ..tables import STATE_COLUMNS
 
-        return _frame([], STATE_COLUMNS)
+        return typed_frame([], STATE_COLUMNS)
 
     def load(self, conversation_ids: Iterable[str]) -> None:
         self.conversation_ids = list(conversation_ids)

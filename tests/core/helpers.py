@@ -6,7 +6,6 @@ server, and ``recops.client.Client`` on recops's transport. Nothing fakes a repl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,18 +38,6 @@ def log(sb: Any, method: str | None = None, path: str | None = None) -> list[dic
     """The sandbox's request log, optionally only one method and one exact path."""
     return [e for e in sb.control.requests()
             if (method is None or e["method"] == method) and (path is None or e["path"] == path)]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "the condition") -> Any:
-    """Poll until ``predicate()`` is truthy (e.g. a delayed request reaching the server's log)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def recording_state(sdk: Any, value: str) -> Any:

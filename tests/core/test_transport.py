@@ -18,7 +18,8 @@ import pytest
 from recops import errors
 from recops.transport import Pacer, Wait, read_timeout
 
-from .helpers import log, make_client, recording_state, wait_for
+from .helpers import log, make_client, recording_state
+from .ops_helpers import wait_for
 
 PAUSERS = ["conversation:communication:view", "conversation:recording:pauseOthers", "recording:recording:view"]
 
@@ -92,7 +93,7 @@ def test_read_timeout_on_a_patch_is_raised_after_one_request(sb, impatient, demo
     assert fault_hits(sb, fault["id"]) == 1  # no hidden retry reached the server
     assert impatient.waits == []
     # the server finishes the change after the client gave up: exactly why the remedy says to read first
-    wait_for(lambda: log(sb, "PATCH", state_path(demo.ACTIVE)), what="the delayed PATCH in the log")
+    wait_for("the delayed PATCH in the log", lambda: log(sb, "PATCH", state_path(demo.ACTIVE)))
     assert len(log(sb, "PATCH", state_path(demo.ACTIVE))) == 1
     assert sandbox_state(sb, demo.ACTIVE) == "PAUSED"
 
@@ -103,7 +104,7 @@ def test_read_timeout_on_a_get_is_retried_up_to_max_attempts(sb, impatient, demo
         get(impatient, demo.ACTIVE)
     assert fault_hits(sb, fault["id"]) == 3  # max_attempts, then raised
     assert [(w.reason, w.attempt, w.method) for w in impatient.waits] == [("backoff", 1, "GET"), ("backoff", 2, "GET")]
-    wait_for(lambda: len(log(sb, "GET", conv_path(demo.ACTIVE))) == 3, what="the three delayed GETs in the log")
+    wait_for("the three delayed GETs in the log", lambda: len(log(sb, "GET", conv_path(demo.ACTIVE))) == 3)
 
 
 def test_a_slow_answer_within_the_timeout_is_fine(sb, client, demo):
