@@ -283,7 +283,16 @@ class RecordingOps:
     def resume(self, conversation_id: str, confirm: bool = False, dry_run: bool = False) -> Outcome:
         return self._set_state("resume", conversation_id, "ACTIVE", confirm, dry_run)
 
+    def _require_confirmation(self, action: str, cid: str, confirm: bool, dry_run: bool) -> None:
+        """On a real org a change needs ``confirm``: asked before anything is read or sent (a dry
+        run needs none: it only reads)."""
+        if not self.client.target.is_sandbox and not confirm and not dry_run:
+            raise ConfirmationRequired(
+                f"{action} on {cid} would change a recording on the {self.client.target.describe()}; "
+                "nothing was read or sent")
+
     def _set_state(self, action: str, cid: str, desired: str, confirm: bool, dry_run: bool) -> Outcome:
+        self._require_confirmation(action, cid, confirm, dry_run)
         before = status(self.client, cid, with_recordings=False)
         target = self.client.describe()
         if before.ended:
@@ -339,6 +348,7 @@ class RecordingOps:
         return self._adhoc("stop", conversation_id, participant_id, False, confirm, dry_run)
 
     def _adhoc(self, action: str, cid: str, pid: str, on: bool, confirm: bool, dry_run: bool) -> Outcome:
+        self._require_confirmation(action, cid, confirm, dry_run)
         before = status(self.client, cid, with_recordings=False)
         target = self.client.describe()
         p = before.participant(pid)
@@ -382,9 +392,7 @@ class RecordingOps:
         if dry_run:
             return Outcome(action, cid, target, before, None, dry_run=True, reason="dry run: nothing sent",
                            endpoint=plan.endpoint, request=plan.request, participant_id=pid)
-        if not self.client.target.is_sandbox and not confirm:
-            raise ConfirmationRequired(
-                f"{action} on {cid} would change a recording on a {target}; nothing was sent")
+        self._require_confirmation(action, cid, confirm, dry_run)  # checked first already; kept next to the send
         jid = None
         if self.journal is not None:
             jid = self.journal.intent(target=target, principal=self.client.principal, action=action,

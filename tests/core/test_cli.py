@@ -318,9 +318,7 @@ def test_secrets_are_never_printed(sb, env, tmp_path):
 
 
 def test_a_real_org_target_is_shown_without_any_network(tmp_path):
-    """``recops target`` sends no request, so it can show a real org here. The confirmation of
-    writes on a real org is not run through the CLI: every write reads the live state first,
-    which would reach the real host (see test_recording_ops for the confirmation itself)."""
+    """``recops target`` sends no request, so it can show a real org here."""
     real = {"GENESYSCLOUD_REGION": "eu-west-1", "GENESYSCLOUD_OAUTHCLIENT_ID": "real-client-id",
             "GENESYSCLOUD_OAUTHCLIENT_SECRET": "real-secret-never-shown", "RECOPS_JOURNAL": str(tmp_path / "j")}
     r = run(real, "target")
@@ -332,3 +330,20 @@ def test_a_real_org_target_is_shown_without_any_network(tmp_path):
     for out in (r.stdout + r.stderr, json.dumps(info)):
         assert "real-secret-never-shown" not in out
     assert not recops.Settings.load(env=real).target.is_sandbox
+
+
+@pytest.mark.parametrize("args", [["pause", Demo.ACTIVE], ["resume", Demo.ACTIVE],
+                                  ["stop", Demo.ACTIVE, "--participant", Demo.ACTIVE_AGENT]])
+def test_a_real_org_write_without_yes_is_refused_before_any_request(tmp_path, args):
+    """Without --yes a change on a real org exits 2 before logging in or reading anything, and
+    says how to confirm; the red target line names the org."""
+    real = {"GENESYSCLOUD_REGION": "eu-west-1", "GENESYSCLOUD_OAUTHCLIENT_ID": "real-client-id",
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET": "real-secret-never-shown", "RECOPS_JOURNAL": str(tmp_path / "j")}
+    r = run(real, *args)
+    assert r.exit_code == 2, r.output
+    assert "REAL ORG in eu-west-1" in r.stderr
+    assert "nothing was read or sent" in r.stderr and "--yes" in r.stderr
+    assert "real-secret-never-shown" not in r.stdout + r.stderr
+    j = recops.Journal(tmp_path / "j")
+    assert j.entries() == []
+    j.close()

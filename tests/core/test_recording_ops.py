@@ -16,7 +16,6 @@ from recops import (
     PermissionDenied,
     Settings,
 )
-from recops.recording import Plan
 
 from ..conftest import Demo
 from .ops_helpers import (
@@ -365,32 +364,20 @@ def test_a_real_org_target_is_named_without_any_request(journal_path):
     assert session.client.base_url is None  # no connection was made
 
 
-def test_a_real_org_write_needs_confirmation_before_journal_or_request(journal_path):
-    """No test may reach a real org, and every public write reads the live state first. So the
-    ordering is checked where it is decided, ``RecordingOps._run``, with the plan the state
-    read would have produced: without ``confirm`` it raises before the journal is written and
-    before the plan is sent; ``dry_run`` still shows what would be sent."""
+@pytest.mark.parametrize("action", ["pause", "resume", "start", "stop"])
+def test_a_real_org_write_needs_confirmation_before_anything_is_read_or_sent(journal_path, action):
+    """Through the public verbs: without ``confirm`` the change is refused before the client is
+    even built — no login, no state read, no journal row — so no test can reach a real org."""
     session = real_org_session(journal_path)
-    sent: list[str] = []
-
-    def plan() -> Plan:
-        return Plan(f"PUT {PUT_CALL.format(Demo.ACTIVE)}", {"recordingState": "PAUSED"},
-                    lambda: sent.append("sent"))
-
-    def run(confirm: bool, dry_run: bool):
-        return session.ops._run("pause", Demo.ACTIVE, None, "ACTIVE", "PAUSED", plan(), confirm, dry_run,
-                                session.target, read_after=lambda: "PAUSED")
-
+    verb = getattr(session, action)
+    args = (Demo.ACTIVE,) if action in ("pause", "resume") else (Demo.ACTIVE, Demo.ACTIVE_AGENT)
     with pytest.raises(ConfirmationRequired) as info:
-        run(confirm=False, dry_run=False)
-    assert "REAL ORG in eu-west-1" in info.value.message and "nothing was sent" in info.value.message
+        verb(*args)
+    assert "REAL ORG in eu-west-1" in info.value.message and "nothing was read or sent" in info.value.message
     assert "--yes" in info.value.remedy and "confirm=True" in info.value.remedy
-    assert sent == [] and session.journal.entries() == []
     assert "real-client-secret-value" not in str(info.value)
-
-    preview = run(confirm=False, dry_run=True)
-    assert preview.dry_run and sent == [] and session.journal.entries() == []
-    assert session.client.base_url is None
+    assert session.client._api is None and session.client.base_url is None  # never connected
+    assert session.journal.entries() == []
 
 
 def test_the_sandbox_needs_no_confirmation(sb, rc):
