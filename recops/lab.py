@@ -79,6 +79,11 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     lab = subprocess.Popen(cmd, env=env)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops JupyterLab and the sandbox like Ctrl-C does
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
         return lab.wait()
     except KeyboardInterrupt:
@@ -89,6 +94,7 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
             lab.kill()
             return 130
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if sandbox is not None:
             sandbox.terminate()
             try:

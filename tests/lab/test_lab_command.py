@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import urllib3
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +49,8 @@ def _wait_for_lab(proc: subprocess.Popen, port: int, token: str, log: Path) -> N
     raise AssertionError("JupyterLab did not start:\n" + log.read_text())
 
 
-def _stop(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGINT)
+def _stop(proc: subprocess.Popen, sig: int = signal.SIGINT) -> int:
+    proc.send_signal(sig)
     try:
         return proc.wait(30)
     except subprocess.TimeoutExpired:
@@ -57,7 +58,8 @@ def _stop(proc: subprocess.Popen) -> int:
         raise
 
 
-def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path, sig):
     port = _free_port()
     env = _env(tmp_path)
     log = tmp_path / "lab.log"
@@ -76,7 +78,7 @@ def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path):
             names = {item["name"] for item in contents.json()["content"]}
             assert "03_pause_resume_stop.ipynb" in names  # JupyterLab serves notebooks/
         finally:
-            code = _stop(proc)
+            code = _stop(proc, sig)
     assert code in (0, 130), log.read_text()
     try:
         urllib3.PoolManager(retries=False, timeout=2).request("GET", f"{sandbox}/_sandbox/health")
