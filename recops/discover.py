@@ -23,30 +23,31 @@ def last(hours: float = 24.0) -> str:
     return f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}/{end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
 
 
+def _pick(session: Session, hours: float, ended: bool, demo_id: str, what: str, parameter: str) -> str:
+    frame = session.interval(last(hours), media_type="voice")
+    mask = frame["ended"].astype(bool)
+    if ended:
+        mask &= frame["recorded"].astype(bool)
+    else:
+        mask = ~mask
+    ids = [str(x) for x in frame[mask]["conversation_id"]]
+    if session.is_sandbox and demo_id in ids:
+        return demo_id
+    if not ids:
+        raise ConfigError(f"no {what} voice conversation started in the last {hours:g} hours",
+                          f"pass a conversation id as the notebook's {parameter} parameter")
+    return ids[-1]
+
+
 def live_conversation(session: Session, hours: float = 24.0) -> str:
     """A live (not ended) voice conversation: the demo's first call on the sandbox, otherwise
     the most recently started one found by the analytics details query."""
-    frame = session.interval(last(hours), media_type="voice")
-    live = frame[~frame["ended"].astype(bool)]
-    ids = [str(x) for x in live["conversation_id"]]
-    if session.is_sandbox and DEMO_CONVERSATION in ids:
-        return DEMO_CONVERSATION
-    if not ids:
-        raise ConfigError(f"no live voice conversation started in the last {hours:g} hours",
-                          "pass a conversation id as the notebook's conversation_id parameter")
-    return ids[-1]
+    return _pick(session, hours, False, DEMO_CONVERSATION, "live", "conversation_id")
 
 
 def ended_conversation(session: Session, hours: float = 24.0) -> str:
-    frame = session.interval(last(hours), media_type="voice")
-    ended = frame[frame["ended"].astype(bool) & frame["recorded"].astype(bool)]
-    ids = [str(x) for x in ended["conversation_id"]]
-    if session.is_sandbox and DEMO_ENDED_CONVERSATION in ids:
-        return DEMO_ENDED_CONVERSATION
-    if not ids:
-        raise ConfigError(f"no ended, recorded voice conversation in the last {hours:g} hours",
-                          "pass a conversation id as the notebook's ended_conversation_id parameter")
-    return ids[-1]
+    """An ended, recorded voice conversation (the demo's on the sandbox, else the latest)."""
+    return _pick(session, hours, True, DEMO_ENDED_CONVERSATION, "ended, recorded", "ended_conversation_id")
 
 
 def agent_of(status: RecordingStatus) -> str | None:
