@@ -144,7 +144,7 @@ def explain(text: str | int) -> Explanation:
     for pattern, topic, meaning, remedy in TUTORIAL:
         if pattern.search(raw):
             return Explanation(topic=topic, meaning=meaning, remedy=remedy,
-                               evidence="documented: the SDK, CLI and spec have no such name (facts sheet, "
+                               evidence="documented: the SDK, CLI and spec have no such name (docs/genesys-api.md, "
                                "'Common misinformation')", status=404 if "/api/v2" in raw else None,
                                code="not.found" if "/api/v2" in raw else None)
     # "404", "(403)", "403 missing.any.permissions", "400 invalid_client"; a code needs a dot or an

@@ -1,4 +1,4 @@
-"""The real Genesys Cloud regions and their hosts (facts sheet §4.6).
+"""The real Genesys Cloud regions and their hosts (docs/genesys-api.md §4.6).
 
 ``resolve("eu-west-1")``, ``resolve("mypurecloud.ie")``, ``resolve("https://api.mypurecloud.ie")``
 all give the Dublin region. A host that is not Genesys's (``euw1.pure.cloud`` from a widely

@@ -6,7 +6,7 @@ The unmodified SDK talks to it over loopback HTTP: ``ApiClient(host=sandbox.url)
     with running(scenario="demo") as sb:
         sb.url, sb.control.health()
 
-Behaviour follows the facts sheet (docs/sandbox.md); where the real API is undocumented the
+Behaviour follows docs/genesys-api.md (reference: docs/sandbox.md); where the real API is undocumented the
 sandbox's choice is labelled and switchable (``GET /_sandbox/assumptions``).
 """
 

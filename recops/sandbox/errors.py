@@ -62,7 +62,7 @@ class OAuthError(Exception):
         }
 
 
-# --- documented codes (§5.2 of the facts sheet) -------------------------------------------
+# --- documented codes (§5.2 of docs/genesys-api.md) -------------------------------------------
 
 
 def bad_request(detail: str | None = None) -> ApiError:

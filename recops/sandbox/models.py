@@ -5,7 +5,7 @@ these methods and render with ``render.py``. The recording state machine lives o
 ``Conversation``; every mutation goes through ``SandboxState`` under one lock and bumps
 ``Conversation.version`` so cached views can be invalidated.
 
-Rules come from the facts sheet's §8; the ones it marks [inferred] are labelled here.
+Rules come from docs/genesys-api.md §8; the ones it marks [inferred] are labelled here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which role permissions each emulated operation accepts ("requires ANY"), per the facts sheet.
+"""Which role permissions each emulated operation accepts ("requires ANY"), per docs/genesys-api.md.
 
 Permissions are ``domain:entity:action``; a granted permission may use ``*`` for a whole
 segment (``conversation:recording:*``), as Genesys roles do [inferred for the sandbox].

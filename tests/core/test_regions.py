@@ -1,4 +1,4 @@
-"""Regions by name, by domain, by host and by URL (facts sheet §4.6); invented hosts refused."""
+"""Regions by name, by domain, by host and by URL (docs/genesys-api.md §4.6); invented hosts refused."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What the SDK hides, checked on the raw wire: headers, error envelopes, bare and empty bodies,
 the token endpoint's own JSON, invented tutorial routes, and no nulls in GET replies.
 
-Facts: /work/shared/genesys-api.md §1 (success replies), §4.2 (token JSON), §5.1 (ErrorBody and
+Facts: docs/genesys-api.md §1 (success replies), §4.2 (token JSON), §5.1 (ErrorBody and
 inin-correlation-id), §6 (inin-ratelimit-*), §8 rules 11, 16, 17, 19, 21 and "Common misinformation".
 """
 
