@@ -79,6 +79,7 @@ class Client:
         self._client_id: str | None = self.settings.client_id
         self._secret: str | None = self.settings.client_secret.get() if self.settings.client_secret else None
         self.base_url: str | None = None
+        self._user: str | None = None
 
     # --- who and where ----------------------------------------------------------------------
 
@@ -90,9 +91,20 @@ class Client:
     def principal(self) -> str:
         """Who acts, for the journal and the UI: a client id, never a secret."""
         if self.settings.access_token:
-            return "user-token"
+            return self._user_principal()
         self._ensure()
         return f"client:{self._client_id}"
+
+    def _user_principal(self) -> str:
+        """``user:<id> (<name>)`` from GET /api/v2/users/me, read once; ``user-token`` if the
+        token cannot say who it is."""
+        if self._user is None:
+            try:
+                me = self.call("GET", "/api/v2/users/me", self.sdk().UsersApi(self._ensure()).get_users_me)
+                self._user = f"user:{me.id}" + (f" ({me.name})" if me.name else "")
+            except RecopsError:
+                self._user = "user-token"
+        return self._user
 
     def describe(self) -> str:
         return self.target.describe() if self.base_url is None else (

@@ -81,6 +81,7 @@ class GenesysApi:
             Route("GET", _p(f"{c}/{{cid}}/recordingmetadata/{{rid}}"), self.get_metadata),
             Route("POST", _p("api/v2/analytics/conversations/details/query"), self.details_query),
             Route("GET", _p("api/v2/analytics/conversations/{cid}/details"), self.analytics_details),
+            Route("GET", _p("api/v2/users/me"), self.users_me),
         ]
 
     # --- routing ------------------------------------------------------------------------------
@@ -480,6 +481,18 @@ class GenesysApi:
                 out["conversations"] = [render.analytics_conversation(c) for c in page]
             out["totalHits"] = len(matched)
             return json_reply(200, out)
+
+    def users_me(self, req: Request, token: Token) -> Reply:
+        """The token's user (``UserMe``, a few fields). Client credentials have no user: 400
+        ``not.a.user`` [documented that it fails; the code is inferred]."""
+        if not token.is_user:
+            raise errors.not_a_user()
+        with self.state.lock:
+            user = self.state.org(token.org).users.get(token.user_id or "")
+            if user is None:
+                raise errors.not_found()
+            return json_reply(200, {"id": user.id, "name": user.name, "state": "active",
+                                    "selfUri": f"/api/v2/users/{user.id}"})
 
     def analytics_details(self, req: Request, token: Token) -> Reply:
         self._require_any(token, perms.ANALYTICS_DETAILS)

@@ -76,7 +76,7 @@ def test_an_adhoc_change_names_its_participant(sb, journal_path):
     rc = connect(sb, Demo.SUPERVISOR, journal_path).as_sandbox_user(Demo.BEN)
     rc.stop(Demo.ADHOC, Demo.ADHOC_AGENT)
     [row] = rc.journal.entries()
-    assert (row.action, row.participant_id, row.principal) == ("stop", Demo.ADHOC_AGENT, "user-token")
+    assert (row.action, row.participant_id, row.principal) == ("stop", Demo.ADHOC_AGENT, f"user:{Demo.BEN} (Ben Agent)")
     assert (row.before_state, row.desired_state, row.after_state, row.http_status) == ("ON", "OFF", "OFF", 202)
     assert json.loads(row.request) == {"recording": False}
 
@@ -309,3 +309,12 @@ def test_reconcile_leaves_a_change_that_may_still_be_in_flight_in_doubt(sb, jour
     assert rc.journal.get(row.id).status == "intent"
     [settled] = rc.reconcile(settle_after=0)
     assert settled["status"] == "resolved-not-applied"
+
+
+def test_a_user_token_change_is_journaled_with_the_users_id_and_name(sb, journal_path):
+    rc = connect(sb, Demo.SUPERVISOR, journal_path)
+    ava = rc.as_sandbox_user(Demo.AVA)
+    ava.pause(Demo.ACTIVE)
+    entry = rc.journal.entries()[-1]
+    assert entry.principal == f"user:{Demo.AVA} (Ava Agent)"
+    assert entry.endpoint == f"PATCH /api/v2/conversations/calls/{Demo.ACTIVE}"

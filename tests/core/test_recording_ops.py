@@ -228,7 +228,7 @@ def test_participant_user_token_pauses_through_the_call_patch(sb, rc):
     assert ava.resume(Demo.ACTIVE).endpoint == f"PATCH {patch}"
     assert summary(sb, Demo.ACTIVE)["recordingState"] == "ACTIVE"
     # the same journal: the user session writes where the supervisor's does, never the token
-    assert [e.principal for e in rc.journal.entries()] == ["user-token", "user-token"]
+    assert [e.principal for e in rc.journal.entries()] == [f"user:{Demo.AVA} (Ava Agent)"] * 2
 
 
 # --- ad-hoc start / stop ------------------------------------------------------------------------------

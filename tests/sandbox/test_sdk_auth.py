@@ -208,3 +208,17 @@ def test_user_token_of_another_org_sees_only_its_org(sb, sdk, as_user, demo):
     api = as_user(other_agent, org="other-org")
     listing = sdk.ConversationsApi(api).get_conversations()
     assert [c.id for c in listing.entities] == [demo.OTHER_ORG_CONV]
+
+
+def test_users_me_names_the_token_user_and_refuses_client_credentials(sb, sdk, demo, as_user, supervisor):
+    import json
+
+    from PureCloudPlatformClientV2.rest import ApiException
+
+    me = sdk.UsersApi(as_user(demo.AVA)).get_users_me()
+    assert (me.id, me.name) == (demo.AVA, "Ava Agent")
+    try:
+        sdk.UsersApi(supervisor).get_users_me()
+        raise AssertionError("client credentials have no user")
+    except ApiException as e:
+        assert e.status == 400 and json.loads(e.body)["code"] == "not.a.user"
