@@ -212,7 +212,8 @@ def _show_status(st: Any) -> None:
     table.columns.insert(0, Column("participant", no_wrap=True,
                                    min_width=max((len(p.id) for p in st.participants), default=11)))
     for p in st.participants:
-        table.add_row(*(_esc(v) for v in (p.id, p.purpose or "", p.name or "", p.state or "", p.recording, p.adhoc,
+        recording = "unknown" if p.recording is None else p.recording
+        table.add_row(*(_esc(v) for v in (p.id, p.purpose or "", p.name or "", p.state or "", recording, p.adhoc,
                                           p.held)))
     console.print(table)
     if st.recordings is not None:

@@ -56,7 +56,7 @@ class ParticipantState:
     user_id: str | None
     media: str | None
     state: str | None  # the media session's state: connected, disconnected, ...
-    recording: bool  # being recorded (policy or ad hoc)
+    recording: bool | None  # being recorded (policy or ad hoc); None: the media carries no such flag
     adhoc: bool  # the participant's ad-hoc recorder is on
     held: bool
     secure_pause: bool
@@ -149,13 +149,15 @@ def _media_of(p: Any) -> tuple[str | None, Any]:
 def _participant(p: Any, conv_secure: bool) -> ParticipantState:
     attr, session = _media_of(p)
     adhoc = False
-    recording = False
+    recording: bool | None = False
     held = False
     state = None
     secure = conv_secure
     if session is not None:
         state = getattr(session, "state", None)
-        recording = bool(getattr(session, "recording", False))
+        # only a Call carries a participant's recording flag; for other media it is unknown
+        flag = getattr(session, "recording", None) if attr == "calls" else None
+        recording = bool(flag) if attr == "calls" else None
         held = bool(getattr(session, "held", False))
         rs = getattr(session, "recorders_state", None)
         adhoc = bool(rs is not None and (rs.adhoc_state or "").upper() in ACTIVE_RECORDER)

@@ -71,7 +71,8 @@ def _state_row(client: Client, cid: str) -> dict[str, Any]:
         "ended": st.ended,
         "media_type": st.media_type,
         "participants": len(st.participants),
-        "recorded_participants": sum(p.recording for p in st.participants),
+        "recorded_participants": (None if any(p.recording is None for p in st.participants)
+                                  else sum(bool(p.recording) for p in st.participants)),
         "adhoc_participants": sum(p.adhoc for p in st.participants),
         "recording_files": None if st.recordings is None else len(st.recordings),
         "error": None,

@@ -84,8 +84,9 @@ class ControlPanel(w.VBox):
             start.disabled = not usable or p.adhoc
             stop.disabled = not usable or not p.adhoc
             why = "" if actor is not None else " (needs a participant's user token)"
+            recording = "unknown" if p.recording is None else p.recording
             label = w.HTML(f"{html.escape(p.name or p.id)} <i>{html.escape(p.purpose or '')}</i> — "
-                           f"{p.state}, recording {p.recording}, ad hoc {'ON' if p.adhoc else 'OFF'}{why}")
+                           f"{p.state}, recording {recording}, ad hoc {'ON' if p.adhoc else 'OFF'}{why}")
             rows.append(w.HBox([label, start, stop]))
         self.participant_rows.children = rows
 

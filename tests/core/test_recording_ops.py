@@ -64,6 +64,8 @@ def test_status_matches_the_sandbox_own_view(sb, rc, cid):
     if st.media_type == "call":  # only a Call carries a participant's `recording` flag on the wire
         assert {p.id: p.recording for p in st.participants} == {p["id"]: p["recording"]
                                                                  for p in truth["participants"]}
+    else:
+        assert all(p.recording is None for p in st.participants)  # unknown, not False
     assert st.recordings is not None and st.recordings_note is None
     assert sorted(r.id for r in st.recordings) == sorted(truth["recordingIds"])
     assert all(r.file_state in FILE_STATES for r in st.recordings)

@@ -71,6 +71,8 @@ def test_states_frame_rows_in_order_with_errors_as_rows(sb, rc):
         assert row["recording_files"] == len(truth["recordingIds"])
         if truth["mediaType"] == "call":
             assert row["recorded_participants"] == sum(p["recording"] for p in truth["participants"])
+        else:  # no per-participant recording flag on the wire for other media: unknown, not 0
+            assert pd.isna(row["recorded_participants"])
     assert rows[Demo.ADHOC]["adhoc_participants"] == 1
 
 
