@@ -18,9 +18,10 @@ DEMO_ENDED_CONVERSATION = "c0a80001-0000-4000-8000-000000000006"
 
 def last(hours: float = 24.0) -> str:
     """The ISO-8601 interval of the last ``hours`` hours."""
+    from .tables import iso
+
     end = datetime.now(timezone.utc).replace(microsecond=0)
-    start = end - timedelta(hours=hours)
-    return f"{start.strftime('%Y-%m-%dT%H:%M:%SZ')}/{end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    return f"{iso(end - timedelta(hours=hours))}/{iso(end)}"
 
 
 def _pick(session: Session, hours: float, ended: bool, demo_id: str, what: str, parameter: str) -> str:

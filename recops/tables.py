@@ -112,7 +112,8 @@ def parse_interval(interval: str | tuple[datetime, datetime]) -> tuple[datetime,
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
-def _iso(dt: datetime) -> str:
+def iso(dt: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``, as Genesys writes dates."""
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -202,7 +203,7 @@ def _split_point(start: datetime, end: datetime) -> datetime:
 def _page(client: Client, start: datetime, end: datetime, filters: list[Any], page: int, order: str) -> Any:
     sdk = client.sdk()
     q = sdk.ConversationQuery()
-    q.interval = f"{_iso(start)}/{_iso(end)}"
+    q.interval = f"{iso(start)}/{iso(end)}"
     q.order = order
     q.order_by = "conversationStart"
     paging = sdk.PagingSpec()
@@ -267,7 +268,7 @@ def _query_chunk(client: Client, start: datetime, end: datetime, filters: list[A
             pass  # read this chunk in both orders instead
     if total > 2 * RESULT_CAP:
         raise RecopsError(
-            f"{total} conversations match {_iso(start)}/{_iso(end)}, more than the analytics details "
+            f"{total} conversations match {iso(start)}/{iso(end)}, more than the analytics details "
             f"query can return for it ({RESULT_CAP} per query, {2 * RESULT_CAP} reading both ways), and "
             "a shorter interval does not narrow it",
             "narrow the table with filters (queue, user, media type) or use the analytics details "

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 import traitlets
 
+from ..tables import iso
 from .common import LogPanel, banner, guarded
 from .tables import selectable_table
 
@@ -21,10 +22,6 @@ UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 MEDIA = [("any", ""), ("voice", "voice"), ("email", "email"), ("message", "message"), ("callback", "callback"),
          ("video", "video")]
 RECORDED = [("any", None), ("recorded", True), ("not recorded", False)]
-
-
-def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ConversationPicker(w.VBox):
@@ -43,8 +40,8 @@ class ConversationPicker(w.VBox):
         self.use_button = w.Button(description="Use these ids", icon="check")
         self.use_button.on_click(guarded(self.log_panel, lambda _: self.use_pasted()))
         # query
-        self.start = w.Text(value=_iso(now - timedelta(days=days)), description="start (UTC)")
-        self.end = w.Text(value=_iso(now), description="end (UTC)")
+        self.start = w.Text(value=iso(now - timedelta(days=days)), description="start (UTC)")
+        self.end = w.Text(value=iso(now), description="end (UTC)")
         self.queue = w.Text(description="queue id")
         self.user = w.Text(description="user id")
         self.media = w.Dropdown(options=MEDIA, value="voice", description="media")
