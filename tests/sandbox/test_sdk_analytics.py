@@ -45,34 +45,30 @@ def cpred(sdk, dimension, value=None, operator=None):
     return _pred(sdk, "ConversationDetailQueryPredicate", dimension, value, operator)
 
 
+def _grouping(sdk, model, kind, predicates=None, clauses=None):
+    """A filter or clause model (``type`` + ``predicates`` [+ ``clauses``]) of the SDK."""
+    g = getattr(sdk, model)()
+    g.type = kind
+    g.predicates = predicates
+    if clauses is not None:
+        g.clauses = clauses
+    return g
+
+
 def seg_filter(sdk, kind, predicates=None, clauses=None):
-    f = sdk.SegmentDetailQueryFilter()
-    f.type = kind
-    f.predicates = predicates
-    f.clauses = clauses
-    return f
+    return _grouping(sdk, "SegmentDetailQueryFilter", kind, predicates, clauses)
 
 
 def seg_clause(sdk, kind, predicates):
-    c = sdk.SegmentDetailQueryClause()
-    c.type = kind
-    c.predicates = predicates
-    return c
+    return _grouping(sdk, "SegmentDetailQueryClause", kind, predicates)
 
 
 def conv_filter(sdk, kind, predicates=None, clauses=None):
-    f = sdk.ConversationDetailQueryFilter()
-    f.type = kind
-    f.predicates = predicates
-    f.clauses = clauses
-    return f
+    return _grouping(sdk, "ConversationDetailQueryFilter", kind, predicates, clauses)
 
 
 def conv_clause(sdk, kind, predicates):
-    c = sdk.ConversationDetailQueryClause()
-    c.type = kind
-    c.predicates = predicates
-    return c
+    return _grouping(sdk, "ConversationDetailQueryClause", kind, predicates)
 
 
 def query(sdk, when, page_size=None, page_number=None, segment_filters=None, conversation_filters=None,
