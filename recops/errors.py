@@ -22,15 +22,17 @@ failures the SDK does not wrap) in one place, ``from_exception``.
         ├── RateLimited              429 (``retry_after`` seconds, if the server said)
         └── ServerError              5xx
 
-Every error has ``remedy``: what a person can do about it. ``str(error)`` never contains a
+Every error has ``remedy``: what a person can do about it, from the one table of Genesys codes
+(``recops.codes``, which also decides the ``ApiError`` subclass). ``str(error)`` never contains a
 secret: messages are built from status, code, Genesys's message and the request path only.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from . import codes
 
 
 class RecopsError(Exception):
@@ -145,72 +147,18 @@ class ServerError(ApiError):
     pass
 
 
-# --- remedies ---------------------------------------------------------------------------------
+_API_CLASSES: dict[str, type[ApiError]] = {cls.__name__: cls for cls in (
+    ApiError, BadRequest, NotAUser, CallDisconnected, AuthError, PermissionDenied, NotAParticipant, NotFound,
+    Conflict, RateLimited, ServerError)}
 
-REMEDIES: dict[str, str] = {
-    "not.a.user": (
-        "This call needs a user token of a participant in the conversation. To pause or resume "
-        "with client credentials, use PUT /api/v2/conversations/calls/{id}/recordingstate (what "
-        "recops pause/resume do) with conversation:recording:pauseOthers instead; a participant's "
-        "ad-hoc start/stop always needs that participant's (or a participating agent's) user token."),
-    "bad.credentials": (
-        "The token is invalid or expired. recops renews client-credentials tokens once by itself; "
-        "if this persists, check the client id/secret, or get a fresh user token."),
-    "authentication.required": "No bearer token was sent. Set credentials (GENESYSCLOUD_OAUTHCLIENT_ID/SECRET).",
-    "invalid_client": (
-        "The OAuth client id or secret is wrong, or the client belongs to another region. Check "
-        "GENESYSCLOUD_OAUTHCLIENT_ID/SECRET and GENESYSCLOUD_REGION."),
-    "unauthorized_client": "This OAuth client may not use the client-credentials grant; create one that does.",
-    "missing.any.permissions": (
-        "Give the OAuth client's role (or the user's) one of the permissions listed, then get a new token."),
-    "missing.permissions": "Give the role the permission(s) listed, then get a new token.",
-    "not.authorized": "The caller may not do this here (division or role). Check the role's divisions.",
-    "conversation.error.forbidden.not.active.participant": (
-        "Only an active participant may change the recording state this way. Use "
-        "PUT /api/v2/conversations/calls/{id}/recordingstate with conversation:recording:pauseOthers "
-        "(recops pause/resume with client credentials) instead."),
-    "conversation.error.not.conversation.participant": (
-        "The user is not a participant in this conversation: use the token of an agent on the call."),
-    "conversation.error.call.disconnected": (
-        "The call has ended: recording state can no longer be changed. Its recordings can be read "
-        "once transcoded (recops recordings ID)."),
-    "not.found": (
-        "Unknown id or route. Check the conversation id (and its org/region). Recording state is on "
-        "the conversation: there is no /api/v2/recordings/{id} state endpoint."),
-    "conversation.error.conversation.not.found": (
-        "No such conversation in this org and region (or it is not a call). Check the id and GENESYSCLOUD_REGION."),
-    "conversation.not.found": "No such conversation in this org and region. Check the id and GENESYSCLOUD_REGION.",
-    "general.conflict": (
-        "A generic conflict. Genesys documents no 409 for recording state, so this does not mean "
-        "'already paused': read the state (recops status ID) and retry if it is not what you want."),
-    "too.many.requests.retry.after": (
-        "Rate limit reached (300 requests/minute per token by default). recops waits and retries by "
-        "itself; lower the concurrency or the sweep size if it persists."),
-    "too.many.requests": "Rate limit reached. Wait a minute, or lower the concurrency.",
-    "invalid.value": "A value is not allowed: recording state takes PAUSED (secure pause) or ACTIVE (resume).",
-    "invalid.date": "Send dates as ISO-8601, e.g. 2026-03-02T10:15:00.000Z.",
-    "bad.request": "The request was malformed for this endpoint; see the message for the field.",
-    "unsupported.media.type": "Send JSON with Content-Type: application/json.",
-    "request.entity.too.large": "The body is too large; send less.",
-}
+
+# --- remedies ---------------------------------------------------------------------------------
 
 
 def remedy_for(status: int, code: str, permissions: list[str] | None = None) -> str:
-    text = REMEDIES.get(code)
-    if text is None:
-        if status >= 500:
-            text = ("A server-side failure. recops retries reads by itself; for a change, read the state "
-                    "(recops status ID) before retrying.")
-        elif status == 409:
-            text = REMEDIES["general.conflict"]
-        elif status == 404:
-            text = REMEDIES["not.found"]
-        elif status == 403:
-            text = REMEDIES["missing.any.permissions"]
-        elif status == 401:
-            text = REMEDIES["bad.credentials"]
-        else:
-            text = "See the message; fix the request and retry."
+    """What to do about ``status``/``code`` (from the one table, ``recops.codes``), naming the
+    permissions that would have been enough."""
+    text = codes.remedy(status, code)
     if permissions:
         text = f"{text} Needed (any one of): {', '.join(permissions)}."
     return text
@@ -243,25 +191,6 @@ def permissions_from(body: dict[str, Any]) -> list[str]:
     return [p.strip() for p in (text or "").split(",") if p.strip()]
 
 
-def _class_for(status: int, code: str) -> type[ApiError]:
-    if code == "not.a.user":
-        return NotAUser
-    if code == "conversation.error.call.disconnected":
-        return CallDisconnected
-    if code in ("conversation.error.forbidden.not.active.participant",
-                "conversation.error.not.conversation.participant"):
-        return NotAParticipant
-    if code in ("invalid_client", "unauthorized_client"):
-        return AuthError
-    by_status: dict[int, type[ApiError]] = {400: BadRequest, 401: AuthError, 403: PermissionDenied,
-                                            404: NotFound, 409: Conflict, 429: RateLimited}
-    if status in by_status:
-        return by_status[status]
-    if status >= 500:
-        return ServerError
-    return ApiError
-
-
 def api_error(status: int, body: Any, headers: Any = None, method: str = "", path: str = "") -> ApiError:
     """An ``ApiError`` of the right class from a status, a raw body and the response headers."""
     parsed = parse_body(body)
@@ -277,16 +206,10 @@ def api_error(status: int, body: Any, headers: Any = None, method: str = "", pat
             retry_after = float(raw_retry)
         except ValueError:
             retry_after = None
-    cls = _class_for(status, code)
+    cls = _API_CLASSES[codes.error_class_name(status, code)]
     return cls(status, code, message, context_id=context_id, method=method, path=path,
                permissions=permissions_from(parsed), retry_after=retry_after, body=parsed or None,
                injected=get("X-Sandbox-Fault") == "injected")  # "delayed": a real answer, only late
-
-
-@dataclass(frozen=True)
-class RequestInfo:
-    method: str = ""
-    path: str = ""
 
 
 def _where(method: str, path: str) -> str:

@@ -9,7 +9,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-from .errors import REMEDIES, parse_body, permissions_from, remedy_for
+from . import codes
+from .errors import parse_body, permissions_from, remedy_for
 
 
 @dataclass(frozen=True)
@@ -36,52 +37,8 @@ class Explanation:
         return "\n".join(lines)
 
 
-MEANINGS: dict[str, tuple[str, str]] = {
-    # code: (meaning, evidence)
-    "not.a.user": ("The endpoint needs a user context; a client-credentials token has no user.",
-                   "documented (2018 spec) for PATCH /conversations/calls/{id}, its participant PATCH and "
-                   "GET /conversations/calls"),
-    "bad.credentials": ("The bearer token is unknown, invalid or expired.", "documented (2018 spec)"),
-    "authentication.required": ("No Authorization: Bearer header was sent.", "documented (2018 spec)"),
-    "invalid_client": ("The token endpoint rejected the OAuth client id or secret.",
-                       "captured /oauth/token replies (third-party)"),
-    "unauthorized_client": ("The OAuth client may not use the client-credentials grant.",
-                            "captured /oauth/token replies (third-party)"),
-    "missing.any.permissions": ("The caller's roles hold none of the permissions the operation accepts.",
-                                "documented (2018 spec)"),
-    "missing.permissions": ("The caller's roles lack a permission the operation needs.", "documented (2018 spec)"),
-    "not.authorized": ("The caller may not perform this action (often a division restriction).",
-                       "documented (2018 spec)"),
-    "conversation.error.forbidden.not.active.participant": (
-        "Only a user who is active on the call may change its recording state through this endpoint.",
-        "documented (2018 spec) for PATCH /conversations/calls/{id}"),
-    "conversation.error.not.conversation.participant": ("The user is not a participant in the conversation.",
-                                                        "documented (2018 spec)"),
-    "conversation.error.call.disconnected": ("The call is already disconnected: it can no longer change.",
-                                             "documented (2018 spec) for the participant PATCH"),
-    "conversation.error.conversation.not.found": ("No such conversation (in this org and region).",
-                                                  "documented (2018 spec)"),
-    "conversation.not.found": ("No such conversation (in this org and region).", "documented (2018 spec)"),
-    "not.found": ("The id or the route does not exist.", "documented"),
-    "general.conflict": ("A generic conflict. No conversation or recording operation documents a 409; "
-                         "a repeated pause or resume is not documented to conflict.",
-                         "documented absence (2018 spec); a 409 here is unknown behaviour"),
-    "too.many.requests.retry.after": ("The token's request budget (300/minute by default) is spent; "
-                                      "Retry-After says when to retry.", "documented (Genesys forum, Nov 2021)"),
-    "too.many.requests": ("The request budget is spent (the older form, without Retry-After).",
-                          "documented (2018 spec)"),
-    "invalid.value": ("A field has a value the API does not accept.", "documented (2018 spec)"),
-    "invalid.date": ("A date is not ISO-8601.", "documented (2018 spec)"),
-    "bad.request": ("The request is malformed for this endpoint.", "documented (2018 spec)"),
-    "unsupported.media.type": ("The body's Content-Type is not JSON.", "documented (2018 spec)"),
-    "internal.server.error": ("A server-side failure.", "documented (2018 spec)"),
-    "service.unavailable": ("The service is overloaded or in maintenance.", "documented (2018 spec)"),
-    "request.timeout": ("The server timed out.", "documented (2018 spec)"),
-}
-STATUS_CODES = {400: "bad.request", 401: "bad.credentials", 403: "missing.any.permissions", 404: "not.found",
-                409: "general.conflict", 415: "unsupported.media.type", 429: "too.many.requests.retry.after",
-                500: "internal.server.error", 503: "service.unavailable", 504: "request.timeout"}
-
+TUTORIAL_EVIDENCE = codes.Evidence("documented", "the SDK, CLI and spec have no such name "
+                                   "(docs/genesys-api.md, 'Common misinformation')")
 TUTORIAL: list[tuple[re.Pattern[str], str, str, str]] = [
     (re.compile(r"(PUT|PATCH|POST)?\s*/api/v2/recordings/(?!(deletionprotection|retention|screensessions)\b)"
                 r"[^/\s]+(/control)?\b", re.I),
@@ -144,15 +101,14 @@ def explain(text: str | int) -> Explanation:
     for pattern, topic, meaning, remedy in TUTORIAL:
         if pattern.search(raw):
             return Explanation(topic=topic, meaning=meaning, remedy=remedy,
-                               evidence="documented: the SDK, CLI and spec have no such name (docs/genesys-api.md, "
-                               "'Common misinformation')", status=404 if "/api/v2" in raw else None,
+                               evidence=str(TUTORIAL_EVIDENCE), status=404 if "/api/v2" in raw else None,
                                code="not.found" if "/api/v2" in raw else None)
     # "404", "(403)", "403 missing.any.permissions", "400 invalid_client"; a code needs a dot or an
     # underscore, so "404 Not Found" or a printout's "(500)\nReason: ..." is read as a bare status.
     m = re.match(r"^\(?(\d{3})\)?(?:[ \t]+([a-z][\w]*[._][\w.]*))?(?![\w.])", raw)
     if m:
         status = int(m.group(1))
-        return _from_code(status, m.group(2) or STATUS_CODES.get(status, f"http.{status}"), {})
+        return _from_code(status, m.group(2) or codes.code_for_status(status), {})
     if re.match(r"^[a-z_][\w.]*$", raw):
         return _from_code(None, raw, {})
     raise ValueError(f"cannot explain {raw[:80]!r}: give a status (404), a code (not.a.user), "
@@ -179,16 +135,13 @@ def _embedded_body(raw: str) -> dict[str, object]:
 
 
 def _from_code(status: int | None, code: str, body: dict[str, object]) -> Explanation:
-    meaning, evidence = MEANINGS.get(code, ("Not in recops's catalogue; see Genesys's message.", "unknown"))
+    row = codes.code_row(code)
+    meaning = row.meaning if row is not None else codes.UNKNOWN_MEANING
+    evidence = row.evidence if row is not None else codes.UNKNOWN_EVIDENCE
     permissions = tuple(permissions_from(body)) if body else ()
-    known = code in REMEDIES or code in MEANINGS
     remedy = remedy_for(status or 0, code, list(permissions))
     context_id = body.get("contextId") if body else None
-    if body.get("message") and not known:
+    if body.get("message") and row is None:
         meaning = f"{meaning} Genesys said: {body['message']}"
-    return Explanation(topic=code, meaning=meaning, remedy=remedy, evidence=evidence, status=status,
+    return Explanation(topic=code, meaning=meaning, remedy=remedy, evidence=str(evidence), status=status,
                        code=code, context_id=str(context_id) if context_id else None, permissions=permissions)
-
-
-def explain_json(text: str) -> str:
-    return json.dumps(explain(text).to_dict(), indent=2)
