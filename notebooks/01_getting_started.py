@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -26,6 +31,7 @@ target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 import pandas as pd
+from IPython.display import display
 
 import recops
 from recops import discover
@@ -50,7 +56,7 @@ pd.Series(rc.settings.describe(), name="setting").to_frame()
 # %%
 conversation_id = conversation_id or discover.live_conversation(rc)
 status = rc.status(conversation_id)
-print(f"{status.conversation_id}: {status.recording_state}, securePause={status.secure_pause}, ended={status.ended}")
+display(status)  # renders itself: state, securePause, participants, recording files
 pd.DataFrame([vars(p) for p in status.participants])
 
 # %% [markdown]

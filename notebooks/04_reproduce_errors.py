@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -13,8 +18,9 @@
 #
 # Each section sends the real request, shows the **raw exchange** (status, `inin-*` headers,
 # `Retry-After`, body — the Authorization header is never shown), recops's **explanation**, and
-# the **fix**. On a real org only the reproductions that need no fault injection run; on the
-# sandbox all of them do. Injected responses carry `X-Sandbox-Fault: injected`.
+# the **fix**; exchanges, explanations and errors render themselves (`display(x)`). On a real
+# org only the reproductions that need no fault injection run; on the sandbox all of them do.
+# Injected responses carry `X-Sandbox-Fault: injected`.
 
 # %% tags=["parameters"]
 conversation_id = None  # a live conversation; None: the demo's first call, or the latest live one
@@ -22,6 +28,8 @@ ended_conversation_id = None
 target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
+from IPython.display import display
+
 import recops
 from recops import discover
 from recops.diagnostics import raw
@@ -37,13 +45,11 @@ print(rc.target)
 
 # %%
 ex = raw(rc, "GET", f"/api/v2/conversations/{conversation_id}", token=None)
-print(ex)
-print(ex.explain())
+display(ex, ex.explain())
 
 # %%
 ex = raw(rc, "GET", f"/api/v2/conversations/{conversation_id}", token="not-a-real-token")
-print(ex)
-print(ex.explain())
+display(ex, ex.explain())
 
 # %% [markdown]
 # ## 403 — a client without `conversation:recording:pauseOthers`
@@ -57,8 +63,7 @@ if sandbox is not None:
     try:
         readonly.pause(conversation_id)
     except recops.PermissionDenied as e:
-        print(e)
-        print("needs any of:", e.permissions)
+        display(e)  # status, code, Genesys's message, contextId, the permissions that would do, the remedy
 else:
     print("skipped on a real org: connect with a client that lacks pauseOthers to see it")
 
@@ -68,13 +73,11 @@ else:
 
 # %%
 ex = raw(rc, "GET", "/api/v2/conversations/00000000-0000-4000-8000-00000000dead")
-print(ex)
-print(ex.explain())
+display(ex, ex.explain())
 
 # %%
 ex = raw(rc, "PUT", f"/api/v2/recordings/{conversation_id}", body={"status": "paused"})
-print(ex)
-print(recops.explain("PUT /api/v2/recordings/{id}"))
+display(ex, recops.explain("PUT /api/v2/recordings/{id}"))
 
 # %% [markdown]
 # ## An ended conversation
@@ -84,11 +87,11 @@ print(recops.explain("PUT /api/v2/recordings/{id}"))
 # %%
 ex = raw(rc, "PUT", f"/api/v2/conversations/calls/{ended_conversation_id}/recordingstate",
          body={"recordingState": "PAUSED"}) if sandbox is not None else None
-print(ex if ex is not None else "(not sent on a real org)")
+display(ex if ex is not None else "(not sent on a real org)")
 try:
     rc.pause(ended_conversation_id, confirm=False)
 except recops.InvalidTransition as e:
-    print(e)
+    display(e)
 
 # %% [markdown]
 # ## 400 `not.a.user` — a participant's endpoint with client credentials
@@ -102,8 +105,7 @@ if sandbox is not None:
     caller = recops.connect(sandbox_url=rc.client.base_url, client_id="sandbox-integration",
                             client_secret=secret, journal=rc.journal)
 ex = raw(caller, "PATCH", f"/api/v2/conversations/calls/{conversation_id}", body={"recordingState": "PAUSED"})
-print(ex)
-print(ex.explain())
+display(ex, ex.explain())
 
 # %% [markdown]
 # ## 409 — injected
@@ -115,8 +117,7 @@ if sandbox is not None:
     sandbox.fault(method="PUT", path="/api/v2/conversations/*/recordingstate", status=409, code="general.conflict")
     ex = raw(rc, "PUT", f"/api/v2/conversations/calls/{conversation_id}/recordingstate",
              body={"recordingState": "PAUSED"})
-    print(ex)
-    print(ex.explain())
+    display(ex, ex.explain())
 else:
     print("skipped on a real org: no documented way to produce a 409 here")
 
@@ -130,8 +131,7 @@ if sandbox is not None:
     sandbox.settings(rateLimitPerMinute=3)
     for _ in range(4):
         ex = raw(rc, "GET", f"/api/v2/conversations/{conversation_id}")
-    print(ex)
-    print(ex.explain())
+    display(ex, ex.explain())
     sandbox.settings(rateLimitPerMinute=300)
 else:
     print("skipped on a real org: exhausting the real budget would disturb other integrations")
@@ -141,5 +141,4 @@ else:
 # Paste a status, a code, an error body or a whole `ApiException` printout.
 
 # %%
-print(recops.explain("403 missing.any.permissions"))
-print(recops.explain("not.a.user"))
+display(recops.explain("403 missing.any.permissions"), recops.explain("not.a.user"))

@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -21,6 +26,8 @@ target = "sandbox"  # the walkthrough is written for the sandbox's demo org
 reset_sandbox = True  # start from the demo scenario
 
 # %%
+from IPython.display import display
+
 import recops
 from recops import discover, training
 from recops.widgets import ControlPanel, banner
@@ -50,7 +57,7 @@ training.check_state(rc, "exercise 1", ex1, answer)
 # %%
 ex2 = "c0a80001-0000-4000-8000-000000000001"
 outcome = rc.pause(ex2)  # your turn
-print(outcome.summary())
+display(outcome)
 training.check_reached(rc, "exercise 2", ex2, "PAUSED", secure_pause=True)
 
 # %% [markdown]
@@ -60,7 +67,7 @@ training.check_reached(rc, "exercise 2", ex2, "PAUSED", secure_pause=True)
 
 # %%
 again = rc.pause(ex2)
-print(again.summary())
+display(again)
 training.Check("exercise 3", again.skipped, "recops read the state first and sent nothing"
                if again.skipped else "a request was sent")
 
@@ -91,12 +98,12 @@ try:
     rc.stop(ex5, ben.id)  # with the supervisor's client credentials
 except recops.ApiError as e:
     caught = e
-    print(e)
+    display(e)
 training.check_error("exercise 5a", caught, "missing.any.permissions")
 
 # %%
 as_ben = rc.as_sandbox_user(ben.user_id)
-print(as_ben.stop(ex5, ben.id).summary())
+display(as_ben.stop(ex5, ben.id))
 training.check_adhoc(rc, "exercise 5b", ex5, ben.id, on=False)
 
 # %% [markdown]

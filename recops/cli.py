@@ -82,11 +82,7 @@ def _errors(as_json: bool) -> Iterator[None]:
         if as_json:
             _print_json({"error": info})
         else:
-            err = _console(stderr=True)
-            code = f" [{info['code']}]" if "code" in info else ""
-            err.print(f"[bold red]error{_esc(code)}:[/] {_esc(e.message)}", highlight=False)
-            if e.remedy:
-                err.print(f"[yellow]do:[/] {_esc(e.remedy)}", highlight=False)
+            _console(stderr=True).print(e)  # the error renders itself: what went wrong, then what to do
         raise typer.Exit(_exit_code(e)) from None
 
 
@@ -200,27 +196,7 @@ def status(conversation_ids: Annotated[list[str], typer.Argument(help="Conversat
 
 
 def _show_status(st: Any) -> None:
-    from rich.table import Column, Table
-
-    console = _console()
-    color = {"ACTIVE": "green", "PAUSED": "yellow", "NONE": "dim"}.get(st.recording_state, "white")
-    ended = " (ended)" if st.ended else ""
-    console.print(f"[bold]{_esc(st.conversation_id)}[/] {_esc(st.media_type or '')}{ended}: recordingState "
-                  f"[{color}]{_esc(st.recording_state)}[/], securePause {st.secure_pause}", highlight=False)
-    table = Table("purpose", "name", "state", "recording", "ad hoc", "held")
-    # the id in full, never cut to "c0a80001-0…": it is what --participant takes
-    table.columns.insert(0, Column("participant", no_wrap=True,
-                                   min_width=max((len(p.id) for p in st.participants), default=11)))
-    for p in st.participants:
-        recording = "unknown" if p.recording is None else p.recording
-        table.add_row(*(_esc(v) for v in (p.id, p.purpose or "", p.name or "", p.state or "", recording, p.adhoc,
-                                          p.held)))
-    console.print(table)
-    if st.recordings is not None:
-        for r in st.recordings:
-            console.print(_esc(f"  recording {r.id}: {r.file_state} {r.media or ''}"), highlight=False)
-    elif st.recordings_note:
-        console.print(f"  [dim]{_esc(st.recordings_note)}[/]")
+    _console().print(st)  # a table of participants on a wide terminal, two lines each on a narrow one
 
 
 @app.command()
@@ -233,16 +209,9 @@ def recordings(conversation_id: str,
         if as_json:
             _print_json(result)
             return
-        if result.transcoding:
-            typer.echo(f"{conversation_id}: recordings are still being prepared; "
-                       f"retry later or pass --wait SECONDS")
-            for r in result.recordings:
-                typer.echo(f"{r.id} {r.file_state} {r.role or ''}")
-            return
-        if not result.recordings:
-            typer.echo(f"{conversation_id}: no recordings")
-        for r in result.recordings:
-            typer.echo(f"{r.id} {r.file_state} {r.role or ''} {' '.join(result.uris.get(r.id, []))}")
+        from .display import recordings_rich
+
+        _console().print(recordings_rich(result))
 
 
 # --- changes ------------------------------------------------------------------------------------
@@ -413,9 +382,9 @@ def explain(text: Annotated[list[str], typer.Argument(help="A status, a code, an
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     if as_json:
-        _print_json(result)
+        _print_json(result.to_dict())
     else:
-        typer.echo(str(result))
+        _console().print(result)
 
 
 def main() -> None:  # pragma: no cover - console entry point

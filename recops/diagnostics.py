@@ -50,17 +50,22 @@ class RawExchange:
         return explain(text if isinstance(self.body, dict) else str(self.status))
 
     def __str__(self) -> str:
-        lines = [f"> {self.method} {self.path}   (Authorization: {self.token})"]
-        if self.request_body is not None:
-            lines.append(f"> {json.dumps(self.request_body)}")
-        lines.append(f"< {self.status}")
-        lines += [f"< {k}: {v}" for k, v in self.headers.items()]
-        if self.body not in (None, ""):
-            lines.append(f"< {json.dumps(self.body) if not isinstance(self.body, str) else self.body}")
-        return "\n".join(lines)
+        from .display import exchange_lines
 
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
+        return "\n".join(exchange_lines(self))
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's plain text
         p.text(str(self))
+
+    def __rich__(self) -> Any:
+        from .display import exchange_rich
+
+        return exchange_rich(self)
+
+    def _repr_html_(self) -> str:
+        from .display import exchange_html
+
+        return exchange_html(self)
 
 
 def raw(session: Session, method: str, path: str, body: Any = None, token: Any = USE_SESSION,

@@ -47,6 +47,16 @@ class RecopsError(Exception):
     def __str__(self) -> str:
         return f"{self.message} — {self.remedy}" if self.remedy else self.message
 
+    def __rich__(self) -> Any:  # the terminal: what went wrong, then what to do
+        from .display import error_rich
+
+        return error_rich(self)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from .display import error_html
+
+        return error_html(self)
+
 
 class ConfigError(RecopsError, ValueError):
     pass

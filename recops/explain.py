@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from . import codes
 from .errors import parse_body, permissions_from, remedy_for
@@ -28,13 +29,22 @@ class Explanation:
         return asdict(self)
 
     def __str__(self) -> str:
-        head = " ".join(str(x) for x in (self.status, self.code) if x) or self.topic
-        lines = [head, f"  meaning:  {self.meaning}", f"  do:       {self.remedy}", f"  evidence: {self.evidence}"]
-        if self.permissions:
-            lines.insert(2, f"  needs any of: {', '.join(self.permissions)}")
-        if self.context_id:
-            lines.append(f"  contextId: {self.context_id} (quote it to Genesys support)")
-        return "\n".join(lines)
+        from .display import explanation_text
+
+        return explanation_text(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's plain text: the explanation, not the repr
+        p.text(str(self))
+
+    def __rich__(self) -> Any:
+        from .display import explanation_rich
+
+        return explanation_rich(self)
+
+    def _repr_html_(self) -> str:
+        from .display import explanation_html
+
+        return explanation_html(self)
 
 
 TUTORIAL_EVIDENCE = codes.Evidence("documented", "the SDK, CLI and spec have no such name "

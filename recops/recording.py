@@ -99,6 +99,16 @@ class RecordingStatus:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __rich__(self) -> Any:  # rendered in recops.display
+        from .display import StatusView
+
+        return StatusView(self)
+
+    def _repr_html_(self) -> str:
+        from .display import status_html
+
+        return status_html(self)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -133,6 +143,16 @@ class Outcome:
         text = (f"{self.action}{who} on {self.conversation_id}: {self.before} -> {self.after or '?'} "
                 f"via {self.endpoint} (contextId {self.context_id})")
         return f"{text}: {self.reason}" if self.reason else text
+
+    def __rich__(self) -> Any:  # rendered in recops.display
+        from .display import outcome_rich
+
+        return outcome_rich(self)
+
+    def _repr_html_(self) -> str:
+        from .display import outcome_html
+
+        return outcome_html(self)
 
 
 # --- reading ----------------------------------------------------------------------------------

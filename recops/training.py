@@ -17,12 +17,23 @@ class Check:
     passed: bool
     detail: str
 
-    def __str__(self) -> str:
-        mark = "✅" if self.passed else "❌"
-        return f"{mark} {self.exercise}: {self.detail}"
+    def __str__(self) -> str:  # "✓ PASSED exercise 1: ...": the word is the verdict, the glyph decoration
+        from .display import check_text
+
+        return check_text(self)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython shows the verdict, not the repr
         p.text(str(self))
+
+    def __rich__(self) -> Any:
+        from .display import check_rich
+
+        return check_rich(self)
+
+    def _repr_html_(self) -> str:
+        from .display import check_html
+
+        return check_html(self)
 
 
 def check_state(session: Session, exercise: str, conversation_id: str, answer: str | None) -> Check:

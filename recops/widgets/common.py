@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..errors import ApiError, RecopsError
+from ..display import error_lines
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -48,16 +48,11 @@ class LogPanel(w.VBox):
             self.output.append_stdout(line + "\n")
 
     def error(self, error: BaseException) -> None:
-        if isinstance(error, ApiError):
-            ctx = f" contextId {error.context_id}" if error.context_id else ""
-            self.write(f"ERROR {error.status} {error.code}: {error.genesys_message}{ctx}")
-            self.write(f"  do: {error.remedy}")
-        elif isinstance(error, RecopsError):
-            self.write(f"ERROR {type(error).__name__}: {error.message}")
-            if error.remedy:
-                self.write(f"  do: {error.remedy}")
-        else:
-            self.write(f"ERROR {type(error).__name__}: {error}")
+        """The error as it renders itself (what went wrong, contextId, then what to do)."""
+        (head, message), *rest = error_lines(error)
+        self.write(f"{head.replace('error', 'ERROR', 1)}: {message}")  # "ERROR [code]: ..."
+        for label, text in rest:
+            self.write(f"  {label}: {text}")
 
     def wait(self, wait: Wait) -> None:
         self.write(wait.describe())

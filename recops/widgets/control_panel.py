@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
+from ..display import participant_html, state_badge_html, status_detail
 from .common import LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
     from ..recording import ParticipantState, RecordingStatus
     from ..session import Session
-
-STATE_COLORS = {"ACTIVE": "#137333", "PAUSED": "#b06000", "NONE": "#5f6368"}
 
 
 class ControlPanel(w.VBox):
@@ -65,11 +64,8 @@ class ControlPanel(w.VBox):
     def refresh(self) -> None:
         st = self.session.status(self.conversation_id)
         self.status = st
-        color = STATE_COLORS.get(st.recording_state, "#000")
-        self.state_label.value = (f'<span class="recops-state" style="font-size:1.2em;font-weight:700;'
-                                  f'color:{color}">{st.recording_state}</span>')
-        ended = ", call ended" if st.ended else ""
-        self.detail_label.value = f"securePause {st.secure_pause}{ended}"
+        self.state_label.value = f'<span style="font-size:1.2em">{state_badge_html(st.recording_state)}</span>'
+        self.detail_label.value = status_detail(st)
         self.pause_button.disabled = st.ended or st.recording_state == "NONE" or st.secure_pause
         self.resume_button.disabled = st.ended or not st.secure_pause
         self._rows(st)
@@ -84,9 +80,7 @@ class ControlPanel(w.VBox):
             start.disabled = not usable or p.adhoc
             stop.disabled = not usable or not p.adhoc
             why = "" if actor is not None else " (needs a participant's user token)"
-            recording = "unknown" if p.recording is None else p.recording
-            label = w.HTML(f"{html.escape(p.name or p.id)} <i>{html.escape(p.purpose or '')}</i> — "
-                           f"{p.state}, recording {recording}, ad hoc {'ON' if p.adhoc else 'OFF'}{why}")
+            label = w.HTML(participant_html(p) + html.escape(why))
             rows.append(w.HBox([label, start, stop]))
         self.participant_rows.children = rows
 

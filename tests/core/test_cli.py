@@ -46,9 +46,16 @@ def test_status_human(sb, env):
     r = run(env, "status", Demo.ACTIVE, COLUMNS="80")  # a narrow terminal
     assert r.exit_code == 0, r.output
     assert f"target: SANDBOX ({sb.url})" in r.stderr
-    assert f"{Demo.ACTIVE} call: recordingState ACTIVE, securePause False" in r.stdout
-    # the participant ids are printed whole, even 80 columns wide: they are what --participant takes
-    assert Demo.ACTIVE_CUSTOMER in r.stdout and Demo.ACTIVE_AGENT in r.stdout
+    # 80 columns: the state under the id, and the participant ids printed whole (what --participant takes)
+    assert f"{Demo.ACTIVE} call:\n  recordingState ACTIVE, securePause False\n" in r.stdout
+    assert all(len(line) <= 80 for line in r.stdout.splitlines())
+    for pid in (Demo.ACTIVE_CUSTOMER, Demo.ACTIVE_AGENT):
+        [line] = [x for x in r.stdout.splitlines() if pid in x]
+        assert line.split()[0] == pid
+    wide = run(env, "status", Demo.ACTIVE)  # 200 columns: one header, one table row per participant
+    assert f"{Demo.ACTIVE} call: recordingState ACTIVE, securePause False" in wide.stdout
+    assert any("participant" in x and "ad hoc" in x and "held" in x for x in wide.stdout.splitlines())
+    assert all("connected" in x for x in wide.stdout.splitlines() if Demo.ACTIVE_AGENT in x)
     for rid in summary(sb, Demo.ACTIVE)["recordingIds"]:
         assert f"recording {rid}: UPLOADING" in r.stdout
 

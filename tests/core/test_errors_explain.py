@@ -414,3 +414,13 @@ def test_cli_explain_as_a_process():
                            timeout=60)
     assert empty.returncode == 2
     assert "nothing to explain" in empty.stderr
+
+
+def test_cli_explain_prints_pasted_markup_as_text():
+    """The explanation renders itself through rich: a message's brackets are text, not markup."""
+    body = '{"status": 400, "code": "x.unlisted", "message": "[bold]no[/bold] <b>tags</b>"}'
+    result = runner.invoke(app, ["explain", body])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("400 x.unlisted\n")
+    assert "Genesys said: [bold]no[/bold] <b>tags</b>" in " ".join(result.stdout.split())
+    assert "evidence: [unknown]" in result.stdout
