@@ -96,8 +96,9 @@ def error_html(error: BaseException) -> str:
         request = f"{error.method} {error.path}".strip()
         rows: list[tuple[str, Any]] = [
             ("message", error.genesys_message), ("request", request), ("contextId", error.context_id),
-            ("needs any of", ", ".join(error.permissions)), ("retry after", error.retry_after and
-                                                              f"{error.retry_after:g} s"), ("do", error.remedy)]
+            ("needs any of", ", ".join(error.permissions)),
+            ("retry after", f"{error.retry_after:g} s" if error.retry_after is not None else None),
+            ("do", error.remedy)]
     else:
         head = f"<b>{escape(type(error).__name__)}</b>"
         rows = [("message", error.message if isinstance(error, RecopsError) else str(error))]
