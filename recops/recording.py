@@ -101,6 +101,37 @@ class RecordingStatus:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a change could not be made, as data (a bulk run's row carries it instead of raising):
+    the error's class name in ``recops.errors``, its message and remedy, and the Genesys answer
+    if there was one."""
+
+    error_type: str
+    message: str
+    remedy: str | None = None
+    code: str | None = None
+    status: int | None = None
+    context_id: str | None = None
+
+    @classmethod
+    def of(cls, error: RecopsError) -> Failure:
+        if isinstance(error, ApiError):
+            return cls(type(error).__name__, error.genesys_message, error.remedy or None, error.code, error.status,
+                       error.context_id)
+        return cls(type(error).__name__, error.message, error.remedy or None)
+
+    def error_class(self) -> type[RecopsError]:
+        """The recops error class it came from (``RecopsError`` if the name is unknown)."""
+        from . import errors
+
+        cls = getattr(errors, self.error_type, None)
+        return cls if isinstance(cls, type) and issubclass(cls, RecopsError) else RecopsError
+
+    def describe(self) -> str:
+        return f"{self.code or self.error_type}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Outcome:
     action: str  # pause | resume | start | stop
     conversation_id: str
@@ -115,10 +146,15 @@ class Outcome:
     context_id: str | None = None
     journal_id: int | None = None
     participant_id: str | None = None
+    error: Failure | None = None  # set only by the many-id operations (``recops.bulk``)
 
     @property
     def changed(self) -> bool:
-        return not self.skipped and not self.dry_run
+        return not self.skipped and not self.dry_run and self.error is None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +162,8 @@ class Outcome:
     def summary(self) -> str:
         who = f" participant {self.participant_id}" if self.participant_id else ""
         dry = "DRY RUN " if self.dry_run else ""
+        if self.error is not None:
+            return f"{dry}{self.action}{who} on {self.conversation_id}: failed, {self.error.describe()}"
         if self.skipped:
             return f"{dry}{self.action}{who} on {self.conversation_id}: nothing to do ({self.reason})"
         if self.dry_run:
@@ -267,7 +305,6 @@ class Plan:
     endpoint: str
     request: dict[str, Any]
     send: Callable[[], Any]
-    idempotent: bool = True
 
 
 class RecordingOps:
@@ -403,7 +440,7 @@ class RecordingOps:
         from .transport import treat_as_idempotent
 
         try:
-            with treat_as_idempotent(plan.idempotent):
+            with treat_as_idempotent():  # each change sets an absolute state: repeating it is harmless
                 plan.send()
         except ApiError as e:
             if self.journal is not None and jid is not None:

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from .client import Client
 from .journal import Journal
 from .recording import Outcome, RecordingOps, RecordingsResult, RecordingStatus, reconcile, recordings, status
-from .settings import Settings
+from .settings import DEFAULT_CONCURRENCY, Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .bulk import Outcomes, Progress
     from .transport import Exchange, Wait
 
 
@@ -91,7 +92,7 @@ class Session:
     def recordings(self, conversation_id: str, wait: float = 0.0) -> RecordingsResult:
         return recordings(self.client, conversation_id, wait=wait)
 
-    def states(self, conversation_ids: Iterable[str], concurrency: int = 4) -> pd.DataFrame:
+    def states(self, conversation_ids: Iterable[str], concurrency: int = DEFAULT_CONCURRENCY) -> pd.DataFrame:
         from .tables import states_frame
 
         return states_frame(self.client, conversation_ids, concurrency=concurrency)
@@ -107,6 +108,24 @@ class Session:
 
     def resume(self, conversation_id: str, confirm: bool = False, dry_run: bool = False) -> Outcome:
         return self.ops.resume(conversation_id, confirm=confirm, dry_run=dry_run)
+
+    def pause_many(self, conversation_ids: Iterable[str], confirm: bool = False, dry_run: bool = False,
+                   on_progress: Progress | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> Outcomes:
+        """Secure-pause every conversation: one ``Outcome`` per id, in order; a failure is an
+        Outcome carrying the error, never an exception that stops the rest (see ``recops.bulk``).
+        ``on_progress(done, total, outcome)`` follows the run."""
+        from .bulk import run_many
+
+        return run_many(self.ops, "pause", conversation_ids, confirm=confirm, dry_run=dry_run,
+                        concurrency=concurrency, on_progress=on_progress)
+
+    def resume_many(self, conversation_ids: Iterable[str], confirm: bool = False, dry_run: bool = False,
+                    on_progress: Progress | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> Outcomes:
+        """Resume every conversation after a secure pause; as ``pause_many``."""
+        from .bulk import run_many
+
+        return run_many(self.ops, "resume", conversation_ids, confirm=confirm, dry_run=dry_run,
+                        concurrency=concurrency, on_progress=on_progress)
 
     def start(self, conversation_id: str, participant_id: str, confirm: bool = False,
               dry_run: bool = False) -> Outcome:

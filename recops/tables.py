@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError, RecopsError
 from .frames import typed_frame
 from .recording import status
+from .settings import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,7 +81,8 @@ def _state_row(client: Client, cid: str) -> dict[str, Any]:
     }
 
 
-def states_frame(client: Client, conversation_ids: Iterable[str], concurrency: int = 4) -> pd.DataFrame:
+def states_frame(client: Client, conversation_ids: Iterable[str],
+                 concurrency: int = DEFAULT_CONCURRENCY) -> pd.DataFrame:
     """One row per id, in the order given (duplicates dropped); failures are rows with ``error``."""
     ids = list(dict.fromkeys(i.strip() for i in conversation_ids if i and i.strip()))
     if concurrency < 1:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from ..settings import DEFAULT_CONCURRENCY
 from .common import LogPanel, banner, guarded
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class StateTable(w.VBox):
     """Live recording states of a list of conversations."""
 
     def __init__(self, session: Session, conversation_ids: Iterable[str] = (), csv_path: str = "recording_states.csv",
-                 concurrency: int = 4) -> None:
+                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.session = session
         self.conversation_ids = list(conversation_ids)
         self.concurrency = concurrency
