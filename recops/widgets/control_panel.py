@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from .common import LogPanel, banner, confirm_box, guarded
+from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
     from ..recording import ParticipantState, RecordingStatus
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 STATE_COLORS = {"ACTIVE": "#137333", "PAUSED": "#b06000", "NONE": "#5f6368"}
 
 
-class ControlPanel(w.VBox):
+class ControlPanel(ClosesListeners, w.VBox):
     """``participant_session`` gives the session that may start/stop recordings in this
     conversation (a participant's user token). On the sandbox it is minted automatically for
     an agent on the call; on a real org pass a function or leave Start/Stop disabled."""
@@ -43,7 +43,7 @@ class ControlPanel(w.VBox):
         self.participant_rows = w.VBox()
         self.start_buttons: dict[str, w.Button] = {}
         self.stop_buttons: dict[str, w.Button] = {}
-        session.on_wait(self.log_panel.wait)
+        self.listen_waits(session, self.log_panel.wait)
         super().__init__([
             banner(session),
             w.HTML(f"<b>conversation</b> <code>{html.escape(conversation_id)}</code>"),

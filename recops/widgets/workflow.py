@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..workflow import StepResult, Workflow, WorkflowResult, plot_timeline
-from .common import LogPanel, banner, confirm_box, guarded
+from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
     from ..session import Session
 
 
-class WorkflowRunner(w.VBox):
+class WorkflowRunner(ClosesListeners, w.VBox):
     def __init__(self, session: Session, conversation_id: str, participant_id: str | None = None,
                  wait_after_pause: float = 5.0, wait_after_resume: float = 5.0,
                  participant_session: Session | None = None) -> None:
@@ -42,7 +42,7 @@ class WorkflowRunner(w.VBox):
         self.done.set()
         self.run_button.on_click(guarded(self.log_panel, lambda _: self.start()))
         self.cancel_button.on_click(guarded(self.log_panel, lambda _: self.cancel()))
-        session.on_wait(self.log_panel.wait)
+        self.listen_waits(session, self.log_panel.wait)
         target = f" then stop participant {participant_id}'s ad-hoc recording" if participant_id else ""
         super().__init__([
             banner(session),
