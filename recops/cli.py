@@ -3,7 +3,9 @@
 Human output by default, ``--json`` for machines. Every command that talks to Genesys says
 which target it acts on (on stderr, so ``--json`` stdout stays clean). Exit codes: 0 success
 or no-op; 2 configuration/usage; 3 a change that makes no sense now; 4 Genesys answered an
-error (its code is printed); 5 no answer (timeout, connection); 6 journal.
+error (its code is printed); 5 no answer (timeout, connection); 6 journal. ``pause``/``resume`` on
+several ids (or ``--from-file``) exit with the highest code among the ids that failed, 0 if none
+did (see docs/cli.md).
 """
 
 from __future__ import annotations
@@ -258,16 +260,97 @@ def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
             _console().print(f"[{style}]{_esc(outcome.summary())}[/]", highlight=False)
 
 
-@app.command()
-def pause(conversation_id: str, yes: YesOpt = False, dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
-    """Secure-pause the conversation's recording (writes recordingState PAUSED)."""
-    _change(as_json, lambda s: s.pause(conversation_id, confirm=yes, dry_run=dry_run))
+IdsArg = Annotated[list[str] | None, typer.Argument(
+    help="Conversation ids: one, or several (then a progress bar and a summary table).", show_default=False)]
+FromFileOpt = Annotated[str | None, typer.Option(
+    "--from-file", metavar="FILE|-", help="Also read conversation ids from FILE ('-': stdin), one or more per line; "
+                                          "blank lines and # comments are ignored.")]
 
 
 @app.command()
-def resume(conversation_id: str, yes: YesOpt = False, dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+def pause(conversation_ids: IdsArg = None, from_file: FromFileOpt = None, yes: YesOpt = False,
+          dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Secure-pause the conversations' recording (writes recordingState PAUSED)."""
+    _state_change("pause", conversation_ids, from_file, yes, dry_run, as_json)
+
+
+@app.command()
+def resume(conversation_ids: IdsArg = None, from_file: FromFileOpt = None, yes: YesOpt = False,
+           dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
     """Resume after a secure pause (writes recordingState ACTIVE)."""
-    _change(as_json, lambda s: s.resume(conversation_id, confirm=yes, dry_run=dry_run))
+    _state_change("resume", conversation_ids, from_file, yes, dry_run, as_json)
+
+
+def _state_change(action: str, ids: list[str] | None, from_file: str | None, yes: bool, dry_run: bool,
+                  as_json: bool) -> None:
+    """One id: the single-id form (its Outcome, errors raised as ever). Several, or --from-file:
+    each id is done and reported, whatever the others do (``Session.pause_many``)."""
+    if ids and len(ids) == 1 and from_file is None:
+        _change(as_json, lambda s: getattr(s, action)(ids[0], confirm=yes, dry_run=dry_run))
+        return
+    code = 0
+    with _errors(as_json):
+        from .errors import ConfigError
+
+        all_ids = [*(ids or []), *(_read_ids(from_file) if from_file is not None else [])]
+        if not all_ids:
+            raise ConfigError(f"no conversation id to {action}",
+                              f"pass ids (recops {action} ID ID ...) or --from-file FILE ('-' for stdin)")
+        session = _session(as_json)
+        outcomes = _run_many(session, action, all_ids, yes, dry_run)
+        if as_json:
+            _print_json(outcomes.to_dicts())
+        else:
+            _console().print(outcomes)
+        code = _worst_exit_code(outcomes)
+    raise typer.Exit(code)
+
+
+def _read_ids(source: str) -> list[str]:
+    """Ids from a file or stdin ('-'): whitespace- or comma-separated, '#' starts a comment."""
+    from .errors import ConfigError
+
+    try:
+        if source == "-":
+            text = sys.stdin.read()
+        else:
+            with open(source, encoding="utf-8") as fh:
+                text = fh.read()
+    except OSError as e:
+        raise ConfigError(f"cannot read conversation ids from {source}: {e.strerror or e}") from None
+    return [token for line in text.splitlines()
+            for token in line.split("#", 1)[0].replace(",", " ").split()]
+
+
+def _run_many(session: Any, action: str, ids: list[str], yes: bool, dry_run: bool) -> Any:
+    """``Session.pause_many``/``resume_many``, with a progress bar on stderr when it is a terminal."""
+    many = session.pause_many if action == "pause" else session.resume_many
+    err = _console(stderr=True)
+    if not err.is_terminal:
+        return many(ids, confirm=yes, dry_run=dry_run)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task(action, total=len(ids))
+        stop_listening = session.on_wait(lambda wait: progress.update(task, description=f"{action}: {wait.reason} "
+                                                                                        f"{wait.seconds:.1f} s"))
+        try:
+            return many(ids, confirm=yes, dry_run=dry_run,
+                        on_progress=lambda done, _total, _o: progress.update(task, completed=done, description=action))
+        finally:
+            stop_listening()
+
+
+def _worst_exit_code(outcomes: Any) -> int:
+    """0 when every id was changed, skipped as a no-op or dry-run; otherwise the highest of the
+    failures' exit codes (EXIT_CODES rises with severity: usage 2 < nonsense now 3 < refused by
+    Genesys 4 < no answer, maybe applied 5 < journal 6)."""
+    codes = [0]
+    for outcome in outcomes.failures:
+        cls = outcome.error.error_class()
+        codes.append(next((EXIT_CODES[c.__name__] for c in cls.__mro__ if c.__name__ in EXIT_CODES), 1))
+    return max(codes)
 
 
 AsUserOpt = Annotated[str | None, typer.Option(
