@@ -80,6 +80,7 @@ class Client:
         self._secret: str | None = self.settings.client_secret.get() if self.settings.client_secret else None
         self.base_url: str | None = None
         self._user: str | None = None
+        self._user_id: str | None = None
 
     # --- who and where ----------------------------------------------------------------------
 
@@ -101,10 +102,20 @@ class Client:
         if self._user is None:
             try:
                 me = self.call("GET", "/api/v2/users/me", self.sdk().UsersApi(self._ensure()).get_users_me)
+                self._user_id = me.id
                 self._user = f"user:{me.id}" + (f" ({me.name})" if me.name else "")
             except RecopsError:
                 self._user = "user-token"
         return self._user
+
+    @property
+    def user_id(self) -> str | None:
+        """The id of the user behind a user token (GET /api/v2/users/me, read once); None for
+        client credentials, or when the token cannot say who it is."""
+        if not self.settings.access_token:
+            return None
+        self._user_principal()
+        return self._user_id
 
     def describe(self) -> str:
         return self.target.describe() if self.base_url is None else (

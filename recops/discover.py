@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from .recording import RecordingStatus
     from .session import Session
 
 # The demo scenario's first live, recorded call (recops/sandbox/scenarios/demo.json).
@@ -49,14 +48,6 @@ def live_conversation(session: Session, hours: float = 24.0) -> str:
 def ended_conversation(session: Session, hours: float = 24.0) -> str:
     """An ended, recorded voice conversation (the demo's on the sandbox, else the latest)."""
     return _pick(session, hours, True, DEMO_ENDED_CONVERSATION, "ended, recorded", "ended_conversation_id")
-
-
-def agent_of(status: RecordingStatus) -> str | None:
-    """The id of an active participant who is a user (an agent) — the one who can start/stop."""
-    for p in status.participants:
-        if p.user_id and p.active:
-            return p.id
-    return None
 
 
 DEMO_ADHOC_CONVERSATION = "c0a80001-0000-4000-8000-000000000004"

@@ -38,6 +38,7 @@ class Session:
             journal = Journal(journal or self.settings.journal_path)
         self.journal = journal
         self.ops = RecordingOps(self.client, self.journal)
+        self._sandbox_users: dict[str, Session] = {}
 
     @property
     def target(self) -> str:
@@ -70,14 +71,16 @@ class Session:
 
     def as_sandbox_user(self, user_id: str) -> Session:
         """Sandbox only: the same session acting as one of the sandbox's users (for example the
-        agent on a call), with a token minted by the sandbox's control plane."""
+        agent on a call), with a token minted by the sandbox's control plane (once per user)."""
         from .errors import ConfigError
         from .sandbox.control_client import SandboxClient
 
         if not self.is_sandbox:
             raise ConfigError("as_sandbox_user works on the sandbox only",
                               "on a real org, use with_token(<the user's access token>)")
-        return self.with_token(SandboxClient(self._sandbox_url()).user_token(user_id))
+        if user_id not in self._sandbox_users:
+            self._sandbox_users[user_id] = self.with_token(SandboxClient(self._sandbox_url()).user_token(user_id))
+        return self._sandbox_users[user_id]
 
     def _sandbox_url(self) -> str | None:
         if not self.is_sandbox:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
+from ..participants import adhoc_rights
 from ..workflow import StepResult, Workflow, WorkflowResult, plot_timeline
 from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
@@ -54,13 +55,11 @@ class WorkflowRunner(ClosesListeners, w.VBox):
         self.add_class("recops-workflow")
 
     def _participant_session(self) -> Session | None:
+        """The session that stops the participant's recording (``recops.participants``
+        decides); None: the session itself, whose answer then says what is missing."""
         if self.participant_session is not None or not self.participant_id:
             return self.participant_session
-        if self.session.settings.access_token or not self.session.is_sandbox:
-            return None  # the session itself acts (a user token), or nothing can
-        st = self.session.status(self.conversation_id)
-        agent = next((p for p in st.participants if p.user_id and p.active), None)
-        return self.session.as_sandbox_user(agent.user_id) if agent and agent.user_id else None
+        return adhoc_rights(self.session, self.session.status(self.conversation_id)).actor
 
     def start(self) -> threading.Thread | None:
         if not self.done.is_set():
