@@ -29,7 +29,7 @@ target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 import recops
-from recops import discover
+from recops import discover, intervals
 from recops.participants import adhoc_rights
 from recops.widgets import BulkActions, ControlPanel, StateTable, WorkflowRunner
 
@@ -68,7 +68,7 @@ if run_workflow_headless:
 # Select rows in the table, choose pause or resume, run. Rate-limit waits show as they happen.
 
 # %%
-live = rc.interval(discover.last(24), media_type="voice")
+live = rc.interval(intervals.last(24), media_type="voice")
 table = StateTable(rc, live[~live["ended"].astype(bool)]["conversation_id"].tolist())
 bulk = BulkActions(rc, lambda: table.selected_ids)
 table

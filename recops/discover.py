@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+from .intervals import last
 
 if TYPE_CHECKING:
     from .session import Session
@@ -13,14 +13,6 @@ if TYPE_CHECKING:
 # The demo scenario's first live, recorded call (recops/sandbox/scenarios/demo.json).
 DEMO_CONVERSATION = "c0a80001-0000-4000-8000-000000000001"
 DEMO_ENDED_CONVERSATION = "c0a80001-0000-4000-8000-000000000006"
-
-
-def last(hours: float = 24.0) -> str:
-    """The ISO-8601 interval of the last ``hours`` hours."""
-    from .tables import iso
-
-    end = datetime.now(timezone.utc).replace(microsecond=0)
-    return f"{iso(end - timedelta(hours=hours))}/{iso(end)}"
 
 
 def _pick(session: Session, hours: float, ended: bool, demo_id: str, what: str, parameter: str) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 import traitlets
 
-from ..tables import iso
+from ..intervals import iso
 from .common import LogPanel, banner, guarded
 from .tables import selectable_table
 
