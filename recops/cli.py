@@ -19,6 +19,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .settings import DEFAULT_SANDBOX_PORT
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Operate Genesys Cloud call recordings. With no credentials set, everything runs "
                        "against a local sandbox of the API.")
@@ -92,32 +94,18 @@ def _errors(as_json: bool) -> Iterator[None]:
         raise typer.Exit(_exit_code(e)) from None
 
 
-DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
-
-
-def _running_sandbox() -> str | None:
-    """The URL of a sandbox already serving on the default port (``recops sandbox serve``)."""
-    import urllib3
-
-    try:
-        resp = urllib3.request("GET", f"{DEFAULT_SANDBOX_URL}/_sandbox/health", retries=False,
-                               timeout=urllib3.Timeout(connect=0.3, read=2))
-    except urllib3.exceptions.HTTPError:
-        return None
-    return DEFAULT_SANDBOX_URL if resp.status == 200 else None
-
-
 def _session(as_json: bool) -> Any:
     """A session on the configured target. With nothing configured, the CLI prefers a sandbox
     already serving on the default port, so state carries over from one command to the next;
     otherwise it embeds one whose state lasts for this command only."""
     from .session import connect
     from .settings import Settings
+    from .targets import running_sandbox
 
     settings = Settings.load()
     err = _console(stderr=True)
     if settings.target.is_sandbox and settings.target.api_url is None:
-        url = _running_sandbox()
+        url = running_sandbox()
         if url:
             settings = settings.with_overrides(sandbox_url=url)
         else:
@@ -139,7 +127,8 @@ def _target_banner(session: Any) -> str:
 @sandbox_app.command("serve")
 def sandbox_serve(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")] = 8765,
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="Port to listen on (0 picks a free one).")] = DEFAULT_SANDBOX_PORT,
     scenario: Annotated[str, typer.Option(help="Scenario to load: a name (see 'recops sandbox scenarios') "
                                                "or a path to a .json file; 'none' starts empty.")] = "demo",
 ) -> None:
