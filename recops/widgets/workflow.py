@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..participants import adhoc_rights
-from ..workflow import StepResult, Workflow, WorkflowResult, plot_timeline
+from ..workflow import DEFAULT_WAIT, StepResult, Workflow, WorkflowResult, plot_timeline
 from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 class WorkflowRunner(ClosesListeners, w.VBox):
     def __init__(self, session: Session, conversation_id: str, participant_id: str | None = None,
-                 wait_after_pause: float = 5.0, wait_after_resume: float = 5.0,
+                 wait_after_pause: float = DEFAULT_WAIT, wait_after_resume: float = DEFAULT_WAIT,
                  participant_session: Session | None = None) -> None:
         self.session = session
         self.conversation_id = conversation_id
