@@ -5,6 +5,7 @@ every operation.
     rc.target                             # SANDBOX (...) or REAL ORG in eu-west-1 (...)
     rc.status("c0a8...")                  # RecordingStatus
     rc.pause("c0a8...")                   # Outcome (confirm=True needed on a real org)
+    rc.pause_many(["c0a8...", ...])       # Outcomes: one per id, failures included, with a summary
     rc.states(["c0a8...", ...])           # pandas DataFrame
 """
 
