@@ -33,8 +33,9 @@ from .errors import (
     TransportError,
 )
 from .explain import explain
+from .files import RecordingsResult
 from .journal import Journal
-from .recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingsResult, RecordingStatus
+from .recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingStatus
 from .regions import REGIONS, Region
 from .regions import resolve as resolve_region
 from .session import Session, connect

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .client import Client
+from .files import RecordingsResult, recordings
 from .journal import Journal
-from .recording import Outcome, RecordingOps, RecordingsResult, RecordingStatus, reconcile, recordings, status
+from .reconcile import reconcile
+from .recording import Outcome, RecordingOps, RecordingStatus, status
 from .settings import DEFAULT_CONCURRENCY, Settings
 
 if TYPE_CHECKING:
@@ -140,7 +142,7 @@ class Session:
         return self.ops.stop(conversation_id, participant_id, confirm=confirm, dry_run=dry_run)
 
     def reconcile(self, settle_after: float | None = None) -> list[dict[str, Any]]:
-        """Settle in-doubt changes by reading the state (see ``recording.reconcile``)."""
+        """Settle in-doubt changes by reading the state (see ``recops.reconcile``)."""
         return reconcile(self.client, self.journal, settle_after=settle_after)
 
 
