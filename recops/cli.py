@@ -279,67 +279,21 @@ def _state_change(action: str, ids: list[str] | None, from_file: str | None, yes
         return
     code = 0
     with _errors(as_json):
+        from .cli_many import read_ids, run_with_progress, worst_exit_code
         from .errors import ConfigError
 
-        all_ids = [*(ids or []), *(_read_ids(from_file) if from_file is not None else [])]
+        all_ids = [*(ids or []), *(read_ids(from_file) if from_file is not None else [])]
         if not all_ids:
             raise ConfigError(f"no conversation id to {action}",
                               f"pass ids (recops {action} ID ID ...) or --from-file FILE ('-' for stdin)")
         session = _session(as_json)
-        outcomes = _run_many(session, action, all_ids, yes, dry_run)
+        outcomes = run_with_progress(session, action, all_ids, yes, dry_run, _console(stderr=True))
         if as_json:
             _print_json(outcomes.to_dicts())
         else:
             _console().print(outcomes)
-        code = _worst_exit_code(outcomes)
+        code = worst_exit_code(outcomes, EXIT_CODES)
     raise typer.Exit(code)
-
-
-def _read_ids(source: str) -> list[str]:
-    """Ids from a file or stdin ('-'): whitespace- or comma-separated, '#' starts a comment."""
-    from .errors import ConfigError
-
-    try:
-        if source == "-":
-            text = sys.stdin.read()
-        else:
-            with open(source, encoding="utf-8") as fh:
-                text = fh.read()
-    except OSError as e:
-        raise ConfigError(f"cannot read conversation ids from {source}: {e.strerror or e}") from None
-    return [token for line in text.splitlines()
-            for token in line.split("#", 1)[0].replace(",", " ").split()]
-
-
-def _run_many(session: Any, action: str, ids: list[str], yes: bool, dry_run: bool) -> Any:
-    """``Session.pause_many``/``resume_many``, with a progress bar on stderr when it is a terminal."""
-    many = session.pause_many if action == "pause" else session.resume_many
-    err = _console(stderr=True)
-    if not err.is_terminal:
-        return many(ids, confirm=yes, dry_run=dry_run)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
-        task = progress.add_task(action, total=len(ids))
-        stop_listening = session.on_wait(lambda wait: progress.update(task, description=f"{action}: {wait.reason} "
-                                                                                        f"{wait.seconds:.1f} s"))
-        try:
-            return many(ids, confirm=yes, dry_run=dry_run,
-                        on_progress=lambda done, _total, _o: progress.update(task, completed=done, description=action))
-        finally:
-            stop_listening()
-
-
-def _worst_exit_code(outcomes: Any) -> int:
-    """0 when every id was changed, skipped as a no-op or dry-run; otherwise the highest of the
-    failures' exit codes (EXIT_CODES rises with severity: usage 2 < nonsense now 3 < refused by
-    Genesys 4 < no answer, maybe applied 5 < journal 6)."""
-    codes = [0]
-    for outcome in outcomes.failures:
-        cls = outcome.error.error_class()
-        codes.append(next((EXIT_CODES[c.__name__] for c in cls.__mro__ if c.__name__ in EXIT_CODES), 1))
-    return max(codes)
 
 
 AsUserOpt = Annotated[str | None, typer.Option(
