@@ -24,11 +24,11 @@ target = None  # None (from the environment), "sandbox" or "org"
 import matplotlib.pyplot as plt
 
 import recops
-from recops import discover
+from recops import intervals
 from recops.widgets import ConversationPicker, StateTable, banner
 
 rc = recops.connect(target=target)
-interval = interval or discover.last(hours=7 * 24)
+interval = interval or intervals.last(hours=7 * 24)
 banner(rc)
 
 # %%

@@ -29,7 +29,8 @@ target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 import recops
-from recops import discover
+from recops import discover, intervals
+from recops.participants import adhoc_rights
 from recops.widgets import BulkActions, ControlPanel, StateTable, WorkflowRunner
 
 rc = recops.connect(target=target)
@@ -51,7 +52,7 @@ panel
 # %%
 workflow_conversation_id = workflow_conversation_id or discover.workflow_conversation(rc, conversation_id)
 status = rc.status(workflow_conversation_id)
-agent = discover.agent_of(status)
+agent = adhoc_rights(rc, status).actor_participant_id  # the participant whose token may stop: the agent
 runner = WorkflowRunner(rc, status.conversation_id, participant_id=agent,
                         wait_after_pause=wait_seconds, wait_after_resume=wait_seconds)
 runner
@@ -67,7 +68,7 @@ if run_workflow_headless:
 # Select rows in the table, choose pause or resume, run. Rate-limit waits show as they happen.
 
 # %%
-live = rc.interval(discover.last(24), media_type="voice")
+live = rc.interval(intervals.last(24), media_type="voice")
 table = StateTable(rc, live[~live["ended"].astype(bool)]["conversation_id"].tolist())
 bulk = BulkActions(rc, lambda: table.selected_ids)
 table

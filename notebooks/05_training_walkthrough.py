@@ -29,7 +29,7 @@ reset_sandbox = True  # start from the demo scenario
 from IPython.display import display
 
 import recops
-from recops import discover, training
+from recops import discover, intervals, training
 from recops.widgets import ControlPanel, banner
 
 rc = recops.connect(target=target)
@@ -110,7 +110,7 @@ training.check_adhoc(rc, "exercise 5b", ex5, ben.id, on=False)
 # ## Exercise 6 — what share of last week's calls was recorded?
 
 # %%
-interval = discover.last(7 * 24)
+interval = intervals.last(7 * 24)
 week = rc.interval(interval, media_type="voice")
 share = float(week["recorded"].mean())  # your answer
 training.check_share(rc, "exercise 6", interval, share)

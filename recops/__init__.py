@@ -8,6 +8,7 @@ is loaded only when the first call needs it; pandas only when a table is built.
     rc.status("c0a80001-0000-4000-8000-000000000001")
 """
 
+from .bulk import Outcomes
 from .client import Client
 from .errors import (
     ApiError,
@@ -32,8 +33,9 @@ from .errors import (
     TransportError,
 )
 from .explain import explain
+from .files import RecordingsResult
 from .journal import Journal
-from .recording import Outcome, ParticipantState, RecordingFile, RecordingsResult, RecordingStatus
+from .recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingStatus
 from .regions import REGIONS, Region
 from .regions import resolve as resolve_region
 from .session import Session, connect
@@ -52,6 +54,7 @@ __all__ = [
     "ConfirmationRequired",
     "Conflict",
     "ConnectionFailed",
+    "Failure",
     "InvalidTransition",
     "Journal",
     "JournalError",
@@ -59,6 +62,7 @@ __all__ = [
     "NotAUser",
     "NotFound",
     "Outcome",
+    "Outcomes",
     "ParticipantState",
     "PermissionDenied",
     "RateLimited",

@@ -3,7 +3,9 @@
 Human output by default, ``--json`` for machines. Every command that talks to Genesys says
 which target it acts on (on stderr, so ``--json`` stdout stays clean). Exit codes: 0 success
 or no-op; 2 configuration/usage; 3 a change that makes no sense now; 4 Genesys answered an
-error (its code is printed); 5 no answer (timeout, connection); 6 journal.
+error (its code is printed); 5 no answer (timeout, connection); 6 journal. ``pause``/``resume`` on
+several ids (or ``--from-file``) exit with the highest code among the ids that failed, 0 if none
+did (see docs/cli.md).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import asdict, is_dataclass
 from typing import Annotated, Any
 
 import typer
+
+from .settings import DEFAULT_SANDBOX_PORT
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Operate Genesys Cloud call recordings. With no credentials set, everything runs "
@@ -86,32 +90,18 @@ def _errors(as_json: bool) -> Iterator[None]:
         raise typer.Exit(_exit_code(e)) from None
 
 
-DEFAULT_SANDBOX_URL = "http://127.0.0.1:8765"
-
-
-def _running_sandbox() -> str | None:
-    """The URL of a sandbox already serving on the default port (``recops sandbox serve``)."""
-    import urllib3
-
-    try:
-        resp = urllib3.request("GET", f"{DEFAULT_SANDBOX_URL}/_sandbox/health", retries=False,
-                               timeout=urllib3.Timeout(connect=0.3, read=2))
-    except urllib3.exceptions.HTTPError:
-        return None
-    return DEFAULT_SANDBOX_URL if resp.status == 200 else None
-
-
 def _session(as_json: bool) -> Any:
     """A session on the configured target. With nothing configured, the CLI prefers a sandbox
     already serving on the default port, so state carries over from one command to the next;
     otherwise it embeds one whose state lasts for this command only."""
     from .session import connect
     from .settings import Settings
+    from .targets import running_sandbox
 
     settings = Settings.load()
     err = _console(stderr=True)
     if settings.target.is_sandbox and settings.target.api_url is None:
-        url = _running_sandbox()
+        url = running_sandbox()
         if url:
             settings = settings.with_overrides(sandbox_url=url)
         else:
@@ -133,7 +123,8 @@ def _target_banner(session: Any) -> str:
 @sandbox_app.command("serve")
 def sandbox_serve(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 picks a free one).")] = 8765,
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="Port to listen on (0 picks a free one).")] = DEFAULT_SANDBOX_PORT,
     scenario: Annotated[str, typer.Option(help="Scenario to load: a name (see 'recops sandbox scenarios') "
                                                "or a path to a .json file; 'none' starts empty.")] = "demo",
 ) -> None:
@@ -227,16 +218,51 @@ def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
             _console().print(f"[{style}]{_esc(outcome.summary())}[/]", highlight=False)
 
 
-@app.command()
-def pause(conversation_id: str, yes: YesOpt = False, dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
-    """Secure-pause the conversation's recording (writes recordingState PAUSED)."""
-    _change(as_json, lambda s: s.pause(conversation_id, confirm=yes, dry_run=dry_run))
+IdsArg = Annotated[list[str] | None, typer.Argument(
+    help="Conversation ids: one, or several (then a progress bar and a summary table).", show_default=False)]
+FromFileOpt = Annotated[str | None, typer.Option(
+    "--from-file", metavar="FILE|-", help="Also read conversation ids from FILE ('-': stdin), one or more per line; "
+                                          "blank lines and # comments are ignored.")]
 
 
 @app.command()
-def resume(conversation_id: str, yes: YesOpt = False, dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+def pause(conversation_ids: IdsArg = None, from_file: FromFileOpt = None, yes: YesOpt = False,
+          dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Secure-pause the conversations' recording (writes recordingState PAUSED)."""
+    _state_change("pause", conversation_ids, from_file, yes, dry_run, as_json)
+
+
+@app.command()
+def resume(conversation_ids: IdsArg = None, from_file: FromFileOpt = None, yes: YesOpt = False,
+           dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
     """Resume after a secure pause (writes recordingState ACTIVE)."""
-    _change(as_json, lambda s: s.resume(conversation_id, confirm=yes, dry_run=dry_run))
+    _state_change("resume", conversation_ids, from_file, yes, dry_run, as_json)
+
+
+def _state_change(action: str, ids: list[str] | None, from_file: str | None, yes: bool, dry_run: bool,
+                  as_json: bool) -> None:
+    """One id: the single-id form (its Outcome, errors raised as ever). Several, or --from-file:
+    each id is done and reported, whatever the others do (``Session.pause_many``)."""
+    if ids and len(ids) == 1 and from_file is None:
+        _change(as_json, lambda s: getattr(s, action)(ids[0], confirm=yes, dry_run=dry_run))
+        return
+    code = 0
+    with _errors(as_json):
+        from .cli_many import read_ids, run_with_progress, worst_exit_code
+        from .errors import ConfigError
+
+        all_ids = [*(ids or []), *(read_ids(from_file) if from_file is not None else [])]
+        if not all_ids:
+            raise ConfigError(f"no conversation id to {action}",
+                              f"pass ids (recops {action} ID ID ...) or --from-file FILE ('-' for stdin)")
+        session = _session(as_json)
+        outcomes = run_with_progress(session, action, all_ids, yes, dry_run, _console(stderr=True))
+        if as_json:
+            _print_json(outcomes.to_dicts())
+        else:
+            _console().print(outcomes)
+        code = worst_exit_code(outcomes, EXIT_CODES)
+    raise typer.Exit(code)
 
 
 AsUserOpt = Annotated[str | None, typer.Option(

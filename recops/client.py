@@ -5,67 +5,34 @@
   ``~/.genesyscloudpython/config`` cannot redirect a recops client.
 - Client-credentials tokens are fetched through the same transport (timeouts, no hidden
   retries) and renewed once when a call answers 401.
-- With no credentials, the target is the sandbox: the embedded one (started once per process)
-  or the one at ``RECOPS_SANDBOX_URL``, with its demo credentials.
+- Where and as whom is resolved one step before, by ``recops.targets`` (the org's URL, or the
+  sandbox: embedded or at ``RECOPS_SANDBOX_URL``, with its demo credentials): the client gets
+  an ``Endpoint`` (URL, credentials, description), or resolves the settings' on first use.
 """
 
 from __future__ import annotations
 
-import atexit
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import ConfigError, RecopsError, from_exception
+from .errors import RecopsError, from_exception
 from .settings import Settings, Target
+from .targets import Credentials, Endpoint, resolve
 
 if TYPE_CHECKING:
-    from .sandbox.server import SandboxServer
     from .transport import Exchange, RecopsHttpClient, Wait
 
 T = TypeVar("T")
 
-DEMO_CLIENT_ID = "sandbox-supervisor"
-PAUSE_OTHERS = "conversation:recording:pauseOthers"
-
-_embedded: SandboxServer | None = None
-_embedded_lock = threading.Lock()
-
-
-def embedded_sandbox() -> SandboxServer:
-    """The process's embedded sandbox (demo scenario), started on first use."""
-    global _embedded
-    with _embedded_lock:
-        if _embedded is None:
-            from .sandbox.server import SandboxServer
-
-            _embedded = SandboxServer(scenario="demo").start()
-            atexit.register(_embedded.stop)
-        return _embedded
-
-
-def sandbox_demo_credentials(url: str) -> tuple[str, str]:
-    """The sandbox's demo client: ``sandbox-supervisor`` if present, else one that may pause."""
-    from .sandbox.control_client import SandboxClient, SandboxControlError
-
-    try:
-        clients = SandboxClient(url, timeout=10).clients()
-    except (SandboxControlError, OSError, Exception) as e:  # any failure: not a sandbox we can read
-        raise ConfigError(f"cannot read demo credentials from the sandbox at {url} ({type(e).__name__})",
-                          "check RECOPS_SANDBOX_URL, or set credentials explicitly") from None
-    chosen = next((c for c in clients if c["clientId"] == DEMO_CLIENT_ID), None)
-    chosen = chosen or next((c for c in clients if PAUSE_OTHERS in c.get("permissions", [])), None)
-    chosen = chosen or (clients[0] if clients else None)
-    if chosen is None:
-        raise ConfigError(f"the sandbox at {url} has no OAuth clients",
-                          "load a scenario (POST /_sandbox/reset) or create one (POST /_sandbox/clients)")
-    return chosen["clientId"], chosen["clientSecret"]
-
 
 class Client:
-    """One principal on one target. Thread-safe for calls; ``api_client`` is built once."""
+    """One principal on one target. Thread-safe for calls; ``api_client`` is built once.
 
-    def __init__(self, settings: Settings | None = None, *,
+    ``endpoint`` (URL, credentials, description) says where and as whom; without it the
+    settings' target is resolved (``recops.targets.resolve``) when the first call needs it."""
+
+    def __init__(self, settings: Settings | None = None, *, endpoint: Endpoint | None = None,
                  on_wait: Callable[[Wait], None] | None = None,
                  on_exchange: Callable[[Exchange], None] | None = None) -> None:
         self.settings = settings or Settings.load()
@@ -76,24 +43,35 @@ class Client:
         self._http: RecopsHttpClient | None = None
         self._lock = threading.Lock()
         self._token_lock = threading.Lock()
-        self._client_id: str | None = self.settings.client_id
-        self._secret: str | None = self.settings.client_secret.get() if self.settings.client_secret else None
+        self._given_endpoint = endpoint
+        self.endpoint: Endpoint | None = None  # set on first use
         self.base_url: str | None = None
         self._user: str | None = None
+        self._user_id: str | None = None
 
     # --- who and where ----------------------------------------------------------------------
 
     @property
+    def credentials(self) -> Credentials:
+        """The credentials in use (once resolved), else those the settings give."""
+        if self.endpoint is not None:
+            return self.endpoint.credentials
+        if self._given_endpoint is not None:
+            return self._given_endpoint.credentials
+        s = self.settings
+        return Credentials(s.client_id, s.client_secret, s.access_token)
+
+    @property
     def auth_kind(self) -> str:
-        return "user_token" if self.settings.access_token else "client_credentials"
+        return self.credentials.kind
 
     @property
     def principal(self) -> str:
         """Who acts, for the journal and the UI: a client id, never a secret."""
-        if self.settings.access_token:
+        if self.credentials.access_token:
             return self._user_principal()
         self._ensure()
-        return f"client:{self._client_id}"
+        return f"client:{self.credentials.client_id}"
 
     def _user_principal(self) -> str:
         """``user:<id> (<name>)`` from GET /api/v2/users/me, read once; ``user-token`` if the
@@ -101,14 +79,23 @@ class Client:
         if self._user is None:
             try:
                 me = self.call("GET", "/api/v2/users/me", self.sdk().UsersApi(self._ensure()).get_users_me)
+                self._user_id = me.id
                 self._user = f"user:{me.id}" + (f" ({me.name})" if me.name else "")
             except RecopsError:
                 self._user = "user-token"
         return self._user
 
+    @property
+    def user_id(self) -> str | None:
+        """The id of the user behind a user token (GET /api/v2/users/me, read once); None for
+        client credentials, or when the token cannot say who it is."""
+        if not self.credentials.access_token:
+            return None
+        self._user_principal()
+        return self._user_id
+
     def describe(self) -> str:
-        return self.target.describe() if self.base_url is None else (
-            f"SANDBOX at {self.base_url}" if self.target.is_sandbox else self.target.describe())
+        return self.endpoint.description if self.endpoint is not None else self.target.describe()
 
     # --- SDK objects ------------------------------------------------------------------------
 
@@ -168,42 +155,34 @@ class Client:
                 self._api = self._build()
         return self._api
 
-    def _resolve_url(self) -> str:
-        if self.target.is_sandbox:
-            url = self.target.api_url or embedded_sandbox().url
-            if not (self._client_id and self._secret) and not self.settings.access_token:
-                self._client_id, self._secret = sandbox_demo_credentials(url)
-            return url
-        if self.target.api_url is None:
-            raise ConfigError("no region for the real org", "set GENESYSCLOUD_REGION, e.g. eu-west-1")
-        return self.target.api_url
-
     def _build(self) -> Any:
-        url = self._resolve_url()
-        self.base_url = url
+        endpoint = self._given_endpoint or resolve(self.settings)
+        self.endpoint, self.base_url = endpoint, endpoint.url
         from .transport import RecopsHttpClient, RetryPolicy
 
         sdk = self.sdk()
-        api = sdk.ApiClient(host=url)
+        api = sdk.ApiClient(host=endpoint.url)
         api.gateway_configuration = None  # pin: the SDK config file's [gateway] cannot redirect us
         s = self.settings
+        token = endpoint.credentials.access_token
         self._http = RecopsHttpClient(
             connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
             policy=RetryPolicy(max_attempts=s.max_attempts, max_retry_after=s.max_retry_after),
             on_wait=self._emit_wait, on_exchange=self._emit_exchange,
-            renew=None if s.access_token else self._renew,
+            renew=None if token else self._renew,
         )
         api.set_http_client(self._http)
-        if s.access_token:
-            api.access_token = s.access_token.get()
+        if token:
+            api.access_token = token.get()
         else:
             self._login(api)
         return api
 
     def _login(self, api: Any) -> None:
-        assert self._client_id and self._secret
+        creds = self.credentials
+        assert creds.client_id and creds.client_secret
         try:
-            api.get_client_credentials_token(self._client_id, self._secret)
+            api.get_client_credentials_token(creds.client_id, creds.client_secret.get())
         except Exception as e:
             raise from_exception(e, "POST", "/oauth/token") from e
 

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+from .intervals import last
 
 if TYPE_CHECKING:
-    from .recording import RecordingStatus
     from .session import Session
 
 # The demo scenario's first live, recorded call (recops/sandbox/scenarios/demo.json).
 DEMO_CONVERSATION = "c0a80001-0000-4000-8000-000000000001"
 DEMO_ENDED_CONVERSATION = "c0a80001-0000-4000-8000-000000000006"
-
-
-def last(hours: float = 24.0) -> str:
-    """The ISO-8601 interval of the last ``hours`` hours."""
-    from .tables import iso
-
-    end = datetime.now(timezone.utc).replace(microsecond=0)
-    return f"{iso(end - timedelta(hours=hours))}/{iso(end)}"
 
 
 def _pick(session: Session, hours: float, ended: bool, demo_id: str, what: str, parameter: str) -> str:
@@ -49,14 +40,6 @@ def live_conversation(session: Session, hours: float = 24.0) -> str:
 def ended_conversation(session: Session, hours: float = 24.0) -> str:
     """An ended, recorded voice conversation (the demo's on the sandbox, else the latest)."""
     return _pick(session, hours, True, DEMO_ENDED_CONVERSATION, "ended, recorded", "ended_conversation_id")
-
-
-def agent_of(status: RecordingStatus) -> str | None:
-    """The id of an active participant who is a user (an agent) — the one who can start/stop."""
-    for p in status.participants:
-        if p.user_id and p.active:
-            return p.id
-    return None
 
 
 DEMO_ADHOC_CONVERSATION = "c0a80001-0000-4000-8000-000000000004"

@@ -193,17 +193,27 @@ class Journal:
 
     # --- reads --------------------------------------------------------------------------------
 
-    def entries(self, limit: int | None = None, conversation_id: str | None = None) -> list[Entry]:
+    def entries(self, limit: int | None = None, conversation_id: str | None = None,
+                status: str | None = None) -> list[Entry]:
+        """Entries oldest first: the last ``limit`` of them, only one conversation's, only those in
+        ``status`` — all filtered by SQLite, not by reading every row."""
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"unknown journal status {status!r}")
+        where = [(clause, value) for clause, value in (("conversation_id=?", conversation_id), ("status=?", status))
+                 if value]
         sql = f"SELECT {', '.join(COLUMNS)} FROM changes"
-        args: list[Any] = []
-        if conversation_id:
-            sql += " WHERE conversation_id=?"
-            args.append(conversation_id)
-        sql += " ORDER BY id"
+        if where:
+            sql += " WHERE " + " AND ".join(clause for clause, _ in where)
+        args: list[Any] = [value for _, value in where]
+        if limit:
+            sql += " ORDER BY id DESC LIMIT ?"
+            args.append(limit)
+        else:
+            sql += " ORDER BY id"
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         entries = [Entry(*row) for row in rows]
-        return entries[-limit:] if limit else entries
+        return entries[::-1] if limit else entries
 
     def get(self, entry_id: int) -> Entry | None:
         with self._lock:
@@ -213,8 +223,8 @@ class Journal:
     def in_doubt(self) -> list[Entry]:
         """Changes whose outcome was never written, by a process that is gone (or another host)."""
         host = socket.gethostname()
-        return [e for e in self.entries() if e.in_doubt
-                and not (e.host == host and e.pid != os.getpid() and _pid_alive(e.pid))]
+        return [e for e in self.entries(status="intent")
+                if not (e.host == host and e.pid != os.getpid() and _pid_alive(e.pid))]
 
     def to_frame(self) -> Any:
         """Every entry, one row each, with the dtypes of ``FRAME_DTYPES`` whatever the rows hold

@@ -8,7 +8,7 @@
   participant's ``PATCH /api/v2/conversations/calls/{id}``; other users go through the PUT.
 - ``start`` / ``stop``: a participant's ad-hoc recording, ``PATCH …/participants/{pid}``
   ``{"recording": true|false}`` (needs a participant's user token).
-- ``recordings``: the files, telling "still transcoding" (202) apart from "none".
+- the files themselves: ``recops.files``; settling in-doubt changes: ``recops.reconcile``.
 
 Each change reads the state first, skips a no-op, refuses what cannot work (an ended call),
 asks for confirmation on a real org, journals intent and outcome, and reads the state after.
@@ -16,10 +16,8 @@ asks for confirmation on a real org, journals intent and outcome, and reads the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, ConfirmationRequired, InvalidTransition, PermissionDenied, RecopsError
@@ -111,6 +109,37 @@ class RecordingStatus:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a change could not be made, as data (a bulk run's row carries it instead of raising):
+    the error's class name in ``recops.errors``, its message and remedy, and the Genesys answer
+    if there was one."""
+
+    error_type: str
+    message: str
+    remedy: str | None = None
+    code: str | None = None
+    status: int | None = None
+    context_id: str | None = None
+
+    @classmethod
+    def of(cls, error: RecopsError) -> Failure:
+        if isinstance(error, ApiError):
+            return cls(type(error).__name__, error.genesys_message, error.remedy or None, error.code, error.status,
+                       error.context_id)
+        return cls(type(error).__name__, error.message, error.remedy or None)
+
+    def error_class(self) -> type[RecopsError]:
+        """The recops error class it came from (``RecopsError`` if the name is unknown)."""
+        from . import errors
+
+        cls = getattr(errors, self.error_type, None)
+        return cls if isinstance(cls, type) and issubclass(cls, RecopsError) else RecopsError
+
+    def describe(self) -> str:
+        return f"{self.code or self.error_type}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Outcome:
     action: str  # pause | resume | start | stop
     conversation_id: str
@@ -125,10 +154,15 @@ class Outcome:
     context_id: str | None = None
     journal_id: int | None = None
     participant_id: str | None = None
+    error: Failure | None = None  # set only by the many-id operations (``recops.bulk``)
 
     @property
     def changed(self) -> bool:
-        return not self.skipped and not self.dry_run
+        return not self.skipped and not self.dry_run and self.error is None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,6 +170,8 @@ class Outcome:
     def summary(self) -> str:
         who = f" participant {self.participant_id}" if self.participant_id else ""
         dry = "DRY RUN " if self.dry_run else ""
+        if self.error is not None:
+            return f"{dry}{self.action}{who} on {self.conversation_id}: failed, {self.error.describe()}"
         if self.skipped:
             return f"{dry}{self.action}{who} on {self.conversation_id}: nothing to do ({self.reason})"
         if self.dry_run:
@@ -230,55 +266,6 @@ def status(client: Client, conversation_id: str, with_recordings: bool = True) -
     )
 
 
-@dataclass(frozen=True)
-class RecordingsResult:
-    conversation_id: str
-    state: str  # "available" | "transcoding" | "none"
-    recordings: tuple[RecordingFile, ...]
-    uris: dict[str, list[str]]
-    waited_s: float
-
-    @property
-    def transcoding(self) -> bool:
-        return self.state == "transcoding"
-
-
-UNREADY_FILE_STATES = ("UPLOADING",)  # still being recorded or prepared: waiting will change it
-
-
-def recordings(client: Client, conversation_id: str, wait: float = 0.0, poll_ms: int = 5000) -> RecordingsResult:
-    """The conversation's recordings. While the media is still being prepared the API answers
-    202 with no body (which the SDK turns into ``[]``): that is reported as ``transcoding``,
-    not as "no recordings". A list whose files are still ``UPLOADING`` (no media yet) is
-    ``transcoding`` too, with the files listed. Polls for up to ``wait`` seconds."""
-    from .transport import read_timeout
-
-    path = f"/api/v2/conversations/{conversation_id}/recordings"
-    started = time.monotonic()
-    while True:
-        left = max(0.0, wait - (time.monotonic() - started))
-        max_wait_ms = max(1, min(poll_ms, int(left * 1000))) if left > 0 else 1
-        with read_timeout(client.settings.read_timeout + max_wait_ms / 1000):
-            items = client.call("GET", path, client.recording_api.get_conversation_recordings,
-                                conversation_id, max_wait_ms=max_wait_ms)
-            code = client.last_status()
-        files: tuple[RecordingFile, ...] = ()
-        uris: dict[str, list[str]] = {}
-        if code != 202:
-            files = tuple(RecordingFile(r.id, r.file_state, r.recording_file_role, r.media, r.start_time,
-                                        r.end_time) for r in items or [])
-            uris = {r.id: [m.media_uri for m in (r.media_uris or {}).values() if m and m.media_uri]
-                    for r in items or []}
-            if not any((f.file_state or "").upper() in UNREADY_FILE_STATES for f in files):
-                return RecordingsResult(conversation_id, "available" if files else "none", files, uris,
-                                        round(time.monotonic() - started, 3))
-        left = wait - (time.monotonic() - started)
-        if left <= 0:
-            return RecordingsResult(conversation_id, "transcoding", files, uris, round(time.monotonic() - started, 3))
-        if code != 202:  # listed at once, not ready: the server did not wait, so wait here
-            time.sleep(min(1.0, poll_ms / 1000, left))
-
-
 # --- changing ---------------------------------------------------------------------------------
 
 
@@ -287,7 +274,6 @@ class Plan:
     endpoint: str
     request: dict[str, Any]
     send: Callable[[], Any]
-    idempotent: bool = True
 
 
 class RecordingOps:
@@ -423,7 +409,7 @@ class RecordingOps:
         from .transport import treat_as_idempotent
 
         try:
-            with treat_as_idempotent(plan.idempotent):
+            with treat_as_idempotent():  # each change sets an absolute state: repeating it is harmless
                 plan.send()
         except ApiError as e:
             if self.journal is not None and jid is not None:
@@ -460,40 +446,3 @@ def _media_route(media: str | None) -> tuple[str | None, str | None]:
         if m == media:
             return m, route
     return media, None
-
-
-def reconcile(client: Client, journal: Journal, settle_after: float | None = None) -> list[dict[str, Any]]:
-    """Settle every in-doubt change by reading the live state: applied if the state is the one
-    desired, not applied otherwise. Returns what was decided.
-
-    A change younger than ``settle_after`` seconds (default: the connect + read timeout) may
-    still be in flight — a killed process's request can reach the server after it died — so it
-    is left in doubt rather than settled on a read that could come too early."""
-    if settle_after is None:
-        settle_after = client.settings.connect_timeout + client.settings.read_timeout
-    decided: list[dict[str, Any]] = []
-    now = datetime.now(timezone.utc)
-    for entry in journal.in_doubt():
-        age = (now - datetime.fromisoformat(entry.started_at)).total_seconds()
-        if age < settle_after:
-            decided.append({"id": entry.id, "conversation_id": entry.conversation_id, "status": "intent",
-                            "note": f"still in doubt: started {age:.0f} s ago, may still be in flight; "
-                                    f"reconcile again after {settle_after:.0f} s"})
-            continue
-        try:
-            st = status(client, entry.conversation_id, with_recordings=False)
-            if entry.participant_id:
-                now_state = "ON" if st.participant(entry.participant_id).adhoc else "OFF"
-            else:
-                now_state = st.recording_state
-        except RecopsError as e:
-            decided.append({"id": entry.id, "conversation_id": entry.conversation_id, "status": "intent",
-                            "note": f"still in doubt: {e.message}"})
-            continue
-        applied = now_state == entry.desired_state
-        status_text = "resolved-applied" if applied else "resolved-not-applied"
-        journal.outcome(entry.id, status=status_text, after=now_state,
-                        message=f"reconciled by reading the state: {now_state}")
-        decided.append({"id": entry.id, "conversation_id": entry.conversation_id, "status": status_text,
-                        "state": now_state})
-    return decided

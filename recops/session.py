@@ -5,6 +5,7 @@ every operation.
     rc.target                             # SANDBOX (...) or REAL ORG in eu-west-1 (...)
     rc.status("c0a8...")                  # RecordingStatus
     rc.pause("c0a8...")                   # Outcome (confirm=True needed on a real org)
+    rc.pause_many(["c0a8...", ...])       # Outcomes: one per id, failures included, with a summary
     rc.states(["c0a8...", ...])           # pandas DataFrame
 """
 
@@ -16,13 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .client import Client
+from .files import RecordingsResult, recordings
 from .journal import Journal
-from .recording import Outcome, RecordingOps, RecordingsResult, RecordingStatus, reconcile, recordings, status
-from .settings import Settings
+from .reconcile import reconcile
+from .recording import Outcome, RecordingOps, RecordingStatus, status
+from .settings import DEFAULT_CONCURRENCY, Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .bulk import Outcomes, Progress
     from .transport import Exchange, Wait
 
 
@@ -37,6 +41,7 @@ class Session:
             journal = Journal(journal or self.settings.journal_path)
         self.journal = journal
         self.ops = RecordingOps(self.client, self.journal)
+        self._sandbox_users: dict[str, Session] = {}
 
     @property
     def target(self) -> str:
@@ -69,14 +74,16 @@ class Session:
 
     def as_sandbox_user(self, user_id: str) -> Session:
         """Sandbox only: the same session acting as one of the sandbox's users (for example the
-        agent on a call), with a token minted by the sandbox's control plane."""
+        agent on a call), with a token minted by the sandbox's control plane (once per user)."""
         from .errors import ConfigError
         from .sandbox.control_client import SandboxClient
 
         if not self.is_sandbox:
             raise ConfigError("as_sandbox_user works on the sandbox only",
                               "on a real org, use with_token(<the user's access token>)")
-        return self.with_token(SandboxClient(self._sandbox_url()).user_token(user_id))
+        if user_id not in self._sandbox_users:
+            self._sandbox_users[user_id] = self.with_token(SandboxClient(self._sandbox_url()).user_token(user_id))
+        return self._sandbox_users[user_id]
 
     def _sandbox_url(self) -> str | None:
         if not self.is_sandbox:
@@ -91,7 +98,7 @@ class Session:
     def recordings(self, conversation_id: str, wait: float = 0.0) -> RecordingsResult:
         return recordings(self.client, conversation_id, wait=wait)
 
-    def states(self, conversation_ids: Iterable[str], concurrency: int = 4) -> pd.DataFrame:
+    def states(self, conversation_ids: Iterable[str], concurrency: int = DEFAULT_CONCURRENCY) -> pd.DataFrame:
         from .tables import states_frame
 
         return states_frame(self.client, conversation_ids, concurrency=concurrency)
@@ -108,6 +115,24 @@ class Session:
     def resume(self, conversation_id: str, confirm: bool = False, dry_run: bool = False) -> Outcome:
         return self.ops.resume(conversation_id, confirm=confirm, dry_run=dry_run)
 
+    def pause_many(self, conversation_ids: Iterable[str], confirm: bool = False, dry_run: bool = False,
+                   on_progress: Progress | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> Outcomes:
+        """Secure-pause every conversation: one ``Outcome`` per id, in order; a failure is an
+        Outcome carrying the error, never an exception that stops the rest (see ``recops.bulk``).
+        ``on_progress(done, total, outcome)`` follows the run."""
+        from .bulk import run_many
+
+        return run_many(self.ops, "pause", conversation_ids, confirm=confirm, dry_run=dry_run,
+                        concurrency=concurrency, on_progress=on_progress)
+
+    def resume_many(self, conversation_ids: Iterable[str], confirm: bool = False, dry_run: bool = False,
+                    on_progress: Progress | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> Outcomes:
+        """Resume every conversation after a secure pause; as ``pause_many``."""
+        from .bulk import run_many
+
+        return run_many(self.ops, "resume", conversation_ids, confirm=confirm, dry_run=dry_run,
+                        concurrency=concurrency, on_progress=on_progress)
+
     def start(self, conversation_id: str, participant_id: str, confirm: bool = False,
               dry_run: bool = False) -> Outcome:
         return self.ops.start(conversation_id, participant_id, confirm=confirm, dry_run=dry_run)
@@ -117,7 +142,7 @@ class Session:
         return self.ops.stop(conversation_id, participant_id, confirm=confirm, dry_run=dry_run)
 
     def reconcile(self, settle_after: float | None = None) -> list[dict[str, Any]]:
-        """Settle in-doubt changes by reading the state (see ``recording.reconcile``)."""
+        """Settle in-doubt changes by reading the state (see ``recops.reconcile``)."""
         return reconcile(self.client, self.journal, settle_after=settle_after)
 
 

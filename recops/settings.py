@@ -67,6 +67,14 @@ class Secret:
         return bool(self._value)
 
 
+# Defaults, stated once (the fields below, the loader and the other modules use these names).
+DEFAULT_CONNECT_TIMEOUT = 5.0  # seconds to open a connection
+DEFAULT_READ_TIMEOUT = 30.0  # seconds to wait for an answer
+DEFAULT_MAX_RETRY_AFTER = 60.0  # a 429's Retry-After up to this is waited out; longer is raised
+DEFAULT_MAX_ATTEMPTS = 4  # tries per request, the first included
+DEFAULT_CONCURRENCY = 4  # requests in flight at once for a many-id read or change
+DEFAULT_SANDBOX_PORT = 8765  # `recops sandbox serve`'s port, where the CLI looks for a running sandbox
+
 # field -> env var names in priority order
 ENV_NAMES: dict[str, tuple[str, ...]] = {
     "client_id": ("RECOPS_CLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYS_CLIENT_ID"),
@@ -123,10 +131,10 @@ class Settings:
     sandbox_url: str | None = None
     target_override: str | None = None
     journal_path: Path = field(default_factory=default_journal_path)
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    max_retry_after: float = 60.0
-    max_attempts: int = 4
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -232,10 +240,10 @@ class Settings:
             sandbox_url=sandbox_url,
             target_override=target,
             journal_path=Path(raw["journal_path"]).expanduser() if raw.get("journal_path") else default_journal_path(),
-            connect_timeout=_number(raw, "connect_timeout", 5.0),
-            read_timeout=_number(raw, "read_timeout", 30.0),
-            max_retry_after=_number(raw, "max_retry_after", 60.0),
-            max_attempts=_whole(raw, "max_attempts", 4, minimum=1),
+            connect_timeout=_number(raw, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+            read_timeout=_number(raw, "read_timeout", DEFAULT_READ_TIMEOUT),
+            max_retry_after=_number(raw, "max_retry_after", DEFAULT_MAX_RETRY_AFTER),
+            max_attempts=_whole(raw, "max_attempts", DEFAULT_MAX_ATTEMPTS, minimum=1),
             sources=sources,
         )
         return out

@@ -81,7 +81,7 @@ def check_share(session: Session, exercise: str, interval: str, answer: float | 
     """The trainee's recorded share of the voice calls started in ``interval`` in their org,
     checked against the sandbox's own records (its control plane), not against the same query."""
     from .discover import sandbox_control
-    from .tables import parse_interval
+    from .intervals import parse_interval
 
     control = sandbox_control(session)
     if control is None:

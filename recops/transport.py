@@ -32,6 +32,8 @@ import urllib3
 from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient  # imported lazily by client.py
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
+from .settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER, DEFAULT_READ_TIMEOUT
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SAFE_POST_PATHS = ("/oauth/token", "/api/v2/analytics/conversations/details/query")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -63,8 +65,8 @@ def read_timeout(seconds: float) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 4
-    max_retry_after: float = 60.0
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     backoff_base: float = 0.5
     backoff_max: float = 8.0
 
@@ -159,8 +161,8 @@ class Pacer:
 class RecopsHttpClient(AbstractHttpClient):
     def __init__(
         self,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
         policy: RetryPolicy | None = None,
         on_wait: Callable[[Wait], None] | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .session import Session
 
 STATE_LEVEL = {"ACTIVE": 2, "PAUSED": 1, "NONE": 0}
+DEFAULT_WAIT = 5.0  # seconds after the pause, and after the resume
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Workflow:
     ``session.as_sandbox_user(agent_id)``) stops the participant's ad-hoc recording."""
 
     def __init__(self, session: Session, conversation_id: str, participant_id: str | None = None,
-                 wait_after_pause: float = 5.0, wait_after_resume: float = 5.0,
+                 wait_after_pause: float = DEFAULT_WAIT, wait_after_resume: float = DEFAULT_WAIT,
                  participant_session: Session | None = None, confirm: bool = False) -> None:
         if wait_after_pause < 0 or wait_after_resume < 0:
             raise ValueError("waits must be >= 0 seconds")

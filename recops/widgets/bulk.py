@@ -1,4 +1,5 @@
-"""Bulk pause/resume over many conversations: progress bar, rate-limit waits, summary table."""
+"""Bulk pause/resume over many conversations: progress bar, rate-limit waits, summary table. The
+work is ``Session.pause_many``/``resume_many``; this shows it."""
 
 from __future__ import annotations
 
@@ -8,19 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..errors import ApiError, RecopsError
-from .common import LogPanel, banner, confirm_box, guarded
+from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..bulk import Outcomes
+    from ..recording import Outcome
     from ..session import Session
 
-SUMMARY_COLUMNS = {"conversation_id": "string", "action": "string", "before": "string", "after": "string",
-                   "skipped": "boolean", "error": "string", "context_id": "string"}
 
-
-class BulkActions(w.VBox):
+class BulkActions(ClosesListeners, w.VBox):
     """``ids`` is a list or a function returning the current selection (e.g. a table's)."""
 
     def __init__(self, session: Session, ids: Iterable[str] | Callable[[], list[str]]) -> None:
@@ -34,10 +33,11 @@ class BulkActions(w.VBox):
         self.wait_label = w.Label()
         self.summary_out = w.Output()
         self.summary: pd.DataFrame | None = None
+        self.outcomes: Outcomes | None = None
         self.done = threading.Event()
         self.done.set()
         self.run_button.on_click(guarded(self.log_panel, lambda _: self.start()))
-        session.on_wait(self._on_wait)
+        self.listen_waits(session, self._on_wait)
         super().__init__([banner(session), w.HBox([self.action, self.run_button]), self.confirm,
                           w.HBox([self.progress, self.wait_label]), self.summary_out, self.log_panel])
         self.add_class("recops-bulk")
@@ -69,34 +69,27 @@ class BulkActions(w.VBox):
             self.done.set()
 
     def run(self, ids: list[str], action: str) -> pd.DataFrame:
-        from ..frames import typed_frame
-
+        """``Session.pause_many``/``resume_many`` on ``ids``, showing progress as each id ends."""
         self.run_button.disabled = True
         self.progress.max = len(ids)
         self.progress.value = 0
-        rows = []
-        fn = self.session.pause if action == "pause" else self.session.resume
+        many = self.session.pause_many if action == "pause" else self.session.resume_many
         try:
-            for i, cid in enumerate(ids, 1):
-                row: dict[str, Any] = {"conversation_id": cid, "action": action}
-                try:
-                    outcome = fn(cid, confirm=self.confirm.value)
-                    row.update(before=outcome.before, after=outcome.after, skipped=outcome.skipped,
-                               context_id=outcome.context_id)
-                except RecopsError as e:
-                    row.update(error=getattr(e, "code", type(e).__name__),
-                               context_id=e.context_id if isinstance(e, ApiError) else None)
-                    self.log_panel.error(e)
-                rows.append(row)
-                self.progress.value = i
-                self.progress.description = f"{i} / {len(ids)}"
+            outcomes = many(ids, confirm=self.confirm.value, on_progress=self._on_progress)
         finally:
             self.run_button.disabled = False
             self.wait_label.value = ""
-        self.summary = typed_frame(rows, SUMMARY_COLUMNS)
+        self.outcomes = outcomes
+        self.summary = outcomes.to_frame()
         self.summary_out.clear_output()
-        self.summary_out.append_display_data(self.summary)  # thread-safe, unlike `with output:`
-        counts = self.summary.assign(result=self.summary["error"].fillna(
-            self.summary["skipped"].map({True: "skipped", False: "changed"}).astype("string")))["result"]
-        self.log_panel.write(f"{action} done: " + ", ".join(f"{k} {v}" for k, v in counts.value_counts().items()))
+        self.summary_out.append_display_data(outcomes)  # thread-safe, unlike `with output:`
+        self.log_panel.write(outcomes.summary())
         return self.summary
+
+    def _on_progress(self, done: int, total: int, outcome: Outcome) -> None:
+        self.progress.value = done
+        self.progress.description = f"{done} / {total}"
+        if outcome.error is not None:
+            self.log_panel.write(f"ERROR {outcome.summary()}")
+            if outcome.error.remedy:
+                self.log_panel.write(f"  do: {outcome.error.remedy}")

@@ -63,6 +63,22 @@ class LogPanel(w.VBox):
             self.output.clear_output()
 
 
+class ClosesListeners:
+    """Mix-in for a widget that listens to a session (``Session.on_wait``): ``close()`` removes
+    its listeners, so a closed widget is no longer called (nor kept alive) by the session."""
+
+    def listen_waits(self, session: Session, fn: Callable[[Wait], None]) -> None:
+        if not hasattr(self, "_unsubscribers"):
+            self._unsubscribers: list[Callable[[], None]] = []
+        self._unsubscribers.append(session.on_wait(fn))
+
+    def close(self) -> None:
+        for unsubscribe in getattr(self, "_unsubscribers", []):
+            unsubscribe()
+        self._unsubscribers = []
+        super().close()  # type: ignore[misc]
+
+
 def guarded(log: LogPanel, fn: Callable[..., Any]) -> Callable[..., Any]:
     """A button callback that reports failures in ``log`` instead of the kernel's stderr."""
 

@@ -10,24 +10,25 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 
 from ..display import participant_html, state_badge_html, status_detail
-from .common import LogPanel, banner, confirm_box, guarded
+from ..participants import adhoc_rights
+from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
+    from ..participants import AdhocRights
     from ..recording import ParticipantState, RecordingStatus
     from ..session import Session
 
 
-class ControlPanel(w.VBox):
-    """``participant_session`` gives the session that may start/stop recordings in this
-    conversation (a participant's user token). On the sandbox it is minted automatically for
-    an agent on the call; on a real org pass a function or leave Start/Stop disabled."""
+class ControlPanel(ClosesListeners, w.VBox):
+    """Start/Stop act with the session ``recops.participants.adhoc_rights`` chooses: a user
+    token of a participant, minted for the agent on the sandbox. ``participant_session``, if
+    given, returns the session to use instead (None: the default choice)."""
 
     def __init__(self, session: Session, conversation_id: str,
                  participant_session: Callable[[RecordingStatus], Session | None] | None = None) -> None:
         self.session = session
         self.conversation_id = conversation_id
         self._participant_session = participant_session
-        self._actors: dict[str, Session] = {}
         self.status: RecordingStatus | None = None
         self.log_panel = LogPanel(f"log — {conversation_id}")
         self.state_label = w.HTML()
@@ -42,7 +43,7 @@ class ControlPanel(w.VBox):
         self.participant_rows = w.VBox()
         self.start_buttons: dict[str, w.Button] = {}
         self.stop_buttons: dict[str, w.Button] = {}
-        session.on_wait(self.log_panel.wait)
+        self.listen_waits(session, self.log_panel.wait)
         super().__init__([
             banner(session),
             w.HTML(f"<b>conversation</b> <code>{html.escape(conversation_id)}</code>"),
@@ -70,16 +71,20 @@ class ControlPanel(w.VBox):
         self.resume_button.disabled = st.ended or not st.secure_pause
         self._rows(st)
 
+    def _rights(self, st: RecordingStatus) -> AdhocRights:
+        """Who may start/stop, and as whom: ``recops.participants`` decides."""
+        actor = self._participant_session(st) if self._participant_session is not None else None
+        return adhoc_rights(self.session, st, actor=actor)
+
     def _rows(self, st: RecordingStatus) -> None:
-        actor = self._actor(st)
+        rights = self._rights(st)
         rows = []
-        for p in st.participants:
+        for p, may in zip(st.participants, rights.participants, strict=True):
             start = self.start_buttons.get(p.id) or self._button(p, "Start")
             stop = self.stop_buttons.get(p.id) or self._button(p, "Stop")
-            usable = actor is not None and p.active and not st.ended and p.media == "call"
-            start.disabled = not usable or p.adhoc
-            stop.disabled = not usable or not p.adhoc
-            why = "" if actor is not None else " (needs a participant's user token)"
+            start.disabled = not may.can_start
+            stop.disabled = not may.can_stop
+            why = f" ({may.reason})" if rights.actor is None and may.reason else ""
             label = w.HTML(participant_html(p) + html.escape(why))
             rows.append(w.HBox([label, start, stop]))
         self.participant_rows.children = rows
@@ -92,21 +97,6 @@ class ControlPanel(w.VBox):
         (self.start_buttons if verb == "Start" else self.stop_buttons)[p.id] = button
         return button
 
-    def _actor(self, st: RecordingStatus) -> Session | None:
-        """Who can start/stop: an active agent's user session."""
-        if self._participant_session is not None:
-            return self._participant_session(st)
-        if self.session.settings.access_token:
-            return self.session
-        if not self.session.is_sandbox:
-            return None
-        for p in st.participants:
-            if p.user_id and p.active:
-                if p.user_id not in self._actors:
-                    self._actors[p.user_id] = self.session.as_sandbox_user(p.user_id)
-                return self._actors[p.user_id]
-        return None
-
     # --- actions ----------------------------------------------------------------------------
 
     def _change(self, verb: str) -> None:
@@ -117,9 +107,10 @@ class ControlPanel(w.VBox):
 
     def _adhoc(self, verb: str, participant_id: str) -> None:
         assert self.status is not None
-        actor = self._actor(self.status)
+        rights = self._rights(self.status)
+        actor = rights.actor
         if actor is None:
-            self.log_panel.write(f"{verb}: needs a participant's user token")
+            self.log_panel.write(f"{verb}: {rights.reason}")
             return
         fn = actor.start if verb == "start" else actor.stop
         outcome = fn(self.conversation_id, participant_id, confirm=self.confirm.value)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import ipywidgets as w
 import traitlets
 
-from ..tables import iso
+from ..bulk import CONVERSATION_ID_RE
+from ..intervals import iso
 from .common import LogPanel, banner, guarded
 from .tables import selectable_table
 
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
     from ..session import Session
 
-UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MEDIA = [("any", ""), ("voice", "voice"), ("email", "email"), ("message", "message"), ("callback", "callback"),
          ("video", "video")]
 RECORDED = [("any", None), ("recorded", True), ("not recorded", False)]
@@ -75,7 +74,7 @@ class ConversationPicker(w.VBox):
             if ids else "no conversation picked"
 
     def use_pasted(self) -> list[str]:
-        found = list(dict.fromkeys(UUID_RE.findall(self.paste.value)))
+        found = list(dict.fromkeys(CONVERSATION_ID_RE.findall(self.paste.value)))
         if not found:
             raise ValueError("no conversation id (a UUID) found in the pasted text")
         self.ids = found

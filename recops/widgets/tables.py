@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from .common import LogPanel, banner, guarded
+from ..settings import DEFAULT_CONCURRENCY
+from .common import ClosesListeners, LogPanel, banner, guarded
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,11 +24,11 @@ def selectable_table(frame: pd.DataFrame) -> Any:
     return ITable(frame, select=True, maxBytes=0, classes="display compact", pageLength=10)
 
 
-class StateTable(w.VBox):
+class StateTable(ClosesListeners, w.VBox):
     """Live recording states of a list of conversations."""
 
     def __init__(self, session: Session, conversation_ids: Iterable[str] = (), csv_path: str = "recording_states.csv",
-                 concurrency: int = 4) -> None:
+                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.session = session
         self.conversation_ids = list(conversation_ids)
         self.concurrency = concurrency
@@ -40,7 +41,7 @@ class StateTable(w.VBox):
         self.count_label = w.Label()
         self.refresh_button.on_click(guarded(self.log_panel, lambda _: self.refresh()))
         self.export_button.on_click(guarded(self.log_panel, lambda _: self.export()))
-        session.on_wait(self.log_panel.wait)
+        self.listen_waits(session, self.log_panel.wait)
         super().__init__([banner(session), w.HBox([self.refresh_button, self.csv_path, self.export_button,
                                                    self.count_label]), self.table, self.log_panel])
         self.add_class("recops-state-table")

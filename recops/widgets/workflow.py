@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..workflow import StepResult, Workflow, WorkflowResult, plot_timeline
-from .common import LogPanel, banner, confirm_box, guarded
+from ..participants import adhoc_rights
+from ..workflow import DEFAULT_WAIT, StepResult, Workflow, WorkflowResult, plot_timeline
+from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
     from ..session import Session
 
 
-class WorkflowRunner(w.VBox):
+class WorkflowRunner(ClosesListeners, w.VBox):
     def __init__(self, session: Session, conversation_id: str, participant_id: str | None = None,
-                 wait_after_pause: float = 5.0, wait_after_resume: float = 5.0,
+                 wait_after_pause: float = DEFAULT_WAIT, wait_after_resume: float = DEFAULT_WAIT,
                  participant_session: Session | None = None) -> None:
         self.session = session
         self.conversation_id = conversation_id
@@ -42,7 +43,7 @@ class WorkflowRunner(w.VBox):
         self.done.set()
         self.run_button.on_click(guarded(self.log_panel, lambda _: self.start()))
         self.cancel_button.on_click(guarded(self.log_panel, lambda _: self.cancel()))
-        session.on_wait(self.log_panel.wait)
+        self.listen_waits(session, self.log_panel.wait)
         target = f" then stop participant {participant_id}'s ad-hoc recording" if participant_id else ""
         super().__init__([
             banner(session),
@@ -54,13 +55,11 @@ class WorkflowRunner(w.VBox):
         self.add_class("recops-workflow")
 
     def _participant_session(self) -> Session | None:
+        """The session that stops the participant's recording (``recops.participants``
+        decides); None: the session itself, whose answer then says what is missing."""
         if self.participant_session is not None or not self.participant_id:
             return self.participant_session
-        if self.session.settings.access_token or not self.session.is_sandbox:
-            return None  # the session itself acts (a user token), or nothing can
-        st = self.session.status(self.conversation_id)
-        agent = next((p for p in st.participants if p.user_id and p.active), None)
-        return self.session.as_sandbox_user(agent.user_id) if agent and agent.user_id else None
+        return adhoc_rights(self.session, self.session.status(self.conversation_id)).actor
 
     def start(self) -> threading.Thread | None:
         if not self.done.is_set():

@@ -318,3 +318,43 @@ def test_a_user_token_change_is_journaled_with_the_users_id_and_name(sb, journal
     entry = rc.journal.entries()[-1]
     assert entry.principal == f"user:{Demo.AVA} (Ava Agent)"
     assert entry.endpoint == f"PATCH /api/v2/conversations/calls/{Demo.ACTIVE}"
+
+
+def _filled_journal(path) -> Journal:
+    """A journal of 30 rows over three conversations: applied, skipped and in-doubt changes."""
+    j = Journal(path)
+    ids = [Demo.ACTIVE, Demo.PAUSED, Demo.HELD]
+    for i in range(30):
+        cid = ids[i % 3]
+        if i % 5 == 0:
+            j.skipped(target="t", principal="p", action="pause", conversation_id=cid, participant_id=None,
+                      state="PAUSED", reason="already PAUSED")
+            continue
+        jid = j.intent(target="t", principal="p", action="pause", conversation_id=cid, participant_id=None,
+                       endpoint="PUT x", request={"recordingState": "PAUSED"}, before="ACTIVE", desired="PAUSED")
+        if i % 7:
+            j.outcome(jid, status="applied", after="PAUSED")
+    return j
+
+
+def test_journal_queries_filter_and_limit_in_sql(tmp_path):
+    j = _filled_journal(tmp_path / "j.sqlite")
+    every = j.entries()
+    statements: list[str] = []
+    j._db.set_trace_callback(statements.append)
+
+    last = j.entries(limit=4)
+    assert [e.id for e in last] == [e.id for e in every[-4:]]  # the last four, oldest first
+    assert statements[-1].endswith("LIMIT 4")
+    held = j.entries(conversation_id=Demo.HELD, limit=3)
+    assert [e.id for e in held] == [e.id for e in every if e.conversation_id == Demo.HELD][-3:]
+    assert f"WHERE conversation_id='{Demo.HELD}'" in statements[-1] and statements[-1].endswith("LIMIT 3")
+    skipped = j.entries(status="skipped")
+    assert [e.id for e in skipped] == [e.id for e in every if e.status == "skipped"] and len(skipped) == 6
+    assert "WHERE status='skipped'" in statements[-1]
+    doubt = j.in_doubt()  # this process wrote them and is alive: only rows of the current pid count
+    assert [e.id for e in doubt] == [e.id for e in every if e.status == "intent"] and doubt
+    assert "WHERE status='intent'" in statements[-1]
+    with pytest.raises(ValueError):
+        j.entries(status="nonsense")
+    j.close()

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from recops import BadRequest, ConfigError, RecopsError
-from recops.tables import INTERVAL_COLUMNS, STATE_COLUMNS, chunks, parse_interval
+from recops.analytics import MAX_DAYS
+from recops.intervals import chunks, parse_interval
+from recops.tables import INTERVAL_COLUMNS, STATE_COLUMNS
 
 from ..conftest import Demo
 from .ops_helpers import (
@@ -98,7 +100,7 @@ def test_states_frame_under_a_client_that_cannot_read_recordings(sb, tmp_path):
 
 def test_chunks_are_at_most_seven_days_and_cover_the_interval():
     start, end = parse_interval("2026-03-01T05:00:00Z/2026-03-18T07:30:00Z")
-    parts = chunks(start, end)
+    parts = chunks(start, end, MAX_DAYS)
     assert parts[0][0] == start and parts[-1][1] == end
     assert all(b - a <= timedelta(days=7) for a, b in parts)
     assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))

@@ -171,3 +171,31 @@ def test_workflow_cancel_stops_between_steps(rc, sb, demo):
     assert sandbox_state(sb, demo.ACTIVE)["recordingState"] == "PAUSED"  # paused, never resumed
     assert [e.action for e in rc.journal.entries()] == ["pause"]
     assert "cancelled" in runner.step_label.value
+
+
+def test_bulk_reports_bad_ids_and_does_the_rest(rc, sb, demo):
+    bogus = "00000000-0000-4000-8000-00000000dead"
+    bulk = BulkActions(rc, [bogus, demo.ACTIVE])
+    bulk.run([bogus, "not-an-id", demo.ACTIVE], "pause")
+    assert bulk.outcomes is not None and bulk.outcomes.counts["failed"] == 2
+    assert list(bulk.summary["error"].astype(object).fillna("-")) == ["not.found", "ConfigError", "-"]
+    assert sandbox_state(sb, demo.ACTIVE)["recordingState"] == "PAUSED"
+    text = "\n".join(bulk.log_panel.lines)
+    assert "ERROR pause on 00000000-0000-4000-8000-00000000dead: failed, not.found" in text
+    assert "1 changed, 0 skipped, 2 failed" in bulk.log_panel.lines[-1]
+    assert any("text/html" in o.get("data", {}) for o in bulk.summary_out.outputs)
+
+
+def test_closed_widgets_stop_listening_to_the_session(rc, sb, demo):
+    before = len(rc._wait_listeners)
+    widgets = [ControlPanel(rc, demo.ACTIVE), StateTable(rc), BulkActions(rc, []),
+               WorkflowRunner(rc, demo.ACTIVE)]
+    assert len(rc._wait_listeners) == before + len(widgets)
+    for widget in widgets:
+        widget.close()
+    assert len(rc._wait_listeners) == before
+    panel = widgets[0]
+    lines = list(panel.log_panel.lines)
+    sb.control.fault(method="GET", path=f"/api/v2/conversations/{demo.ACTIVE}", status=429, retryAfter=1)
+    rc.status(demo.ACTIVE)  # waits out the 429: nobody closed hears of it
+    assert panel.log_panel.lines == lines
