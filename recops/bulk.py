@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -96,27 +95,15 @@ class Outcomes(list[Outcome]):
                  "context_id": o.error.context_id if o.error else o.context_id} for o in self]
         return typed_frame(rows, FRAME_COLUMNS)
 
-    def __rich__(self) -> Any:
-        from rich.markup import escape
-        from rich.table import Column, Table
+    def __rich__(self) -> Any:  # rendered in recops.display
+        from .display import outcomes_rich
 
-        styles = {"changed": "green", "dry run": "yellow", "skipped": "dim", "failed": "red"}
-        table = Table(Column("conversation", no_wrap=True), "result", "detail", title=escape(self.summary()),
-                      title_justify="left")
-        for row in self.rows():
-            style = styles[row["result"]]
-            table.add_row(escape(row["conversation_id"]), f"[{style}]{row['result']}[/]", escape(row["detail"]))
-        return table
+        return outcomes_rich(self)
 
     def _repr_html_(self) -> str:
-        colors = {"changed": "#137333", "dry run": "#b06000", "skipped": "#5f6368", "failed": "#a50e0e"}
-        body = "".join(
-            f"<tr><td><code>{html.escape(r['conversation_id'])}</code></td>"
-            f"<td style=\"color:{colors[r['result']]}\">{r['result']}</td><td>{html.escape(r['detail'])}</td></tr>"
-            for r in self.rows())
-        return (f'<table class="recops-outcomes"><caption>{html.escape(self.summary())}</caption>'
-                f"<thead><tr><th>conversation</th><th>result</th><th>detail</th></tr></thead>"
-                f"<tbody>{body}</tbody></table>")
+        from .display import outcomes_html
+
+        return outcomes_html(self)
 
 
 FRAME_COLUMNS = {"conversation_id": "string", "action": "string", "before": "string", "after": "string",

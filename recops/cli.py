@@ -214,8 +214,7 @@ def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
         if as_json:
             _print_json(outcome)
         else:
-            style = "yellow" if outcome.skipped or outcome.dry_run else "green"
-            _console().print(f"[{style}]{_esc(outcome.summary())}[/]", highlight=False)
+            _console().print(outcome, highlight=False)
 
 
 IdsArg = Annotated[list[str] | None, typer.Argument(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
     from rich.text import Text
 
+    from .bulk import Outcomes
     from .diagnostics import RawExchange
     from .explain import Explanation
     from .recording import Outcome, ParticipantState, RecordingsResult, RecordingStatus
@@ -237,6 +238,8 @@ def recordings_rich(result: RecordingsResult) -> Any:
 
 def outcome_verdict(o: Outcome) -> tuple[str, str, str]:
     """(word, rich style, HTML colour)."""
+    if o.error is not None:
+        return "FAILED", "red", RED
     if o.dry_run:
         return "DRY RUN", "cyan", BLUE
     if o.skipped:
@@ -254,10 +257,39 @@ def outcome_html(o: Outcome) -> str:
     change = f"{o.before} → {o.after or '?'}" if not o.dry_run else o.before
     rows = [("conversation", o.conversation_id), ("participant", o.participant_id), ("state", change),
             ("endpoint", o.endpoint), ("request", json.dumps(o.request) if o.request is not None else None),
-            ("why", o.reason), ("contextId", o.context_id),
+            ("why", o.reason), ("error", o.error.describe() if o.error is not None else None),
+            ("contextId", o.error.context_id if o.error is not None else o.context_id),
             ("journal", f"#{o.journal_id}" if o.journal_id is not None else None), ("target", o.target)]
     head = f"{_badge(word, color)} <b>{escape(o.action)}</b>"
     return _box("recops-outcome", color, f"<div>{head}</div>{_html_rows(rows)}")
+
+
+RESULT_STYLES = {"changed": ("green", GREEN), "dry run": ("yellow", AMBER), "skipped": ("dim", GREY),
+                 "failed": ("red", RED)}
+
+
+def outcomes_rich(outcomes: Outcomes) -> Any:
+    """A many-id operation: its summary as the title, then one row per id."""
+    from rich.table import Column, Table
+
+    table = Table(Column("conversation", no_wrap=True), "result", "detail", title=outcomes.summary(),
+                  title_justify="left")
+    for row in outcomes.rows():
+        table.add_row(row["conversation_id"], _text((row["result"], RESULT_STYLES[row["result"]][0])),
+                      row["detail"])
+    return table
+
+
+def outcomes_html(outcomes: Outcomes) -> str:
+    body = "".join(
+        f"<tr><td {CELL}><code>{escape(r['conversation_id'])}</code></td>"
+        f"<td {CELL}>{_badge(r['result'], RESULT_STYLES[r['result']][1])}</td>"
+        f"<td {CELL}>{escape(r['detail'])}</td></tr>"
+        for r in outcomes.rows())
+    return (f'<table class="recops-outcomes" style="border-collapse:collapse;margin:2px 0">'
+            f'<caption style="text-align:left">{escape(outcomes.summary())}</caption>'
+            f"<thead><tr><th {CELL}>conversation</th><th {CELL}>result</th><th {CELL}>detail</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>")
 
 
 # --- raw exchanges ---------------------------------------------------------------------------------
