@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,8 +24,6 @@ from .errors import ApiError, OAuthError
 from .models import ROUTE_MEDIA, Conversation, Participant, SandboxState, Token
 from .wire import Reply, Request, empty_reply, json_reply
 
-Handler = Callable[[Request, Token], "Reply | Awaitable[Reply]"]
-
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]
 FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]
 PARTICIPANT_STATES = [
@@ -35,67 +32,10 @@ PARTICIPANT_STATES = [
 ]
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: tuple[str, ...]
-    handler: Handler
-    calls_route: bool = False
-
-    def match(self, segments: tuple[str, ...]) -> dict[str, str] | None:
-        if len(segments) != len(self.pattern):
-            return None
-        params: dict[str, str] = {}
-        for want, got in zip(self.pattern, segments, strict=False):
-            if want.startswith("{"):
-                params[want[1:-1]] = got
-            elif want != got:
-                return None
-        return params
-
-
-def _p(path: str) -> tuple[str, ...]:
-    return tuple(path.strip("/").split("/"))
-
-
 class GenesysApi:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.details = DetailsIndex()
-        c = "api/v2/conversations"
-        self.routes: list[Route] = [
-            # literal segments first, so /conversations/calls is not read as a conversation id
-            Route("GET", _p(f"{c}"), self.list_conversations),
-            Route("GET", _p(f"{c}/calls"), self.list_calls),
-            Route("GET", _p(f"{c}/calls/{{cid}}"), self.get_call, calls_route=True),
-            Route("PATCH", _p(f"{c}/calls/{{cid}}"), self.patch_call, calls_route=True),
-            Route("PATCH", _p(f"{c}/calls/{{cid}}/participants/{{pid}}"), self.patch_participant, calls_route=True),
-            Route("PUT", _p(f"{c}/{{media}}/{{cid}}/recordingstate"), self.put_recordingstate),
-            Route("GET", _p(f"{c}/{{cid}}"), self.get_conversation),
-            Route("PATCH", _p(f"{c}/{{cid}}/recordingstate"), self.patch_recordingstate),
-            Route("PATCH", _p(f"{c}/{{cid}}/participants/{{pid}}"), self.patch_participant),
-            Route("GET", _p(f"{c}/{{cid}}/recordings"), self.list_recordings),
-            Route("GET", _p(f"{c}/{{cid}}/recordings/{{rid}}"), self.get_recording),
-            Route("PUT", _p(f"{c}/{{cid}}/recordings/{{rid}}"), self.put_recording),
-            Route("GET", _p(f"{c}/{{cid}}/recordingmetadata"), self.list_metadata),
-            Route("GET", _p(f"{c}/{{cid}}/recordingmetadata/{{rid}}"), self.get_metadata),
-            Route("POST", _p("api/v2/analytics/conversations/details/query"), self.details_query),
-            Route("GET", _p("api/v2/analytics/conversations/{cid}/details"), self.analytics_details),
-            Route("GET", _p("api/v2/users/me"), self.users_me),
-        ]
-
-    # --- routing ------------------------------------------------------------------------------
-
-    def route(self, method: str, segments: tuple[str, ...]) -> tuple[Route, dict[str, str]] | None:
-        """The route for this request, or None (404 ``not.found``, including a known path with
-        another method [inferred])."""
-        for r in self.routes:
-            if r.method != method:
-                continue
-            params = r.match(segments)
-            if params is not None:
-                return r, params
-        return None
 
     # --- token endpoint -----------------------------------------------------------------------
 
@@ -165,13 +105,15 @@ class GenesysApi:
 
     # --- conversations --------------------------------------------------------------------------
 
-    def get_conversation(self, req: Request, token: Token) -> Reply:
+    def get_conversation(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.CONVERSATION_VIEW)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
             return json_reply(200, render.conversation(conv))
 
-    def get_call(self, req: Request, token: Token) -> Reply:
+    def get_call(self, req: Request) -> Reply:
+        token = req.bearer
         with self.state.lock:  # no permission listed for this operation [documented]
             conv = self._conversation(token, req.params["cid"], calls_route=True)
             return json_reply(200, render.call_conversation(conv))
@@ -195,7 +137,8 @@ class GenesysApi:
             "lastUri": f"{path}?pageSize=25&pageNumber=1", "pageCount": 1,
         }
 
-    def list_conversations(self, req: Request, token: Token) -> Reply:
+    def list_conversations(self, req: Request) -> Reply:
+        token = req.bearer
         if not token.is_user:
             raise errors.not_a_user()  # [inferred] for this endpoint, documented for /calls
         kind = req.q("communicationType")
@@ -208,7 +151,8 @@ class GenesysApi:
             convs = self._user_conversations(token, media)
             return json_reply(200, self._listing([render.conversation(c) for c in convs], "/api/v2/conversations"))
 
-    def list_calls(self, req: Request, token: Token) -> Reply:
+    def list_calls(self, req: Request) -> Reply:
+        token = req.bearer
         if not token.is_user:
             raise errors.not_a_user()
         with self.state.lock:
@@ -231,8 +175,9 @@ class GenesysApi:
         self._changed()
         return result
 
-    def put_recordingstate(self, req: Request, token: Token) -> Reply:
+    def put_recordingstate(self, req: Request) -> Reply:
         """A/B: PUT /conversations/{media}/{id}/recordingstate -> 200 bare JSON string."""
+        token = req.bearer
         media = ROUTE_MEDIA.get(req.params["media"])
         if media is None:
             raise errors.not_found()
@@ -244,8 +189,9 @@ class GenesysApi:
                 raise errors.not_found()
             return json_reply(200, self._apply_state(conv, desired))
 
-    def patch_recordingstate(self, req: Request, token: Token) -> Reply:
+    def patch_recordingstate(self, req: Request) -> Reply:
         """C: PATCH /conversations/{id}/recordingstate -> 202, empty body."""
+        token = req.bearer
         self._require_any(token, perms.PAUSE_OTHERS)
         desired = self._desired_state(req)
         with self.state.lock:
@@ -253,8 +199,9 @@ class GenesysApi:
             self._apply_state(conv, desired)
             return empty_reply(202)
 
-    def patch_call(self, req: Request, token: Token) -> Reply:
+    def patch_call(self, req: Request) -> Reply:
         """D: the participant's own secure pause, or disconnect. 200 with the Conversation."""
+        token = req.bearer
         self._user_endpoint(token, perms.CALLS_PATCH)
         body = req.json()
         if not isinstance(body, dict):
@@ -290,9 +237,16 @@ class GenesysApi:
 
     # --- participants (ad-hoc recording start/stop) -------------------------------------------
 
-    def patch_participant(self, req: Request, token: Token) -> Reply:
+    def patch_participant(self, req: Request) -> Reply:
         """E: MediaParticipantRequest on one participant -> 202, empty body."""
-        calls_route = req.path.startswith("/api/v2/conversations/calls/")
+        return self._patch_participant(req, calls_route=False)
+
+    def patch_call_participant(self, req: Request) -> Reply:
+        """E through ``/conversations/calls/{id}/participants/{pid}``: a call only."""
+        return self._patch_participant(req, calls_route=True)
+
+    def _patch_participant(self, req: Request, calls_route: bool) -> Reply:
+        token = req.bearer
         self._user_endpoint(token, perms.PARTICIPANT_PATCH)
         body = req.json()
         if not isinstance(body, dict):
@@ -365,9 +319,10 @@ class GenesysApi:
         now = self.state.clock.now()
         return [render.recording(conv, r, fs, now, req.base_url, fmt) for r in conv.recordings]
 
-    async def list_recordings(self, req: Request, token: Token) -> Reply:
+    async def list_recordings(self, req: Request) -> Reply:
         """List a conversation's recordings. While media is not ready: wait up to
         min(maxWaitMs, cap), then 202 with no body [documented-2018 202; timing inferred]."""
+        token = req.bearer
         self._require_any(token, perms.RECORDING_VIEW)
         max_wait = _positive_int(req.q("maxWaitMs"), "maxWaitMs", 5000)
         fmt = self._format(req)
@@ -400,8 +355,9 @@ class GenesysApi:
             raise errors.not_found()
         return conv, rec
 
-    def get_recording(self, req: Request, token: Token) -> Reply:
+    def get_recording(self, req: Request) -> Reply:
         """One recording: 200 when AVAILABLE, else 202 *with* the Recording [documented-2018]."""
+        token = req.bearer
         self._require_any(token, perms.RECORDING_VIEW)
         fmt = self._format(req)
         for name in ("emailFormatId", "chatFormatId", "messageFormatId"):
@@ -415,9 +371,10 @@ class GenesysApi:
             body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt)
             return json_reply(200 if fs == "AVAILABLE" else 202, body)
 
-    def put_recording(self, req: Request, token: Token) -> Reply:
+    def put_recording(self, req: Request) -> Reply:
         """Retention dates only: archiveDate, deleteDate, exportDate (+ clearExport). Every other
         field, an invented ``status`` included, is ignored; recording state is never touched."""
+        token = req.bearer
         self._require_any(token, perms.RECORDING_RETENTION)
         clear_export = _bool_param(req.q("clearExport"), "clearExport")
         body = req.json()
@@ -444,7 +401,8 @@ class GenesysApi:
             fs = self._file_state(conv)
             return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM"))
 
-    def list_metadata(self, req: Request, token: Token) -> Reply:
+    def list_metadata(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.RECORDING_VIEW)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
@@ -452,7 +410,8 @@ class GenesysApi:
             region = self.state.settings.region
             return json_reply(200, [render.recording_metadata(conv, r, fs, region) for r in conv.recordings])
 
-    def get_metadata(self, req: Request, token: Token) -> Reply:
+    def get_metadata(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.RECORDING_VIEW)
         with self.state.lock:
             conv, rec = self._recording(req, token)
@@ -461,7 +420,8 @@ class GenesysApi:
 
     # --- analytics ------------------------------------------------------------------------------
 
-    def details_query(self, req: Request, token: Token) -> Reply:
+    def details_query(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.ANALYTICS_DETAILS)
         settings = self.state.settings
         query = parse_query(req.json(), settings)
@@ -482,9 +442,10 @@ class GenesysApi:
             out["totalHits"] = len(matched)
             return json_reply(200, out)
 
-    def users_me(self, req: Request, token: Token) -> Reply:
+    def users_me(self, req: Request) -> Reply:
         """The token's user (``UserMe``, a few fields). Client credentials have no user: 400
         ``not.a.user`` [documented that it fails; the code is inferred]."""
+        token = req.bearer
         if not token.is_user:
             raise errors.not_a_user()
         with self.state.lock:
@@ -494,7 +455,8 @@ class GenesysApi:
             return json_reply(200, {"id": user.id, "name": user.name, "state": "active",
                                     "selfUri": f"/api/v2/users/{user.id}"})
 
-    def analytics_details(self, req: Request, token: Token) -> Reply:
+    def analytics_details(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.ANALYTICS_DETAILS)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])

@@ -25,6 +25,7 @@ from .errors import ApiError
 from .faults import Fault, FaultBook
 from .models import SandboxState
 from .ratelimit import RateLimiter
+from .routes import route_table
 from .wire import BadPath, Receive, Reply, Request, Send, error_reply, json_reply, read_body, send_reply, split_path
 
 log = logging.getLogger("recops.sandbox")
@@ -40,6 +41,7 @@ class SandboxApp:
         self.limiter = RateLimiter()
         log_: deque[dict[str, Any]] = deque(maxlen=self.state.settings.request_log_size)
         self.control = Control(self.state, self.faults, self.limiter, log_, scenario)
+        self.routes = route_table(self.api, self.control)
         if scenario:
             self.control.reset(scenario)
 
@@ -124,7 +126,7 @@ class SandboxApp:
             if req.early_error is not None:
                 raise req.early_error
             if segs and segs[0] == "_sandbox":
-                return self.control.handle(req)
+                return await self._control(req)
             raise errors.not_found()
         entry: dict[str, Any] = {"time": time.time(), "method": req.method, "path": req.path,
                                  "contextId": req.context_id}
@@ -140,9 +142,10 @@ class SandboxApp:
             if is_token:
                 if req.early_error is not None:
                     raise req.early_error
-                reply = self.api.oauth_token(req) if req.method == "POST" else None
-                if reply is None:
+                found = self.routes.find(req.method, segs)
+                if found is None:
                     raise errors.not_found()
+                reply = found[0].handler(req)
             else:
                 reply = await self._api(req, entry)
         if fault is not None:
@@ -150,6 +153,19 @@ class SandboxApp:
             reply.headers[f"{INJECTED_HEADER}-Id"] = fault.id
             reply.injected = fault.action != "delay"
         return reply
+
+    async def _control(self, req: Request) -> Reply:
+        found = self.routes.find(req.method, req.segments)
+        if found is None:
+            raise self.control.not_found(req, self.routes.under(req.segments[:2]))
+        route, req.params = found
+        try:
+            result = route.handler(req)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        except ValueError as e:
+            raise self.control.bad_request(e) from None
 
     async def _faulted(self, fault: Fault, req: Request) -> Reply | None:
         if fault.latency_ms:
@@ -167,7 +183,7 @@ class SandboxApp:
 
     async def _api(self, req: Request, entry: dict[str, Any]) -> Reply:
         state = self.state
-        found = self.api.route(req.method, req.segments) if req.early_error is None else None
+        found = self.routes.find(req.method, req.segments) if req.early_error is None else None
         auth = req.headers.get("authorization", "")
         token = None
         if auth[:7].lower() == "bearer ":
@@ -193,7 +209,8 @@ class SandboxApp:
                 raise errors.too_many_requests(budget.reset_seconds, budget.allowed)
             route, params = found
             req.params = params
-            result = route.handler(req, token)
+            req.token = token
+            result = route.handler(req)
             if inspect.isawaitable(result):
                 result = await result
             reply = result

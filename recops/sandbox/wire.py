@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from . import errors
+
+if TYPE_CHECKING:
+    from .models import Token
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -67,6 +70,14 @@ class Request:
     # request-log entry.
     early_error: errors.ApiError | None = None
     log_entry: dict[str, Any] | None = None
+    token: Token | None = None  # set by the authentication step
+
+    @property
+    def bearer(self) -> Token:
+        """The caller's valid token; 401 if the request was not authenticated."""
+        if self.token is None:
+            raise errors.authentication_required()
+        return self.token
 
     def q(self, name: str) -> str | None:
         values = self.query.get(name)
