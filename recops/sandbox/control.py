@@ -11,7 +11,7 @@ import struct
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from . import builders, render, scenarios
+from . import builders, errors, render, scenarios
 from .builders import permissions_from, seed_history
 from .clock import iso
 from .errors import ApiError
@@ -22,17 +22,13 @@ from .wire import Reply, Request, empty_reply, json_reply
 
 if TYPE_CHECKING:
     from .ratelimit import RateLimiter
-    from .routes import Route
+    from .routes import RouteTable
 
 VERSION = "1"
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "sandbox.bad.request", message)
-
-
-def _missing(message: str) -> ApiError:
-    return ApiError(404, "sandbox.not.found", message)
+_bad = errors.sandbox_bad_request
+_missing = errors.sandbox_not_found
 
 
 def client_wire(c: OAuthClient) -> dict[str, Any]:
@@ -67,15 +63,12 @@ class Control:
         self.request_log = request_log
         self.initial_scenario = initial_scenario
 
-    def not_found(self, req: Request, routes: list[Route]) -> ApiError:
+    @staticmethod
+    def not_found(req: Request, routes: RouteTable) -> ApiError:
         """404 ``sandbox.not.found`` naming the endpoints under the same first segment."""
-        known = ", ".join(f"{r.method} {r.path}" for r in routes)
+        known = ", ".join(f"{r.method} {r.path}" for r in routes.under(req.segments[:2]))
         hint = f"; known here: {known}" if known else ""
         return _missing(f"no control endpoint {req.method} {req.path}{hint}; see docs/sandbox.md")
-
-    @staticmethod
-    def bad_request(error: ValueError) -> ApiError:
-        return _bad(str(error))
 
 
     # --- handlers (rows of routes.route_table) ----------------------------------------------------

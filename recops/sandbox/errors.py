@@ -215,6 +215,17 @@ def request_entity_too_large(limit_bytes: int) -> ApiError:
     )
 
 
+# --- the control plane's own errors (never a Genesys code) -------------------------------------
+
+
+def sandbox_bad_request(message: str) -> ApiError:
+    return ApiError(400, "sandbox.bad.request", message)
+
+
+def sandbox_not_found(message: str) -> ApiError:
+    return ApiError(404, "sandbox.not.found", message)
+
+
 # Catalogue used by fault injection to fill in a message when only a code is given.
 CATALOGUE: dict[str, tuple[int, str]] = {
     "bad.request": (400, bad_request().message),

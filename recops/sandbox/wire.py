@@ -69,7 +69,6 @@ class Request:
     # answered after routing and the rate-limit count, so it still gets the inin-* headers and a
     # request-log entry.
     early_error: errors.ApiError | None = None
-    log_entry: dict[str, Any] | None = None
     token: Token | None = None  # set by the authentication step
 
     @property
