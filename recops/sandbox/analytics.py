@@ -21,7 +21,7 @@ from typing import Any
 
 from . import errors
 from .clock import parse_interval
-from .models import MEDIA_TYPES, Conversation
+from .models import MEDIA_TYPES, Conversation, SandboxState
 from .settings import SandboxSettings
 
 DAY = 86400.0
@@ -212,15 +212,21 @@ def _day_bounds(start: float, end: float) -> tuple[float, float]:
 
 class DetailsIndex:
     """Matches queries over an org's conversations, caching the full ordered match list per
-    query body (without paging) and state version, so paging 10,000 results stays cheap."""
+    query body (without paging), so paging 10,000 results stays cheap. The cache empties
+    itself whenever ``state.version`` moved (every state change bumps it)."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, int, str], list[Conversation]] = {}
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self._version = -1
+        self._cache: dict[tuple[str, str, str], list[Conversation]] = {}
 
-    def matches(self, org: str, q: Query, conversations: list[Conversation], version: int,
-                interval_matching: str) -> list[Conversation]:
-        # the matching mode is part of the key: switching the assumption changes no state version
-        key = (org, q.cache_key, version, interval_matching)
+    def matches(self, org: str, q: Query, conversations: list[Conversation], interval_matching: str
+                ) -> list[Conversation]:
+        if self._version != self.state.version:
+            self._cache.clear()
+            self._version = self.state.version
+        # the matching mode is part of the key: switching the assumption changes no conversation
+        key = (org, q.cache_key, interval_matching)
         hit = self._cache.get(key)
         if hit is not None:
             return hit

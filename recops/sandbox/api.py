@@ -21,7 +21,7 @@ from . import permissions as perms
 from .analytics import DetailsIndex, parse_query
 from .clock import parse_iso
 from .errors import ApiError, OAuthError
-from .models import ROUTE_MEDIA, Conversation, Participant, SandboxState, Token
+from .models import ROUTE_MEDIA, Conversation, SandboxState, Token
 from .wire import Reply, Request, empty_reply, json_reply
 
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]
@@ -35,7 +35,7 @@ PARTICIPANT_STATES = [
 class GenesysApi:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        self.details = DetailsIndex()
+        self.details = DetailsIndex(state)
 
     # --- token endpoint -----------------------------------------------------------------------
 
@@ -99,9 +99,6 @@ class GenesysApi:
         if conv is None or (calls_route and conv.media_type != "call"):
             raise errors.conversation_not_found() if calls_route else not_found()
         return conv
-
-    def _changed(self) -> None:
-        self.state.changed()
 
     # --- conversations --------------------------------------------------------------------------
 
@@ -169,12 +166,6 @@ class GenesysApi:
             raise errors.bad_request("The body must be a SetRecordingState object.")
         return _recording_state_value(body.get("recordingState"))
 
-    def _apply_state(self, conv: Conversation, desired: str) -> str:
-        result = conv.set_recording_state(
-            desired, self.state.clock.now(), self.state.settings.assumption("recordingStateWriteWhenNone"))
-        self._changed()
-        return result
-
     def put_recordingstate(self, req: Request) -> Reply:
         """A/B: PUT /conversations/{media}/{id}/recordingstate -> 200 bare JSON string."""
         token = req.bearer
@@ -187,7 +178,7 @@ class GenesysApi:
             conv = self._conversation(token, req.params["cid"], calls_route=media == "call")
             if conv.media_type != media:  # the conversation has no such media [inferred]
                 raise errors.not_found()
-            return json_reply(200, self._apply_state(conv, desired))
+            return json_reply(200, self.state.set_recording_state(conv, desired))
 
     def patch_recordingstate(self, req: Request) -> Reply:
         """C: PATCH /conversations/{id}/recordingstate -> 202, empty body."""
@@ -196,7 +187,7 @@ class GenesysApi:
         desired = self._desired_state(req)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
-            self._apply_state(conv, desired)
+            self.state.set_recording_state(conv, desired)
             return empty_reply(202)
 
     def patch_call(self, req: Request) -> Reply:
@@ -229,10 +220,9 @@ class GenesysApi:
                 needs_pause = self.state.settings.assumption("callsPatchNeedsPausePermission") == "true"
                 if needs_pause and not perms.holds(self.state.token_permissions(token), perms.PAUSE_SELF):
                     raise errors.missing_permissions([perms.PAUSE_SELF])
-                self._apply_state(conv, desired)
+                self.state.set_recording_state(conv, desired)
             if disconnect:
-                conv.disconnect(self.state.clock.now())
-                self._changed()
+                self.state.disconnect(conv)
             return json_reply(200, render.conversation(conv))
 
     # --- participants (ad-hoc recording start/stop) -------------------------------------------
@@ -277,23 +267,8 @@ class GenesysApi:
                 raise errors.not_conversation_participant()
             if "recording" in changes and p.session.media != "call":
                 raise errors.bad_request("Ad-hoc recording can be set on call participants only.")
-            self._apply_participant(conv, p, changes)
+            self.state.update_participant(conv, p, changes)
             return empty_reply(202)
-
-    def _apply_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
-        now = self.state.clock.now()
-        if "recording" in changes:
-            conv.set_adhoc(p, changes["recording"], now)
-        if "held" in changes:
-            conv.set_held(p, changes["held"], now)
-        if "muted" in changes:
-            p.session.muted = changes["muted"]
-        if "confined" in changes:
-            p.session.confined = changes["confined"]
-        if changes.get("state") == "disconnected":
-            conv.disconnect(now, p)
-        conv.version += 1
-        self._changed()
 
     # --- recordings -----------------------------------------------------------------------------
 
@@ -391,13 +366,7 @@ class GenesysApi:
             raise errors.missing_permissions(list(perms.EDIT_RETENTION))
         with self.state.lock:
             conv, rec = self._recording(req, token)
-            rec.archive_date = dates.get("archiveDate", rec.archive_date)
-            rec.delete_date = dates.get("deleteDate", rec.delete_date)
-            rec.export_date = dates.get("exportDate", rec.export_date)
-            if clear_export:
-                rec.export_date = None
-            conv.version += 1
-            self._changed()
+            self.state.set_retention(conv, rec, dates, clear_export)
             fs = self._file_state(conv)
             return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM"))
 
@@ -428,8 +397,7 @@ class GenesysApi:
         with self.state.lock:
             org = self.state.orgs.get(token.org)
             convs = list(org.conversations.values()) if org else []
-            matched = self.details.matches(token.org, query, convs, self.state.version,
-                                           settings.assumption("analyticsIntervalMatching"))
+            matched = self.details.matches(token.org, query, convs, settings.assumption("analyticsIntervalMatching"))
             cap = settings.analytics_result_cap
             offset = (query.page_number - 1) * query.page_size
             if offset >= cap and settings.assumption("analyticsPastResultCap") == "reject":

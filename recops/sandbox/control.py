@@ -83,7 +83,7 @@ class Control:
     def put_settings(self, req: Request) -> Reply:
         body = self._body(req)
         with self.state.lock:
-            self.state.settings.update_from_wire(body)
+            self.state.update_settings(body)
             self._sync_log_size()
         return json_reply(200, self.state.settings.to_wire())
 
@@ -124,14 +124,13 @@ class Control:
         body = self._body(req)
         if not isinstance(body, dict) or set(body) - {"permissions", "grants"}:
             raise _bad("PATCH a client with {\"permissions\": [...]} and/or {\"grants\": [...]}")
-        with self.state.lock:
-            if "permissions" in body:
-                client.permissions = permissions_from(body["permissions"])
-            if "grants" in body:
-                if not isinstance(body["grants"], list):
-                    raise _bad("'grants' must be a list")
-                client.grants = tuple(body["grants"])
-        return json_reply(200, client_wire(client))
+        permissions = permissions_from(body["permissions"]) if "permissions" in body else None
+        grants = None
+        if "grants" in body:
+            if not isinstance(body["grants"], list):
+                raise _bad("'grants' must be a list")
+            grants = tuple(body["grants"])
+        return json_reply(200, client_wire(self.state.update_client(client, permissions, grants)))
 
     def create_user(self, req: Request) -> Reply:
         user = builders.create_user(self.state, self._body(req))
@@ -205,22 +204,20 @@ class Control:
             p = conv.participant(pid) if pid else None
             if pid and p is None:
                 raise _missing(f"no participant {pid!r} in conversation {conv.id}")
-            now = self.state.clock.now()
             try:
                 if what == "disconnect":
-                    conv.disconnect(now, p)
+                    self.state.disconnect(conv, p)
                 else:
                     if p is None:
                         raise _bad("hold takes {\"participantId\": \"...\", \"held\": true|false}")
                     held = body.get("held", True)
                     if not isinstance(held, bool):
                         raise _bad("'held' must be true or false")
-                    conv.set_held(p, held, now)
+                    self.state.set_held(conv, p, held)
             except ApiError as e:
                 if e.code.startswith("sandbox."):
                     raise
                 raise ApiError(409, "sandbox.conflict", e.message) from None
-            self.state.changed()
             return self._summary_reply(conv)
 
     def seed(self, req: Request) -> Reply:
@@ -243,7 +240,7 @@ class Control:
         secs = body.get("advanceSeconds") if isinstance(body, dict) else None
         if isinstance(secs, bool) or not isinstance(secs, (int, float)) or secs < 0:
             raise _bad("clock takes {\"advanceSeconds\": number >= 0}")
-        self.state.clock.advance(float(secs))
+        self.state.advance_clock(float(secs))
         return json_reply(200, self._clock())
 
     def get_clock(self, req: Request) -> Reply:
@@ -281,9 +278,7 @@ class Control:
         if scenario:
             check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
         with self.state.lock:
-            self.state.reset()
-            self.state.settings = SandboxSettings()
-            self.state.clock.reset()
+            self.state.reset(settings=SandboxSettings(), restart_clock=True)
             self.faults.clear()
             self.limiter.clear()
             self.request_log.clear()

@@ -14,6 +14,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import errors
 from .clock import Clock
@@ -236,9 +237,6 @@ class Conversation:
                 return p
         return None
 
-    def has_user(self, user_id: str) -> bool:
-        return any(p.user_id == user_id for p in self.participants)
-
     # --- state machine ----------------------------------------------------------------------
 
     def _touch(self) -> None:
@@ -319,6 +317,22 @@ class Conversation:
                 self._close_pauses(now, "Hold")
         self._touch()
 
+    def set_media_flags(self, p: Participant, muted: bool | None = None, confined: bool | None = None) -> None:
+        if muted is not None:
+            p.session.muted = muted
+        if confined is not None:
+            p.session.confined = confined
+        self._touch()
+
+    def set_retention(self, rec: Recording, dates: dict[str, float | None], clear_export: bool) -> None:
+        """``archiveDate``/``deleteDate``/``exportDate`` (epoch seconds); absent keys keep theirs."""
+        rec.archive_date = dates.get("archiveDate", rec.archive_date)
+        rec.delete_date = dates.get("deleteDate", rec.delete_date)
+        rec.export_date = dates.get("exportDate", rec.export_date)
+        if clear_export:
+            rec.export_date = None
+        self._touch()
+
     def disconnect(self, now: float, participant: Participant | None = None) -> None:
         """Disconnect one participant, or everyone. The conversation ends when fewer than two
         participants remain connected [inferred]."""
@@ -377,7 +391,12 @@ class OrgState:
 
 
 class SandboxState:
-    """All orgs, plus the global token and client indexes. One lock guards everything."""
+    """All orgs, plus the global token and client indexes. One lock guards everything.
+
+    Every change goes through a method here: it takes the lock and bumps ``version``, so a
+    cache keyed on it (the analytics ``DetailsIndex``) can never serve a stale answer, and the
+    conversation methods it calls bump ``Conversation.version`` (the rendered-body cache).
+    """
 
     def __init__(self, settings: SandboxSettings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or SandboxSettings()
@@ -386,7 +405,7 @@ class SandboxState:
         self.orgs: dict[str, OrgState] = {}
         self.clients: dict[str, OAuthClient] = {}
         self.tokens: dict[str, Token] = {}
-        self.version = 0  # bumped on any conversation change (analytics cache key)
+        self.version = 0  # bumped by every mutating method (cache key)
         self.scenario: str | None = None
 
     # --- orgs, clients, users, tokens -------------------------------------------------------
@@ -422,6 +441,7 @@ class SandboxState:
             )
             self.clients[cid] = client
             self.org(org).clients[cid] = client
+            self.version += 1
             return client
 
     def add_user(
@@ -435,6 +455,7 @@ class SandboxState:
             uid = user_id or new_id()
             user = User(id=uid, org=org, name=name or f"Agent {uid[:8]}", permissions=tuple(permissions))
             self.org(org).users[uid] = user
+            self.version += 1
             return user
 
     def issue_client_token(self, client: OAuthClient) -> Token:
@@ -496,16 +517,107 @@ class SandboxState:
             self.version += 1
             return conv
 
-    def changed(self) -> None:
-        self.version += 1
+    def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
+                      grants: tuple[str, ...] | None = None) -> OAuthClient:
+        """New permissions and/or grants; existing tokens see them at once (read live)."""
+        with self.lock:
+            if permissions is not None:
+                client.permissions = permissions
+            if grants is not None:
+                client.grants = grants
+            self.version += 1
+            return client
+
+    def update_settings(self, patch: dict[str, Any]) -> SandboxSettings:
+        """Apply a camelCase settings patch (``ValueError`` names a bad key or value)."""
+        with self.lock:
+            self.settings.update_from_wire(patch)
+            self.version += 1
+            return self.settings
+
+    def advance_clock(self, seconds: float) -> float:
+        with self.lock:
+            offset = self.clock.advance(seconds)
+            self.version += 1
+            return offset
+
+    # --- conversation changes (the state machine lives on Conversation) ----------------------
+
+    def set_recording_state(self, conv: Conversation, desired: str, now: float | None = None,
+                            when_none: str | None = None) -> str:
+        """Secure pause/resume; ``when_none`` defaults to the ``recordingStateWriteWhenNone``
+        assumption. Returns the resulting state."""
+        with self.lock:
+            try:
+                return conv.set_recording_state(
+                    desired, self.clock.now() if now is None else now,
+                    when_none or self.settings.assumption("recordingStateWriteWhenNone"))
+            finally:
+                self.version += 1
+
+    def set_adhoc(self, conv: Conversation, p: Participant, on: bool, now: float | None = None) -> None:
+        with self.lock:
+            try:
+                conv.set_adhoc(p, on, self.clock.now() if now is None else now)
+            finally:
+                self.version += 1
+
+    def set_held(self, conv: Conversation, p: Participant, held: bool, now: float | None = None) -> None:
+        with self.lock:
+            try:
+                conv.set_held(p, held, self.clock.now() if now is None else now)
+            finally:
+                self.version += 1
+
+    def disconnect(self, conv: Conversation, participant: Participant | None = None,
+                   now: float | None = None) -> None:
+        with self.lock:
+            try:
+                conv.disconnect(self.clock.now() if now is None else now, participant)
+            finally:
+                self.version += 1
+
+    def update_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
+        """A ``MediaParticipantRequest``'s changes (recording, held, muted, confined, state
+        ``disconnected``), validated by the caller, applied in that order."""
+        with self.lock:
+            now = self.clock.now()
+            try:
+                if "recording" in changes:
+                    conv.set_adhoc(p, changes["recording"], now)
+                if "held" in changes:
+                    conv.set_held(p, changes["held"], now)
+                if "muted" in changes or "confined" in changes:
+                    conv.set_media_flags(p, changes.get("muted"), changes.get("confined"))
+                if changes.get("state") == "disconnected":
+                    conv.disconnect(now, p)
+            finally:
+                self.version += 1
+
+    def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
+                      clear_export: bool = False) -> None:
+        with self.lock:
+            conv.set_retention(rec, dates, clear_export)
+            self.version += 1
 
     def all_conversations(self) -> list[Conversation]:
         return [c for o in self.orgs.values() for c in o.conversations.values()]
 
-    def reset(self) -> None:
+    def reset(self, settings: SandboxSettings | None = None, restart_clock: bool = False) -> None:
+        """Forget every org, client, token and conversation; optionally new settings and the
+        clock back to wall time."""
         with self.lock:
             self.orgs.clear()
             self.clients.clear()
             self.tokens.clear()
+            if settings is not None:
+                self.settings = settings
+            if restart_clock:
+                self.clock.reset()
             self.version += 1
             self.scenario = None
+
+    def set_scenario(self, name: str | None) -> None:
+        with self.lock:
+            self.scenario = name
+            self.version += 1
