@@ -25,7 +25,8 @@ from .models import ROUTE_MEDIA, Conversation, SandboxState, Token
 from .wire import Reply, Request, empty_reply, json_reply
 
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]
-FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]
+FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
+MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # mediaFormats: no NONE [documented]
 PARTICIPANT_STATES = [
     "alerting", "dialing", "contacting", "offering", "connected", "disconnected", "terminated",
     "converting", "uploading", "transmitting", "parked", "none",
@@ -198,7 +199,7 @@ class GenesysApi:
         if not isinstance(body, dict):
             raise errors.bad_request("The body must be a Conversation object.")
         if body.get("conversationIds"):
-            raise errors.bad_request("Merging conversations (conversationIds) is not emulated by the sandbox.")
+            raise errors.not_emulated("Merging conversations (conversationIds)")
         desired = None
         if "recordingState" in body:
             desired = _recording_state_value(body["recordingState"])
@@ -223,7 +224,9 @@ class GenesysApi:
                 self.state.set_recording_state(conv, desired)
             if disconnect:
                 self.state.disconnect(conv)
-            return json_reply(200, render.conversation(conv))
+            # 202 "Accepted - when pausing or resuming recordings (Secure Pause)", with the
+            # Conversation; 200 otherwise [documented-2018]
+            return json_reply(202 if desired is not None else 200, render.conversation(conv))
 
     # --- participants (ad-hoc recording start/stop) -------------------------------------------
 
@@ -236,8 +239,16 @@ class GenesysApi:
         return self._patch_participant(req, calls_route=True)
 
     def _patch_participant(self, req: Request, calls_route: bool) -> Reply:
+        """The calls route needs a user who is an active participant (400 ``not.a.user``, 400
+        ``conversation.error.call.disconnected`` [documented-2018]). The generic route lists
+        neither: client credentials are accepted there [inferred], and an ended call or
+        participant is 400 ``conversation.error.participant.no.active.conversations``
+        [documented-2018]."""
         token = req.bearer
-        self._user_endpoint(token, perms.PARTICIPANT_PATCH)
+        if calls_route:
+            self._user_endpoint(token, perms.PARTICIPANT_PATCH)
+        else:
+            self._require_any(token, perms.PARTICIPANT_PATCH)
         body = req.json()
         if not isinstance(body, dict):
             raise errors.bad_request("The body must be a MediaParticipantRequest object.")
@@ -252,7 +263,7 @@ class GenesysApi:
             if not isinstance(value, str) or value.lower() not in PARTICIPANT_STATES:
                 raise errors.invalid_value(value, "state", PARTICIPANT_STATES)
             if value.lower() not in ("connected", "disconnected"):
-                raise errors.bad_request("Only 'connected' and 'disconnected' can be set as a participant state.")
+                raise errors.not_emulated(f"Participant state {value!r}", "It sets 'connected' and 'disconnected'.")
             changes["state"] = value.lower()
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"], calls_route=calls_route)
@@ -260,8 +271,8 @@ class GenesysApi:
             if p is None:
                 raise errors.not_found()  # unknown participantId [inferred]
             if conv.ended or not p.active:
-                raise errors.call_disconnected()
-            if conv.active_user_participant(token.user_id or "") is None:
+                raise errors.call_disconnected() if calls_route else errors.participant_no_active_conversations()
+            if token.is_user and conv.active_user_participant(token.user_id or "") is None:
                 if self.state.settings.assumption("participantPatchNonParticipant") == "forbidden403":
                     raise errors.not_active_participant()
                 raise errors.not_conversation_participant()
@@ -281,8 +292,8 @@ class GenesysApi:
         if media_formats:
             first = media_formats.split(",")[0].strip()
             for fmt in media_formats.split(","):
-                if fmt.strip() not in FORMAT_IDS:
-                    raise errors.invalid_value(fmt, "mediaFormats", FORMAT_IDS)
+                if fmt.strip() not in MEDIA_FORMATS:
+                    raise errors.invalid_value(fmt, "mediaFormats", MEDIA_FORMATS)
             return first
         fmt = req.q("formatId") or "WEBM"
         if fmt not in FORMAT_IDS:
@@ -304,10 +315,7 @@ class GenesysApi:
         _bool_param(req.q("includePauseAnnotationsForScreenRecordings"), "includePauseAnnotationsForScreenRecordings")
         settings = self.state.settings
         with self.state.lock:
-            conv = self._conversation(
-                token, req.params["cid"],
-                not_found=lambda: ApiError(404, "conversation.not.found", "The conversation does not exist."),
-            )
+            conv = self._conversation(token, req.params["cid"], not_found=errors.recordings_conversation_not_found)
             ready_at = conv.ready_at(settings.transcoding_delay_seconds)
             if not conv.recordings or self._file_state(conv) == "AVAILABLE" \
                     or settings.assumption("recordingsWhileActive") == "listUnready":
@@ -351,6 +359,7 @@ class GenesysApi:
         field, an invented ``status`` included, is ignored; recording state is never touched."""
         token = req.bearer
         self._require_any(token, perms.RECORDING_RETENTION)
+        self._require_any(token, perms.RETENTION_VIEW)  # view is always required [documented]
         clear_export = _bool_param(req.q("clearExport"), "clearExport")
         body = req.json()
         if not isinstance(body, dict):

@@ -34,6 +34,12 @@ RECORDING_RETENTION = (
     "recording:snippetRecording:editRetention",
     "recording:snippetRecording:restore",
 )
+# "view (recording, screenRecording, or snippetRecording) is always required" [documented] PY RecordingApi.md
+RETENTION_VIEW = (
+    "recording:recording:view",
+    "recording:screenRecording:view",
+    "recording:snippetRecording:view",
+)
 EDIT_RETENTION = (
     "recording:recording:editRetention",
     "recording:screenRecording:editRetention",
