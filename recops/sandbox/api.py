@@ -37,6 +37,8 @@ class GenesysApi:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self.details = DetailsIndex(state)
+        self.conversation_bodies = render.BodyCache(render.conversation)
+        self.call_bodies = render.BodyCache(render.call_conversation)
 
     # --- token endpoint -----------------------------------------------------------------------
 
@@ -108,13 +110,13 @@ class GenesysApi:
         self._require_any(token, perms.CONVERSATION_VIEW)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
-            return json_reply(200, render.conversation(conv))
+            return Reply(200, self.conversation_bodies.body(conv))
 
     def get_call(self, req: Request) -> Reply:
         token = req.bearer
         with self.state.lock:  # no permission listed for this operation [documented]
             conv = self._conversation(token, req.params["cid"], calls_route=True)
-            return json_reply(200, render.call_conversation(conv))
+            return Reply(200, self.call_bodies.body(conv))
 
     def _user_conversations(self, token: Token, media: str | None) -> list[Conversation]:
         org = self.state.orgs.get(token.org)
@@ -226,7 +228,7 @@ class GenesysApi:
                 self.state.disconnect(conv)
             # 202 "Accepted - when pausing or resuming recordings (Secure Pause)", with the
             # Conversation; 200 otherwise [documented-2018]
-            return json_reply(202 if desired is not None else 200, render.conversation(conv))
+            return Reply(202 if desired is not None else 200, self.conversation_bodies.body(conv))
 
     # --- participants (ad-hoc recording start/stop) -------------------------------------------
 

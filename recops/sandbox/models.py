@@ -181,6 +181,7 @@ class Conversation:
     secure_pause: bool = False
     hold_suppression: bool = False
     pauses: list[Pause] = field(default_factory=list)
+    open_pauses: list[Pause] = field(default_factory=list)  # the pauses without an end yet
     recordings: list[Recording] = field(default_factory=list)
     version: int = 0
 
@@ -243,12 +244,20 @@ class Conversation:
         self.version += 1
 
     def _open_pause(self, now: float, reason: str) -> None:
-        self.pauses.append(Pause(start=now, reason=reason))
+        pause = Pause(start=now, reason=reason)
+        self.pauses.append(pause)
+        self.open_pauses.append(pause)
 
     def _close_pauses(self, now: float, reason: str | None = None) -> None:
-        for pause in self.pauses:
-            if pause.end is None and (reason is None or pause.reason == reason):
+        """End the open pauses (of one reason); only open ones are looked at, so a conversation
+        paused and resumed many times stays cheap to change."""
+        still_open = []
+        for pause in self.open_pauses:
+            if reason is None or pause.reason == reason:
                 pause.end = now
+            else:
+                still_open.append(pause)
+        self.open_pauses = still_open
 
     def set_recording_state(self, desired: str, now: float, when_none: str) -> str:
         """Secure pause (``PAUSED``) or resume (``ACTIVE``); returns the resulting state.

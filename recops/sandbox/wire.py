@@ -9,10 +9,13 @@ trick can reach a handler with a surprising id.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+
+import orjson
 
 from . import errors
 
@@ -27,11 +30,18 @@ class BadPath(Exception):
     pass
 
 
+# A path of plain segments (unreserved characters, none empty, none starting with ".") needs
+# no decoding and no per-segment check: the common case, split at once.
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+")
+
+
 def split_path(raw_path: bytes) -> tuple[str, ...]:
     try:
         text = raw_path.decode("ascii")
     except UnicodeDecodeError:
         raise BadPath("non-ASCII path") from None
+    if _PLAIN_PATH.fullmatch(text):
+        return tuple(text[1:].split("/"))
     if not text.startswith("/"):
         raise BadPath("path must start with /")
     if text == "/":
@@ -110,8 +120,17 @@ class Reply:
     injected: bool = False
 
 
+def dumps(obj: Any) -> bytes:
+    """Compact JSON as bytes: orjson (several times faster on the ~2 KB conversation bodies),
+    or the standard library for what orjson refuses (integers over 64 bits in a fault body)."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+
 def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, json.dumps(obj, separators=(",", ":")).encode(), headers=dict(headers or {}))
+    return Reply(status, dumps(obj), headers=dict(headers) if headers else {})
 
 
 def empty_reply(status: int) -> Reply:
