@@ -101,7 +101,8 @@ class SandboxApp:
                 body = await read_body(receive, limit)
             except ApiError as e:
                 early = e
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        raw_query = scope.get("query_string", b"")
+        query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
         host = headers.get("host") or "127.0.0.1"
         return Request(
             method=scope["method"].upper(),
