@@ -23,8 +23,9 @@ from typing import Any
 
 from . import errors
 from .clock import parse_interval
-from .models import MEDIA_TYPES, Conversation, SandboxState
+from .models import MEDIA_TYPES, Conversation
 from .settings import SandboxSettings
+from .state import SandboxState
 
 DAY = 86400.0
 

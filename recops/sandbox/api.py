@@ -21,7 +21,8 @@ from . import permissions as perms
 from .analytics import DetailsIndex, parse_query
 from .clock import parse_iso
 from .errors import ApiError, OAuthError
-from .models import ROUTE_MEDIA, Conversation, SandboxState, Token
+from .models import ROUTE_MEDIA, Conversation, Token
+from .state import SandboxState
 from .wire import Reply, Request, empty_reply, json_reply
 
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]

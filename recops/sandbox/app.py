@@ -22,7 +22,6 @@ from .api import GenesysApi
 from .control import Control
 from .errors import ApiError
 from .faults import FaultBook
-from .models import SandboxState
 from .pipeline import (
     Authenticate,
     CorrelationId,
@@ -37,6 +36,7 @@ from .pipeline import (
 )
 from .ratelimit import RateLimiter
 from .routes import CONTROL, plane_of, route_table
+from .state import SandboxState
 from .wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
 
 

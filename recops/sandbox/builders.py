@@ -19,11 +19,11 @@ from .models import (
     SESSION_STATES_ON_CREATE,
     Conversation,
     Participant,
-    SandboxState,
     Session,
     new_id,
 )
 from .permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
+from .state import SandboxState
 
 CONVERSATION_KEYS = {
     "id", "org", "mediaType", "recording", "queueId", "direction", "externalTag", "divisionId",

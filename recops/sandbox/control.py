@@ -16,8 +16,9 @@ from .builders import permissions_from, seed_history
 from .clock import iso
 from .errors import ApiError
 from .faults import FaultBook
-from .models import DEFAULT_ORG, Conversation, OAuthClient, SandboxState
+from .models import DEFAULT_ORG, Conversation, OAuthClient
 from .settings import SandboxSettings, assumptions_wire
+from .state import SandboxState
 from .wire import Reply, Request, empty_reply, json_reply
 
 if TYPE_CHECKING:

@@ -36,9 +36,9 @@ from typing import Any, Protocol
 from . import errors
 from .errors import ApiError
 from .faults import Fault, FaultBook
-from .models import SandboxState
 from .ratelimit import Budget, RateLimiter
 from .routes import Plane, Route, RouteTable
+from .state import SandboxState
 from .wire import Reply, Request, error_reply, json_reply
 
 log = logging.getLogger("recops.sandbox")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..builders import create_client, create_conversation, create_user, seed_history
-from ..models import SandboxState
+from ..state import SandboxState
 
 HERE = Path(__file__).parent
 
