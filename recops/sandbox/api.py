@@ -1,42 +1,36 @@
-"""The emulated Genesys Cloud endpoints: ``/oauth/token`` and ``/api/v2/...``.
+"""The emulated Genesys Cloud endpoints: ``/oauth/token`` and ``/api/v2/...`` (recordings
+are in recordings_api.py).
 
-Handlers parse the wire, check permissions and user context, call the models and render.
-Check order (the real order is [unknown]; the sandbox's choice): route -> bearer token
-(401) -> rate limit (429) -> permissions (403) / user context (400 ``not.a.user``), in the
-order the ``permissionCheckOrder`` assumption sets -> body (400/415) -> entity (404) ->
-state (400 ``conversation.error.call.disconnected``).
+Handlers parse the wire, check permissions and user context (api_base.py), change the state
+through ``SandboxState`` and render.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from . import errors, render
 from . import permissions as perms
 from .analytics import DetailsIndex, parse_query
-from .clock import parse_iso
-from .errors import ApiError, OAuthError
+from .api_base import ApiHandlers
+from .errors import OAuthError
 from .models import ROUTE_MEDIA, Conversation, Token
 from .state import SandboxState
 from .wire import Reply, Request, empty_reply, json_reply
 
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]
-FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
-MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # mediaFormats: no NONE [documented]
 PARTICIPANT_STATES = [
     "alerting", "dialing", "contacting", "offering", "connected", "disconnected", "terminated",
     "converting", "uploading", "transmitting", "parked", "none",
 ]
 
 
-class GenesysApi:
+class GenesysApi(ApiHandlers):
     def __init__(self, state: SandboxState) -> None:
-        self.state = state
+        super().__init__(state)
         self.details = DetailsIndex(state)
         self.conversation_bodies = render.BodyCache(render.conversation)
         self.call_bodies = render.BodyCache(render.call_conversation)
@@ -80,29 +74,6 @@ class GenesysApi:
                 raise OAuthError("unauthorized_client",
                                  "client is not authorized to use the client_credential grant type")
             return self.state.issue_client_token(client)
-
-    # --- checks -------------------------------------------------------------------------------
-
-    def _require_any(self, token: Token, wanted: tuple[str, ...]) -> None:
-        if not perms.holds_any(self.state.token_permissions(token), wanted):
-            raise errors.missing_any_permissions(list(wanted))
-
-    def _user_endpoint(self, token: Token, wanted: tuple[str, ...]) -> None:
-        """Permissions and user context, in the order the ``permissionCheckOrder`` assumption sets."""
-        user_first = self.state.settings.assumption("permissionCheckOrder") == "userContextFirst"
-        if user_first and not token.is_user:
-            raise errors.not_a_user()
-        if wanted:
-            self._require_any(token, wanted)
-        if not token.is_user:
-            raise errors.not_a_user()
-
-    def _conversation(self, token: Token, cid: str, calls_route: bool = False,
-                      not_found: Callable[[], ApiError] = errors.not_found) -> Conversation:
-        conv = self.state.conversation(token.org, cid)  # another org's id is simply unknown
-        if conv is None or (calls_route and conv.media_type != "call"):
-            raise errors.conversation_not_found() if calls_route else not_found()
-        return conv
 
     # --- conversations --------------------------------------------------------------------------
 
@@ -284,121 +255,6 @@ class GenesysApi:
             self.state.update_participant(conv, p, changes)
             return empty_reply(202)
 
-    # --- recordings -----------------------------------------------------------------------------
-
-    def _file_state(self, conv: Conversation) -> str:
-        ready = conv.ready_at(self.state.settings.transcoding_delay_seconds)
-        return "AVAILABLE" if ready is not None and self.state.clock.now() >= ready else "UPLOADING"
-
-    def _format(self, req: Request) -> str:
-        media_formats = req.q("mediaFormats")
-        if media_formats:
-            first = media_formats.split(",")[0].strip()
-            for fmt in media_formats.split(","):
-                if fmt.strip() not in MEDIA_FORMATS:
-                    raise errors.invalid_value(fmt, "mediaFormats", MEDIA_FORMATS)
-            return first
-        fmt = req.q("formatId") or "WEBM"
-        if fmt not in FORMAT_IDS:
-            raise errors.invalid_value(fmt, "formatId", FORMAT_IDS)
-        return fmt
-
-    def _render_recordings(self, req: Request, conv: Conversation, fmt: str) -> list[dict[str, Any]]:
-        fs = self._file_state(conv)
-        now = self.state.clock.now()
-        return [render.recording(conv, r, fs, now, req.base_url, fmt) for r in conv.recordings]
-
-    async def list_recordings(self, req: Request) -> Reply:
-        """List a conversation's recordings. While media is not ready: wait up to
-        min(maxWaitMs, cap), then 202 with no body [documented-2018 202; timing inferred]."""
-        token = req.bearer
-        self._require_any(token, perms.RECORDING_VIEW)
-        max_wait = _positive_int(req.q("maxWaitMs"), "maxWaitMs", 5000)
-        fmt = self._format(req)
-        _bool_param(req.q("includePauseAnnotationsForScreenRecordings"), "includePauseAnnotationsForScreenRecordings")
-        settings = self.state.settings
-        with self.state.lock:
-            conv = self._conversation(token, req.params["cid"], not_found=errors.recordings_conversation_not_found)
-            ready_at = conv.ready_at(settings.transcoding_delay_seconds)
-            if not conv.recordings or self._file_state(conv) == "AVAILABLE" \
-                    or settings.assumption("recordingsWhileActive") == "listUnready":
-                return json_reply(200, self._render_recordings(req, conv, fmt))
-        budget = min(max_wait, settings.max_wait_cap_ms) / 1000.0
-        now = self.state.clock.now()
-        if ready_at is not None and ready_at - now <= budget:
-            await asyncio.sleep(max(0.0, ready_at - now))
-        else:
-            await asyncio.sleep(budget)
-        with self.state.lock:
-            if self._file_state(conv) == "AVAILABLE":
-                return json_reply(200, self._render_recordings(req, conv, fmt))
-        return empty_reply(202)
-
-    def _recording(self, req: Request, token: Token):  # -> tuple[Conversation, Recording]
-        conv = self._conversation(token, req.params["cid"])
-        rec = conv.recording(req.params["rid"])
-        if rec is None:
-            raise errors.not_found()
-        return conv, rec
-
-    def get_recording(self, req: Request) -> Reply:
-        """One recording: 200 when AVAILABLE, else 202 *with* the Recording [documented-2018]."""
-        token = req.bearer
-        self._require_any(token, perms.RECORDING_VIEW)
-        fmt = self._format(req)
-        for name in ("emailFormatId", "chatFormatId", "messageFormatId"):
-            value = req.q(name)
-            if value is not None and value not in ("EML", "ZIP", "NONE"):
-                raise errors.invalid_value(value, name, ["EML" if name == "emailFormatId" else "ZIP", "NONE"])
-        _bool_param(req.q("download"), "download")
-        with self.state.lock:
-            conv, rec = self._recording(req, token)
-            fs = self._file_state(conv)
-            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt)
-            return json_reply(200 if fs == "AVAILABLE" else 202, body)
-
-    def put_recording(self, req: Request) -> Reply:
-        """Retention dates only: archiveDate, deleteDate, exportDate (+ clearExport). Every other
-        field, an invented ``status`` included, is ignored; recording state is never touched."""
-        token = req.bearer
-        self._require_any(token, perms.RECORDING_RETENTION)
-        self._require_any(token, perms.RETENTION_VIEW)  # view is always required [documented]
-        clear_export = _bool_param(req.q("clearExport"), "clearExport")
-        body = req.json()
-        if not isinstance(body, dict):
-            raise errors.bad_request("The body must be a Recording object.")
-        dates: dict[str, float | None] = {}
-        for key in ("archiveDate", "deleteDate", "exportDate"):
-            if key in body and body[key] is not None:
-                try:
-                    dates[key] = parse_iso(body[key])
-                except ValueError:
-                    raise errors.invalid_date(key) from None
-        if (dates or clear_export) and not perms.holds_any(self.state.token_permissions(token), perms.EDIT_RETENTION):
-            raise errors.missing_permissions(list(perms.EDIT_RETENTION))
-        with self.state.lock:
-            conv, rec = self._recording(req, token)
-            self.state.set_retention(conv, rec, dates, clear_export)
-            fs = self._file_state(conv)
-            return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM"))
-
-    def list_metadata(self, req: Request) -> Reply:
-        token = req.bearer
-        self._require_any(token, perms.RECORDING_VIEW)
-        with self.state.lock:
-            conv = self._conversation(token, req.params["cid"])
-            fs = self._file_state(conv)
-            region = self.state.settings.region
-            return json_reply(200, [render.recording_metadata(conv, r, fs, region) for r in conv.recordings])
-
-    def get_metadata(self, req: Request) -> Reply:
-        token = req.bearer
-        self._require_any(token, perms.RECORDING_VIEW)
-        with self.state.lock:
-            conv, rec = self._recording(req, token)
-            return json_reply(200, render.recording_metadata(conv, rec, self._file_state(conv),
-                                                             self.state.settings.region))
-
     # --- analytics ------------------------------------------------------------------------------
 
     def details_query(self, req: Request) -> Reply:
@@ -456,26 +312,6 @@ def _recording_state_value(value: Any) -> str:
     if value.upper() == "NONE":
         raise errors.invalid_value(value, "recordingState", ["ACTIVE", "PAUSED"])
     return value.upper()
-
-
-def _positive_int(text: str | None, name: str, default: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise errors.invalid_value(text, name, ["a positive whole number"]) from None
-    if value <= 0:
-        raise errors.invalid_value(text, name, ["a positive whole number"])
-    return value
-
-
-def _bool_param(text: str | None, name: str) -> bool:
-    if text is None:
-        return False
-    if text.lower() not in ("true", "false"):
-        raise errors.invalid_value(text, name, ["true", "false"])
-    return text.lower() == "true"
 
 
 def _basic_auth(header: str) -> tuple[str | None, str | None]:

@@ -35,6 +35,7 @@ from .pipeline import (
     RequestLog,
 )
 from .ratelimit import RateLimiter
+from .recordings_api import RecordingsApi
 from .routes import CONTROL, plane_of, route_table
 from .state import SandboxState
 from .wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
@@ -44,11 +45,12 @@ class SandboxApp:
     def __init__(self, state: SandboxState | None = None, scenario: str | None = None) -> None:
         self.state = state or SandboxState()
         self.api = GenesysApi(self.state)
+        self.recordings = RecordingsApi(self.state)
         self.faults = FaultBook()
         self.limiter = RateLimiter()
         log_: deque[dict[str, Any]] = deque(maxlen=self.state.settings.request_log_size)
         self.control = Control(self.state, self.faults, self.limiter, log_, scenario)
-        self.routes = route_table(self.api, self.control)
+        self.routes = route_table(self.api, self.recordings, self.control)
         self.pipeline = Pipeline(
             steps=[
                 CorrelationId(),

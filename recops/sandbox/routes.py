@@ -26,6 +26,7 @@ from .wire import Reply, Request
 if TYPE_CHECKING:
     from .api import GenesysApi
     from .control import Control
+    from .recordings_api import RecordingsApi
 
 Handler = Callable[[Request], "Reply | Awaitable[Reply]"]
 
@@ -107,7 +108,7 @@ def _p(path: str) -> tuple[str, ...]:
     return tuple(path.strip("/").split("/"))
 
 
-def route_table(api: GenesysApi, control: Control) -> RouteTable:
+def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) -> RouteTable:
     c = "api/v2/conversations"
     s = "_sandbox"
     rows = [
@@ -123,11 +124,11 @@ def route_table(api: GenesysApi, control: Control) -> RouteTable:
         ("GET", f"{c}/{{cid}}", api.get_conversation),
         ("PATCH", f"{c}/{{cid}}/recordingstate", api.patch_recordingstate),
         ("PATCH", f"{c}/{{cid}}/participants/{{pid}}", api.patch_participant),
-        ("GET", f"{c}/{{cid}}/recordings", api.list_recordings),
-        ("GET", f"{c}/{{cid}}/recordings/{{rid}}", api.get_recording),
-        ("PUT", f"{c}/{{cid}}/recordings/{{rid}}", api.put_recording),
-        ("GET", f"{c}/{{cid}}/recordingmetadata", api.list_metadata),
-        ("GET", f"{c}/{{cid}}/recordingmetadata/{{rid}}", api.get_metadata),
+        ("GET", f"{c}/{{cid}}/recordings", recordings.list_recordings),
+        ("GET", f"{c}/{{cid}}/recordings/{{rid}}", recordings.get_recording),
+        ("PUT", f"{c}/{{cid}}/recordings/{{rid}}", recordings.put_recording),
+        ("GET", f"{c}/{{cid}}/recordingmetadata", recordings.list_metadata),
+        ("GET", f"{c}/{{cid}}/recordingmetadata/{{rid}}", recordings.get_metadata),
         ("POST", "api/v2/analytics/conversations/details/query", api.details_query),
         ("GET", "api/v2/analytics/conversations/{cid}/details", api.analytics_details),
         ("GET", "api/v2/users/me", api.users_me),
