@@ -12,9 +12,10 @@ sandbox's choice is labelled and switchable (``GET /_sandbox/assumptions``).
 
 from .app import SandboxApp
 from .control_client import SandboxClient, SandboxControlError
-from .models import DEFAULT_ORG, SandboxState
+from .models import DEFAULT_ORG
 from .server import SandboxServer, running, serve
 from .settings import ASSUMPTIONS, SandboxSettings
+from .state import SandboxState
 
 __all__ = [
     "ASSUMPTIONS",

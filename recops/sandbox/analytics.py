@@ -4,8 +4,10 @@ Emulated: ``interval`` (required, at most 7 days), ``conversationFilters`` and
 ``segmentFilters`` (``and``/``or``, ``clauses``, dimension predicates with ``matches``,
 ``exists``, ``notExists``), ``order``, ``orderBy`` (``conversationStart``/``conversationEnd``),
 ``paging`` (default page size 25), the 10,000-result cap and ``totalHits``.
-Not emulated (answered 400 ``bad.request`` saying so): property/metric predicates, ``range``,
-aggregations, evaluation/survey/resolution filters.
+Not emulated (answered 501 ``sandbox.not.emulated`` saying so): property/metric predicates,
+``range``, aggregations, evaluation/survey/resolution filters, the real API's other dimensions
+and ``orderBy`` values. A value the real API rejects too is 400 ``invalid.value`` listing the
+real API's allowable values, never the sandbox's subset.
 
 A segment filter matches a conversation when one segment, seen with its session and
 participant, satisfies it [documented semantics of segment filters; details inferred].
@@ -23,6 +25,7 @@ from . import errors
 from .clock import parse_interval
 from .models import MEDIA_TYPES, Conversation
 from .settings import SandboxSettings
+from .state import SandboxState
 
 DAY = 86400.0
 
@@ -32,12 +35,40 @@ CONVERSATION_DIMENSIONS = {
 }
 SEGMENT_DIMENSIONS = {
     "mediaType", "purpose", "userId", "queueId", "recording", "direction", "segmentType",
-    "ani", "dnis", "participantId", "sessionId", "participantName", "segmentEnd",
+    "ani", "dnis", "participantName", "segmentEnd",
 }
 OPERATORS = ("matches", "exists", "notExists")
 FILTER_TYPES = ("and", "or")
 ORDER_BY = ("conversationStart", "conversationEnd")
 UNSUPPORTED_KEYS = ("aggregations", "evaluationFilters", "surveyFilters", "resolutionFilters")
+
+# What the real API accepts (the enums of SDK 269.0.0's models [documented] PYPI). A value in
+# these lists that the sandbox does not emulate is 501 sandbox.not.emulated; a value outside
+# them is 400 invalid.value listing *these* values, never the sandbox's subset.
+GENESYS_PREDICATE_TYPES = ("dimension", "property", "metric")
+GENESYS_ORDER_BY = ("conversationStart", "conversationEnd", "segmentStart", "segmentEnd")
+GENESYS_CONVERSATION_DIMENSIONS = (
+    "accessAttribute", "conversationEnd", "conversationId", "conversationInitiator", "conversationStart",
+    "customerParticipation", "divisionId", "externalTag", "mediaStatsMinConversationMos",
+    "originatingDirection", "originatingSocialMediaPublic",
+)
+GENESYS_SEGMENT_DIMENSIONS = (
+    "addressFrom", "addressTo", "agentAssistantId", "agentOwned", "ani", "authenticated",
+    "bargedParticipantId", "callbackNumber", "callbackScheduledTime", "canonicalExternalContactId", "cleared",
+    "coachedParticipantId", "conference", "deliveryPushed", "deliveryStatus", "destinationAddress",
+    "destinationConversationId", "detectedSpeechEnd", "detectedSpeechStart", "direction", "disconnectType",
+    "dnis", "edgeId", "engagementSource", "errorCode", "exitReason", "extendedDeliveryStatus",
+    "externalContactId", "externalOrganizationId", "flaggedReason", "flowId", "flowName", "flowOutType",
+    "flowOutcome", "flowOutcomeId", "flowOutcomeValue", "flowVersion", "groupId", "journeyActionId",
+    "journeyActionMapId", "journeyCustomerId", "journeyCustomerIdType", "journeyCustomerSessionId",
+    "mediaCount", "mediaType", "messageType", "monitoredParticipantId", "outboundCampaignId",
+    "outboundContactId", "outboundContactListId", "participantName", "protocolCallId", "provider", "purpose",
+    "queueId", "recording", "remote", "remoteNameDisplayable", "requestedLanguageId", "requestedRouting",
+    "requestedRoutingSkillId", "scoredAgentId", "screenMonitoredUserId", "screenRecording", "scriptId",
+    "segmentEnd", "segmentType", "sessionDnis", "sipResponseCode", "skillExpressionId", "snippetRecording",
+    "subject", "teamId", "transferTargetAddress", "transferTargetName", "transferType", "usedRouting",
+    "userId", "wrapUpCode", "wrapUpNote",
+)
 
 Row = dict[str, Any]
 Matcher = Callable[[Row], bool]
@@ -94,13 +125,19 @@ def _predicate(pred: Any, dims: set[str], where: str) -> Matcher:
     if not isinstance(pred, dict):
         raise errors.bad_request(f"{where}: each predicate must be an object.")
     ptype = pred.get("type", "dimension")
+    if ptype not in GENESYS_PREDICATE_TYPES:
+        raise errors.invalid_value(ptype, "type", list(GENESYS_PREDICATE_TYPES))
     if ptype != "dimension":
-        raise errors.bad_request(f"{where}: predicate type {ptype!r} is not emulated by the sandbox; use 'dimension'.")
+        raise errors.not_emulated(f"{where}: a {ptype!r} predicate", "Use 'dimension' predicates.")
     if "range" in pred:
-        raise errors.bad_request(f"{where}: 'range' predicates are not emulated by the sandbox.")
+        raise errors.not_emulated(f"{where}: a 'range' predicate")
     dim = pred.get("dimension")
     if dim not in dims:
-        raise errors.invalid_value(dim, "dimension", sorted(dims))
+        real = GENESYS_CONVERSATION_DIMENSIONS if where == "conversationFilters" else GENESYS_SEGMENT_DIMENSIONS
+        if dim in real:
+            raise errors.not_emulated(f"{where}: the dimension {dim!r}",
+                                      f"Emulated dimensions: {', '.join(sorted(dims))}.")
+        raise errors.invalid_value(dim, "dimension", list(real))
     op = pred.get("operator", "matches")
     if op not in OPERATORS:
         raise errors.invalid_value(op, "operator", list(OPERATORS))
@@ -152,7 +189,7 @@ def parse_query(body: Any, settings: SandboxSettings) -> Query:
         raise errors.bad_request("The body must be a ConversationQuery object.")
     for key in UNSUPPORTED_KEYS:
         if body.get(key):
-            raise errors.bad_request(f"'{key}' is not emulated by the sandbox.")
+            raise errors.not_emulated(f"'{key}' in a details query")
     interval = body.get("interval")
     if interval is None:
         raise errors.bad_request("'interval' is required.")
@@ -176,8 +213,10 @@ def parse_query(body: Any, settings: SandboxSettings) -> Query:
     if order not in ("asc", "desc", "unordered"):
         raise errors.invalid_value(order, "order", ["asc", "desc", "unordered"])
     order_by = body.get("orderBy", "conversationStart")
+    if order_by not in GENESYS_ORDER_BY:
+        raise errors.invalid_value(order_by, "orderBy", list(GENESYS_ORDER_BY))
     if order_by not in ORDER_BY:
-        raise errors.invalid_value(order_by, "orderBy", list(ORDER_BY))
+        raise errors.not_emulated(f"orderBy {order_by!r}", f"Emulated: {', '.join(ORDER_BY)}.")
     paging = body.get("paging") or {}
     if not isinstance(paging, dict):
         raise errors.bad_request("'paging' must be an object {pageSize, pageNumber}.")
@@ -212,15 +251,21 @@ def _day_bounds(start: float, end: float) -> tuple[float, float]:
 
 class DetailsIndex:
     """Matches queries over an org's conversations, caching the full ordered match list per
-    query body (without paging) and state version, so paging 10,000 results stays cheap."""
+    query body (without paging), so paging 10,000 results stays cheap. The cache empties
+    itself whenever ``state.version`` moved (every state change bumps it)."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, int, str], list[Conversation]] = {}
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self._version = -1
+        self._cache: dict[tuple[str, str, str], list[Conversation]] = {}
 
-    def matches(self, org: str, q: Query, conversations: list[Conversation], version: int,
-                interval_matching: str) -> list[Conversation]:
-        # the matching mode is part of the key: switching the assumption changes no state version
-        key = (org, q.cache_key, version, interval_matching)
+    def matches(self, org: str, q: Query, conversations: list[Conversation], interval_matching: str
+                ) -> list[Conversation]:
+        if self._version != self.state.version:
+            self._cache.clear()
+            self._version = self.state.version
+        # the matching mode is part of the key: switching the assumption changes no conversation
+        key = (org, q.cache_key, interval_matching)
         hit = self._cache.get(key)
         if hit is not None:
             return hit

@@ -1,101 +1,39 @@
-"""The emulated Genesys Cloud endpoints: ``/oauth/token`` and ``/api/v2/...``.
+"""The emulated Genesys Cloud endpoints: ``/oauth/token`` and ``/api/v2/...`` (recordings
+are in recordings_api.py).
 
-Handlers parse the wire, check permissions and user context, call the models and render.
-Check order (the real order is [unknown]; the sandbox's choice): route -> bearer token
-(401) -> rate limit (429) -> permissions (403) / user context (400 ``not.a.user``), in the
-order the ``permissionCheckOrder`` assumption sets -> body (400/415) -> entity (404) ->
-state (400 ``conversation.error.call.disconnected``).
+Handlers parse the wire, check permissions and user context (api_base.py), change the state
+through ``SandboxState`` and render.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from . import errors, render
 from . import permissions as perms
 from .analytics import DetailsIndex, parse_query
-from .clock import parse_iso
-from .errors import ApiError, OAuthError
-from .models import ROUTE_MEDIA, Conversation, Participant, SandboxState, Token
+from .api_base import ApiHandlers
+from .errors import OAuthError
+from .models import ROUTE_MEDIA, Conversation, Token
+from .state import SandboxState
 from .wire import Reply, Request, empty_reply, json_reply
 
-Handler = Callable[[Request, Token], "Reply | Awaitable[Reply]"]
-
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]
-FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]
 PARTICIPANT_STATES = [
     "alerting", "dialing", "contacting", "offering", "connected", "disconnected", "terminated",
     "converting", "uploading", "transmitting", "parked", "none",
 ]
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: tuple[str, ...]
-    handler: Handler
-    calls_route: bool = False
-
-    def match(self, segments: tuple[str, ...]) -> dict[str, str] | None:
-        if len(segments) != len(self.pattern):
-            return None
-        params: dict[str, str] = {}
-        for want, got in zip(self.pattern, segments, strict=False):
-            if want.startswith("{"):
-                params[want[1:-1]] = got
-            elif want != got:
-                return None
-        return params
-
-
-def _p(path: str) -> tuple[str, ...]:
-    return tuple(path.strip("/").split("/"))
-
-
-class GenesysApi:
+class GenesysApi(ApiHandlers):
     def __init__(self, state: SandboxState) -> None:
-        self.state = state
-        self.details = DetailsIndex()
-        c = "api/v2/conversations"
-        self.routes: list[Route] = [
-            # literal segments first, so /conversations/calls is not read as a conversation id
-            Route("GET", _p(f"{c}"), self.list_conversations),
-            Route("GET", _p(f"{c}/calls"), self.list_calls),
-            Route("GET", _p(f"{c}/calls/{{cid}}"), self.get_call, calls_route=True),
-            Route("PATCH", _p(f"{c}/calls/{{cid}}"), self.patch_call, calls_route=True),
-            Route("PATCH", _p(f"{c}/calls/{{cid}}/participants/{{pid}}"), self.patch_participant, calls_route=True),
-            Route("PUT", _p(f"{c}/{{media}}/{{cid}}/recordingstate"), self.put_recordingstate),
-            Route("GET", _p(f"{c}/{{cid}}"), self.get_conversation),
-            Route("PATCH", _p(f"{c}/{{cid}}/recordingstate"), self.patch_recordingstate),
-            Route("PATCH", _p(f"{c}/{{cid}}/participants/{{pid}}"), self.patch_participant),
-            Route("GET", _p(f"{c}/{{cid}}/recordings"), self.list_recordings),
-            Route("GET", _p(f"{c}/{{cid}}/recordings/{{rid}}"), self.get_recording),
-            Route("PUT", _p(f"{c}/{{cid}}/recordings/{{rid}}"), self.put_recording),
-            Route("GET", _p(f"{c}/{{cid}}/recordingmetadata"), self.list_metadata),
-            Route("GET", _p(f"{c}/{{cid}}/recordingmetadata/{{rid}}"), self.get_metadata),
-            Route("POST", _p("api/v2/analytics/conversations/details/query"), self.details_query),
-            Route("GET", _p("api/v2/analytics/conversations/{cid}/details"), self.analytics_details),
-            Route("GET", _p("api/v2/users/me"), self.users_me),
-        ]
-
-    # --- routing ------------------------------------------------------------------------------
-
-    def route(self, method: str, segments: tuple[str, ...]) -> tuple[Route, dict[str, str]] | None:
-        """The route for this request, or None (404 ``not.found``, including a known path with
-        another method [inferred])."""
-        for r in self.routes:
-            if r.method != method:
-                continue
-            params = r.match(segments)
-            if params is not None:
-                return r, params
-        return None
+        super().__init__(state)
+        self.details = DetailsIndex(state)
+        self.conversation_bodies = render.BodyCache(render.conversation)
+        self.call_bodies = render.BodyCache(render.call_conversation)
 
     # --- token endpoint -----------------------------------------------------------------------
 
@@ -137,44 +75,20 @@ class GenesysApi:
                                  "client is not authorized to use the client_credential grant type")
             return self.state.issue_client_token(client)
 
-    # --- checks -------------------------------------------------------------------------------
-
-    def _require_any(self, token: Token, wanted: tuple[str, ...]) -> None:
-        if not perms.holds_any(self.state.token_permissions(token), wanted):
-            raise errors.missing_any_permissions(list(wanted))
-
-    def _user_endpoint(self, token: Token, wanted: tuple[str, ...]) -> None:
-        """Permissions and user context, in the order the ``permissionCheckOrder`` assumption sets."""
-        user_first = self.state.settings.assumption("permissionCheckOrder") == "userContextFirst"
-        if user_first and not token.is_user:
-            raise errors.not_a_user()
-        if wanted:
-            self._require_any(token, wanted)
-        if not token.is_user:
-            raise errors.not_a_user()
-
-    def _conversation(self, token: Token, cid: str, calls_route: bool = False,
-                      not_found: Callable[[], ApiError] = errors.not_found) -> Conversation:
-        conv = self.state.conversation(token.org, cid)  # another org's id is simply unknown
-        if conv is None or (calls_route and conv.media_type != "call"):
-            raise errors.conversation_not_found() if calls_route else not_found()
-        return conv
-
-    def _changed(self) -> None:
-        self.state.changed()
-
     # --- conversations --------------------------------------------------------------------------
 
-    def get_conversation(self, req: Request, token: Token) -> Reply:
+    def get_conversation(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.CONVERSATION_VIEW)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
-            return json_reply(200, render.conversation(conv))
+            return Reply(200, self.conversation_bodies.body(conv))
 
-    def get_call(self, req: Request, token: Token) -> Reply:
+    def get_call(self, req: Request) -> Reply:
+        token = req.bearer
         with self.state.lock:  # no permission listed for this operation [documented]
             conv = self._conversation(token, req.params["cid"], calls_route=True)
-            return json_reply(200, render.call_conversation(conv))
+            return Reply(200, self.call_bodies.body(conv))
 
     def _user_conversations(self, token: Token, media: str | None) -> list[Conversation]:
         org = self.state.orgs.get(token.org)
@@ -195,7 +109,8 @@ class GenesysApi:
             "lastUri": f"{path}?pageSize=25&pageNumber=1", "pageCount": 1,
         }
 
-    def list_conversations(self, req: Request, token: Token) -> Reply:
+    def list_conversations(self, req: Request) -> Reply:
+        token = req.bearer
         if not token.is_user:
             raise errors.not_a_user()  # [inferred] for this endpoint, documented for /calls
         kind = req.q("communicationType")
@@ -208,7 +123,8 @@ class GenesysApi:
             convs = self._user_conversations(token, media)
             return json_reply(200, self._listing([render.conversation(c) for c in convs], "/api/v2/conversations"))
 
-    def list_calls(self, req: Request, token: Token) -> Reply:
+    def list_calls(self, req: Request) -> Reply:
+        token = req.bearer
         if not token.is_user:
             raise errors.not_a_user()
         with self.state.lock:
@@ -225,14 +141,9 @@ class GenesysApi:
             raise errors.bad_request("The body must be a SetRecordingState object.")
         return _recording_state_value(body.get("recordingState"))
 
-    def _apply_state(self, conv: Conversation, desired: str) -> str:
-        result = conv.set_recording_state(
-            desired, self.state.clock.now(), self.state.settings.assumption("recordingStateWriteWhenNone"))
-        self._changed()
-        return result
-
-    def put_recordingstate(self, req: Request, token: Token) -> Reply:
+    def put_recordingstate(self, req: Request) -> Reply:
         """A/B: PUT /conversations/{media}/{id}/recordingstate -> 200 bare JSON string."""
+        token = req.bearer
         media = ROUTE_MEDIA.get(req.params["media"])
         if media is None:
             raise errors.not_found()
@@ -242,25 +153,27 @@ class GenesysApi:
             conv = self._conversation(token, req.params["cid"], calls_route=media == "call")
             if conv.media_type != media:  # the conversation has no such media [inferred]
                 raise errors.not_found()
-            return json_reply(200, self._apply_state(conv, desired))
+            return json_reply(200, self.state.set_recording_state(conv, desired))
 
-    def patch_recordingstate(self, req: Request, token: Token) -> Reply:
+    def patch_recordingstate(self, req: Request) -> Reply:
         """C: PATCH /conversations/{id}/recordingstate -> 202, empty body."""
+        token = req.bearer
         self._require_any(token, perms.PAUSE_OTHERS)
         desired = self._desired_state(req)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
-            self._apply_state(conv, desired)
+            self.state.set_recording_state(conv, desired)
             return empty_reply(202)
 
-    def patch_call(self, req: Request, token: Token) -> Reply:
+    def patch_call(self, req: Request) -> Reply:
         """D: the participant's own secure pause, or disconnect. 200 with the Conversation."""
+        token = req.bearer
         self._user_endpoint(token, perms.CALLS_PATCH)
         body = req.json()
         if not isinstance(body, dict):
             raise errors.bad_request("The body must be a Conversation object.")
         if body.get("conversationIds"):
-            raise errors.bad_request("Merging conversations (conversationIds) is not emulated by the sandbox.")
+            raise errors.not_emulated("Merging conversations (conversationIds)")
         desired = None
         if "recordingState" in body:
             desired = _recording_state_value(body["recordingState"])
@@ -282,18 +195,34 @@ class GenesysApi:
                 needs_pause = self.state.settings.assumption("callsPatchNeedsPausePermission") == "true"
                 if needs_pause and not perms.holds(self.state.token_permissions(token), perms.PAUSE_SELF):
                     raise errors.missing_permissions([perms.PAUSE_SELF])
-                self._apply_state(conv, desired)
+                self.state.set_recording_state(conv, desired)
             if disconnect:
-                conv.disconnect(self.state.clock.now())
-                self._changed()
-            return json_reply(200, render.conversation(conv))
+                self.state.disconnect(conv)
+            # 202 "Accepted - when pausing or resuming recordings (Secure Pause)", with the
+            # Conversation; 200 otherwise [documented-2018]
+            return Reply(202 if desired is not None else 200, self.conversation_bodies.body(conv))
 
     # --- participants (ad-hoc recording start/stop) -------------------------------------------
 
-    def patch_participant(self, req: Request, token: Token) -> Reply:
+    def patch_participant(self, req: Request) -> Reply:
         """E: MediaParticipantRequest on one participant -> 202, empty body."""
-        calls_route = req.path.startswith("/api/v2/conversations/calls/")
-        self._user_endpoint(token, perms.PARTICIPANT_PATCH)
+        return self._patch_participant(req, calls_route=False)
+
+    def patch_call_participant(self, req: Request) -> Reply:
+        """E through ``/conversations/calls/{id}/participants/{pid}``: a call only."""
+        return self._patch_participant(req, calls_route=True)
+
+    def _patch_participant(self, req: Request, calls_route: bool) -> Reply:
+        """The calls route needs a user who is an active participant (400 ``not.a.user``, 400
+        ``conversation.error.call.disconnected`` [documented-2018]). The generic route lists
+        neither: client credentials are accepted there [inferred], and an ended call or
+        participant is 400 ``conversation.error.participant.no.active.conversations``
+        [documented-2018]."""
+        token = req.bearer
+        if calls_route:
+            self._user_endpoint(token, perms.PARTICIPANT_PATCH)
+        else:
+            self._require_any(token, perms.PARTICIPANT_PATCH)
         body = req.json()
         if not isinstance(body, dict):
             raise errors.bad_request("The body must be a MediaParticipantRequest object.")
@@ -308,7 +237,7 @@ class GenesysApi:
             if not isinstance(value, str) or value.lower() not in PARTICIPANT_STATES:
                 raise errors.invalid_value(value, "state", PARTICIPANT_STATES)
             if value.lower() not in ("connected", "disconnected"):
-                raise errors.bad_request("Only 'connected' and 'disconnected' can be set as a participant state.")
+                raise errors.not_emulated(f"Participant state {value!r}", "It sets 'connected' and 'disconnected'.")
             changes["state"] = value.lower()
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"], calls_route=calls_route)
@@ -316,160 +245,27 @@ class GenesysApi:
             if p is None:
                 raise errors.not_found()  # unknown participantId [inferred]
             if conv.ended or not p.active:
-                raise errors.call_disconnected()
-            if conv.active_user_participant(token.user_id or "") is None:
+                raise errors.call_disconnected() if calls_route else errors.participant_no_active_conversations()
+            if token.is_user and conv.active_user_participant(token.user_id or "") is None:
                 if self.state.settings.assumption("participantPatchNonParticipant") == "forbidden403":
                     raise errors.not_active_participant()
                 raise errors.not_conversation_participant()
             if "recording" in changes and p.session.media != "call":
                 raise errors.bad_request("Ad-hoc recording can be set on call participants only.")
-            self._apply_participant(conv, p, changes)
+            self.state.update_participant(conv, p, changes)
             return empty_reply(202)
-
-    def _apply_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
-        now = self.state.clock.now()
-        if "recording" in changes:
-            conv.set_adhoc(p, changes["recording"], now)
-        if "held" in changes:
-            conv.set_held(p, changes["held"], now)
-        if "muted" in changes:
-            p.session.muted = changes["muted"]
-        if "confined" in changes:
-            p.session.confined = changes["confined"]
-        if changes.get("state") == "disconnected":
-            conv.disconnect(now, p)
-        conv.version += 1
-        self._changed()
-
-    # --- recordings -----------------------------------------------------------------------------
-
-    def _file_state(self, conv: Conversation) -> str:
-        ready = conv.ready_at(self.state.settings.transcoding_delay_seconds)
-        return "AVAILABLE" if ready is not None and self.state.clock.now() >= ready else "UPLOADING"
-
-    def _format(self, req: Request) -> str:
-        media_formats = req.q("mediaFormats")
-        if media_formats:
-            first = media_formats.split(",")[0].strip()
-            for fmt in media_formats.split(","):
-                if fmt.strip() not in FORMAT_IDS:
-                    raise errors.invalid_value(fmt, "mediaFormats", FORMAT_IDS)
-            return first
-        fmt = req.q("formatId") or "WEBM"
-        if fmt not in FORMAT_IDS:
-            raise errors.invalid_value(fmt, "formatId", FORMAT_IDS)
-        return fmt
-
-    def _render_recordings(self, req: Request, conv: Conversation, fmt: str) -> list[dict[str, Any]]:
-        fs = self._file_state(conv)
-        now = self.state.clock.now()
-        return [render.recording(conv, r, fs, now, req.base_url, fmt) for r in conv.recordings]
-
-    async def list_recordings(self, req: Request, token: Token) -> Reply:
-        """List a conversation's recordings. While media is not ready: wait up to
-        min(maxWaitMs, cap), then 202 with no body [documented-2018 202; timing inferred]."""
-        self._require_any(token, perms.RECORDING_VIEW)
-        max_wait = _positive_int(req.q("maxWaitMs"), "maxWaitMs", 5000)
-        fmt = self._format(req)
-        _bool_param(req.q("includePauseAnnotationsForScreenRecordings"), "includePauseAnnotationsForScreenRecordings")
-        settings = self.state.settings
-        with self.state.lock:
-            conv = self._conversation(
-                token, req.params["cid"],
-                not_found=lambda: ApiError(404, "conversation.not.found", "The conversation does not exist."),
-            )
-            ready_at = conv.ready_at(settings.transcoding_delay_seconds)
-            if not conv.recordings or self._file_state(conv) == "AVAILABLE" \
-                    or settings.assumption("recordingsWhileActive") == "listUnready":
-                return json_reply(200, self._render_recordings(req, conv, fmt))
-        budget = min(max_wait, settings.max_wait_cap_ms) / 1000.0
-        now = self.state.clock.now()
-        if ready_at is not None and ready_at - now <= budget:
-            await asyncio.sleep(max(0.0, ready_at - now))
-        else:
-            await asyncio.sleep(budget)
-        with self.state.lock:
-            if self._file_state(conv) == "AVAILABLE":
-                return json_reply(200, self._render_recordings(req, conv, fmt))
-        return empty_reply(202)
-
-    def _recording(self, req: Request, token: Token):  # -> tuple[Conversation, Recording]
-        conv = self._conversation(token, req.params["cid"])
-        rec = conv.recording(req.params["rid"])
-        if rec is None:
-            raise errors.not_found()
-        return conv, rec
-
-    def get_recording(self, req: Request, token: Token) -> Reply:
-        """One recording: 200 when AVAILABLE, else 202 *with* the Recording [documented-2018]."""
-        self._require_any(token, perms.RECORDING_VIEW)
-        fmt = self._format(req)
-        for name in ("emailFormatId", "chatFormatId", "messageFormatId"):
-            value = req.q(name)
-            if value is not None and value not in ("EML", "ZIP", "NONE"):
-                raise errors.invalid_value(value, name, ["EML" if name == "emailFormatId" else "ZIP", "NONE"])
-        _bool_param(req.q("download"), "download")
-        with self.state.lock:
-            conv, rec = self._recording(req, token)
-            fs = self._file_state(conv)
-            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt)
-            return json_reply(200 if fs == "AVAILABLE" else 202, body)
-
-    def put_recording(self, req: Request, token: Token) -> Reply:
-        """Retention dates only: archiveDate, deleteDate, exportDate (+ clearExport). Every other
-        field, an invented ``status`` included, is ignored; recording state is never touched."""
-        self._require_any(token, perms.RECORDING_RETENTION)
-        clear_export = _bool_param(req.q("clearExport"), "clearExport")
-        body = req.json()
-        if not isinstance(body, dict):
-            raise errors.bad_request("The body must be a Recording object.")
-        dates: dict[str, float | None] = {}
-        for key in ("archiveDate", "deleteDate", "exportDate"):
-            if key in body and body[key] is not None:
-                try:
-                    dates[key] = parse_iso(body[key])
-                except ValueError:
-                    raise errors.invalid_date(key) from None
-        if (dates or clear_export) and not perms.holds_any(self.state.token_permissions(token), perms.EDIT_RETENTION):
-            raise errors.missing_permissions(list(perms.EDIT_RETENTION))
-        with self.state.lock:
-            conv, rec = self._recording(req, token)
-            rec.archive_date = dates.get("archiveDate", rec.archive_date)
-            rec.delete_date = dates.get("deleteDate", rec.delete_date)
-            rec.export_date = dates.get("exportDate", rec.export_date)
-            if clear_export:
-                rec.export_date = None
-            conv.version += 1
-            self._changed()
-            fs = self._file_state(conv)
-            return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM"))
-
-    def list_metadata(self, req: Request, token: Token) -> Reply:
-        self._require_any(token, perms.RECORDING_VIEW)
-        with self.state.lock:
-            conv = self._conversation(token, req.params["cid"])
-            fs = self._file_state(conv)
-            region = self.state.settings.region
-            return json_reply(200, [render.recording_metadata(conv, r, fs, region) for r in conv.recordings])
-
-    def get_metadata(self, req: Request, token: Token) -> Reply:
-        self._require_any(token, perms.RECORDING_VIEW)
-        with self.state.lock:
-            conv, rec = self._recording(req, token)
-            return json_reply(200, render.recording_metadata(conv, rec, self._file_state(conv),
-                                                             self.state.settings.region))
 
     # --- analytics ------------------------------------------------------------------------------
 
-    def details_query(self, req: Request, token: Token) -> Reply:
+    def details_query(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.ANALYTICS_DETAILS)
         settings = self.state.settings
         query = parse_query(req.json(), settings)
         with self.state.lock:
             org = self.state.orgs.get(token.org)
             convs = list(org.conversations.values()) if org else []
-            matched = self.details.matches(token.org, query, convs, self.state.version,
-                                           settings.assumption("analyticsIntervalMatching"))
+            matched = self.details.matches(token.org, query, convs, settings.assumption("analyticsIntervalMatching"))
             cap = settings.analytics_result_cap
             offset = (query.page_number - 1) * query.page_size
             if offset >= cap and settings.assumption("analyticsPastResultCap") == "reject":
@@ -482,9 +278,10 @@ class GenesysApi:
             out["totalHits"] = len(matched)
             return json_reply(200, out)
 
-    def users_me(self, req: Request, token: Token) -> Reply:
+    def users_me(self, req: Request) -> Reply:
         """The token's user (``UserMe``, a few fields). Client credentials have no user: 400
         ``not.a.user`` [documented that it fails; the code is inferred]."""
+        token = req.bearer
         if not token.is_user:
             raise errors.not_a_user()
         with self.state.lock:
@@ -494,7 +291,8 @@ class GenesysApi:
             return json_reply(200, {"id": user.id, "name": user.name, "state": "active",
                                     "selfUri": f"/api/v2/users/{user.id}"})
 
-    def analytics_details(self, req: Request, token: Token) -> Reply:
+    def analytics_details(self, req: Request) -> Reply:
+        token = req.bearer
         self._require_any(token, perms.ANALYTICS_DETAILS)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
@@ -514,26 +312,6 @@ def _recording_state_value(value: Any) -> str:
     if value.upper() == "NONE":
         raise errors.invalid_value(value, "recordingState", ["ACTIVE", "PAUSED"])
     return value.upper()
-
-
-def _positive_int(text: str | None, name: str, default: int) -> int:
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise errors.invalid_value(text, name, ["a positive whole number"]) from None
-    if value <= 0:
-        raise errors.invalid_value(text, name, ["a positive whole number"])
-    return value
-
-
-def _bool_param(text: str | None, name: str) -> bool:
-    if text is None:
-        return False
-    if text.lower() not in ("true", "false"):
-        raise errors.invalid_value(text, name, ["true", "false"])
-    return text.lower() == "true"
 
 
 def _basic_auth(header: str) -> tuple[str | None, str | None]:

@@ -19,11 +19,11 @@ from .models import (
     SESSION_STATES_ON_CREATE,
     Conversation,
     Participant,
-    SandboxState,
     Session,
     new_id,
 )
 from .permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
+from .state import SandboxState
 
 CONVERSATION_KEYS = {
     "id", "org", "mediaType", "recording", "queueId", "direction", "externalTag", "divisionId",
@@ -164,17 +164,16 @@ def create_conversation(state: SandboxState, spec: dict[str, Any], org: str | No
         t = conv.start_time
         for p, pspec in zip(conv.participants, spec.get("participants") or [], strict=False):
             if _bool(pspec, "recording", False):
-                conv.set_adhoc(p, True, t)
+                state.set_adhoc(conv, p, True, t)
             if _bool(pspec, "held", False):
-                conv.set_held(p, True, t)
+                state.set_held(conv, p, True, t)
         if _bool(spec, "securePause", False):
-            conv.set_recording_state("PAUSED", t, "noop")
+            state.set_recording_state(conv, "PAUSED", t, "noop")
         if _bool(spec, "ended", False):
             duration = spec.get("durationSeconds", 60)
             if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0:
                 raise ValueError("'durationSeconds' must be a number >= 0")
-            conv.disconnect(min(conv.start_time + duration, state.clock.now()))
-        state.changed()
+            state.disconnect(conv, now=min(conv.start_time + duration, state.clock.now()))
     return conv
 
 
@@ -293,6 +292,10 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
                 _seed_participant(rng, rid, "acd", "Queue", begin, None, queue),
                 _seed_participant(rng, rid, "agent", agent_name, agent_start, agent_id, queue),
             ]
+            parts[1].session.state = "disconnected"  # the queue leg ends when the agent answers
+            parts[1].end_time = agent_start
+            parts[1].session.disconnected_time = agent_start
+            parts[1].session.disconnect_type = "transfer"
             conv = Conversation(id=cid, org=org, media_type="call", start_time=begin, participants=parts,
                                 policy_recording=recorded, queue_id=queue,
                                 direction="inbound" if rng.random() < 0.85 else "outbound")
@@ -300,17 +303,12 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
             if recorded and rng.random() < ratios["securePauseRatio"]:
                 p_at = begin + duration * rng.uniform(0.2, 0.5)
                 resume_at = min(p_at + rng.uniform(10, 60), begin + duration * 0.9)  # before the end
-                conv.set_recording_state("PAUSED", p_at, "noop")
-                conv.set_recording_state("ACTIVE", resume_at, "noop")
+                state.set_recording_state(conv, "PAUSED", p_at, "noop")
+                state.set_recording_state(conv, "ACTIVE", resume_at, "noop")
             if rng.random() < ratios["adhocRatio"]:
-                conv.set_adhoc(parts[2], True, agent_start + 5)
-            parts[1].session.state = "disconnected"  # the queue leg ends when the agent answers
-            parts[1].end_time = agent_start
-            parts[1].session.disconnected_time = agent_start
-            parts[1].session.disconnect_type = "transfer"
-            conv.disconnect(begin + duration)
+                state.set_adhoc(conv, parts[2], True, agent_start + 5)
+            state.disconnect(conv, now=begin + duration)
             created.append(cid)
-        state.changed()
     return {
         "created": len(created),
         "org": org,

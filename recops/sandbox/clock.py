@@ -7,6 +7,7 @@ can be exercised without sleeping.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -39,6 +40,7 @@ class Clock:
             self._offset = 0.0
 
 
+@functools.lru_cache(maxsize=65536)
 def iso(epoch: float) -> str:
     """Genesys wire format: ISO-8601 UTC with milliseconds and ``Z``."""
     dt = datetime.fromtimestamp(epoch, tz=timezone.utc)

@@ -11,27 +11,25 @@ import struct
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from . import render, scenarios
-from .builders import create_client, create_conversation, create_user, permissions_from, seed_history
+from . import builders, errors, render, scenarios
+from .builders import permissions_from, seed_history
 from .clock import iso
 from .errors import ApiError
 from .faults import FaultBook
-from .models import DEFAULT_ORG, Conversation, OAuthClient, SandboxState
+from .models import DEFAULT_ORG, Conversation, OAuthClient
 from .settings import SandboxSettings, assumptions_wire
+from .state import SandboxState
 from .wire import Reply, Request, empty_reply, json_reply
 
 if TYPE_CHECKING:
     from .ratelimit import RateLimiter
+    from .routes import RouteTable
 
 VERSION = "1"
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "sandbox.bad.request", message)
-
-
-def _missing(message: str) -> ApiError:
-    return ApiError(404, "sandbox.not.found", message)
+_bad = errors.sandbox_bad_request
+_missing = errors.sandbox_not_found
 
 
 def client_wire(c: OAuthClient) -> dict[str, Any]:
@@ -66,132 +64,82 @@ class Control:
         self.request_log = request_log
         self.initial_scenario = initial_scenario
 
-    def handle(self, req: Request) -> Reply:
-        seg = req.segments[1:]  # after "_sandbox"
-        m = req.method
-        try:
-            return self._dispatch(m, seg, req)
-        except ValueError as e:
-            raise _bad(str(e)) from None
-
-    def _dispatch(self, m: str, seg: tuple[str, ...], req: Request) -> Reply:
-        head = seg[0] if seg else ""
-        rest = seg[1:]
-        if (m, head, rest) == ("GET", "health", ()):
-            return json_reply(200, {"status": "ok", "version": VERSION, "scenario": self.state.scenario,
-                                    "orgs": sorted(self.state.orgs)})
-        if head == "settings" and not rest:
-            if m == "PUT":
-                body = self._body(req)
-                with self.state.lock:
-                    self.state.settings.update_from_wire(body)
-                    self._sync_log_size()
-            if m in ("GET", "PUT"):
-                return json_reply(200, self.state.settings.to_wire())
-        if (m, head, rest) == ("GET", "assumptions", ()):
-            return json_reply(200, assumptions_wire(self.state.settings.assumptions))
-        if head == "scenarios":
-            if m == "GET" and not rest:
-                return json_reply(200, [{"name": k, "description": v} for k, v in scenarios.available().items()])
-            if m == "POST" and len(rest) == 1:
-                return json_reply(200, self.reset(rest[0]))
-        if (m, head, rest) == ("POST", "reset", ()):
-            body = self._body(req, required=False) or {}
-            if not isinstance(body, dict):
-                raise _bad("reset takes an optional object {\"scenario\": name | null}")
-            name = body.get("scenario", self.initial_scenario) if "scenario" in body else self.initial_scenario
-            return json_reply(200, self.reset(name))
-        if head == "clients":
-            return self._clients(m, rest, req)
-        if (m, head, rest) == ("POST", "users", ()):
-            user = create_user(self.state, self._body(req))
-            return json_reply(201, {"userId": user.id, "org": user.org, "name": user.name,
-                                    "permissions": list(user.permissions)})
-        if (m, head, rest) == ("POST", "tokens", ()):
-            return self._token(self._body(req))
-        if head == "conversations":
-            return self._conversations(m, rest, req)
-        if (m, head, rest) == ("POST", "seed", ()):
-            return json_reply(201, seed_history(self.state, self._body(req, required=False) or {}))
-        if head == "faults":
-            return self._faults(m, rest, req)
-        if (m, head, rest) == ("POST", "clock", ()):
-            body = self._body(req)
-            secs = body.get("advanceSeconds") if isinstance(body, dict) else None
-            if isinstance(secs, bool) or not isinstance(secs, (int, float)) or secs < 0:
-                raise _bad("clock takes {\"advanceSeconds\": number >= 0}")
-            self.state.clock.advance(float(secs))
-            return json_reply(200, self._clock())
-        if (m, head, rest) == ("GET", "clock", ()):
-            return json_reply(200, self._clock())
-        if head == "requests" and not rest:
-            if m == "DELETE":
-                self.request_log.clear()
-                return empty_reply(204)
-            if m == "GET":
-                return json_reply(200, self._requests(req))
-        if (m, head) == ("GET", "media") and len(rest) == 2:
-            return self._media(rest[0], rest[1])
-        raise _missing(f"no control endpoint {m} /_sandbox/{'/'.join(seg)}; see docs/sandbox.md")
-
-    # --- pieces ---------------------------------------------------------------------------------
-
     @staticmethod
-    def _body(req: Request, required: bool = True) -> Any:
-        try:
-            return req.json(required=required)
-        except ApiError as e:
-            raise _bad(f"the body must be JSON ({e.code})") from None
+    def not_found(req: Request, routes: RouteTable) -> ApiError:
+        """404 ``sandbox.not.found`` naming the endpoints under the same first segment."""
+        known = ", ".join(f"{r.method} {r.path}" for r in routes.under(req.segments[:2]))
+        hint = f"; known here: {known}" if known else ""
+        return _missing(f"no control endpoint {req.method} {req.path}{hint}; see docs/sandbox.md")
 
-    def reset(self, scenario: str | None) -> dict[str, Any]:
-        if scenario:
-            check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
+
+    # --- handlers (rows of routes.route_table) ----------------------------------------------------
+
+    def health(self, req: Request) -> Reply:
+        return json_reply(200, {"status": "ok", "version": VERSION, "scenario": self.state.scenario,
+                                "orgs": sorted(self.state.orgs)})
+
+    def get_settings(self, req: Request) -> Reply:
+        return json_reply(200, self.state.settings.to_wire())
+
+    def put_settings(self, req: Request) -> Reply:
+        body = self._body(req)
         with self.state.lock:
-            self.state.reset()
-            self.state.settings = SandboxSettings()
-            self.state.clock.reset()
-            self.faults.clear()
-            self.limiter.clear()
-            self.request_log.clear()
-            summary = {"scenario": None, "orgs": [], "clients": 0, "conversations": 0}
-            if scenario:
-                summary = scenarios.load(self.state, scenario)
+            self.state.update_settings(body)
             self._sync_log_size()
-            return summary
+        return json_reply(200, self.state.settings.to_wire())
 
-    def _sync_log_size(self) -> None:
-        """``requestLogSize`` takes effect at once (a deque's maxlen is fixed, so replace it)."""
-        size = self.state.settings.request_log_size
-        if self.request_log.maxlen != size:
-            self.request_log = deque(self.request_log, maxlen=size)
+    def assumptions(self, req: Request) -> Reply:
+        return json_reply(200, assumptions_wire(self.state.settings.assumptions))
 
-    def _clients(self, m: str, rest: tuple[str, ...], req: Request) -> Reply:
-        if m == "POST" and not rest:
-            return json_reply(201, client_wire(create_client(self.state, self._body(req))))
-        if m == "GET" and not rest:
-            org = req.q("org")
-            return json_reply(200, [client_wire(c) for c in self.state.clients.values() if org in (None, c.org)])
-        if len(rest) == 1:
-            client = self.state.clients.get(rest[0])
-            if client is None:
-                raise _missing(f"no client {rest[0]!r}")
-            if m == "GET":
-                return json_reply(200, client_wire(client))
-            if m == "PATCH":
-                body = self._body(req)
-                if not isinstance(body, dict) or set(body) - {"permissions", "grants"}:
-                    raise _bad("PATCH a client with {\"permissions\": [...]} and/or {\"grants\": [...]}")
-                with self.state.lock:
-                    if "permissions" in body:
-                        client.permissions = permissions_from(body["permissions"])
-                    if "grants" in body:
-                        if not isinstance(body["grants"], list):
-                            raise _bad("'grants' must be a list")
-                        client.grants = tuple(body["grants"])
-                return json_reply(200, client_wire(client))
-        raise _missing("clients: POST /_sandbox/clients, GET /_sandbox/clients[/{id}], PATCH /_sandbox/clients/{id}")
+    def list_scenarios(self, req: Request) -> Reply:
+        return json_reply(200, [{"name": k, "description": v} for k, v in scenarios.available().items()])
 
-    def _token(self, body: Any) -> Reply:
+    def load_scenario(self, req: Request) -> Reply:
+        return json_reply(200, self.reset(req.params["name"]))
+
+    def post_reset(self, req: Request) -> Reply:
+        body = self._body(req, required=False) or {}
+        if not isinstance(body, dict):
+            raise _bad("reset takes an optional object {\"scenario\": name | null}")
+        name = body.get("scenario", self.initial_scenario) if "scenario" in body else self.initial_scenario
+        return json_reply(200, self.reset(name))
+
+    def create_client(self, req: Request) -> Reply:
+        return json_reply(201, client_wire(builders.create_client(self.state, self._body(req))))
+
+    def list_clients(self, req: Request) -> Reply:
+        org = req.q("org")
+        return json_reply(200, [client_wire(c) for c in self.state.clients.values() if org in (None, c.org)])
+
+    def _client(self, req: Request) -> OAuthClient:
+        client = self.state.clients.get(req.params["clientId"])
+        if client is None:
+            raise _missing(f"no client {req.params['clientId']!r}")
+        return client
+
+    def get_client(self, req: Request) -> Reply:
+        return json_reply(200, client_wire(self._client(req)))
+
+    def patch_client(self, req: Request) -> Reply:
+        client = self._client(req)
+        body = self._body(req)
+        if not isinstance(body, dict) or set(body) - {"permissions", "grants"}:
+            raise _bad("PATCH a client with {\"permissions\": [...]} and/or {\"grants\": [...]}")
+        permissions = permissions_from(body["permissions"]) if "permissions" in body else None
+        grants = None
+        if "grants" in body:
+            if not isinstance(body["grants"], list):
+                raise _bad("'grants' must be a list")
+            grants = tuple(body["grants"])
+        return json_reply(200, client_wire(self.state.update_client(client, permissions, grants)))
+
+    def create_user(self, req: Request) -> Reply:
+        user = builders.create_user(self.state, self._body(req))
+        return json_reply(201, {"userId": user.id, "org": user.org, "name": user.name,
+                                "permissions": list(user.permissions)})
+
+    def user_token(self, req: Request) -> Reply:
+        body = self._body(req)
         if not isinstance(body, dict) or not isinstance(body.get("userId"), str):
             raise _bad("tokens takes {\"userId\": \"...\", \"org\"?: \"...\", \"lifetimeSeconds\"?: n}")
         org = body.get("org")
@@ -209,73 +157,143 @@ class Control:
                                 "expiresIn": round(token.expires_at - self.state.clock.now()),
                                 "userId": user.id, "org": user.org})
 
+    def create_conversation(self, req: Request) -> Reply:
+        conv = builders.create_conversation(self.state, self._body(req))
+        with self.state.lock:
+            return json_reply(201, render.conversation(conv))
+
+    def list_conversations(self, req: Request) -> Reply:
+        org = req.q("org")
+        with self.state.lock:
+            convs = [c for c in self.state.all_conversations() if org in (None, c.org)]
+            active = req.q("active")
+            if active is not None:
+                convs = [c for c in convs if c.ended != (active.lower() == "true")]
+            limit_text = req.q("limit") or "1000"
+            if not limit_text.isdigit():
+                raise _bad("'limit' must be a whole number")
+            limit = int(limit_text)
+            return json_reply(200, [conversation_summary(c) for c in convs[:limit]])
+
     def _find(self, cid: str) -> Conversation:
         for conv in self.state.all_conversations():
             if conv.id == cid:
                 return conv
         raise _missing(f"no conversation {cid!r}")
 
-    def _conversations(self, m: str, rest: tuple[str, ...], req: Request) -> Reply:
-        if m == "POST" and not rest:
-            conv = create_conversation(self.state, self._body(req))
-            with self.state.lock:
-                return json_reply(201, render.conversation(conv))
-        if m == "GET" and not rest:
-            org = req.q("org")
-            with self.state.lock:
-                convs = [c for c in self.state.all_conversations() if org in (None, c.org)]
-                active = req.q("active")
-                if active is not None:
-                    convs = [c for c in convs if c.ended != (active.lower() == "true")]
-                limit_text = req.q("limit") or "1000"
-                if not limit_text.isdigit():
-                    raise _bad("'limit' must be a whole number")
-                limit = int(limit_text)
-                return json_reply(200, [conversation_summary(c) for c in convs[:limit]])
-        if not rest:
-            raise _missing("conversations: POST or GET /_sandbox/conversations")
-        with self.state.lock:
-            conv = self._find(rest[0])
-            if m == "GET" and len(rest) == 1:
-                return json_reply(200, {**conversation_summary(conv), "conversation": render.conversation(conv)})
-            if m == "POST" and len(rest) == 2 and rest[1] in ("disconnect", "hold"):
-                body = self._body(req, required=False) or {}
-                if not isinstance(body, dict):
-                    raise _bad("the body must be an object")
-                pid = body.get("participantId")
-                p = conv.participant(pid) if pid else None
-                if pid and p is None:
-                    raise _missing(f"no participant {pid!r} in conversation {conv.id}")
-                now = self.state.clock.now()
-                try:
-                    if rest[1] == "disconnect":
-                        conv.disconnect(now, p)
-                    else:
-                        if p is None:
-                            raise _bad("hold takes {\"participantId\": \"...\", \"held\": true|false}")
-                        held = body.get("held", True)
-                        if not isinstance(held, bool):
-                            raise _bad("'held' must be true or false")
-                        conv.set_held(p, held, now)
-                except ApiError as e:
-                    if e.code.startswith("sandbox."):
-                        raise
-                    raise ApiError(409, "sandbox.conflict", e.message) from None
-                self.state.changed()
-                return json_reply(200, {**conversation_summary(conv), "conversation": render.conversation(conv)})
-        raise _missing("conversations/{id}: GET, POST .../disconnect, POST .../hold")
+    @staticmethod
+    def _summary_reply(conv: Conversation) -> Reply:
+        return json_reply(200, {**conversation_summary(conv), "conversation": render.conversation(conv)})
 
-    def _faults(self, m: str, rest: tuple[str, ...], req: Request) -> Reply:
-        if m == "POST" and not rest:
-            body = self._body(req)
-            specs = body if isinstance(body, list) else [body]
-            added = [f.to_wire() for f in self.faults.add_many(specs)]
-            return json_reply(201, added if isinstance(body, list) else added[0])
-        if m == "GET" and not rest:
-            return json_reply(200, [f.to_wire() for f in self.faults.list()])
-        if m == "DELETE" and not rest:
-            return json_reply(200, {"cleared": self.faults.clear()})
-        raise _missing("faults: POST, GET or DELETE /_sandbox/faults")
+    def get_conversation(self, req: Request) -> Reply:
+        with self.state.lock:
+            return self._summary_reply(self._find(req.params["cid"]))
+
+    def disconnect(self, req: Request) -> Reply:
+        return self._change(req, "disconnect")
+
+    def hold(self, req: Request) -> Reply:
+        return self._change(req, "hold")
+
+    def _change(self, req: Request, what: str) -> Reply:
+        with self.state.lock:
+            conv = self._find(req.params["cid"])
+            body = self._body(req, required=False) or {}
+            if not isinstance(body, dict):
+                raise _bad("the body must be an object")
+            pid = body.get("participantId")
+            p = conv.participant(pid) if pid else None
+            if pid and p is None:
+                raise _missing(f"no participant {pid!r} in conversation {conv.id}")
+            try:
+                if what == "disconnect":
+                    self.state.disconnect(conv, p)
+                else:
+                    if p is None:
+                        raise _bad("hold takes {\"participantId\": \"...\", \"held\": true|false}")
+                    held = body.get("held", True)
+                    if not isinstance(held, bool):
+                        raise _bad("'held' must be true or false")
+                    self.state.set_held(conv, p, held)
+            except ApiError as e:
+                if e.code.startswith("sandbox."):
+                    raise
+                raise ApiError(409, "sandbox.conflict", e.message) from None
+            return self._summary_reply(conv)
+
+    def seed(self, req: Request) -> Reply:
+        return json_reply(201, seed_history(self.state, self._body(req, required=False) or {}))
+
+    def add_faults(self, req: Request) -> Reply:
+        body = self._body(req)
+        specs = body if isinstance(body, list) else [body]
+        added = [f.to_wire() for f in self.faults.add_many(specs)]
+        return json_reply(201, added if isinstance(body, list) else added[0])
+
+    def list_faults(self, req: Request) -> Reply:
+        return json_reply(200, [f.to_wire() for f in self.faults.list()])
+
+    def clear_faults(self, req: Request) -> Reply:
+        return json_reply(200, {"cleared": self.faults.clear()})
+
+    def advance_clock(self, req: Request) -> Reply:
+        body = self._body(req)
+        secs = body.get("advanceSeconds") if isinstance(body, dict) else None
+        if isinstance(secs, bool) or not isinstance(secs, (int, float)) or secs < 0:
+            raise _bad("clock takes {\"advanceSeconds\": number >= 0}")
+        self.state.advance_clock(float(secs))
+        return json_reply(200, self._clock())
+
+    def get_clock(self, req: Request) -> Reply:
+        return json_reply(200, self._clock())
+
+    def list_requests(self, req: Request) -> Reply:
+        return json_reply(200, self._requests(req))
+
+    def clear_requests(self, req: Request) -> Reply:
+        self.request_log.clear()
+        return empty_reply(204)
+
+    def media(self, req: Request) -> Reply:
+        """A silent 8 kHz 8-bit mono WAV as long as the recording (any format id is served as WAV)."""
+        cid = req.params["cid"]
+        rid = req.params["file"].rsplit(".", 1)[0]
+        with self.state.lock:
+            conv = self._find(cid)
+            rec = conv.recording(rid)
+            if rec is None or rec.end is None:
+                raise _missing(f"no finished recording {rid!r} in conversation {cid}")
+            ms = round((rec.end - rec.start) * 1000)
+        return Reply(200, wav_silence(ms), content_type="audio/wav")
+
+    # --- pieces ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _body(req: Request, required: bool = True) -> Any:
+        try:
+            return req.json(required=required)
+        except ApiError as e:
+            raise _bad(f"the body must be JSON ({e.code})") from None
+
+    def reset(self, scenario: str | None) -> dict[str, Any]:
+        if scenario:
+            check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
+        with self.state.lock:
+            self.state.reset(settings=SandboxSettings(), restart_clock=True)
+            self.faults.clear()
+            self.limiter.clear()
+            self.request_log.clear()
+            summary = {"scenario": None, "orgs": [], "clients": 0, "conversations": 0}
+            if scenario:
+                summary = scenarios.load(self.state, scenario)
+            self._sync_log_size()
+            return summary
+
+    def _sync_log_size(self) -> None:
+        """``requestLogSize`` takes effect at once (a deque's maxlen is fixed, so replace it)."""
+        size = self.state.settings.request_log_size
+        if self.request_log.maxlen != size:
+            self.request_log = deque(self.request_log, maxlen=size)
 
     def _clock(self) -> dict[str, Any]:
         return {"offsetSeconds": self.state.clock.offset, "now": iso(self.state.clock.now())}
@@ -291,17 +309,6 @@ class Control:
                 raise _bad("'limit' must be a whole number")
             entries = entries[-int(limit):] if int(limit) else []
         return entries
-
-    def _media(self, cid: str, filename: str) -> Reply:
-        """A silent 8 kHz 8-bit mono WAV as long as the recording (any format id is served as WAV)."""
-        rid = filename.rsplit(".", 1)[0]
-        with self.state.lock:
-            conv = self._find(cid)
-            rec = conv.recording(rid)
-            if rec is None or rec.end is None:
-                raise _missing(f"no finished recording {rid!r} in conversation {cid}")
-            ms = round((rec.end - rec.start) * 1000)
-        return Reply(200, wav_silence(ms), content_type="audio/wav")
 
 
 def check_scenario(name: str) -> None:

@@ -147,6 +147,17 @@ def not_found() -> ApiError:
     return ApiError(404, "not.found", "The requested resource was not found.")
 
 
+def recordings_conversation_not_found() -> ApiError:
+    """The 404 of ``GET …/{conversationId}/recordings`` [documented-2018]."""
+    return ApiError(404, "conversation.not.found", "A conversation for the provided conversationId was not found.")
+
+
+def participant_no_active_conversations() -> ApiError:
+    """400 of the generic participant PATCH on an ended call or participant [documented-2018]."""
+    return ApiError(400, "conversation.error.participant.no.active.conversations",
+                    "Participant has no active conversations")
+
+
 def conversation_not_found() -> ApiError:
     return ApiError(404, "conversation.error.conversation.not.found", "The conversation does not exist.")
 
@@ -213,6 +224,24 @@ def request_entity_too_large(limit_bytes: int) -> ApiError:
         "request.entity.too.large",
         f"The request is over the size limit of {limit_bytes} bytes.",
     )
+
+
+# --- the control plane's own errors (never a Genesys code) -------------------------------------
+
+
+def sandbox_bad_request(message: str) -> ApiError:
+    return ApiError(400, "sandbox.bad.request", message)
+
+
+def sandbox_not_found(message: str) -> ApiError:
+    return ApiError(404, "sandbox.not.found", message)
+
+
+def not_emulated(what: str, hint: str = "") -> ApiError:
+    """501 ``sandbox.not.emulated``: the real API accepts this, the sandbox does not emulate it.
+    Never a Genesys-looking 400: a client must not learn a false "allowable values" list."""
+    message = f"{what} is accepted by Genesys Cloud but not emulated by the sandbox."
+    return ApiError(501, "sandbox.not.emulated", f"{message} {hint}".strip())
 
 
 # Catalogue used by fault injection to fill in a message when only a code is given.

@@ -89,12 +89,9 @@ class FaultBook:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def add(self, spec: Any) -> Fault:
-        """Validate a ``POST /_sandbox/faults`` body; ``ValueError`` says what is wrong."""
-        return self.add_many([spec])[0]
-
     def add_many(self, specs: list[Any]) -> list[Fault]:
-        """Validate every spec first, then add them all: one bad spec adds none."""
+        """Validate ``POST /_sandbox/faults`` specs first, then add them all: one bad spec adds
+        none (``ValueError`` says what is wrong)."""
         parsed = [self._parse(spec) for spec in specs]
         with self._lock:
             for fault in parsed:

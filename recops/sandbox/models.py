@@ -1,24 +1,19 @@
-"""The sandbox's state: orgs, OAuth clients, users, tokens, conversations, recordings.
+"""The sandbox's entities: OAuth clients, users, tokens, conversations, participants, recordings.
 
 No HTTP here (moto's shape): handlers in ``api.py``/``control.py`` parse the wire, call
-these methods and render with ``render.py``. The recording state machine lives on
-``Conversation``; every mutation goes through ``SandboxState`` under one lock and bumps
-``Conversation.version`` so cached views can be invalidated.
+``SandboxState`` (state.py) and render with ``render.py``. The recording state machine lives on
+``Conversation``; every change to a conversation bumps ``Conversation.version`` so cached views
+can be invalidated, and every mutation goes through a ``SandboxState`` method under one lock.
 
 Rules come from docs/genesys-api.md §8; the ones it marks [inferred] are labelled here.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
 import uuid
 from dataclasses import dataclass, field
 
 from . import errors
-from .clock import Clock
-from .permissions import DEFAULT_AGENT_PERMISSIONS
-from .settings import SandboxSettings
 
 DEFAULT_ORG = "sandbox-org"
 
@@ -180,6 +175,7 @@ class Conversation:
     secure_pause: bool = False
     hold_suppression: bool = False
     pauses: list[Pause] = field(default_factory=list)
+    open_pauses: list[Pause] = field(default_factory=list)  # the pauses without an end yet
     recordings: list[Recording] = field(default_factory=list)
     version: int = 0
 
@@ -236,21 +232,26 @@ class Conversation:
                 return p
         return None
 
-    def has_user(self, user_id: str) -> bool:
-        return any(p.user_id == user_id for p in self.participants)
-
     # --- state machine ----------------------------------------------------------------------
 
     def _touch(self) -> None:
         self.version += 1
 
     def _open_pause(self, now: float, reason: str) -> None:
-        self.pauses.append(Pause(start=now, reason=reason))
+        pause = Pause(start=now, reason=reason)
+        self.pauses.append(pause)
+        self.open_pauses.append(pause)
 
     def _close_pauses(self, now: float, reason: str | None = None) -> None:
-        for pause in self.pauses:
-            if pause.end is None and (reason is None or pause.reason == reason):
+        """End the open pauses (of one reason); only open ones are looked at, so a conversation
+        paused and resumed many times stays cheap to change."""
+        still_open = []
+        for pause in self.open_pauses:
+            if reason is None or pause.reason == reason:
                 pause.end = now
+            else:
+                still_open.append(pause)
+        self.open_pauses = still_open
 
     def set_recording_state(self, desired: str, now: float, when_none: str) -> str:
         """Secure pause (``PAUSED``) or resume (``ACTIVE``); returns the resulting state.
@@ -319,6 +320,22 @@ class Conversation:
                 self._close_pauses(now, "Hold")
         self._touch()
 
+    def set_media_flags(self, p: Participant, muted: bool | None = None, confined: bool | None = None) -> None:
+        if muted is not None:
+            p.session.muted = muted
+        if confined is not None:
+            p.session.confined = confined
+        self._touch()
+
+    def set_retention(self, rec: Recording, dates: dict[str, float | None], clear_export: bool) -> None:
+        """``archiveDate``/``deleteDate``/``exportDate`` (epoch seconds); absent keys keep theirs."""
+        rec.archive_date = dates.get("archiveDate", rec.archive_date)
+        rec.delete_date = dates.get("deleteDate", rec.delete_date)
+        rec.export_date = dates.get("exportDate", rec.export_date)
+        if clear_export:
+            rec.export_date = None
+        self._touch()
+
     def disconnect(self, now: float, participant: Participant | None = None) -> None:
         """Disconnect one participant, or everyone. The conversation ends when fewer than two
         participants remain connected [inferred]."""
@@ -366,146 +383,3 @@ class Conversation:
         if self.end_time is None:
             return None
         return self.end_time + transcoding_delay
-
-
-@dataclass
-class OrgState:
-    name: str
-    clients: dict[str, OAuthClient] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    conversations: dict[str, Conversation] = field(default_factory=dict)
-
-
-class SandboxState:
-    """All orgs, plus the global token and client indexes. One lock guards everything."""
-
-    def __init__(self, settings: SandboxSettings | None = None, clock: Clock | None = None) -> None:
-        self.settings = settings or SandboxSettings()
-        self.clock = clock or Clock()
-        self.lock = threading.RLock()
-        self.orgs: dict[str, OrgState] = {}
-        self.clients: dict[str, OAuthClient] = {}
-        self.tokens: dict[str, Token] = {}
-        self.version = 0  # bumped on any conversation change (analytics cache key)
-        self.scenario: str | None = None
-
-    # --- orgs, clients, users, tokens -------------------------------------------------------
-
-    def org(self, name: str = DEFAULT_ORG) -> OrgState:
-        org = self.orgs.get(name)
-        if org is None:
-            org = self.orgs[name] = OrgState(name)
-        return org
-
-    def add_client(
-        self,
-        permissions: list[str] | tuple[str, ...],
-        org: str = DEFAULT_ORG,
-        name: str = "sandbox client",
-        client_id: str | None = None,
-        secret: str | None = None,
-        grants: tuple[str, ...] = ("client_credentials",),
-        token_lifetime_seconds: int | None = None,
-    ) -> OAuthClient:
-        with self.lock:
-            cid = client_id or new_id()
-            if cid in self.clients:
-                raise ValueError(f"client id {cid!r} already exists")
-            client = OAuthClient(
-                client_id=cid,
-                secret=secret or secrets.token_urlsafe(32),
-                org=org,
-                name=name,
-                permissions=tuple(permissions),
-                grants=grants,
-                token_lifetime_seconds=token_lifetime_seconds,
-            )
-            self.clients[cid] = client
-            self.org(org).clients[cid] = client
-            return client
-
-    def add_user(
-        self,
-        org: str = DEFAULT_ORG,
-        user_id: str | None = None,
-        name: str | None = None,
-        permissions: tuple[str, ...] | list[str] = DEFAULT_AGENT_PERMISSIONS,
-    ) -> User:
-        with self.lock:
-            uid = user_id or new_id()
-            user = User(id=uid, org=org, name=name or f"Agent {uid[:8]}", permissions=tuple(permissions))
-            self.org(org).users[uid] = user
-            return user
-
-    def issue_client_token(self, client: OAuthClient) -> Token:
-        lifetime = client.token_lifetime_seconds or self.settings.token_lifetime_seconds
-        return self._issue(Token(
-            value=secrets.token_urlsafe(48), org=client.org, kind="client_credentials",
-            expires_at=self.clock.now() + lifetime, client_id=client.client_id,
-        ))
-
-    def issue_user_token(self, user: User, lifetime: int | None = None) -> Token:
-        return self._issue(Token(
-            value=secrets.token_urlsafe(48), org=user.org, kind="user",
-            expires_at=self.clock.now() + (lifetime or self.settings.token_lifetime_seconds),
-            user_id=user.id,
-        ))
-
-    def _issue(self, token: Token) -> Token:
-        with self.lock:
-            self.tokens[token.value] = token
-            return token
-
-    def token_permissions(self, token: Token) -> tuple[str, ...]:
-        """Permissions are read live, so changing a client's roles affects existing tokens."""
-        if token.is_user:
-            user = self.org(token.org).users.get(token.user_id or "")
-            return user.permissions if user else ()
-        client = self.clients.get(token.client_id or "")
-        return client.permissions if client else ()
-
-    def authenticate(self, token_value: str) -> Token | None:
-        token = self.tokens.get(token_value)
-        if token is None or token.expires_at <= self.clock.now():
-            return None
-        return token
-
-    # --- conversations ----------------------------------------------------------------------
-
-    def conversation(self, org: str, conversation_id: str) -> Conversation | None:
-        o = self.orgs.get(org)
-        return o.conversations.get(conversation_id) if o else None
-
-    def add_conversation(self, conv: Conversation) -> Conversation:
-        with self.lock:
-            org = self.org(conv.org)
-            if conv.id in org.conversations:
-                raise ValueError(f"conversation {conv.id} already exists")
-            if conv.policy_recording:
-                media, subtype = RECORDING_MEDIA.get(conv.media_type, ("audio", "Trunk"))
-                conv.recordings.insert(0, Recording(
-                    id=new_id(), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
-                    start=conv.start_time, media=media, subtype=subtype,
-                ))
-                for p in conv.participants:
-                    p.session.ever_recorded = True
-            for p in conv.participants:
-                if p.user_id and p.user_id not in org.users:
-                    self.add_user(org=conv.org, user_id=p.user_id, name=p.name)
-            org.conversations[conv.id] = conv
-            self.version += 1
-            return conv
-
-    def changed(self) -> None:
-        self.version += 1
-
-    def all_conversations(self) -> list[Conversation]:
-        return [c for o in self.orgs.values() for c in o.conversations.values()]
-
-    def reset(self) -> None:
-        with self.lock:
-            self.orgs.clear()
-            self.clients.clear()
-            self.tokens.clear()
-            self.version += 1
-            self.scenario = None

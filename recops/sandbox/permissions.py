@@ -6,6 +6,7 @@ segment (``conversation:recording:*``), as Genesys roles do [inferred for the sa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 CONVERSATION_VIEW = ("conversation:communication:view",)
@@ -34,6 +35,12 @@ RECORDING_RETENTION = (
     "recording:snippetRecording:editRetention",
     "recording:snippetRecording:restore",
 )
+# "view (recording, screenRecording, or snippetRecording) is always required" [documented] PY RecordingApi.md
+RETENTION_VIEW = (
+    "recording:recording:view",
+    "recording:screenRecording:view",
+    "recording:snippetRecording:view",
+)
 EDIT_RETENTION = (
     "recording:recording:editRetention",
     "recording:screenRecording:editRetention",
@@ -55,6 +62,7 @@ DEFAULT_AGENT_PERMISSIONS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _grants(granted: str, wanted: str) -> bool:
     g = granted.split(":")
     w = wanted.split(":")

@@ -9,10 +9,36 @@ upper case on ``Conversation`` and ``RecordersState``, lower case on ``CallConve
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .clock import iso
 from .models import MEDIA_TYPES, Conversation, Participant, Recording
+from .wire import dumps
+
+
+class BodyCache:
+    """One view of a conversation rendered to JSON bytes, kept per ``Conversation.version``.
+
+    Every change to a conversation bumps its version (models.py), so a hit is always the
+    current body. Only views that depend on nothing but the conversation (no clock, no
+    request) may be cached: ``conversation`` and ``call_conversation``."""
+
+    def __init__(self, view: Callable[[Conversation], Any], limit: int = 4096) -> None:
+        self.view = view
+        self.limit = limit
+        self._bodies: dict[tuple[str, str], tuple[Conversation, int, bytes]] = {}
+
+    def body(self, conv: Conversation) -> bytes:
+        key = (conv.org, conv.id)
+        hit = self._bodies.get(key)
+        if hit is not None and hit[0] is conv and hit[1] == conv.version:
+            return hit[2]
+        body = dumps(self.view(conv))
+        if len(self._bodies) >= self.limit:
+            self._bodies.clear()
+        self._bodies[key] = (conv, conv.version, body)
+        return body
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:

@@ -23,7 +23,7 @@ import uvicorn
 
 from .app import SandboxApp
 from .control_client import SandboxClient
-from .models import SandboxState
+from .state import SandboxState
 
 log = logging.getLogger("recops.sandbox")
 

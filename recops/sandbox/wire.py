@@ -9,12 +9,18 @@ trick can reach a handler with a surprising id.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+import orjson
+
 from . import errors
+
+if TYPE_CHECKING:
+    from .models import Token
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -24,11 +30,18 @@ class BadPath(Exception):
     pass
 
 
+# A path of plain segments (unreserved characters, none empty, none starting with ".") needs
+# no decoding and no per-segment check: the common case, split at once.
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+")
+
+
 def split_path(raw_path: bytes) -> tuple[str, ...]:
     try:
         text = raw_path.decode("ascii")
     except UnicodeDecodeError:
         raise BadPath("non-ASCII path") from None
+    if _PLAIN_PATH.fullmatch(text):
+        return tuple(text[1:].split("/"))
     if not text.startswith("/"):
         raise BadPath("path must start with /")
     if text == "/":
@@ -66,7 +79,14 @@ class Request:
     # answered after routing and the rate-limit count, so it still gets the inin-* headers and a
     # request-log entry.
     early_error: errors.ApiError | None = None
-    log_entry: dict[str, Any] | None = None
+    token: Token | None = None  # set by the authentication step
+
+    @property
+    def bearer(self) -> Token:
+        """The caller's valid token; 401 if the request was not authenticated."""
+        if self.token is None:
+            raise errors.authentication_required()
+        return self.token
 
     def q(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -100,8 +120,17 @@ class Reply:
     injected: bool = False
 
 
+def dumps(obj: Any) -> bytes:
+    """Compact JSON as bytes: orjson (several times faster on the ~2 KB conversation bodies),
+    or the standard library for what orjson refuses (integers over 64 bits in a fault body)."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+
 def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, json.dumps(obj, separators=(",", ":")).encode(), headers=dict(headers or {}))
+    return Reply(status, dumps(obj), headers=dict(headers) if headers else {})
 
 
 def empty_reply(status: int) -> Reply:

@@ -222,7 +222,7 @@ def test_participant_user_token_pauses_through_the_call_patch(sb, rc):
     out = ava.pause(Demo.ACTIVE)
     patch = PATCH_CALL.format(Demo.ACTIVE)
     assert out.endpoint == f"PATCH {patch}" and (out.before, out.after) == ("ACTIVE", "PAUSED")
-    assert writes(sb) == [("PATCH", patch, 200)]
+    assert writes(sb) == [("PATCH", patch, 202)]  # secure pause through the calls PATCH: 202 (2018 spec)
     [entry] = [r for r in api_log(sb) if r["method"] == "PATCH"]
     assert (entry["tokenKind"], entry["principal"]) == ("user", Demo.AVA)
     assert out.context_id == entry["contextId"]

@@ -245,7 +245,7 @@ def test_token_for_a_demo_user_unlocks_the_participant_patch(sb, demo):
     tok = ctl(sb, "POST", "tokens", {"userId": demo.AVA}, expect=201)["accessToken"]
     r = request("PATCH", _api(sb, f"conversations/calls/{demo.ACTIVE}"), token=tok,
                 json_body={"recordingState": "PAUSED"})
-    assert r.status == 200 and r.body["recordingState"] == "PAUSED"
+    assert r.status == 202 and r.body["recordingState"] == "PAUSED"
 
 
 def test_token_lifetime(sb, demo):

@@ -35,7 +35,8 @@ def test_participant_pauses_own_call(sb, sdk, as_user, supervisor, demo, value):
     body = _conversation_body(sdk, recording_state=value)
     assert _sent(sdk, body) == {"recordingState": value}  # only the field that was set
     conv = sdk.ConversationsApi(ava).patch_conversations_call(demo.ACTIVE, body)
-    assert_success_headers(ava, 200)
+    # 202 "Accepted - when pausing or resuming recordings (Secure Pause)", with the Conversation [2018 spec]
+    assert_success_headers(ava, 202)
     assert isinstance(conv, sdk.Conversation)
     assert conv.id == demo.ACTIVE
     assert conv.recording_state == "PAUSED"
@@ -219,12 +220,37 @@ def test_adhoc_alongside_policy_recording_shows_both_recorders(sdk, as_user, sup
     assert _call_of(sdk, supervisor, demo.ACTIVE, demo.ACTIVE_AGENT).recording_id in ids
 
 
-@pytest.mark.parametrize("route", ["calls", "generic"])
-def test_adhoc_with_client_credentials_is_not_a_user(sdk, login, demo, route):
+def test_adhoc_with_client_credentials_is_not_a_user_on_the_calls_route(sdk, login, demo):
     api = sdk.ConversationsApi(login(*demo.INTEGRATION))
-    patch = api.patch_conversations_call_participant if route == "calls" else api.patch_conversation_participant
-    api_error(lambda: patch(demo.UNRECORDED, demo.UNRECORDED_AGENT, participant_request(sdk, True)),
+    api_error(lambda: api.patch_conversations_call_participant(demo.UNRECORDED, demo.UNRECORDED_AGENT,
+                                                                participant_request(sdk, True)),
               400, "not.a.user")
+
+
+def test_generic_participant_patch_accepts_client_credentials(sdk, login, supervisor, demo):
+    """The 2018 spec lists no not.a.user for the generic route [documented-2018]; that client
+    credentials are then accepted is the sandbox's reading [inferred]."""
+    integration = login(*demo.INTEGRATION)
+    api = sdk.ConversationsApi(integration)
+    assert api.patch_conversation_participant(demo.UNRECORDED, demo.UNRECORDED_AGENT,
+                                              participant_request(sdk, True)) is None
+    assert integration.last_response.status == 202
+    part = _call_participant(sdk, supervisor, demo.UNRECORDED, demo.UNRECORDED_AGENT)
+    assert part.recorders_state.adhoc_state == "ACTIVE"
+    # without any of the operation's permissions: 403, not 400 not.a.user
+    nothing = sdk.ConversationsApi(login(*demo.NOTHING))
+    api_error(lambda: nothing.patch_conversation_participant(demo.UNRECORDED, demo.UNRECORDED_AGENT,
+                                                             participant_request(sdk, False)),
+              403, "missing.any.permissions")
+
+
+def test_generic_participant_patch_on_an_ended_call_has_no_active_conversations(sdk, as_user, login, demo):
+    for api_client in (as_user(demo.AVA), login(*demo.INTEGRATION)):
+        api = sdk.ConversationsApi(api_client)
+        body = api_error(lambda api=api: api.patch_conversation_participant(
+            demo.ENDED, "c0a80001-0000-4000-8000-0000000006a1", participant_request(sdk, True)),
+            400, "conversation.error.participant.no.active.conversations")
+        assert body["message"] == "Participant has no active conversations"
 
 
 @pytest.mark.parametrize("route", ["calls", "generic"])
@@ -343,8 +369,12 @@ def test_user_context_first_check_order(sb, sdk, login, demo):
     api_error(lambda: nothing.patch_conversations_call(demo.ACTIVE, body), 403, "missing.any.permissions")
     sb.control.settings(assumptions={"permissionCheckOrder": "userContextFirst"})
     api_error(lambda: nothing.patch_conversations_call(demo.ACTIVE, body), 400, "not.a.user")
+    api_error(lambda: nothing.patch_conversations_call_participant(demo.ACTIVE, demo.ACTIVE_AGENT,
+                                                                   participant_request(sdk, True)), 400, "not.a.user")
+    # the generic participant route needs no user context at all
     api_error(lambda: nothing.patch_conversation_participant(demo.ACTIVE, demo.ACTIVE_AGENT,
-                                                             participant_request(sdk, True)), 400, "not.a.user")
+                                                             participant_request(sdk, True)),
+              403, "missing.any.permissions")
 
 
 def test_non_participant_adhoc_forbidden_when_so_assumed(sb, sdk, as_user, demo):

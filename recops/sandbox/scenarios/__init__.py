@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..builders import create_client, create_conversation, create_user, seed_history
-from ..models import SandboxState
+from ..state import SandboxState
 
 HERE = Path(__file__).parent
 
@@ -56,7 +56,7 @@ def load(state: SandboxState, name_or_path: str) -> dict[str, Any]:
     with state.lock:
         state.reset()
         if data.get("settings"):
-            state.settings.update_from_wire(data["settings"])
+            state.update_settings(data["settings"])
         summary = {"scenario": data.get("name", name_or_path), "orgs": [], "clients": 0, "conversations": 0}
         for org_spec in data.get("orgs", []):
             org = org_spec.get("name", "sandbox-org")
@@ -72,5 +72,5 @@ def load(state: SandboxState, name_or_path: str) -> dict[str, Any]:
                 seeded = seed_history(state, {**org_spec["seed"], "org": org})
                 summary["conversations"] += seeded["created"]
             summary["orgs"].append(org)
-        state.scenario = data.get("name", name_or_path)
+        state.set_scenario(data.get("name", name_or_path))
     return summary

@@ -1,0 +1,137 @@
+"""The emulated recording reads and retention edits: ``GET …/recordings[/{rid}]``,
+``PUT …/recordings/{rid}``, ``GET …/recordingmetadata[/{rid}]``.
+
+Recordings become ``AVAILABLE`` once the conversation has ended plus the transcoding delay
+[inferred timing]; until then the list answers 202 with no body and one recording 202 with
+the ``Recording`` [documented-2018].
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from . import errors, render
+from . import permissions as perms
+from .api_base import ApiHandlers, bool_param, positive_int
+from .clock import parse_iso
+from .models import Conversation, Recording, Token
+from .wire import Reply, Request, empty_reply, json_reply
+
+FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
+MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # mediaFormats: no NONE [documented]
+
+
+class RecordingsApi(ApiHandlers):
+    def _file_state(self, conv: Conversation) -> str:
+        ready = conv.ready_at(self.state.settings.transcoding_delay_seconds)
+        return "AVAILABLE" if ready is not None and self.state.clock.now() >= ready else "UPLOADING"
+
+    def _format(self, req: Request) -> str:
+        media_formats = req.q("mediaFormats")
+        if media_formats:
+            first = media_formats.split(",")[0].strip()
+            for fmt in media_formats.split(","):
+                if fmt.strip() not in MEDIA_FORMATS:
+                    raise errors.invalid_value(fmt, "mediaFormats", MEDIA_FORMATS)
+            return first
+        fmt = req.q("formatId") or "WEBM"
+        if fmt not in FORMAT_IDS:
+            raise errors.invalid_value(fmt, "formatId", FORMAT_IDS)
+        return fmt
+
+    def _render_recordings(self, req: Request, conv: Conversation, fmt: str) -> list[dict[str, Any]]:
+        fs = self._file_state(conv)
+        now = self.state.clock.now()
+        return [render.recording(conv, r, fs, now, req.base_url, fmt) for r in conv.recordings]
+
+    async def list_recordings(self, req: Request) -> Reply:
+        """List a conversation's recordings. While media is not ready: wait up to
+        min(maxWaitMs, cap), then 202 with no body [documented-2018 202; timing inferred]."""
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        max_wait = positive_int(req.q("maxWaitMs"), "maxWaitMs", 5000)
+        fmt = self._format(req)
+        bool_param(req.q("includePauseAnnotationsForScreenRecordings"), "includePauseAnnotationsForScreenRecordings")
+        settings = self.state.settings
+        with self.state.lock:
+            conv = self._conversation(token, req.params["cid"], not_found=errors.recordings_conversation_not_found)
+            ready_at = conv.ready_at(settings.transcoding_delay_seconds)
+            if not conv.recordings or self._file_state(conv) == "AVAILABLE" \
+                    or settings.assumption("recordingsWhileActive") == "listUnready":
+                return json_reply(200, self._render_recordings(req, conv, fmt))
+        budget = min(max_wait, settings.max_wait_cap_ms) / 1000.0
+        now = self.state.clock.now()
+        if ready_at is not None and ready_at - now <= budget:
+            await asyncio.sleep(max(0.0, ready_at - now))
+        else:
+            await asyncio.sleep(budget)
+        with self.state.lock:
+            if self._file_state(conv) == "AVAILABLE":
+                return json_reply(200, self._render_recordings(req, conv, fmt))
+        return empty_reply(202)
+
+    def _recording(self, req: Request, token: Token) -> tuple[Conversation, Recording]:
+        conv = self._conversation(token, req.params["cid"])
+        rec = conv.recording(req.params["rid"])
+        if rec is None:
+            raise errors.not_found()
+        return conv, rec
+
+    def get_recording(self, req: Request) -> Reply:
+        """One recording: 200 when AVAILABLE, else 202 *with* the Recording [documented-2018]."""
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        fmt = self._format(req)
+        for name in ("emailFormatId", "chatFormatId", "messageFormatId"):
+            value = req.q(name)
+            if value is not None and value not in ("EML", "ZIP", "NONE"):
+                raise errors.invalid_value(value, name, ["EML" if name == "emailFormatId" else "ZIP", "NONE"])
+        bool_param(req.q("download"), "download")
+        with self.state.lock:
+            conv, rec = self._recording(req, token)
+            fs = self._file_state(conv)
+            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt)
+            return json_reply(200 if fs == "AVAILABLE" else 202, body)
+
+    def put_recording(self, req: Request) -> Reply:
+        """Retention dates only: archiveDate, deleteDate, exportDate (+ clearExport). Every other
+        field, an invented ``status`` included, is ignored; recording state is never touched."""
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_RETENTION)
+        self._require_any(token, perms.RETENTION_VIEW)  # view is always required [documented]
+        clear_export = bool_param(req.q("clearExport"), "clearExport")
+        body = req.json()
+        if not isinstance(body, dict):
+            raise errors.bad_request("The body must be a Recording object.")
+        dates: dict[str, float | None] = {}
+        for key in ("archiveDate", "deleteDate", "exportDate"):
+            if key in body and body[key] is not None:
+                try:
+                    dates[key] = parse_iso(body[key])
+                except ValueError:
+                    raise errors.invalid_date(key) from None
+        if (dates or clear_export) and not perms.holds_any(self.state.token_permissions(token), perms.EDIT_RETENTION):
+            raise errors.missing_permissions(list(perms.EDIT_RETENTION))
+        with self.state.lock:
+            conv, rec = self._recording(req, token)
+            self.state.set_retention(conv, rec, dates, clear_export)
+            fs = self._file_state(conv)
+            return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM"))
+
+    def list_metadata(self, req: Request) -> Reply:
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        with self.state.lock:
+            conv = self._conversation(token, req.params["cid"])
+            fs = self._file_state(conv)
+            region = self.state.settings.region
+            return json_reply(200, [render.recording_metadata(conv, r, fs, region) for r in conv.recordings])
+
+    def get_metadata(self, req: Request) -> Reply:
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        with self.state.lock:
+            conv, rec = self._recording(req, token)
+            return json_reply(200, render.recording_metadata(conv, rec, self._file_state(conv),
+                                                             self.state.settings.region))

@@ -1,0 +1,269 @@
+"""The sandbox's state: all orgs, the global client and token indexes, and every change.
+
+Handlers never assign model fields: each change is a ``SandboxState`` method that takes the
+one lock and bumps ``version`` (the cache key of the analytics index); the conversation
+methods it calls bump ``Conversation.version`` (the rendered-body cache's key).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock
+from .models import (
+    DEFAULT_ORG,
+    RECORDING_MEDIA,
+    Conversation,
+    OAuthClient,
+    Participant,
+    Recording,
+    Token,
+    User,
+    new_id,
+)
+from .permissions import DEFAULT_AGENT_PERMISSIONS
+from .settings import SandboxSettings
+
+
+@dataclass
+class OrgState:
+    name: str
+    clients: dict[str, OAuthClient] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+
+
+class SandboxState:
+    """All orgs, plus the global token and client indexes. One lock guards everything.
+
+    Every change goes through a method here: it takes the lock and bumps ``version``, so a
+    cache keyed on it (the analytics ``DetailsIndex``) can never serve a stale answer, and the
+    conversation methods it calls bump ``Conversation.version`` (the rendered-body cache).
+    """
+
+    def __init__(self, settings: SandboxSettings | None = None, clock: Clock | None = None) -> None:
+        self.settings = settings or SandboxSettings()
+        self.clock = clock or Clock()
+        self.lock = threading.RLock()
+        self.orgs: dict[str, OrgState] = {}
+        self.clients: dict[str, OAuthClient] = {}
+        self.tokens: dict[str, Token] = {}
+        self.version = 0  # bumped by every mutating method (cache key)
+        self.scenario: str | None = None
+
+    # --- orgs, clients, users, tokens -------------------------------------------------------
+
+    def org(self, name: str = DEFAULT_ORG) -> OrgState:
+        org = self.orgs.get(name)
+        if org is None:
+            org = self.orgs[name] = OrgState(name)
+        return org
+
+    def add_client(
+        self,
+        permissions: list[str] | tuple[str, ...],
+        org: str = DEFAULT_ORG,
+        name: str = "sandbox client",
+        client_id: str | None = None,
+        secret: str | None = None,
+        grants: tuple[str, ...] = ("client_credentials",),
+        token_lifetime_seconds: int | None = None,
+    ) -> OAuthClient:
+        with self.lock:
+            cid = client_id or new_id()
+            if cid in self.clients:
+                raise ValueError(f"client id {cid!r} already exists")
+            client = OAuthClient(
+                client_id=cid,
+                secret=secret or secrets.token_urlsafe(32),
+                org=org,
+                name=name,
+                permissions=tuple(permissions),
+                grants=grants,
+                token_lifetime_seconds=token_lifetime_seconds,
+            )
+            self.clients[cid] = client
+            self.org(org).clients[cid] = client
+            self.version += 1
+            return client
+
+    def add_user(
+        self,
+        org: str = DEFAULT_ORG,
+        user_id: str | None = None,
+        name: str | None = None,
+        permissions: tuple[str, ...] | list[str] = DEFAULT_AGENT_PERMISSIONS,
+    ) -> User:
+        with self.lock:
+            uid = user_id or new_id()
+            user = User(id=uid, org=org, name=name or f"Agent {uid[:8]}", permissions=tuple(permissions))
+            self.org(org).users[uid] = user
+            self.version += 1
+            return user
+
+    def issue_client_token(self, client: OAuthClient) -> Token:
+        lifetime = client.token_lifetime_seconds or self.settings.token_lifetime_seconds
+        return self._issue(Token(
+            value=secrets.token_urlsafe(48), org=client.org, kind="client_credentials",
+            expires_at=self.clock.now() + lifetime, client_id=client.client_id,
+        ))
+
+    def issue_user_token(self, user: User, lifetime: int | None = None) -> Token:
+        return self._issue(Token(
+            value=secrets.token_urlsafe(48), org=user.org, kind="user",
+            expires_at=self.clock.now() + (lifetime or self.settings.token_lifetime_seconds),
+            user_id=user.id,
+        ))
+
+    def _issue(self, token: Token) -> Token:
+        with self.lock:
+            self.tokens[token.value] = token
+            return token
+
+    def token_permissions(self, token: Token) -> tuple[str, ...]:
+        """Permissions are read live, so changing a client's roles affects existing tokens."""
+        if token.is_user:
+            user = self.org(token.org).users.get(token.user_id or "")
+            return user.permissions if user else ()
+        client = self.clients.get(token.client_id or "")
+        return client.permissions if client else ()
+
+    def authenticate(self, token_value: str) -> Token | None:
+        token = self.tokens.get(token_value)
+        if token is None or token.expires_at <= self.clock.now():
+            return None
+        return token
+
+    # --- conversations ----------------------------------------------------------------------
+
+    def conversation(self, org: str, conversation_id: str) -> Conversation | None:
+        o = self.orgs.get(org)
+        return o.conversations.get(conversation_id) if o else None
+
+    def add_conversation(self, conv: Conversation) -> Conversation:
+        with self.lock:
+            org = self.org(conv.org)
+            if conv.id in org.conversations:
+                raise ValueError(f"conversation {conv.id} already exists")
+            if conv.policy_recording:
+                media, subtype = RECORDING_MEDIA.get(conv.media_type, ("audio", "Trunk"))
+                conv.recordings.insert(0, Recording(
+                    id=new_id(), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
+                    start=conv.start_time, media=media, subtype=subtype,
+                ))
+                for p in conv.participants:
+                    p.session.ever_recorded = True
+            for p in conv.participants:
+                if p.user_id and p.user_id not in org.users:
+                    self.add_user(org=conv.org, user_id=p.user_id, name=p.name)
+            org.conversations[conv.id] = conv
+            self.version += 1
+            return conv
+
+    def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
+                      grants: tuple[str, ...] | None = None) -> OAuthClient:
+        """New permissions and/or grants; existing tokens see them at once (read live)."""
+        with self.lock:
+            if permissions is not None:
+                client.permissions = permissions
+            if grants is not None:
+                client.grants = grants
+            self.version += 1
+            return client
+
+    def update_settings(self, patch: dict[str, Any]) -> SandboxSettings:
+        """Apply a camelCase settings patch (``ValueError`` names a bad key or value)."""
+        with self.lock:
+            self.settings.update_from_wire(patch)
+            self.version += 1
+            return self.settings
+
+    def advance_clock(self, seconds: float) -> float:
+        with self.lock:
+            offset = self.clock.advance(seconds)
+            self.version += 1
+            return offset
+
+    # --- conversation changes (the state machine lives on Conversation) ----------------------
+
+    def set_recording_state(self, conv: Conversation, desired: str, now: float | None = None,
+                            when_none: str | None = None) -> str:
+        """Secure pause/resume; ``when_none`` defaults to the ``recordingStateWriteWhenNone``
+        assumption. Returns the resulting state."""
+        with self.lock:
+            try:
+                return conv.set_recording_state(
+                    desired, self.clock.now() if now is None else now,
+                    when_none or self.settings.assumption("recordingStateWriteWhenNone"))
+            finally:
+                self.version += 1
+
+    def set_adhoc(self, conv: Conversation, p: Participant, on: bool, now: float | None = None) -> None:
+        with self.lock:
+            try:
+                conv.set_adhoc(p, on, self.clock.now() if now is None else now)
+            finally:
+                self.version += 1
+
+    def set_held(self, conv: Conversation, p: Participant, held: bool, now: float | None = None) -> None:
+        with self.lock:
+            try:
+                conv.set_held(p, held, self.clock.now() if now is None else now)
+            finally:
+                self.version += 1
+
+    def disconnect(self, conv: Conversation, participant: Participant | None = None,
+                   now: float | None = None) -> None:
+        with self.lock:
+            try:
+                conv.disconnect(self.clock.now() if now is None else now, participant)
+            finally:
+                self.version += 1
+
+    def update_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
+        """A ``MediaParticipantRequest``'s changes (recording, held, muted, confined, state
+        ``disconnected``), validated by the caller, applied in that order."""
+        with self.lock:
+            now = self.clock.now()
+            try:
+                if "recording" in changes:
+                    conv.set_adhoc(p, changes["recording"], now)
+                if "held" in changes:
+                    conv.set_held(p, changes["held"], now)
+                if "muted" in changes or "confined" in changes:
+                    conv.set_media_flags(p, changes.get("muted"), changes.get("confined"))
+                if changes.get("state") == "disconnected":
+                    conv.disconnect(now, p)
+            finally:
+                self.version += 1
+
+    def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
+                      clear_export: bool = False) -> None:
+        with self.lock:
+            conv.set_retention(rec, dates, clear_export)
+            self.version += 1
+
+    def all_conversations(self) -> list[Conversation]:
+        return [c for o in self.orgs.values() for c in o.conversations.values()]
+
+    def reset(self, settings: SandboxSettings | None = None, restart_clock: bool = False) -> None:
+        """Forget every org, client, token and conversation; optionally new settings and the
+        clock back to wall time."""
+        with self.lock:
+            self.orgs.clear()
+            self.clients.clear()
+            self.tokens.clear()
+            if settings is not None:
+                self.settings = settings
+            if restart_clock:
+                self.clock.reset()
+            self.version += 1
+            self.scenario = None
+
+    def set_scenario(self, name: str | None) -> None:
+        with self.lock:
+            self.scenario = name
+            self.version += 1

@@ -1,0 +1,65 @@
+"""The one route table: matching on raw, separately decoded segments, planes, and the table's
+rows reaching their handlers (the end-to-end behaviour is in the other test files)."""
+
+from __future__ import annotations
+
+import pytest
+
+from recops.sandbox import SandboxApp
+from recops.sandbox.routes import API, CONTROL, OAUTH, OTHER, Route, RouteTable, plane_of
+from recops.sandbox.wire import BadPath, split_path
+
+
+def _handler(name):
+    return lambda req: name
+
+
+def test_first_row_wins_so_literal_segments_come_before_captures():
+    table = RouteTable([
+        Route("GET", ("c", "calls"), _handler("list calls")),
+        Route("GET", ("c", "{cid}"), _handler("one")),
+    ])
+    route, params = table.find("GET", ("c", "calls"))
+    assert route.handler(None) == "list calls" and params == {}
+    route, params = table.find("GET", ("c", "abc"))
+    assert route.handler(None) == "one" and params == {"cid": "abc"}
+
+
+def test_other_method_or_length_is_unmatched():
+    table = RouteTable([Route("GET", ("c", "{cid}"), _handler("one"))])
+    assert table.find("DELETE", ("c", "abc")) is None
+    assert table.find("GET", ("c", "abc", "more")) is None
+    assert table.find("GET", ("c",)) is None
+
+
+def test_a_capture_gets_one_decoded_segment_never_a_slash():
+    table = RouteTable([Route("GET", ("c", "{cid}"), _handler("one"))])
+    # %20 decodes inside its segment; an encoded slash is refused before routing
+    assert table.find("GET", split_path(b"/c/a%20b"))[1] == {"cid": "a b"}
+    for raw in (b"/c/a%2Fb", b"/c/..", b"/c/%2e%2e", b"/c//x"):
+        with pytest.raises(BadPath):
+            split_path(raw)
+
+
+def test_planes_by_prefix():
+    assert plane_of(("api", "v2", "conversations")) is API
+    assert plane_of(("oauth", "token")) is OAUTH
+    assert plane_of(("_sandbox", "health")) is CONTROL
+    assert plane_of(("api", "v1")) is OTHER and plane_of(()) is OTHER
+    assert API.authenticated and API.faults and API.logged
+    assert OAUTH.faults and OAUTH.logged and not OAUTH.authenticated
+    assert not (CONTROL.faults or CONTROL.authenticated or CONTROL.logged)
+
+
+def test_every_row_is_a_handler_of_an_api_class_or_the_control_plane():
+    app = SandboxApp()
+    rows = app.routes.routes
+    assert len({(r.method, r.pattern) for r in rows}) == len(rows)  # no duplicate rows
+    for r in rows:
+        owner = r.handler.__self__
+        assert owner is app.control if r.plane is CONTROL else owner in (app.api, app.recordings), r
+        assert r.plane is not OTHER
+    assert app.routes.find("PATCH", ("api", "v2", "conversations", "calls", "x", "participants", "p"))[0] \
+        .handler == app.api.patch_call_participant
+    assert app.routes.find("PATCH", ("api", "v2", "conversations", "x", "participants", "p"))[0] \
+        .handler == app.api.patch_participant
