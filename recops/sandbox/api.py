@@ -215,11 +215,13 @@ class GenesysApi(ApiHandlers):
     def _patch_participant(self, req: Request, calls_route: bool) -> Reply:
         """The calls route needs a user who is an active participant (400 ``not.a.user``, 400
         ``conversation.error.call.disconnected`` [documented-2018]). The generic route lists
-        neither: client credentials are accepted there [inferred], and an ended call or
+        neither: client credentials are accepted there unless the ``genericParticipantPatchUserContext``
+        assumption says otherwise [unknown], and an ended call or
         participant is 400 ``conversation.error.participant.no.active.conversations``
         [documented-2018]."""
         token = req.bearer
-        if calls_route:
+        needs_user = self.state.settings.assumption("genericParticipantPatchUserContext") == "required"
+        if calls_route or needs_user:
             self._user_endpoint(token, perms.PARTICIPANT_PATCH)
         else:
             self._require_any(token, perms.PARTICIPANT_PATCH)

@@ -52,6 +52,15 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "conversation.error.forbidden.not.active.participant (as the calls PATCH).",
     ),
     Assumption(
+        "genericParticipantPatchUserContext",
+        "notRequired",
+        ("notRequired", "required"),
+        "unknown",
+        "PATCH /conversations/{id}/participants/{pid} (the generic route, not /calls) called with "
+        "client credentials. The 2018 spec lists no not.a.user for it (it does for the calls route). "
+        "notRequired: accepted with a listed permission. required: 400 not.a.user, as the calls route.",
+    ),
+    Assumption(
         "callsPatchNeedsPausePermission",
         "true",
         ("true", "false"),

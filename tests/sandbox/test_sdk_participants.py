@@ -244,6 +244,21 @@ def test_generic_participant_patch_accepts_client_credentials(sdk, login, superv
               403, "missing.any.permissions")
 
 
+def test_generic_participant_patch_user_context_is_a_switchable_assumption(sb, sdk, login, demo):
+    """Whether the generic route needs a user is [unknown]: switched to ``required`` it answers
+    client credentials as the calls route does, and switched back it accepts them again."""
+    api = sdk.ConversationsApi(login(*demo.INTEGRATION))
+    sb.control.settings(assumptions={"genericParticipantPatchUserContext": "required"})
+    try:
+        api_error(lambda: api.patch_conversation_participant(demo.UNRECORDED, demo.UNRECORDED_AGENT,
+                                                             participant_request(sdk, True)),
+                  400, "not.a.user")
+    finally:
+        sb.control.settings(assumptions={"genericParticipantPatchUserContext": "notRequired"})
+    assert api.patch_conversation_participant(demo.UNRECORDED, demo.UNRECORDED_AGENT,
+                                              participant_request(sdk, True)) is None
+
+
 def test_generic_participant_patch_on_an_ended_call_has_no_active_conversations(sdk, as_user, login, demo):
     for api_client in (as_user(demo.AVA), login(*demo.INTEGRATION)):
         api = sdk.ConversationsApi(api_client)
