@@ -29,8 +29,11 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
-from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient  # imported lazily by client.py
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+
+from .sdk import submodule as _sdk_module
+
+AbstractHttpClient = _sdk_module("abstract_http_client").AbstractHttpClient  # this module is imported lazily
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SAFE_POST_PATHS = ("/oauth/token", "/api/v2/analytics/conversations/details/query")
@@ -193,7 +196,8 @@ class RecopsHttpClient(AbstractHttpClient):
     # --- the SDK entry point --------------------------------------------------------------------
 
     def request(self, http_request_options: Any) -> Any:
-        from PureCloudPlatformClientV2.rest import ApiException, RESTResponse
+        rest = _sdk_module("rest")
+        ApiException, RESTResponse = rest.ApiException, rest.RESTResponse
 
         options = self.pre_hook(http_request_options) if callable(self.pre_hook) else http_request_options
         method = options.method.upper()
