@@ -67,14 +67,10 @@ def bench_import(runs: int) -> None:
 @contextmanager
 def _sandbox_process() -> Iterator[str]:
     """The sandbox as its own process (the load must not share the GIL with it)."""
-    from recops.lab import start_sandbox_process
+    from recops.sandbox.process import sandbox_process
 
-    proc, url = start_sandbox_process(0, scenario="empty", env=_env())
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with sandbox_process("empty", env=_env()) as sb:
+        yield sb.url
 
 
 def bench_sweep(n: int, limit: int) -> None:

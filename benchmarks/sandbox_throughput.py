@@ -35,8 +35,6 @@ import contextlib
 import itertools
 import json
 import os
-import queue
-import re
 import socket
 import subprocess
 import sys
@@ -47,72 +45,36 @@ from dataclasses import dataclass, field
 
 import urllib3
 
+from recops.sandbox.process import sandbox_process
+
 LOOPBACK = "127.0.0.1"
 SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
 ACTIVE_CONVERSATION = "c0a80001-0000-4000-8000-000000000001"  # demo.json: recorded, ACTIVE
-URL_RE = re.compile(r"listening on (http://\S+)")
 
 
 # --- the sandbox process ---------------------------------------------------------------------------
 
 
 class SandboxProcess:
-    """``recops sandbox serve --port 0`` as a child process; the URL comes from its banner."""
+    """``recops sandbox serve --port 0`` as a child process (recops/sandbox/process.py), healthy."""
 
     def __init__(self, scenario: str = "demo", cpus: set[int] | None = None, start_timeout: float = 30.0) -> None:
-        self.scenario = scenario
-        self.cpus = cpus
+        self.served = sandbox_process(scenario, cpus=cpus, start_timeout=start_timeout)
         self.start_timeout = start_timeout
-        self.proc: subprocess.Popen[str] | None = None
         self.url = ""
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._stderr: list[str] = []
+
+    @property
+    def proc(self) -> subprocess.Popen[str] | None:
+        return self.served.proc
 
     def __enter__(self) -> SandboxProcess:
-        cmd = [sys.executable, "-m", "recops.cli", "sandbox", "serve", "--host", LOOPBACK, "--port", "0",
-               "--scenario", self.scenario]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        cpus = self.cpus
-        preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=env, preexec_fn=preexec)
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self._lines), daemon=True).start()
-        threading.Thread(target=self._pump_err, daemon=True).start()
+        self.url = self.served.start().url
         try:
-            self.url = self._wait_for_url()
             self._wait_healthy()
         except BaseException:
-            self.__exit__()
+            self.served.stop()
             raise
         return self
-
-    @staticmethod
-    def _pump(stream, sink: queue.Queue[str | None]) -> None:
-        for line in stream:
-            sink.put(line)
-        sink.put(None)
-
-    def _pump_err(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self._stderr.append(line)
-            del self._stderr[:-50]
-
-    def _wait_for_url(self) -> str:
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RuntimeError(f"the sandbox printed no URL within {self.start_timeout} s")
-            try:
-                line = self._lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise RuntimeError("the sandbox exited while starting:\n" + "".join(self._stderr))
-            match = URL_RE.search(line)
-            if match:
-                return match.group(1)
 
     def _wait_healthy(self) -> None:
         http = urllib3.PoolManager(retries=False, timeout=2.0)
@@ -136,15 +98,7 @@ class SandboxProcess:
             return None
 
     def __exit__(self, *exc: object) -> None:
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        self.served.stop()
 
 
 # --- a tiny control/auth client -------------------------------------------------------------------
