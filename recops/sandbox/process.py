@@ -46,6 +46,22 @@ class ProcessStartError(RuntimeError):
         self.returncode = returncode
 
 
+class _Watch:
+    """A wait for the first line at a position >= ``after`` (of ``stream``, or of either) that
+    matches ``regex``; the reader threads check every line as it comes, so a line is seen even
+    if it is no longer kept by the time the waiter wakes up."""
+
+    def __init__(self, regex: re.Pattern[str], stream: str | None, after: int) -> None:
+        self.regex = regex
+        self.stream = stream
+        self.after = after
+        self.match: tuple[int, str] | None = None
+
+    def check(self, position: int, name: str, text: str) -> None:
+        if self.match is None and position >= self.after and self.stream in (None, name) and self.regex.search(text):
+            self.match = (position, text)
+
+
 class _Lines:
     """The lines the child printed (the last ``keep`` of them), tagged with their stream, with
     absolute positions so a reader can wait for lines it has not seen yet."""
@@ -54,13 +70,17 @@ class _Lines:
         self._lines: deque[tuple[str, str]] = deque(maxlen=keep)
         self._total = 0
         self._open = streams  # each pump() closes one when its stream ends
+        self._watches: list[_Watch] = []
         self._cond = threading.Condition()
 
     def pump(self, name: str, stream: IO[str]) -> None:
         try:
             for line in stream:
+                text = line.rstrip("\r\n")
                 with self._cond:
-                    self._lines.append((name, line.rstrip("\r\n")))
+                    self._lines.append((name, text))
+                    for watch in self._watches:
+                        watch.check(self._total, name, text)
                     self._total += 1
                     self._cond.notify_all()
         except (OSError, ValueError):  # the pipe was closed under us: the child is gone
@@ -70,17 +90,27 @@ class _Lines:
                 self._open -= 1
                 self._cond.notify_all()
 
-    def since(self, position: int) -> tuple[list[tuple[int, str, str]], int]:
-        """Lines at positions >= ``position`` (those still kept) and the position after them."""
+    def watch(self, regex: re.Pattern[str], stream: str | None, after: int) -> _Watch:
         with self._cond:
+            watch = _Watch(regex, stream, after)
             first = self._total - len(self._lines)
-            out = [(first + i, name, text) for i, (name, text) in enumerate(self._lines) if first + i >= position]
-            return out, self._total
+            for i, (name, text) in enumerate(self._lines):  # the lines already kept, in order
+                watch.check(first + i, name, text)
+            if watch.match is None:
+                self._watches.append(watch)
+            return watch
 
-    def wait(self, position: int, timeout: float) -> None:
-        """Block until a line at ``position`` exists, every stream has ended, or ``timeout``."""
+    def unwatch(self, watch: _Watch) -> int:
+        """Stop watching; the position after the last line read."""
         with self._cond:
-            self._cond.wait_for(lambda: self._total > position or self._open == 0, timeout)
+            if watch in self._watches:
+                self._watches.remove(watch)
+            return self._total
+
+    def wait(self, watch: _Watch, timeout: float) -> None:
+        """Block until ``watch`` matched, every stream has ended, or ``timeout``."""
+        with self._cond:
+            self._cond.wait_for(lambda: watch.match is not None or self._open == 0, timeout)
 
     @property
     def ended(self) -> bool:
@@ -182,27 +212,30 @@ class ServedProcess:
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
         deadline = time.monotonic() + timeout
         ended_at: float | None = None
-        while True:
-            lines, end = self._lines.since(self._cursor)
-            for position, name, text in lines:
-                if stream in (None, name) and regex.search(text):
-                    self._cursor = position + 1
-                    return text
-            self._cursor = end
-            now = time.monotonic()
-            if self._lines.ended:  # both pipes closed: the child has exited, or is about to
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    if self.proc is not None:
-                        self.proc.wait(2)
-                self._raise(f"the process ended before printing a line matching {regex.pattern!r}")
-            if self.proc is not None and self.proc.poll() is not None:
-                # exited, but a grandchild may hold its pipes open: give the readers a moment
-                ended_at = now if ended_at is None else ended_at
-                if now - ended_at > 1.0:
+        watch = self._lines.watch(regex, stream, self._cursor)
+        try:
+            while True:
+                if watch.match is not None:
+                    self._cursor = watch.match[0] + 1
+                    return watch.match[1]
+                now = time.monotonic()
+                if self._lines.ended:  # both pipes closed: the child has exited, or is about to
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        if self.proc is not None:
+                            self.proc.wait(2)
                     self._raise(f"the process ended before printing a line matching {regex.pattern!r}")
-            if now >= deadline:
-                self._raise(f"no line matching {regex.pattern!r} within {timeout:g} s")
-            self._lines.wait(end, min(deadline - now, 0.2))
+                if self.proc is not None and self.proc.poll() is not None:
+                    # exited, but a grandchild may hold its pipes open: give the readers a moment
+                    ended_at = now if ended_at is None else ended_at
+                    if now - ended_at > 1.0:
+                        self._raise(f"the process ended before printing a line matching {regex.pattern!r}")
+                if now >= deadline:
+                    self._raise(f"no line matching {regex.pattern!r} within {timeout:g} s")
+                self._lines.wait(watch, min(deadline - now, 0.2))
+        finally:
+            end = self._lines.unwatch(watch)
+            if watch.match is None:
+                self._cursor = end  # the lines read meanwhile were passed over
 
     def _raise(self, why: str) -> None:
         code = self.proc.poll() if self.proc is not None else None
