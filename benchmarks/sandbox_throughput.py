@@ -351,7 +351,8 @@ def report(results: list[Result], generators: Sequence[str], clients: int) -> No
     table(f"sandbox capacity: {clients} concurrent clients; ratio = req/s / req/s of the bare Starlette twin "
           "above it (same body size, same load generator)",
           ["case", "body B", "requests", "req/s", "p50 ms", "p99 ms", "ratio vs bare", "server CPU", "load gen CPU"],
-          rows)
+          rows, [f"{clients} clients in a closed loop wait {clients} / (req/s) on average (Little's law): a p99 of "
+                 f"{P99_TARGET_MS:g} ms needs well over {clients / P99_TARGET_MS * 1000:,.0f} req/s."])
     print("req/s of each round: " + "; ".join(
         f"{r.case.name}: " + " / ".join(f"{x:,.0f}" for x in r.round_rps) for r in results if r.generator == gen))
     busy = [r for r in results if r.server_cpu is not None and r.server_cpu < 0.8]
