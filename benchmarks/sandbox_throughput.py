@@ -14,7 +14,7 @@ a time. Cases, each against its bare twin (benchmarks/_bare_app.py):
   bare route that parses the body and answers the state as a bare JSON string.
 
 The sandbox's rate limit is raised first, or the 300/min budget would turn the run into 429s. The
-load generator is an asyncio loop with one raw keep-alive HTTP/1.1 socket per client (default) or
+load generator (benchmarks/_load.py) is an asyncio loop with one raw keep-alive HTTP/1.1 socket per client (default) or
 one thread per client with its own urllib3 connection (``--client threads``); both are closed
 loops measured by benchmarks/common.Window (a warm-up, then a fixed window; a request counts if
 it started and ended inside it). Each case is measured for 3 s in total (``--quick``: 1 s), in
@@ -25,15 +25,11 @@ the CPU each side used is printed, so a saturated load generator is visible. Loo
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import contextlib
-import itertools
 import json
-import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +39,7 @@ import urllib3
 
 from recops.sandbox.process import ServedProcess, sandbox_process
 
+from ._load import GENERATORS, Req, RequestFactory
 from .common import Window, affinity, clean_env, cpu_seconds, load_average, percentile, split_cpus, table, target
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,29 +102,6 @@ class Setup:
         return reply["id"]
 
 
-# --- requests as bytes ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Req:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes = b""
-    expect: bytes | None = None  # the exact body expected back, if it is known
-
-    def wire(self, host: str) -> bytes:
-        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}"]
-        lines += [f"{k}: {v}" for k, v in self.headers.items()]
-        if self.body or self.method in ("POST", "PUT", "PATCH"):
-            lines.append(f"Content-Length: {len(self.body)}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
-
-
-# client index, request number of that client -> request
-RequestFactory = Callable[[int, int], Req]
-
-
 @dataclass
 class Case:
     name: str
@@ -164,126 +138,6 @@ def cases(token: str, conversations: Sequence[str], sizes: dict[str, int]) -> li
              _state_requests(lambda c: f"/api/v2/conversations/calls/{conversations[c]}/recordingstate",
                              put_headers, n), "bare: PUT /recordingstate", len('"PAUSED"')),
     ]
-
-
-def _problem(req: Req, status: int, body: bytes) -> str | None:
-    if status != 200:
-        return f"HTTP {status}"
-    if req.expect is not None and body != req.expect:
-        return f"body {body[:40]!r}"
-    return None
-
-
-# --- load generator 1: asyncio, one raw keep-alive socket per client -------------------------------
-
-
-class _Conn(asyncio.Protocol):
-    """One HTTP/1.1 keep-alive connection; responses are framed by Content-Length."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buf = bytearray()
-        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
-
-    def connection_made(self, transport) -> None:  # type: ignore[override]
-        self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def data_received(self, data: bytes) -> None:
-        self.buf += data
-        waiter = self.waiter
-        if waiter is None or waiter.done():
-            return
-        end = self.buf.find(b"\r\n\r\n")
-        if end < 0:
-            return
-        head = bytes(self.buf[:end]).lower()
-        length = 0
-        at = head.find(b"\r\ncontent-length:")
-        if at >= 0:
-            stop = head.find(b"\r\n", at + 2)
-            length = int(head[at + 17:stop if stop > 0 else None])
-        total = end + 4 + length
-        if len(self.buf) < total:
-            return
-        status = int(head[9:12])
-        body = bytes(self.buf[end + 4:total])
-        del self.buf[:total]
-        waiter.set_result((status, body))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(ConnectionError(f"connection lost: {exc}"))
-
-    def request(self, data: bytes) -> asyncio.Future[tuple[int, bytes]]:
-        assert self.transport is not None
-        self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(data)
-        return self.waiter
-
-
-async def _asyncio_run(host: str, port: int, case: Case, clients: int, window: Window) -> None:
-    loop = asyncio.get_running_loop()
-    conns = [(await loop.create_connection(_Conn, host, port))[1] for _ in range(clients)]
-    hostport = f"{host}:{port}"
-    wires: dict[int, bytes] = {}
-    window.open()
-
-    async def client(i: int, conn: _Conn) -> None:
-        for n in itertools.count():
-            req = case.factory(i, n)
-            data = wires.get(id(req))
-            if data is None:
-                data = wires[id(req)] = req.wire(hostport)
-            t0 = time.perf_counter_ns()
-            status, body = await conn.request(data)
-            if not window.record(t0, time.perf_counter_ns(), _problem(req, status, body)):
-                return
-
-    try:
-        await asyncio.gather(*(client(i, c) for i, c in enumerate(conns)))
-    finally:
-        for c in conns:
-            if c.transport is not None:
-                c.transport.close()
-
-
-def run_asyncio(host: str, port: int, case: Case, clients: int, window: Window) -> None:
-    asyncio.run(_asyncio_run(host, port, case, clients, window))
-
-
-# --- load generator 2: one thread per client, each with its own urllib3 connection -----------------
-
-
-def run_threads(host: str, port: int, case: Case, clients: int, window: Window) -> None:
-    gate = threading.Barrier(clients + 1)
-
-    def client(i: int) -> None:
-        pool = urllib3.HTTPConnectionPool(host, port, maxsize=1, block=True, retries=False, timeout=30.0)
-        try:
-            gate.wait()
-            for n in itertools.count():
-                req = case.factory(i, n)
-                t0 = time.perf_counter_ns()
-                resp = pool.urlopen(req.method, req.path, body=req.body or None, headers=req.headers,
-                                    preload_content=True, assert_same_host=False)
-                if not window.record(t0, time.perf_counter_ns(), _problem(req, resp.status, resp.data)):
-                    return
-        finally:
-            pool.close()
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for t in threads:
-        t.start()
-    window.open()
-    gate.wait()
-    for t in threads:
-        t.join(timeout=window.warmup + window.seconds + 60)
-
-
-GENERATORS = {"asyncio": run_asyncio, "threads": run_threads}
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -329,7 +183,7 @@ class Result:
 def measure(server: ServedProcess, case: Case, generator: str, clients: int, window: Window, result: Result) -> None:
     host, port = server.url.removeprefix("http://").rsplit(":", 1)
     cpu0, srv0, wall0 = time.process_time(), cpu_seconds(server.pid), time.perf_counter()
-    GENERATORS[generator](host, int(port), case, clients, window)
+    GENERATORS[generator](host, int(port), case.factory, clients, window)
     cpu1, srv1, wall1 = time.process_time(), cpu_seconds(server.pid), time.perf_counter()
     result.add(window, cpu1 - cpu0, srv1 - srv0 if srv0 is not None and srv1 is not None else None, wall1 - wall0)
 
@@ -347,14 +201,14 @@ def report(results: list[Result], generators: Sequence[str], clients: int) -> No
             ratio = f"{r.rps / twin.rps:.2f}x" if twin and twin.rps else "1.00x" if r.case.server == "bare" else "n/a"
             name = r.case.name if len(generators) == 1 else f"{r.case.name} [{gen}]"
             rows.append([name, r.case.body_bytes, r.requests, f"{r.rps:,.0f}", f"{percentile(r.latencies_ns, 50):.2f}",
-                         f"{percentile(r.latencies_ns, 99):.2f}", ratio, _pct(r.server_cpu), _pct(r.client_cpu)])
+                         f"{percentile(r.latencies_ns, 99):.2f}", ratio, _pct(r.server_cpu), _pct(r.client_cpu),
+                         " / ".join(f"{x:,.0f}" for x in r.round_rps)])
     table(f"sandbox capacity: {clients} concurrent clients; ratio = req/s / req/s of the bare Starlette twin "
           "above it (same body size, same load generator)",
-          ["case", "body B", "requests", "req/s", "p50 ms", "p99 ms", "ratio vs bare", "server CPU", "load gen CPU"],
+          ["case", "body B", "requests", "req/s", "p50 ms", "p99 ms", "ratio vs bare", "server CPU", "load gen CPU",
+           "req/s per round"],
           rows, [f"{clients} clients in a closed loop wait {clients} / (req/s) on average (Little's law): a p99 of "
                  f"{P99_TARGET_MS:g} ms needs well over {clients / P99_TARGET_MS * 1000:,.0f} req/s."])
-    print("req/s of each round: " + "; ".join(
-        f"{r.case.name}: " + " / ".join(f"{x:,.0f}" for x in r.round_rps) for r in results if r.generator == gen))
     busy = [r for r in results if r.server_cpu is not None and r.server_cpu < 0.8]
     if busy:
         print("NOTE: the server used less than 80% of its core in "
