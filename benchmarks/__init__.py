@@ -12,10 +12,13 @@ from __future__ import annotations
 import pkgutil
 from pathlib import Path
 
+HELPERS = frozenset({"common"})  # shared code, not a benchmark
+
 
 def names() -> list[str]:
     """The benchmark modules of this package, sorted."""
-    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
+    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+                  if not m.name.startswith("_") and m.name not in HELPERS)
 
 
 __all__ = ["names"]

@@ -1,7 +1,9 @@
 """``python -m benchmarks [NAME ...] [--quick] [options of the benchmarks]``: run the benchmarks.
 
 With no NAME every benchmark runs. A NAME selects the modules it names or starts
-(``sandbox`` -> ``sandbox_throughput``, ``core`` -> ``core_bench``). Options this runner does not
+(``sandbox`` -> ``sandbox_throughput``, ``core`` -> ``core_bench``, ``cli`` -> ``cli_start``). At the
+end, the targets of issue 7 the benchmarks that ran measured are printed as one table (each row a
+ratio measured within this run, its target, and whether it is met). Options this runner does not
 know are passed on to benchmarks that take ``main(argv)`` (give their values with ``=``:
 ``--seconds=2``); see e.g.
 ``python -m benchmarks.sandbox_throughput --help``.
@@ -15,6 +17,7 @@ import inspect
 import sys
 
 from . import names
+from .common import print_targets
 
 
 def _select(wanted: list[str], available: list[str]) -> list[str]:
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} ==", flush=True)
         status |= _run(name, args.quick, rest)
         print(flush=True)
+    print_targets("Ratios, not absolute times: on a machine shared with other work they are noisy, the sandbox "
+                  "capacity ratios the most.")
     return status
 
 

@@ -110,9 +110,9 @@ class Client:
         return self._http
 
     def sdk(self) -> Any:
-        import PureCloudPlatformClientV2
+        from .sdk import load  # the SDK in part: only the modules recops uses (recops/sdk.py)
 
-        return PureCloudPlatformClientV2
+        return load()
 
     @property
     def conversations_api(self) -> Any:

@@ -1,7 +1,7 @@
-"""``recops lab``: the notebook kit. Starts a sandbox server (demo scenario) as its own process,
-shared by every notebook of the session through ``RECOPS_SANDBOX_URL``, then JupyterLab on
-``notebooks/``. With credentials set it starts no sandbox and says loudly that the notebooks
-act on a real org.
+"""``recops lab``: the notebook kit. Starts a sandbox server (demo scenario) as its own process
+(recops/sandbox/process.py), shared by every notebook of the session through
+``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/``. With credentials set it starts no
+sandbox and says loudly that the notebooks act on a real org.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,29 +27,6 @@ def notebooks_dir(explicit: str | None = None) -> Path:
                       "run from the repository root, or pass --notebooks DIR")
 
 
-def start_sandbox_process(port: int = 0, scenario: str = "demo", env: dict[str, str] | None = None,
-                          timeout: float = 30.0) -> tuple[subprocess.Popen[str], str]:
-    """``recops sandbox serve`` as a child process; returns it and its URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "recops.cli", "sandbox", "serve", "--port", str(port), "--scenario", scenario],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                break
-            continue
-        lines.append(line)
-        if "listening on" in line:
-            return proc, line.split("listening on", 1)[1].split()[0]
-    proc.kill()
-    raise RuntimeError("the sandbox did not start:\n" + "".join(lines))
-
-
 def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, open_browser: bool = True,
         echo: Callable[[str], None] = print) -> int:
     settings = Settings.load()
@@ -61,8 +37,10 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         if settings.sandbox_url:
             echo(f"SANDBOX: using the sandbox at {settings.sandbox_url} (RECOPS_SANDBOX_URL)")
         else:
-            sandbox, url = start_sandbox_process(sandbox_port, env=env)
-            env["RECOPS_SANDBOX_URL"] = url
+            from .sandbox.process import sandbox_process
+
+            sandbox = sandbox_process("demo", port=sandbox_port, env=env).start()
+            url = env["RECOPS_SANDBOX_URL"] = sandbox.url
             echo(f"SANDBOX: started the demo sandbox at {url}; every notebook of this lab shares it")
             echo("         (no credentials are set: nothing here can touch a real org)")
     else:
@@ -96,8 +74,4 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
     finally:
         signal.signal(signal.SIGTERM, previous)
         if sandbox is not None:
-            sandbox.terminate()
-            try:
-                sandbox.wait(10)
-            except subprocess.TimeoutExpired:
-                sandbox.kill()
+            sandbox.stop()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import math
 import random
 import threading
 import time
@@ -29,10 +30,12 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
-from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient  # imported lazily by client.py
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
+from .sdk import submodule as _sdk_module
 from .settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER, DEFAULT_READ_TIMEOUT
+
+AbstractHttpClient = _sdk_module("abstract_http_client").AbstractHttpClient  # this module is imported lazily
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SAFE_POST_PATHS = ("/oauth/token", "/api/v2/analytics/conversations/details/query")
@@ -106,56 +109,93 @@ class Exchange:
 
 
 class Pacer:
-    """Spreads requests over the rate-limit window using ``inin-ratelimit-*``.
+    """Keeps requests under the rate limit the ``inin-ratelimit-*`` headers announce, at its full rate.
 
-    Above half the budget it adds no delay; below, it spaces requests evenly over the time
-    left in the window; at the reserve it waits for the window to reset.
+    Requests go as fast as the caller sends them while the window's budget lasts; when only the
+    reserve is left, the next requests wait for the window to reset and count against the next
+    one. (Spacing requests over the window, as an earlier version did below half the budget,
+    only slows a sweep down: the last window of a sweep ends long before its reset.)
+
+    - The window's end is the earliest of the replies' ``now + inin-ratelimit-reset``: each is
+      an upper bound (the reset is rounded up to whole seconds and the reply took time to come
+      back), so the earliest is the closest one that is still safe; ``margin`` is added to it.
+    - What is left is counted down by ``acquire`` and corrected by every reply, less the
+      requests still in flight that the reply may not have counted, so replies that arrive out
+      of order, or a budget another client spends, never make it look larger than it is.
+    - Replies from a window that has already ended are told from those of the current one by
+      their reset time (windows are ``window`` seconds long, a minute by default).
+
+    ``acquire`` gives the seconds to wait before sending (and counts the request in the window
+    it will be sent in); ``update`` takes each reply's headers (``{}`` for a request that got
+    no reply), so every acquired request is matched by one update.
     """
 
-    def __init__(self, reserve_fraction: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, reserve_fraction: float = 0.02, clock: Callable[[], float] = time.monotonic,
+                 margin: float = 0.25, window: float = 60.0) -> None:
         self._lock = threading.Lock()
         self._clock = clock
         self._reserve_fraction = reserve_fraction
+        self.margin = margin
+        self.window = window
         self.allowed: int | None = None
-        self.remaining: int | None = None
-        self.reset_at: float | None = None
-        self._next_slot = 0.0
+        self.remaining: int | None = None  # left in the current window, after the requests let through
+        self.reset_at: float | None = None  # the current window's end (None: no reply from it yet)
+        self.window_start = -math.inf  # no request is let through before it
+        self.in_flight = 0
+
+    def reserve(self) -> int:
+        """Requests kept back in each window (at least 1: a count that excludes the request
+        itself would otherwise overrun the budget by one)."""
+        return max(1, int((self.allowed or 0) * self._reserve_fraction))
 
     def update(self, headers: Any) -> None:
-        try:
-            count = int(headers.get("inin-ratelimit-count"))
-            allowed = int(headers.get("inin-ratelimit-allowed"))
-            reset = float(headers.get("inin-ratelimit-reset"))
-        except (TypeError, ValueError):
-            return
+        now = self._clock()
         with self._lock:
+            self.in_flight = max(0, self.in_flight - 1)
+            try:
+                count = int(headers.get("inin-ratelimit-count"))
+                allowed = int(headers.get("inin-ratelimit-allowed"))
+                reset = float(headers.get("inin-ratelimit-reset"))
+            except (AttributeError, TypeError, ValueError):
+                return
+            self.window = max(self.window, reset)
+            ends = now + reset
+            if ends < self.window_start + self.window / 2:
+                return  # a reply from a window that has ended since
             self.allowed = allowed
-            remaining = max(0, allowed - count)
-            reset_at = self._clock() + reset
-            if self.reset_at is not None and abs(reset_at - self.reset_at) < 1.0 and self.remaining is not None:
-                remaining = min(remaining, self.remaining)  # replies arrive out of order
-            self.remaining = remaining
-            self.reset_at = reset_at
+            left = max(0, allowed - count) - self.in_flight  # those in flight may not be counted yet
+            if self.reset_at is not None and ends >= self.reset_at + self.window / 2:
+                # a later window than the one counted in: the server's began before we moved on
+                self.window_start = max(self.window_start, ends - self.window)
+                self.reset_at, self.remaining = ends, left
+            elif self.reset_at is None:  # the first reply from this window
+                self.reset_at = ends
+                self.remaining = left if self.remaining is None else min(self.remaining, left)
+            else:
+                self.reset_at = min(self.reset_at, ends)
+                self.remaining = left if self.remaining is None else min(self.remaining, left)
 
     def acquire(self) -> float:
-        """Seconds to wait before the next request (and reserve it)."""
+        """Seconds to wait before the next request (and count it in the window it goes in)."""
+        now = self._clock()
         with self._lock:
-            now = self._clock()
-            if self.allowed is None or self.remaining is None or self.reset_at is None or now >= self.reset_at:
-                return 0.0
-            reserve = max(1, int(self.allowed * self._reserve_fraction))
-            if self.remaining <= reserve:
-                wait = self.reset_at - now + 0.25
-                self.remaining = None  # refilled after the reset; the next reply says by how much
-                self._next_slot = now + wait
-                return wait
-            interval = 0.0
-            if self.remaining < self.allowed / 2:
-                interval = (self.reset_at - now) / max(1, self.remaining - reserve)
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + interval
+            self.in_flight += 1
+            if self.allowed is None or self.remaining is None:
+                return 0.0  # no reply has said anything yet
+            if self.reset_at is not None and now >= self.reset_at + self.margin:
+                self._next_window(self.reset_at + self.margin)  # the window has ended: a full budget
+            if self.remaining <= self.reserve():
+                if self.reset_at is not None:
+                    self._next_window(self.reset_at + self.margin)
+                else:  # the next window's budget is promised before any reply from it: the one after
+                    self._next_window(max(now, self.window_start) + self.window + self.margin)
             self.remaining -= 1
-            return slot - now
+            return max(0.0, self.window_start - now)
+
+    def _next_window(self, start: float) -> None:
+        self.window_start = start
+        self.reset_at = None
+        self.remaining = self.allowed
 
 
 class RecopsHttpClient(AbstractHttpClient):
@@ -195,7 +235,8 @@ class RecopsHttpClient(AbstractHttpClient):
     # --- the SDK entry point --------------------------------------------------------------------
 
     def request(self, http_request_options: Any) -> Any:
-        from PureCloudPlatformClientV2.rest import ApiException, RESTResponse
+        rest = _sdk_module("rest")
+        ApiException, RESTResponse = rest.ApiException, rest.RESTResponse
 
         options = self.pre_hook(http_request_options) if callable(self.pre_hook) else http_request_options
         method = options.method.upper()
@@ -220,6 +261,8 @@ class RecopsHttpClient(AbstractHttpClient):
                 raw = self.pool.request(method, url, body=data, headers=headers, timeout=timeout,
                                         retries=False, redirect=False, preload_content=True)
             except HTTPError as exc:
+                if self.pacer is not None and is_api:
+                    self.pacer.update({})  # no reply: the request is no longer in flight
                 self._record(Exchange(method, path, 0, None, attempt, _ms(started), error=type(exc).__name__))
                 never_sent = isinstance(exc, (NewConnectionError, ConnectTimeoutError))
                 if (idempotent or never_sent) and attempt < self.policy.max_attempts:

@@ -10,12 +10,41 @@ Behaviour follows docs/genesys-api.md (reference: docs/sandbox.md); where the re
 sandbox's choice is labelled and switchable (``GET /_sandbox/assumptions``).
 """
 
-from .app import SandboxApp
-from .control_client import SandboxClient, SandboxControlError
-from .models import DEFAULT_ORG
-from .server import SandboxServer, running, serve
-from .settings import ASSUMPTIONS, SandboxSettings
-from .state import SandboxState
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import SandboxApp
+    from .control_client import SandboxClient, SandboxControlError
+    from .models import DEFAULT_ORG
+    from .server import SandboxServer, running, serve
+    from .settings import ASSUMPTIONS, SandboxSettings
+    from .state import SandboxState
+
+# name -> module, imported on first use (PEP 562): recops reads the control plane through
+# recops.sandbox.control_client (plain urllib3), and a CLI command must not pay for importing
+# the app and uvicorn to do so
+_EXPORTS = {
+    "SandboxApp": "app", "SandboxClient": "control_client", "SandboxControlError": "control_client",
+    "DEFAULT_ORG": "models", "SandboxState": "state", "SandboxServer": "server", "running": "server",
+    "serve": "server", "ASSUMPTIONS": "settings", "SandboxSettings": "settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "ASSUMPTIONS",

@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from recops.sandbox import SandboxServer
+from recops.sandbox import SandboxClient
+from recops.sandbox.process import ServedProcess, sandbox_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,6 +38,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _clean_env(base: Path) -> dict[str, str]:
+    home = base / "sandbox-home"
+    home.mkdir(parents=True, exist_ok=True)
+    return {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "RECOPS_"))} | {"HOME": str(home)}
+
+
 def _lab_env(base: Path, sandbox_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH" and not k.startswith(("GENESYS", "RECOPS_"))}
     for var, sub in [("HOME", "home"), ("JUPYTER_CONFIG_DIR", "cfg"), ("JUPYTER_DATA_DIR", "data"),
@@ -55,26 +61,26 @@ def _lab_env(base: Path, sandbox_url: str) -> dict[str, str]:
                   "RECOPS_JOURNAL": str(base / "journal.sqlite"), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
-def _start_lab(nbdir: Path, base: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int, str]:
+def _start_lab(nbdir: Path, env: dict[str, str]) -> tuple[ServedProcess, int, str]:
+    """JupyterLab on a free port; started once it printed its URL (recops/sandbox/process.py)."""
     port = _free_port()
     token = secrets.token_hex(16)
-    log = open(base / "jupyter.log", "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
+    lab = ServedProcess(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={nbdir}",
          "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          "--LabApp.extension_manager=readonly", "--expose-app-in-browser", "--allow-root"],
-        env=env, cwd=nbdir, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+        url_pattern=rf"(http://127\.0\.0\.1:{port})/lab", env=env, cwd=nbdir, start_timeout=60).start()
+    deadline = time.monotonic() + 60  # it prints its URL a moment before it answers
+    while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
-            return proc, port, token
+            urllib.request.urlopen(f"{lab.url}/api/status?token={token}", timeout=2)
+            return lab, port, token
         except OSError:
-            assert proc.poll() is None, (base / "jupyter.log").read_text()
+            if not lab.running() or time.monotonic() > deadline:
+                lab.stop()
+                raise AssertionError("JupyterLab did not start:\n" + lab.output()) from None
             time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("JupyterLab did not start:\n" + (base / "jupyter.log").read_text())
 
 
 def test_pause_in_the_rendered_control_panel(tmp_path):
@@ -85,9 +91,10 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
     nbdir.mkdir()
     shutil.copy(ROOT / "notebooks" / "03_pause_resume_stop.ipynb", nbdir)  # a copy: outputs never reach git
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    with SandboxServer(scenario="demo") as sb:
+    with sandbox_process("demo", env=_clean_env(tmp_path)) as sb:
+        control = SandboxClient(sb.url)
         env = _lab_env(tmp_path, sb.url)
-        proc, port, token = _start_lab(nbdir, tmp_path, env)
+        lab, port, token = _start_lab(nbdir, env)
         base = f"http://127.0.0.1:{port}"
         try:
             with sync_playwright() as p:
@@ -115,10 +122,10 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
                 expect(state).to_have_text("PAUSED")
                 expect(panel.locator("button.jupyter-button", has_text="Resume")).to_be_enabled()
                 deadline = time.monotonic() + 10
-                while sb.control.conversation(DEMO_ACTIVE)["recordingState"] != "PAUSED":
+                while control.conversation(DEMO_ACTIVE)["recordingState"] != "PAUSED":
                     assert time.monotonic() < deadline, "the sandbox never saw the pause"
                     time.sleep(0.1)
-                assert sb.control.conversation(DEMO_ACTIVE)["securePause"] is True
+                assert control.conversation(DEMO_ACTIVE)["securePause"] is True
                 panel.scroll_into_view_if_needed()
                 page.screenshot(path=str(OUTPUT_DIR / "control_panel_paused.png"))
 
@@ -128,9 +135,6 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
                 page.screenshot(path=str(OUTPUT_DIR / "state_table.png"))
                 browser.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            (tmp_path / "jupyter.log").write_text(lab.output())
+            lab.stop(timeout=15)
     assert (OUTPUT_DIR / "control_panel_paused.png").stat().st_size > 10_000

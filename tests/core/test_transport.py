@@ -4,13 +4,17 @@ pacing, the lazy SDK import, and the SDK config file that cannot redirect a clie
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -387,29 +391,144 @@ def test_pacing_waits_before_the_budget_is_spent(sb, demo):
     assert elapsed >= 3  # the window's rest was waited out instead of running into 429s
 
 
-def test_pacer_spreads_forty_requests_under_twenty_a_minute():
-    """The Pacer against the sandbox's own limiter, on a fake clock (the long part of the live case)."""
+def _headers(count: int, allowed: int, reset: float) -> dict[str, str]:
+    return {"inin-ratelimit-count": str(count), "inin-ratelimit-allowed": str(allowed),
+            "inin-ratelimit-reset": str(reset)}
+
+
+def _simulate(pacer_clock: list[float], pacer: Pacer, requests: int, allowed: int, threads: int,
+              latency: Callable[[], tuple[float, float]]) -> tuple[float, int, list[int]]:
+    """``threads`` closed-loop clients send ``requests`` through ``pacer`` to the sandbox's own
+    limiter, on a fake clock (events in time order: acquire, arrival at the server, reply).
+    Returns the time the last reply came back, the 429s the limiter sent, and how many
+    requests each window of the limiter admitted."""
     from recops.sandbox.ratelimit import RateLimiter
 
-    now = [1000.0]
-    pacer = Pacer(clock=lambda: now[0])
     limiter = RateLimiter()
-    waits, rejected = [], 0
-    start = now[0]
-    for _ in range(40):
-        wait = pacer.acquire()
-        waits.append(wait)
-        now[0] += wait
-        budget = limiter.spend("token", now[0], allowed=20)
-        rejected += budget.exceeded
-        pacer.update(budget.headers())
-        now[0] += 0.02  # the request itself
-    elapsed = now[0] - start
+    events: list[tuple[float, int, str, int, object]] = []
+    seq = itertools.count()
+    sent = 0
+    for thread in range(min(threads, requests)):
+        heapq.heappush(events, (0.0, next(seq), "acquire", thread, None))
+        sent += 1
+    rejected, last, per_window, window_start = 0, 0.0, [], None
+    while events:
+        at, _, kind, thread, payload = heapq.heappop(events)
+        pacer_clock[0] = at
+        if kind == "acquire":
+            there, back = latency()
+            heapq.heappush(events, (at + pacer.acquire() + there, next(seq), "arrive", thread, back))
+        elif kind == "arrive":
+            budget = limiter.spend("token", at, allowed=allowed)
+            rejected += budget.exceeded
+            if not budget.exceeded:
+                if budget.count == 1:
+                    per_window.append(0)
+                per_window[-1] += 1
+                window_start = at if budget.count == 1 else window_start
+            assert isinstance(payload, float)
+            heapq.heappush(events, (at + payload, next(seq), "reply", thread, budget.headers()))
+        else:
+            pacer.update(payload)
+            last = at
+            if sent < requests:
+                sent += 1
+                heapq.heappush(events, (at, next(seq), "acquire", thread, None))
+    return last, rejected, per_window
+
+
+def test_pacer_runs_a_sweep_at_the_full_allowed_rate_without_a_429():
+    """1,000 requests at 300/minute, one at a time: every window is used up to its reserve and
+    the sweep ends within 2% of the least time the limit allows (three full windows)."""
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    elapsed, rejected, per_window = _simulate(now, pacer, 1000, 300, 1, lambda: (0.005, 0.005))
+    floor = 60.0 * ((1000 - 1) // 300)
     assert rejected == 0
-    assert sum(w > 0 for w in waits) >= 10
-    assert waits[:10] == [0.0] * 10  # above half the budget: no delay
-    assert 60 <= elapsed <= 180  # 40 requests at 20/minute need a second window, and not many more
-    assert max(waits) < 61
+    assert per_window[:3] == [300 - pacer.reserve()] * 3
+    assert sum(per_window) == 1000
+    assert floor <= elapsed <= 1.02 * floor
+
+
+@pytest.mark.parametrize("threads", [4, 8])
+def test_pacer_with_concurrent_out_of_order_replies_never_overruns_the_budget(threads):
+    """Threads whose requests cross on the wire (random latencies, seeded): replies arrive out of
+    order and while others are in flight; no request is ever refused, and the windows are still
+    used to within a few requests."""
+    rng = random.Random(7)
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    elapsed, rejected, per_window = _simulate(now, pacer, 1000, 300, threads,
+                                              lambda: (rng.uniform(0.001, 0.03), rng.uniform(0.001, 0.03)))
+    floor = 60.0 * ((1000 - 1) // 300)
+    assert rejected == 0
+    assert all(n >= 300 - pacer.reserve() - threads for n in per_window[:3]), per_window
+    assert floor <= elapsed <= 1.02 * floor
+
+
+def test_pacer_takes_the_earliest_reset_the_replies_allow():
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.update(_headers(10, 300, 30))  # the window ends by 30
+    now[0] = 0.6
+    pacer.update(_headers(11, 300, 30))  # ... by 30.6: no news
+    now[0] = 0.9
+    pacer.update(_headers(12, 300, 29))  # rounded up to whole seconds: by 29.9
+    assert pacer.reset_at == pytest.approx(29.9)
+
+
+def test_pacer_counts_requests_in_flight_against_the_budget():
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    for _ in range(4):
+        assert pacer.acquire() == 0  # nothing known yet: no wait
+    pacer.update(_headers(1, 300, 60))  # three others may not be counted by the server yet
+    assert (pacer.in_flight, pacer.remaining) == (3, 296)
+    pacer.update({})  # a request that got no answer is no longer in flight
+    assert pacer.in_flight == 2
+
+
+def test_pacer_waits_for_the_reset_at_the_reserve_and_not_after_it():
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.update(_headers(299, 300, 10))
+    wait = pacer.acquire()
+    assert wait == pytest.approx(10 + pacer.margin)
+    assert pacer.acquire() == pytest.approx(wait)  # a second thread goes in the next window too
+    now[0] += wait
+    assert pacer.acquire() == 0
+    assert pacer.remaining == 300 - 3  # the next window's budget, less the three let through
+
+
+def test_pacer_ignores_late_replies_from_a_window_that_has_ended():
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.update(_headers(299, 300, 2))
+    now[0] = pacer.acquire()  # waits out the window
+    assert pacer.remaining == 299
+    pacer.update(_headers(300, 300, 1))  # a reply from the old window, come in late
+    assert (pacer.remaining, pacer.reset_at) == (299, None)
+    pacer.update(_headers(1, 300, 60))  # the first reply from the new one
+    assert pacer.remaining == 299 and pacer.reset_at == pytest.approx(now[0] + 60)
+
+
+def test_pacer_follows_a_window_the_server_began_before_it_moved_on():
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.update(_headers(100, 300, 1))  # the window ends by 1 s
+    now[0] = 0.5
+    pacer.update(_headers(3, 300, 60))  # the server has already begun the next one
+    assert pacer.remaining == 297 and pacer.reset_at == pytest.approx(60.5)
+
+
+def test_pacer_whose_next_budget_is_promised_before_a_reply_waits_a_window_more():
+    now = [0.0]
+    pacer = Pacer(clock=lambda: now[0])
+    pacer.update(_headers(2, 3, 5))  # one left: the reserve
+    first = pacer.acquire()
+    assert first == pytest.approx(5 + pacer.margin)
+    assert pacer.acquire() == pytest.approx(first)  # the next window has room for two
+    assert pacer.acquire() == pytest.approx(first + pacer.window + pacer.margin)
 
 
 def test_pacer_without_headers_does_not_wait():
@@ -421,21 +540,11 @@ def test_pacer_without_headers_does_not_wait():
     assert pacer.acquire() == 0
 
 
-def test_pacer_waits_for_the_reset_at_the_reserve_and_not_after_it():
-    now = [0.0]
-    pacer = Pacer(clock=lambda: now[0])
-    pacer.update({"inin-ratelimit-count": "299", "inin-ratelimit-allowed": "300", "inin-ratelimit-reset": "10"})
-    wait = pacer.acquire()
-    assert 10 <= wait <= 11
-    now[0] += wait
-    assert pacer.acquire() == 0  # past the reset: the next reply says how much is left
-
-
 def test_pacer_keeps_the_lowest_remaining_of_out_of_order_replies():
     now = [0.0]
     pacer = Pacer(clock=lambda: now[0])
-    pacer.update({"inin-ratelimit-count": "250", "inin-ratelimit-allowed": "300", "inin-ratelimit-reset": "30"})
-    pacer.update({"inin-ratelimit-count": "240", "inin-ratelimit-allowed": "300", "inin-ratelimit-reset": "30"})
+    pacer.update(_headers(250, 300, 30))
+    pacer.update(_headers(240, 300, 30))
     assert pacer.remaining == 50
 
 

@@ -10,7 +10,6 @@ import re
 import secrets
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import urllib3
+
+from recops.sandbox.process import ServedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,60 +38,48 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env | {"JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_TOKEN": secrets.token_hex(8)} | extra
 
 
-def _wait_for_lab(proc: subprocess.Popen, port: int, token: str, log: Path) -> None:
+def _wait_for_lab(lab: ServedProcess, port: int, token: str) -> None:
     http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=1, read=5))
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()
+        assert lab.running(), lab.output()
         try:
             if http.request("GET", f"http://127.0.0.1:{port}/api/status?token={token}").status == 200:
                 return
         except urllib3.exceptions.HTTPError:
             pass
         time.sleep(0.3)
-    raise AssertionError("JupyterLab did not start:\n" + log.read_text())
+    raise AssertionError("JupyterLab did not start:\n" + lab.output())
 
 
 @contextlib.contextmanager
-def _lab(env: dict[str, str], log: Path, sig: int = signal.SIGINT) -> Iterator[tuple[int, list[int]]]:
-    """``recops lab --no-browser`` on a free port until the block ends; then ``sig`` stops it and
-    its exit code is appended to the yielded list."""
+def _lab(env: dict[str, str], sig: int = signal.SIGINT) -> Iterator[tuple[ServedProcess, int, list[int]]]:
+    """``recops lab --no-browser`` on a free port until the block ends (recops/sandbox/process.py
+    reads its output); then ``sig`` stops it and its exit code is appended to the yielded list."""
     port = _free_port()
     codes: list[int] = []
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "recops.cli", "lab", "--no-browser", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            _wait_for_lab(proc, port, env["JUPYTER_TOKEN"], log)
-            yield port, codes
-        finally:
-            codes.append(_stop(proc, sig))
-
-
-def _stop(proc: subprocess.Popen, sig: int = signal.SIGINT) -> int:
-    proc.send_signal(sig)
+    lab = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--no-browser", "--port", str(port)],
+                        url_pattern=None, env=env, cwd=ROOT).start()
     try:
-        return proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
+        _wait_for_lab(lab, port, env["JUPYTER_TOKEN"])
+        yield lab, port, codes
+    finally:
+        codes.append(lab.stop(sig, timeout=30))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path, sig):
     env = _env(tmp_path)
-    log = tmp_path / "lab.log"
-    with _lab(env, log, sig) as (port, codes):
-        found = re.search(r"SANDBOX: started the demo sandbox at (http://\S+);", log.read_text())
-        assert found, log.read_text()
-        sandbox = found.group(1)
+    with _lab(env, sig) as (lab, port, codes):
+        line = lab.wait_for(r"SANDBOX: started the demo sandbox at (http://\S+);", timeout=5)
+        sandbox = re.search(r"at (http://\S+);", line).group(1)
         http = urllib3.PoolManager(retries=False)
         health = http.request("GET", f"{sandbox}/_sandbox/health").json()
         assert health["scenario"] == "demo"
         contents = http.request("GET", f"http://127.0.0.1:{port}/api/contents?token={env['JUPYTER_TOKEN']}")
         names = {item["name"] for item in contents.json()["content"]}
         assert "03_pause_resume_stop.ipynb" in names  # JupyterLab serves notebooks/
-    assert codes[0] in (0, 130), log.read_text()
+    assert codes[0] in (0, 130), lab.output()
     try:
         urllib3.PoolManager(retries=False, timeout=2).request("GET", f"{sandbox}/_sandbox/health")
         raise AssertionError("the sandbox outlived the lab")
@@ -101,10 +90,9 @@ def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path, sig
 def test_lab_with_credentials_targets_the_org_loudly_and_starts_no_sandbox(tmp_path):
     env = _env(tmp_path, GENESYSCLOUD_OAUTHCLIENT_ID="an-id", GENESYSCLOUD_OAUTHCLIENT_SECRET="a-secret-value",
                GENESYSCLOUD_REGION="eu-west-1")
-    log = tmp_path / "lab.log"
-    with _lab(env, log):
+    with _lab(env) as (lab, _port, _codes):
         pass
-    text = log.read_text()
+    text = lab.output()
     assert "REAL ORG" in text and "eu-west-1" in text and "api.mypurecloud.ie" in text
     assert "SANDBOX: started" not in text
     assert "a-secret-value" not in text

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from recops.sandbox.process import ServedProcess
 
 from .http_helpers import get_token, request
 
@@ -32,51 +31,21 @@ def cli_env(tmp_path) -> dict[str, str]:
     return env
 
 
-class Served:
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.proc = proc
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def read_until(self, pattern: str, timeout: float = START_TIMEOUT) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no line matching {pattern!r} within {timeout} s; got {self.seen}")
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise AssertionError(f"the process ended before printing {pattern!r}; got {self.seen}")
-            self.seen.append(line)
-            if re.search(pattern, line):
-                return line
-
-
 @pytest.fixture
 def serve(cli_env) -> Iterator:
-    started: list[subprocess.Popen[str]] = []
+    """serve(*args) -> ``recops sandbox serve ARGS`` started (recops/sandbox/process.py); the test
+    reads its lines with ``wait_for``. Every process started here is stopped at the end."""
+    started: list[ServedProcess] = []
 
-    def _serve(*args: str) -> Served:
-        proc = subprocess.Popen([str(RECOPS), "sandbox", "serve", *args], env=cli_env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        started.append(proc)
-        return Served(proc)
+    def _serve(*args: str) -> ServedProcess:
+        served = ServedProcess([str(RECOPS), "sandbox", "serve", *args], url_pattern=None, env=cli_env,
+                               start_timeout=START_TIMEOUT)
+        started.append(served)
+        return served.start()
 
     yield _serve
-    for proc in started:  # only the processes this test started, by their own handle
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+    for served in started:  # only the processes this test started, by their own handle
+        served.stop(signal.SIGKILL, timeout=5)
 
 
 def _run(cli_env, *args: str) -> subprocess.CompletedProcess[str]:
@@ -86,14 +55,14 @@ def _run(cli_env, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_serve_prints_url_and_credentials_answers_and_stops_on_sigint(serve):
     served = serve("--port", "0", "--scenario", "demo")
-    banner = served.read_until(r"listening on")
+    banner = served.wait_for(r"listening on", START_TIMEOUT)
     match = URL_RE.search(banner)
     assert match, banner
     url, port = match.group(1), int(match.group(2))
     assert port > 0
     assert "scenario: demo" in banner
-    served.read_until(r"control plane:")
-    text = "\n".join(served.seen)
+    served.wait_for(r"control plane:", START_TIMEOUT)
+    text = served.output("stdout")
     for client_id, secret in (("sandbox-supervisor", "sandbox-supervisor-secret"),
                               ("sandbox-readonly", "sandbox-readonly-secret")):
         assert re.search(rf"{client_id}\s+secret {secret}\b", text), text
@@ -105,23 +74,20 @@ def test_serve_prints_url_and_credentials_answers_and_stops_on_sigint(serve):
     conv = request("GET", f"{url}/api/v2/conversations/c0a80001-0000-4000-8000-000000000001", token=token)
     assert conv.status == 200 and conv.body["recordingState"] == "ACTIVE"
 
-    served.proc.send_signal(signal.SIGINT)
-    assert served.proc.wait(STOP_TIMEOUT) == 0
-    served.read_until(r"sandbox stopped", timeout=5)
-    stderr = served.proc.stderr.read() if served.proc.stderr else ""
-    assert "Traceback" not in stderr, stderr
+    assert served.stop(signal.SIGINT, STOP_TIMEOUT) == 0
+    served.wait_for(r"sandbox stopped", 5)
+    assert "Traceback" not in served.output("stderr"), served.output("stderr")
 
 
 def test_serve_empty_scenario_and_stop_on_sigterm(serve):
     served = serve("--port", "0", "--scenario", "none")
-    url = URL_RE.search(served.read_until(r"listening on")).group(1)
-    served.read_until(r"control plane:")
-    assert "demo OAuth clients" not in "\n".join(served.seen)
+    url = URL_RE.search(served.wait_for(r"listening on", START_TIMEOUT)).group(1)
+    served.wait_for(r"control plane:", START_TIMEOUT)
+    assert "demo OAuth clients" not in served.output()
     health = request("GET", f"{url}/_sandbox/health").body
     assert (health["scenario"], health["orgs"]) == (None, [])
-    served.proc.send_signal(signal.SIGTERM)  # what a process manager sends: a clean stop too
-    assert served.proc.wait(STOP_TIMEOUT) == 0
-    served.read_until(r"sandbox stopped", timeout=5)
+    assert served.stop(signal.SIGTERM, STOP_TIMEOUT) == 0  # what a process manager sends: a clean stop too
+    served.wait_for(r"sandbox stopped", 5)
 
 
 def test_serve_a_scenario_file(serve, tmp_path):
@@ -129,12 +95,11 @@ def test_serve_a_scenario_file(serve, tmp_path):
     path.write_text('{"name": "mine", "orgs": [{"name": "org-a", "clients": [{"clientId": "a", '
                     '"clientSecret": "a-secret", "permissions": []}]}]}')
     served = serve("--port", "0", "--scenario", str(path))
-    url = URL_RE.search(served.read_until(r"listening on")).group(1)
-    served.read_until(r"control plane:")
-    assert any(re.search(r"\ba\s+secret a-secret", line) for line in served.seen), served.seen
+    url = URL_RE.search(served.wait_for(r"listening on", START_TIMEOUT)).group(1)
+    served.wait_for(r"control plane:", START_TIMEOUT)
+    assert re.search(r"\ba\s+secret a-secret", served.output("stdout")), served.output()
     assert request("GET", f"{url}/_sandbox/health").body["orgs"] == ["org-a"]
-    served.proc.send_signal(signal.SIGINT)
-    assert served.proc.wait(STOP_TIMEOUT) == 0
+    assert served.stop(signal.SIGINT, STOP_TIMEOUT) == 0
 
 
 def _flat(text: str) -> str:

@@ -1,0 +1,161 @@
+"""Every SDK call recops makes, run through the partly loaded SDK (recops/sdk.py) against a sandbox.
+
+Run as a script in a fresh interpreter (``python lazy_sdk_calls.py``, configured by environment:
+``SANDBOX_URL``, ``AVA_TOKEN``, ``BEN_TOKEN`` and ``CONVERSATIONS``, a JSON object media -> id), so
+that no earlier full import of ``PureCloudPlatformClientV2`` can mask a name the lazy path misses.
+It prints one JSON object: what each call returned and which SDK modules the process loaded.
+
+``CALLS`` names every SDK class, model and method recops uses; tests/core/test_sdk_loader.py
+checks that recops/ uses no other (so a new SDK call cannot skip this check). Importing this
+module imports nothing from the SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+ACTIVE = "c0a80001-0000-4000-8000-000000000001"  # demo: recorded call, Ava the agent
+ACTIVE_AGENT = "c0a80001-0000-4000-8000-0000000001a1"
+ADHOC = "c0a80001-0000-4000-8000-000000000004"  # demo: Ben's ad-hoc recording on
+ADHOC_AGENT = "c0a80001-0000-4000-8000-0000000004a1"
+ENDED = "c0a80001-0000-4000-8000-000000000006"  # demo: ended, recordings AVAILABLE
+EMAIL = "c0a80001-0000-4000-8000-000000000007"
+SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
+
+# SDK classes recops builds (models as request bodies, the API classes, the ApiClient)
+CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "Conversation",
+           "SetRecordingState", "MediaParticipantRequest", "ConversationQuery", "PagingSpec",
+           "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate")
+
+
+class Ctx:
+    def __init__(self, sdk: Any, url: str, conversations: dict[str, str], ava: str, ben: str) -> None:
+        self.sdk = sdk
+        self.url = url
+        self.conversations = conversations
+        self.client = sdk.ApiClient(host=url).get_client_credentials_token(*SUPERVISOR)
+        self.ava = self._user(ava)
+        self.ben = self._user(ben)
+
+    def _user(self, token: str) -> Any:
+        api = self.sdk.ApiClient(host=self.url)
+        api.access_token = token
+        return api
+
+    def state(self, value: str) -> Any:
+        body = self.sdk.SetRecordingState()
+        body.recording_state = value
+        return body
+
+
+def _describe(value: Any, depth: int = 0) -> Any:
+    """What came back: a model's class and module (and those of the models in its lists, which
+    the SDK resolved by name), a list of those, or a plain value."""
+    if isinstance(value, list):
+        return [_describe(v, depth) for v in value[:2]]
+    if hasattr(value, "swagger_types"):
+        out: dict[str, Any] = {"class": type(value).__name__, "module": type(value).__module__}
+        if depth == 0:
+            for attr in value.swagger_types:
+                inner = getattr(value, attr, None)
+                if isinstance(inner, list) and inner and hasattr(inner[0], "swagger_types"):
+                    out[attr] = _describe(inner[0], depth + 1)
+        return out
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return {"class": type(value).__name__, "module": type(value).__module__}
+
+
+def _put_state(media: str, method: str) -> Callable[[Ctx], Any]:
+    def call(c: Ctx) -> Any:
+        api = c.sdk.ConversationsApi(c.client)
+        return getattr(api, method)(c.conversations[media], c.state("PAUSED"))
+    return call
+
+
+def _details_query(c: Ctx) -> Any:
+    sdk = c.sdk
+    predicate = sdk.SegmentDetailQueryPredicate()
+    predicate.type = "dimension"
+    predicate.operator = "matches"
+    predicate.dimension = "mediaType"
+    predicate.value = "voice"
+    segment_filter = sdk.SegmentDetailQueryFilter()
+    segment_filter.type = "and"
+    segment_filter.predicates = [predicate]
+    query = sdk.ConversationQuery()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    query.interval = f"{(now - timedelta(days=2)).isoformat()}/{(now + timedelta(hours=1)).isoformat()}".replace(
+        "+00:00", "Z")
+    query.segment_filters = [segment_filter]
+    paging = sdk.PagingSpec()
+    paging.page_size = 25
+    paging.page_number = 1
+    query.paging = paging
+    return sdk.AnalyticsApi(c.client).post_analytics_conversations_details_query(query)
+
+
+def _patch_call(c: Ctx) -> Any:
+    body = c.sdk.Conversation()
+    body.recording_state = "PAUSED"
+    return c.sdk.ConversationsApi(c.ava).patch_conversations_call(ACTIVE, body)
+
+
+def _adhoc(method: str, cid: str, pid: str) -> Callable[[Ctx], Any]:
+    def call(c: Ctx) -> Any:
+        body = c.sdk.MediaParticipantRequest()
+        body.recording = False
+        api = c.sdk.ConversationsApi(c.ben if cid == ADHOC else c.ava)
+        return getattr(api, method)(cid, pid, body)
+    return call
+
+
+# method name -> the call, made as recops makes it (same API class, same body model)
+CALLS: dict[str, Callable[[Ctx], Any]] = {
+    "get_client_credentials_token": lambda c: c.sdk.ApiClient(host=c.url).get_client_credentials_token(*SUPERVISOR),
+    "get_conversation": lambda c: c.sdk.ConversationsApi(c.client).get_conversation(ACTIVE),
+    "get_conversations": lambda c: c.sdk.ConversationsApi(c.ava).get_conversations(),
+    "get_users_me": lambda c: c.sdk.UsersApi(c.ava).get_users_me(),
+    "get_conversation_recordingmetadata": lambda c: c.sdk.RecordingApi(c.client).get_conversation_recordingmetadata(
+        ENDED),
+    "get_conversation_recordings": lambda c: c.sdk.RecordingApi(c.client).get_conversation_recordings(ENDED),
+    "post_analytics_conversations_details_query": _details_query,
+    "put_conversations_call_recordingstate": _put_state("call", "put_conversations_call_recordingstate"),
+    "put_conversations_callback_recordingstate": _put_state("callback", "put_conversations_callback_recordingstate"),
+    "put_conversations_email_recordingstate": _put_state("email", "put_conversations_email_recordingstate"),
+    "put_conversations_message_recordingstate": _put_state("message", "put_conversations_message_recordingstate"),
+    "put_conversations_social_recordingstate": _put_state("social", "put_conversations_social_recordingstate"),
+    "put_conversations_video_recordingstate": _put_state("video", "put_conversations_video_recordingstate"),
+    "patch_conversation_recordingstate": lambda c: c.sdk.ConversationsApi(c.client).patch_conversation_recordingstate(
+        EMAIL, c.state("ACTIVE")),
+    "patch_conversations_call": _patch_call,
+    "patch_conversations_call_participant": _adhoc("patch_conversations_call_participant", ADHOC, ADHOC_AGENT),
+    "patch_conversation_participant": _adhoc("patch_conversation_participant", ACTIVE, ACTIVE_AGENT),
+}
+
+
+def main() -> int:
+    from recops import sdk as loader
+
+    sdk = loader.load()
+    ctx = Ctx(sdk, os.environ["SANDBOX_URL"], json.loads(os.environ["CONVERSATIONS"]),
+              os.environ["AVA_TOKEN"], os.environ["BEN_TOKEN"])
+    results: dict[str, Any] = {}
+    for name, call in CALLS.items():
+        try:
+            results[name] = {"ok": _describe(call(ctx))}
+        except Exception as e:  # reported, not raised: the test shows every failure at once
+            results[name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+    classes = {name: getattr(sdk, name).__module__ for name in CLASSES}
+    modules = loader.loaded_modules()
+    print(json.dumps({"lazy": loader.is_lazy(), "results": results, "classes": classes, "modules": modules}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
