@@ -96,6 +96,25 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
 )
 
+ASSUMPTIONS += (
+    Assumption(
+        "directoryMaxPageSize",
+        "500",
+        ("100", "500", "unlimited"),
+        "unknown",
+        "The largest pageSize GET /api/v2/users and GET /api/v2/routing/queues accept (a public "
+        "client pages users with 500); a larger one is 400 bad.request.",
+    ),
+    Assumption(
+        "directoryIdListPaging",
+        "paged",
+        ("paged", "all"),
+        "unknown",
+        "GET /api/v2/users or /routing/queues with an id list: paged as any listing (paged: "
+        "pageSize, default 25, applies) or every requested entity on one page (all).",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 
