@@ -325,7 +325,7 @@ class Conversation:
             return
         was_held = self.held()
         p.session.held = held
-        if self.is_recording():
+        if self.is_recording() and self.hold_suppression:  # a hold pauses only with suppression
             if held and not was_held:
                 self._open_pause(now, "Hold")
             elif not held and was_held and not self.held():
