@@ -15,6 +15,7 @@ from . import builders, errors, render, scenarios
 from .annotations import AnnotationRules, media_ms
 from .builders import permissions_from, seed_history
 from .clock import iso
+from .directory import create_queue
 from .errors import ApiError
 from .faults import FaultBook
 from .models import DEFAULT_ORG, Conversation, OAuthClient
@@ -138,6 +139,10 @@ class Control:
         user = builders.create_user(self.state, self._body(req))
         return json_reply(201, {"userId": user.id, "org": user.org, "name": user.name,
                                 "permissions": list(user.permissions)})
+
+    def create_queue(self, req: Request) -> Reply:
+        queue = create_queue(self.state, self._body(req))
+        return json_reply(201, {"queueId": queue.id, "org": queue.org, "name": queue.name})
 
     def user_token(self, req: Request) -> Reply:
         body = self._body(req)

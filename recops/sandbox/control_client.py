@@ -57,6 +57,9 @@ class SandboxClient:
     def add_client(self, permissions: list[str], org: str | None = None, **extra: Any) -> dict[str, Any]:
         return self.call("POST", "clients", {"permissions": permissions, **({"org": org} if org else {}), **extra})
 
+    def add_queue(self, name: str, org: str | None = None, **extra: Any) -> dict[str, Any]:
+        return self.call("POST", "queues", {"name": name, **({"org": org} if org else {}), **extra})
+
     def clients(self, org: str | None = None) -> list[dict[str, Any]]:
         return self.call("GET", "clients", org=org)
 

@@ -51,10 +51,11 @@ def seed_queues(state: SandboxState, org: str, ids: list[str]) -> list[str]:
 
 
 def create_queue(state: SandboxState, spec: Any, org: str | None = None) -> Queue:
-    """A queue from scenario JSON ``{"queueId"?, "name", "description"?}``."""
+    """A queue from scenario or ``POST /_sandbox/queues`` JSON
+    ``{"queueId"?, "name", "description"?, "org"?}``."""
     if not isinstance(spec, dict):
-        raise ValueError("a queue must be a JSON object {\"queueId\"?, \"name\", \"description\"?}")
-    known = {"queueId", "id", "name", "description"}
+        raise ValueError("a queue must be a JSON object {\"queueId\"?, \"name\", \"description\"?, \"org\"?}")
+    known = {"queueId", "id", "name", "description", "org"}
     unknown = set(spec) - known
     if unknown:
         raise ValueError(f"unknown queue field(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -64,5 +65,9 @@ def create_queue(state: SandboxState, spec: Any, org: str | None = None) -> Queu
             raise ValueError(f"queue '{key}' must be a non-empty string")
     if not spec.get("name"):
         raise ValueError("a queue needs a 'name', e.g. {\"name\": \"Sales\"}")
-    return state.add_queue(org=org or DEFAULT_ORG, queue_id=spec.get("queueId") or spec.get("id"),
-                           name=spec["name"], description=spec.get("description"))
+    org = org or spec.get("org") or DEFAULT_ORG
+    queue_id = spec.get("queueId") or spec.get("id")
+    with state.lock:
+        if queue_id in state.org(org).queues:
+            raise ValueError(f"queue {queue_id!r} already exists in org {org!r}")
+        return state.add_queue(org=org, queue_id=queue_id, name=spec["name"], description=spec.get("description"))

@@ -23,7 +23,8 @@ from .models import Queue, User
 from .wire import Reply, Request, json_reply
 
 QUEUE_VIEW = ("routing:queue:view",)
-HOME_DIVISION_NAME = "Home"  # the one division every sandbox entity lives in [inferred]
+HOME_DIVISION_ID = "00000000-0000-4000-8000-000000000001"  # every sandbox entity's division
+HOME_DIVISION_NAME = "Home"  # its name [inferred: the default division of an org is "Home"]
 MAX_USER_IDS = 100  # "Only 100 users can be requested at a time." [documented-2018]
 USER_STATES = ("active", "inactive", "deleted", "any")  # GET /users ``state`` [documented]
 USER_STATE_ONE = ("active", "deleted")  # GET /users/{id} ``state`` [documented]
@@ -223,7 +224,7 @@ class DirectoryApi(ApiHandlers):
             wanted = set(ids)
             users = [u for u in users if u.id in wanted]
         users.sort(key=lambda u: (u.name.lower(), u.id), reverse=desc)
-        division = self._division_id()
+        division = HOME_DIVISION_ID
         extra = f"&id={quote(','.join(ids), safe='')}" if ids else ""
         size = self._page_all_ids(ids, page_size)
         return json_reply(200, listing(users, lambda u: render_user(u, division), page_number, size,
@@ -238,9 +239,5 @@ class DirectoryApi(ApiHandlers):
             user = self.state.org(token.org).users.get(req.params["userId"])
             if user is None or state == "deleted":  # sandbox users are never deleted
                 raise user_not_found()
-            return json_reply(200, render_user(user, self._division_id()))
-
-    @staticmethod
-    def _division_id() -> str:
-        return Queue.__dataclass_fields__["division_id"].default  # type: ignore[return-value]
+            return json_reply(200, render_user(user, HOME_DIVISION_ID))
 

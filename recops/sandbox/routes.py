@@ -152,6 +152,7 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("GET", f"{s}/clients/{{clientId}}", control.get_client),
         ("PATCH", f"{s}/clients/{{clientId}}", control.patch_client),
         ("POST", f"{s}/users", control.create_user),
+        ("POST", f"{s}/queues", control.create_queue),
         ("POST", f"{s}/tokens", control.user_token),
         ("POST", f"{s}/conversations", control.create_conversation),
         ("GET", f"{s}/conversations", control.list_conversations),

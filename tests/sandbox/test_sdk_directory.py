@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from recops.sandbox.control_client import SandboxControlError
+
 from .sdk_helpers import Raw, api_error, assert_success_headers, new_id
 
 SALES = "5a1e0000-0000-4000-8000-0000000000a1"
@@ -187,3 +189,15 @@ def test_list_param_is_one_comma_joined_value(sb, supervisor, demo):
     resp = raw.request("GET", f"/api/v2/users?id={demo.AVA}%2C{demo.CLEO}", token=supervisor.access_token)
     assert resp.status == 200
     assert sorted(u["id"] for u in raw.json(resp)["entities"]) == sorted([demo.AVA, demo.CLEO])
+
+
+def test_control_plane_adds_a_named_queue_and_names_are_per_org(sb, sdk, supervisor, routing, login, demo):
+    added = sb.control.add_queue("Complaints", description="escalated calls")
+    queue = routing.get_routing_queue(added["queueId"])
+    assert (queue.name, queue.description) == ("Complaints", "escalated calls")
+    assert [q.id for q in routing.get_routing_queues(name="compl*").entities] == [added["queueId"]]
+    with pytest.raises(SandboxControlError):
+        sb.control.add_queue("Again", queueId=added["queueId"])
+    other = sdk.UsersApi(login(*demo.OTHER_ORG))
+    api_error(lambda: other.get_user(demo.AVA), 404, "general.resource.not.found")
+    assert demo.AVA not in [u.id for u in other.get_users(page_size=100).entities]
