@@ -58,6 +58,7 @@ class PausePlan:
 
 
 NO_PAUSES = PausePlan()
+SUPPRESSION_ONLY = PausePlan(hold_suppression=True)  # a suppression trunk, no pause on this call
 
 
 def plan_pauses(rng: random.Random, ratios: PauseRatios, answered: float, end: float,
@@ -75,8 +76,8 @@ def plan_pauses(rng: random.Random, ratios: PauseRatios, answered: float, end: f
             at = answered + 5 + rng.random() * room
             if not any(at < (r if r is not None else end) and p < at + length for p, r in secure):
                 holds.append((at, at + length))  # holds never overlap a secure pause here
-    if not (secure or holds or suppression):
-        return NO_PAUSES
+    if not (secure or holds):
+        return SUPPRESSION_ONLY if suppression else NO_PAUSES
     return PausePlan(suppression, tuple(secure), tuple(holds))
 
 
@@ -107,7 +108,7 @@ def _secure_pauses(rng: random.Random, ratios: PauseRatios, first: float, last: 
 def apply_pauses(state: SandboxState, conv: Conversation, plan: PausePlan, held: Participant) -> None:
     """Replay ``plan`` on an added, still active conversation (``held`` is put on hold); the
     conversation's ``hold_suppression`` must already match the plan."""
-    if plan is NO_PAUSES:
+    if plan is NO_PAUSES or plan is SUPPRESSION_ONLY:
         return
     for paused, resumed in plan.secure:
         state.set_recording_state(conv, "PAUSED", paused, "noop")
