@@ -41,7 +41,10 @@ if TYPE_CHECKING:
 SECURE = "SecurePause"
 HOLD = "Hold"
 PAUSE_REASONS = (SECURE, HOLD, "FlowOrQueue", "Pause")  # Annotation.reason [documented, v176/v213]
-OPEN_TOLERANCE_MS = 1000  # a secure pause ending this close to the recording's end was still open
+# A secure pause whose annotation ends this close to the recording's end was still open at the end
+# (an unresumed pause runs to the end of the recording; the slack covers millisecond rounding of
+# location, duration and the recording's start/end times).
+OPEN_TOLERANCE_MS = 5
 POLL_MS = 5000
 
 LEDGER_COLUMNS = with_name_columns({
@@ -92,7 +95,7 @@ UNPAUSED_COLUMNS = with_name_columns({
 Progress = Callable[[int, int], None]
 
 
-@dataclass
+@dataclass(repr=False)
 class Ledger:
     """The ledger of one interval (see the module docstring)."""
 
@@ -116,6 +119,10 @@ class Ledger:
             "unpaused_conversations": len(self.unpaused),
             "not_read": int(t["recording_id"].isna().sum()),
         }
+
+    def __repr__(self) -> str:
+        lines = [f"{key}: {value}" for key, value in self.summary().items()]
+        return "\n".join(["Ledger", *lines, *(f"note: {n}" for n in self.notes)])
 
     def to_csv(self, path: str) -> None:
         self.table.to_csv(path, index=False)
