@@ -12,6 +12,8 @@ import uuid
 from typing import Any
 
 from .clock import parse_interval, parse_iso
+from .directory import agent_name as seeded_agent_name
+from .directory import seed_queues
 from .models import (
     DEFAULT_ORG,
     MEDIA_TYPES,
@@ -268,8 +270,8 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     def rid() -> str:
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
-    queues = [rid() for _ in range(n_queues)]
-    agents = [(rid(), f"Agent {i + 1:02d}") for i in range(n_agents)]
+    queues = seed_queues(state, org, [rid() for _ in range(n_queues)])  # named: Sales, Support, ...
+    agents = [(rid(), seeded_agent_name(i)) for i in range(n_agents)]
     t0 = time.perf_counter()
     created: list[str] = []
     with state.lock:

@@ -12,6 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from . import builders, errors, render, scenarios
+from .annotations import AnnotationRules, media_ms
 from .builders import permissions_from, seed_history
 from .clock import iso
 from .errors import ApiError
@@ -263,7 +264,8 @@ class Control:
             rec = conv.recording(rid)
             if rec is None or rec.end is None:
                 raise _missing(f"no finished recording {rid!r} in conversation {cid}")
-            ms = round((rec.end - rec.start) * 1000)
+            # as long as outputDurationMs: paused time cut out unless pausedMediaRemoved=kept
+            ms = media_ms(conv, rec, self.state.clock.now(), AnnotationRules.from_settings(self.state.settings))
         return Reply(200, wav_silence(ms), content_type="audio/wav")
 
     # --- pieces ---------------------------------------------------------------------------------

@@ -81,6 +81,18 @@ class User:
 
 
 @dataclass
+class Queue:
+    """A routing queue (``GET /api/v2/routing/queues``): only what names and lists need."""
+
+    id: str
+    org: str
+    name: str
+    date_created: float
+    division_id: str = "00000000-0000-4000-8000-000000000001"
+    description: str | None = None
+
+
+@dataclass
 class Token:
     value: str
     org: str
@@ -313,7 +325,7 @@ class Conversation:
             return
         was_held = self.held()
         p.session.held = held
-        if self.is_recording():
+        if self.is_recording() and self.hold_suppression:  # a hold pauses only with suppression
             if held and not was_held:
                 self._open_pause(now, "Hold")
             elif not held and was_held and not self.held():

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import errors, render
 from . import permissions as perms
+from .annotations import AnnotationRules, annotations
 from .api_base import ApiHandlers, bool_param, positive_int
 from .clock import parse_iso
 from .models import Conversation, Recording, Token
@@ -40,10 +41,23 @@ class RecordingsApi(ApiHandlers):
             raise errors.invalid_value(fmt, "formatId", FORMAT_IDS)
         return fmt
 
+    def _rules(self, req: Request | None = None) -> AnnotationRules:
+        screen = bool_param(req.q("includePauseAnnotationsForScreenRecordings"),
+                            "includePauseAnnotationsForScreenRecordings") if req else False
+        return AnnotationRules.from_settings(self.state.settings, screen)
+
     def _render_recordings(self, req: Request, conv: Conversation, fmt: str) -> list[dict[str, Any]]:
         fs = self._file_state(conv)
         now = self.state.clock.now()
-        return [render.recording(conv, r, fs, now, req.base_url, fmt) for r in conv.recordings]
+        rules = self._rules(req)
+        return [render.recording(conv, r, fs, now, req.base_url, fmt, rules) for r in conv.recordings]
+
+    def _metadata(self, conv: Conversation, rec: Recording) -> dict[str, Any]:
+        settings = self.state.settings
+        system = None
+        if settings.assumption("metadataSystemAnnotations") == "included":
+            system = annotations(conv, rec, self.state.clock.now(), self._rules())
+        return render.recording_metadata(conv, rec, self._file_state(conv), settings.region, system)
 
     async def list_recordings(self, req: Request) -> Reply:
         """List a conversation's recordings. While media is not ready: wait up to
@@ -91,7 +105,7 @@ class RecordingsApi(ApiHandlers):
         with self.state.lock:
             conv, rec = self._recording(req, token)
             fs = self._file_state(conv)
-            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt)
+            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt, self._rules())
             return json_reply(200 if fs == "AVAILABLE" else 202, body)
 
     def put_recording(self, req: Request) -> Reply:
@@ -117,21 +131,19 @@ class RecordingsApi(ApiHandlers):
             conv, rec = self._recording(req, token)
             self.state.set_retention(conv, rec, dates, clear_export)
             fs = self._file_state(conv)
-            return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM"))
+            return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM",
+                                                    self._rules()))
 
     def list_metadata(self, req: Request) -> Reply:
         token = req.bearer
         self._require_any(token, perms.RECORDING_VIEW)
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"])
-            fs = self._file_state(conv)
-            region = self.state.settings.region
-            return json_reply(200, [render.recording_metadata(conv, r, fs, region) for r in conv.recordings])
+            return json_reply(200, [self._metadata(conv, r) for r in conv.recordings])
 
     def get_metadata(self, req: Request) -> Reply:
         token = req.bearer
         self._require_any(token, perms.RECORDING_VIEW)
         with self.state.lock:
             conv, rec = self._recording(req, token)
-            return json_reply(200, render.recording_metadata(conv, rec, self._file_state(conv),
-                                                             self.state.settings.region))
+            return json_reply(200, self._metadata(conv, rec))

@@ -8,10 +8,10 @@ upper case on ``Conversation`` and ``RecordersState``, lower case on ``CallConve
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
+from .annotations import AnnotationRules, annotations, media_ms
 from .clock import iso
 from .models import MEDIA_TYPES, Conversation, Participant, Recording
 from .wire import dumps
@@ -163,32 +163,7 @@ def call_conversation(conv: Conversation) -> dict[str, Any]:
     }
 
 
-def _annotations(conv: Conversation, rec: Recording, now: float) -> list[dict[str, Any]]:
-    """Pause annotations (``reason`` SecurePause or Hold) overlapping the recording [inferred]."""
-    out = []
-    rec_end = rec.end if rec.end is not None else now
-    for i, pause in enumerate(conv.pauses):
-        start = max(pause.start, rec.start)
-        end = min(pause.end if pause.end is not None else now, rec_end)
-        if end < start or (pause.end is not None and pause.end <= rec.start) or pause.start > rec_end:
-            continue
-        loc = round((start - rec.start) * 1000)
-        dur = round((end - start) * 1000)
-        out.append({
-            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rec.id}/pause/{i}")),
-            "name": "Secure Pause" if pause.reason == "SecurePause" else pause.reason,
-            "type": "System",
-            "location": loc,
-            "durationMs": dur,
-            "absoluteLocation": loc,
-            "absoluteDurationMs": dur,
-            "recordingLocation": loc,
-            "recordingDurationMs": dur,
-            "reason": pause.reason,
-            "selfUri": f"/api/v2/conversations/{conv.id}/recordings/{rec.id}/annotations/"
-            + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rec.id}/pause/{i}")),
-        })
-    return out
+DEFAULT_RULES = AnnotationRules()
 
 
 def _common_recording(conv: Conversation, rec: Recording, file_state: str) -> dict[str, Any]:
@@ -210,16 +185,17 @@ def _common_recording(conv: Conversation, rec: Recording, file_state: str) -> di
 
 
 def recording(
-    conv: Conversation, rec: Recording, file_state: str, now: float, base_url: str, format_id: str
+    conv: Conversation, rec: Recording, file_state: str, now: float, base_url: str, format_id: str,
+    rules: AnnotationRules = DEFAULT_RULES,
 ) -> dict[str, Any]:
     out = _common_recording(conv, rec, file_state)
-    out["annotations"] = _annotations(conv, rec, now)
+    out["annotations"] = annotations(conv, rec, now, rules)
     if file_state == "AVAILABLE" and format_id != "NONE" and rec.end is not None:
         ext = format_id.lower()
         out["mediaUris"] = {
             "S": {"mediaUri": f"{base_url}/_sandbox/media/{conv.id}/{rec.id}.{ext}"}
         }
-        duration_ms = round((rec.end - rec.start) * 1000)
+        duration_ms = media_ms(conv, rec, now, rules)  # less paused time when it is cut out
         out["outputDurationMs"] = duration_ms
         out["outputSizeInBytes"] = 44 + duration_ms * 8  # the served 8 kHz 8-bit mono WAV
         out["actualTranscodeTimeMs"] = 0
@@ -231,10 +207,12 @@ def recording(
     return out
 
 
-def recording_metadata(conv: Conversation, rec: Recording, file_state: str, region: str) -> dict[str, Any]:
-    """``RecordingMetadata``: no media URIs and no system annotations [documented]."""
+def recording_metadata(conv: Conversation, rec: Recording, file_state: str, region: str,
+                       system_annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``RecordingMetadata``: no media URIs and no system annotations [documented]; pause
+    annotations only when the ``metadataSystemAnnotations`` assumption says so."""
     out = _common_recording(conv, rec, file_state)
-    out["annotations"] = []
+    out["annotations"] = system_annotations or []
     out["region"] = region
     out["selfUri"] = f"/api/v2/conversations/{conv.id}/recordingmetadata/{rec.id}"
     return out

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .directory_api import DirectoryApi
 from .wire import Reply, Request
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ def _p(path: str) -> tuple[str, ...]:
 def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) -> RouteTable:
     c = "api/v2/conversations"
     s = "_sandbox"
+    directory = DirectoryApi(api.state)  # queue and user names
     rows = [
         # --- token endpoint ---
         ("POST", "oauth/token", api.oauth_token),
@@ -132,6 +134,11 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("POST", "api/v2/analytics/conversations/details/query", api.details_query),
         ("GET", "api/v2/analytics/conversations/{cid}/details", api.analytics_details),
         ("GET", "api/v2/users/me", api.users_me),
+        # names: queues and users (directory_api.py); users/me above wins over users/{userId}
+        ("GET", "api/v2/routing/queues", directory.list_queues),
+        ("GET", "api/v2/routing/queues/{queueId}", directory.get_queue),
+        ("GET", "api/v2/users", directory.list_users),
+        ("GET", "api/v2/users/{userId}", directory.get_user),
         # --- control plane (docs/sandbox.md) ---
         ("GET", f"{s}/health", control.health),
         ("GET", f"{s}/settings", control.get_settings),

@@ -96,6 +96,55 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
 )
 
+ASSUMPTIONS += (
+    Assumption(
+        "directoryMaxPageSize",
+        "500",
+        ("100", "500", "unlimited"),
+        "unknown",
+        "The largest pageSize GET /api/v2/users and GET /api/v2/routing/queues accept (a public "
+        "client pages users with 500); a larger one is 400 bad.request.",
+    ),
+    Assumption(
+        "directoryIdListPaging",
+        "paged",
+        ("paged", "all"),
+        "unknown",
+        "GET /api/v2/users or /routing/queues with an id list: paged as any listing (paged: "
+        "pageSize, default 25, applies) or every requested entity on one page (all).",
+    ),
+)
+
+ASSUMPTIONS += (
+    Assumption(
+        "annotationLocation",
+        "realtime",
+        ("realtime", "absolute"),
+        "unknown",
+        "Annotation.location of a pause annotation: the wall-clock offset from the recording's "
+        "start (realtime, = realtimeLocation) or the offset in the played-back media after "
+        "removing the earlier pauses (absolute, = absoluteLocation).",
+    ),
+    Assumption(
+        "pausedMediaRemoved",
+        "removed",
+        ("removed", "kept"),
+        "inferred",
+        "Paused time is cut out of the recording's media (removed: outputDurationMs and the "
+        "served file are the wall-clock length less the paused time, as absoluteLocation's "
+        "wording implies) or kept as silence (kept: the wall-clock length).",
+    ),
+    Assumption(
+        "metadataSystemAnnotations",
+        "excluded",
+        ("excluded", "included"),
+        "inferred",
+        "GET …/recordingmetadata 'does not return … system annotations'; pause and hold "
+        "annotations are taken to be those (excluded) or not (included: the same pause "
+        "annotations as GET …/recordings).",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 

@@ -19,6 +19,7 @@ from .models import (
     Conversation,
     OAuthClient,
     Participant,
+    Queue,
     Recording,
     Token,
     User,
@@ -33,6 +34,7 @@ class OrgState:
     name: str
     clients: dict[str, OAuthClient] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
 
 
@@ -104,6 +106,18 @@ class SandboxState:
             self.version += 1
             return user
 
+    def add_queue(self, org: str = DEFAULT_ORG, queue_id: str | None = None, name: str | None = None,
+                  description: str | None = None) -> Queue:
+        """A routing queue; a queue id a conversation names but no one declared gets one with
+        a placeholder name (``Queue 5a1e0000``)."""
+        with self.lock:
+            qid = queue_id or new_id()
+            queue = Queue(id=qid, org=org, name=name or f"Queue {qid[:8]}", date_created=self.clock.now(),
+                          description=description)
+            self.org(org).queues[qid] = queue
+            self.version += 1
+            return queue
+
     def issue_client_token(self, client: OAuthClient) -> Token:
         lifetime = client.token_lifetime_seconds or self.settings.token_lifetime_seconds
         return self._issue(Token(
@@ -159,6 +173,10 @@ class SandboxState:
             for p in conv.participants:
                 if p.user_id and p.user_id not in org.users:
                     self.add_user(org=conv.org, user_id=p.user_id, name=p.name)
+                if p.queue_id and p.queue_id not in org.queues:
+                    self.add_queue(org=conv.org, queue_id=p.queue_id)
+            if conv.queue_id and conv.queue_id not in org.queues:
+                self.add_queue(org=conv.org, queue_id=conv.queue_id)
             org.conversations[conv.id] = conv
             self.version += 1
             return conv

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from dateutil.parser import isoparse
 
 from .sdk_helpers import api_error, assert_success_headers, calls_of, new_id, recording_state
 
@@ -271,7 +272,10 @@ def test_secure_pause_annotation_on_recordings_after_the_call_ends(sb, sdk, supe
     note = pauses[0]
     assert 30000 <= note.duration_ms < 31000
     assert note.location >= 240000  # the call had been going for four minutes
-    assert note.location + note.duration_ms <= rec.output_duration_ms
+    # the paused 30 s are cut out of the media; realtimeLocation still counts them
+    wall = round((isoparse(rec.end_time) - isoparse(rec.start_time)).total_seconds() * 1000)
+    assert note.realtime_location + note.duration_ms <= wall
+    assert rec.output_duration_ms == wall - note.duration_ms
     # the metadata view carries no system annotations
     meta = recordings.get_conversation_recordingmetadata_recording_id(demo.ACTIVE, rec.id)
     assert meta.annotations == []
@@ -292,7 +296,9 @@ def test_paused_conversation_that_ends_keeps_its_open_pause(sb, sdk, supervisor,
     assert len(pauses) == 1
     # the demo conversation was paused from its start and the pause closed when it ended
     assert pauses[0].location == 0
-    assert pauses[0].duration_ms == rec.output_duration_ms
+    wall = round((isoparse(rec.end_time) - isoparse(rec.start_time)).total_seconds() * 1000)
+    assert pauses[0].duration_ms == wall
+    assert rec.output_duration_ms == 0  # all of it paused: nothing left in the media
 
 
 def test_none_conversation_rejected_when_so_assumed(sb, sdk, supervisor, conversations, demo):

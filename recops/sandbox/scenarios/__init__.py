@@ -5,6 +5,7 @@ A scenario file::
     {"name": "...", "description": "...", "settings": {...camelCase settings...},
      "orgs": [{"name": "sandbox-org",
                "clients": [{"clientId", "clientSecret", "name", "permissions": [...]}],
+               "queues": [{"queueId", "name", "description"?}],
                "users": [{"userId", "name", "permissions"?}],
                "conversations": [{...as POST /_sandbox/conversations...}],
                "seed": {...as POST /_sandbox/seed...}}]}
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..builders import create_client, create_conversation, create_user, seed_history
+from ..directory import create_queue
 from ..state import SandboxState
 
 HERE = Path(__file__).parent
@@ -63,6 +65,8 @@ def load(state: SandboxState, name_or_path: str) -> dict[str, Any]:
             for c in org_spec.get("clients", []):
                 create_client(state, c, org)
                 summary["clients"] += 1
+            for q in org_spec.get("queues", []):
+                create_queue(state, q, org)
             for u in org_spec.get("users", []):
                 create_user(state, u, org)
             for conv in org_spec.get("conversations", []):
