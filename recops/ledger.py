@@ -221,11 +221,26 @@ def _duration(a: Any) -> int:
     return 0
 
 
+def _union_ms(spans: list[tuple[int, int]]) -> int:
+    """Length of the union of ``(start, end)`` spans: a hold during a secure pause is two
+    annotations but one stretch of paused time."""
+    total, reach = 0, None
+    for start, end in sorted(spans):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
 def _recording_rows(conv: dict[str, Any], rec: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     start, end = _when(rec.start_time), _when(rec.end_time)
     length = round((end - start).total_seconds() * 1000) if start and end else None
     pauses = pause_annotations(rec.annotations)
     totals = {SECURE: 0, HOLD: 0, "other": 0}
+    spans: list[tuple[int, int]] = []
     pause_rows = []
     users: list[str] = []
     user_names: dict[str, str | None] = {}
@@ -233,6 +248,8 @@ def _recording_rows(conv: dict[str, Any], rec: Any) -> tuple[dict[str, Any], lis
     for a in pauses:
         offset, duration = _offset(a), _duration(a)
         totals[a.reason if a.reason in (SECURE, HOLD) else "other"] += duration
+        if offset is not None:
+            spans.append((offset, offset + duration))
         is_open = (a.reason == SECURE and length is not None and offset is not None
                    and offset + duration >= length - OPEN_TOLERANCE_MS)
         open_at_end = open_at_end or is_open
@@ -256,7 +273,7 @@ def _recording_rows(conv: dict[str, Any], rec: Any) -> tuple[dict[str, Any], lis
         "hold_count": sum(a.reason == HOLD for a in pauses), "hold_paused_ms": totals[HOLD],
         "other_paused_ms": totals["other"],
         "secure_share": round(totals[SECURE] / length, 4) if length else None,
-        "paused_share": round(sum(totals.values()) / length, 4) if length else None,
+        "paused_share": round(_union_ms(spans) / length, 4) if length else None,
         "open_at_end": open_at_end, "paused_by": ",".join(users) or None,
         "pause_reasons": ",".join(dict.fromkeys(a.reason for a in pauses)) or None,
         "note": ("file still UPLOADING: annotations may be incomplete"

@@ -187,3 +187,72 @@ def test_the_ledger_command_writes_csv_and_shows_a_summary(sb, tmp_path, window)
     bad = subprocess.run([sys.executable, "-m", "recops.cli", "ledger", "--interval", "yesterday"], env=env,
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "ISO-8601" in bad.stderr
+
+
+def test_a_hold_inside_a_secure_pause_is_paused_time_counted_once(sb, rc, window):
+    start, interval = window
+    conv = new_call(sb, start, holdSuppression=True)
+    cid, pid = conv["id"], agent(conv)["id"]
+    rc.pause(cid)
+    sb.control.advance_clock(10)
+    sb.control.hold(cid, pid, True)  # on hold while securely paused: two annotations overlap
+    sb.control.advance_clock(20)
+    sb.control.hold(cid, pid, False)
+    sb.control.advance_clock(10)
+    rc.resume(cid)
+    sb.control.advance_clock(3)
+    end_and_transcode(sb, cid)
+
+    r = row(rc.ledger(interval).table, cid)
+    assert (seconds(r["secure_paused_ms"]), seconds(r["hold_paused_ms"])) == (40, 20)
+    assert r["pause_reasons"] == "SecurePause,Hold"
+    assert r["paused_share"] == pytest.approx(r["secure_paused_ms"] / r["recording_ms"], abs=2e-4)
+    assert r["open_at_end"] is False
+
+
+@pytest.mark.parametrize("location", ["realtime", "absolute"])
+def test_offsets_are_wall_clock_whatever_location_means(sb, rc, window, location):
+    """``location`` may be the wall-clock or the media offset (an open question, a sandbox
+    assumption); the ledger reads ``realtimeLocation``, so a later pause starts when it began."""
+    sb.control.settings(assumptions={"annotationLocation": location})
+    start, interval = window
+    cid = new_call(sb, start)["id"]
+    begun = []
+    for _ in range(2):
+        begun.append(sandbox_time(sb))
+        rc.pause(cid)
+        sb.control.advance_clock(30)
+        rc.resume(cid)
+        sb.control.advance_clock(2)
+    end_and_transcode(sb, cid)
+    pauses = rc.ledger(interval).pauses
+    mine = pauses[pauses["conversation_id"] == cid].sort_values("offset_ms")
+    for at, began in zip(mine["started_at"], begun, strict=True):
+        assert abs((at - began).total_seconds()) < 1.0
+
+
+def staffed(agent_id: str) -> list[dict[str, Any]]:
+    return [{"purpose": "customer", "name": "Customer", "address": "tel:+13175550100"},
+            {"purpose": "agent", "name": "Agent", "userId": agent_id}]
+
+
+@pytest.mark.parametrize("creds", [Demo.SUPERVISOR, Demo.READONLY])
+def test_the_ledger_names_queues_and_agents_or_says_why_not(sb, tmp_path, window, creds):
+    from .test_names import demo_names
+
+    queues, users = demo_names()
+    queue_id, agent_id = next(iter(queues)), Demo.AVA
+    start, interval = window
+    cid = new_call(sb, start, queueId=queue_id, participants=staffed(agent_id))["id"]
+    end_and_transcode(sb, cid)
+    led = connect(sb, creds, tmp_path / "j.sqlite").ledger(interval)
+    for frame in (led.table, led.unpaused):
+        r = row(frame, cid)
+        assert r["agent_names"] == users[agent_id]  # user names need no permission
+        assert r["queue_ids"] == queue_id
+        if creds == Demo.SUPERVISOR:
+            assert r["queue_names"] == queues[queue_id]
+        else:  # no routing:queue:view: the ledger still comes back, with the id and a note
+            assert r["queue_names"] == queue_id
+    says = [n for n in led.notes if "routing:queue:view" in n]
+    assert len(says) == (0 if creds == Demo.SUPERVISOR else 1)
