@@ -49,8 +49,16 @@ banner(rc)
 
 # %%
 if sandbox is not None and demo_pauses:
-    calls = [sandbox.add_conversation(startedSecondsAgo=1800 + i, holdSuppression=(i == 4))["id"]
-             for i in range(6)]
+    # the demo's queues and agents (named), taken from its live calls
+    staff = [(c["queueId"], p["userId"]) for c in sandbox.conversations(active=True) if c["queueId"]
+             for p in c["participants"] if p["purpose"] == "agent" and p["userId"]]
+    calls = []
+    for i in range(6):
+        queue_id, user_id = staff[i % len(staff)]
+        calls.append(sandbox.add_conversation(
+            startedSecondsAgo=1800 + i, holdSuppression=(i == 4), queueId=queue_id,
+            participants=[{"purpose": "customer", "name": "Customer", "address": "tel:+13175550100"},
+                          {"purpose": "agent", "name": "Agent", "userId": user_id}])["id"])
     card, card2, card3, open_pause, held, never = calls
     for cid in (card, card2, card3, open_pause):
         rc.pause(cid)
@@ -91,7 +99,7 @@ if len(secure):
     plt.show()
 else:
     print("no secure pause in this interval")
-secure.describe()
+(secure["duration_ms"] / 1000).describe()  # seconds
 
 # %%
 by_agent = (ledger.table.dropna(subset=["recording_id"])

@@ -65,7 +65,11 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch):
         if name.startswith("06"):
             writes = [e for e in log if e["method"] in ("PUT", "PATCH") and e["path"].endswith("/recordingstate")]
             assert len(writes) == 7, "four secure pauses and three resumes, sent for real"
-            ledger = (tmp_path / "pause_ledger.csv").read_text()
-            assert "SecurePause" in ledger and (tmp_path / "unpaused_conversations.csv").exists()
+            import pandas as pd
+
+            ledger = pd.read_csv(tmp_path / "pause_ledger.csv")
+            assert (ledger["pause_reasons"] == "SecurePause").any() and ledger["open_at_end"].any()
+            assert (ledger["agent_names"] != ledger["user_ids"]).all(), "agents by name, not by id"
+            assert (tmp_path / "unpaused_conversations.csv").exists()
         if name.startswith("05"):
             assert text.count("PASSED") >= 6 and "NOT YET" not in text, "every self-check should pass"
