@@ -25,6 +25,7 @@ from .models import (
     new_id,
 )
 from .permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
+from .seed_pauses import PAUSE_SEED_KEYS, PauseRatios, apply_pauses, plan_pauses
 from .state import SandboxState
 
 CONVERSATION_KEYS = {
@@ -226,13 +227,14 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     """N ended conversations over an interval, deterministic from ``seed``.
 
     ``{"count": 10000, "seed": 42, "interval": "start/end"?, "org"?, "recordedRatio": 0.8,
-    "securePauseRatio": 0.1, "adhocRatio": 0.05, "queues": 4, "agents": 12}``
+    "securePauseRatio": 0.1, "adhocRatio": 0.05, "queues": 4, "agents": 12,
+    "holdRatio": 0.2, "holdSuppressionRatio": 0.5, "unresumedPauseRatio": 0.15}`` (pauses: seed_pauses.py)
     The default interval is the 7 days up to now.
     """
     if not isinstance(spec, dict):
         raise ValueError("seed takes a JSON object such as {\"count\": 1000, \"seed\": 42}")
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
-             "queues", "agents"}
+             "queues", "agents"} | set(PAUSE_SEED_KEYS)
     unknown = set(spec) - known
     if unknown:
         raise ValueError(f"unknown seed field(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -264,6 +266,7 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
             raise ValueError(f"'{key}' must be a whole number from 1 to 1000")
     org = _str(spec, "org") or DEFAULT_ORG
+    pause_ratios = PauseRatios.from_spec(spec, ratios["securePauseRatio"])
 
     rng = random.Random(seed)
 
@@ -298,15 +301,13 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
             parts[1].end_time = agent_start
             parts[1].session.disconnected_time = agent_start
             parts[1].session.disconnect_type = "transfer"
+            pauses = plan_pauses(rng, pause_ratios, agent_start, begin + duration, recorded)  # seed_pauses.py
             conv = Conversation(id=cid, org=org, media_type="call", start_time=begin, participants=parts,
                                 policy_recording=recorded, queue_id=queue,
-                                direction="inbound" if rng.random() < 0.85 else "outbound")
+                                direction="inbound" if rng.random() < 0.85 else "outbound",
+                                hold_suppression=pauses.hold_suppression)
             state.add_conversation(conv)
-            if recorded and rng.random() < ratios["securePauseRatio"]:
-                p_at = begin + duration * rng.uniform(0.2, 0.5)
-                resume_at = min(p_at + rng.uniform(10, 60), begin + duration * 0.9)  # before the end
-                state.set_recording_state(conv, "PAUSED", p_at, "noop")
-                state.set_recording_state(conv, "ACTIVE", resume_at, "noop")
+            apply_pauses(state, conv, pauses, held=parts[0])
             if rng.random() < ratios["adhocRatio"]:
                 state.set_adhoc(conv, parts[2], True, agent_start + 5)
             state.disconnect(conv, now=begin + duration)

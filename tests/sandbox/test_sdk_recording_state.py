@@ -274,8 +274,8 @@ def test_secure_pause_annotation_on_recordings_after_the_call_ends(sb, sdk, supe
     assert note.location >= 240000  # the call had been going for four minutes
     # the paused 30 s are cut out of the media; realtimeLocation still counts them
     wall = round((isoparse(rec.end_time) - isoparse(rec.start_time)).total_seconds() * 1000)
-    assert note.realtime_location + note.duration_ms <= wall
-    assert rec.output_duration_ms == wall - note.duration_ms
+    assert note.realtime_location + note.duration_ms <= wall + 1  # the wire's times are whole ms
+    assert abs(rec.output_duration_ms - (wall - note.duration_ms)) <= 2
     # the metadata view carries no system annotations
     meta = recordings.get_conversation_recordingmetadata_recording_id(demo.ACTIVE, rec.id)
     assert meta.annotations == []
@@ -297,7 +297,7 @@ def test_paused_conversation_that_ends_keeps_its_open_pause(sb, sdk, supervisor,
     # the demo conversation was paused from its start and the pause closed when it ended
     assert pauses[0].location == 0
     wall = round((isoparse(rec.end_time) - isoparse(rec.start_time)).total_seconds() * 1000)
-    assert pauses[0].duration_ms == wall
+    assert abs(pauses[0].duration_ms - wall) <= 1  # the wire's times are whole ms
     assert rec.output_duration_ms == 0  # all of it paused: nothing left in the media
 
 
