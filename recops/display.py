@@ -402,11 +402,16 @@ def ledger_rows(ledger: Ledger, limit: int = LEDGER_ROWS) -> list[dict[str, str]
         return "" if value is None or (not isinstance(value, str) and value != value) or str(value) == "<NA>" \
             else str(value)
 
-    return [{"conversation": text(r["conversation_id"]), "queue": text(r["queue_names"]),
+    rows = [{"conversation": text(r["conversation_id"]), "queue": text(r["queue_names"]),
              "agent": text(r["agent_names"]), "pauses": text(r["pause_count"]),
              "secure s": f"{r['secure_paused_ms'] / 1000:.1f}", "hold s": f"{r['hold_paused_ms'] / 1000:.1f}",
-             "share": text(r["paused_share"]), "open at end": "yes" if r["open_at_end"] is True else "",
+             "paused": "" if text(r["paused_share"]) == "" else f"{r['paused_share']:.0%}",
+             "open at end": "yes" if r["open_at_end"] is True else "",
              "paused by": text(r["paused_by_names"])} for r in paused.to_dict("records")]
+    if not any(r["paused by"] for r in rows):  # the annotations named nobody: no empty column
+        for r in rows:
+            del r["paused by"]
+    return rows
 
 
 def ledger_rich(ledger: Ledger) -> Any:
