@@ -256,3 +256,15 @@ def test_the_ledger_names_queues_and_agents_or_says_why_not(sb, tmp_path, window
             assert r["queue_names"] == queue_id
     says = [n for n in led.notes if "routing:queue:view" in n]
     assert len(says) == (0 if creds == Demo.SUPERVISOR else 1)
+
+
+def test_recordings_a_client_may_not_read_are_rows_that_say_so_never_unpaused(sb, tmp_path, window):
+    start, interval = window
+    cid = new_call(sb, start)["id"]
+    end_and_transcode(sb, cid)
+    client = sb.control.add_client(["analytics:conversationDetail:view"])  # no recording:recording:view
+    rc = connect(sb, (client["clientId"], client["clientSecret"]), tmp_path / "j.sqlite")
+    led = rc.ledger(interval)
+    r = row(led.table, cid)
+    assert pd.isna(r["recording_id"]) and "recordings not readable: 403" in r["note"]
+    assert led.unpaused.empty and led.summary()["not_read"] == len(led.table)
