@@ -79,7 +79,7 @@ PAUSE_COLUMNS = with_name_columns({
     "offset_ms": "Int64",
     "duration_ms": "Int64",
     "open_at_end": "boolean",
-    "user_id": "string",
+    "paused_by": "string",
     "annotation_id": "string",
 })
 UNPAUSED_COLUMNS = with_name_columns({
@@ -262,7 +262,7 @@ def _recording_rows(conv: dict[str, Any], rec: Any) -> tuple[dict[str, Any], lis
         pause_rows.append({
             "conversation_id": conv["conversation_id"], "recording_id": rec.id, "reason": a.reason,
             "started_at": start + timedelta(milliseconds=offset) if start and offset is not None else None,
-            "offset_ms": offset, "duration_ms": duration, "open_at_end": is_open, "user_id": user_id,
+            "offset_ms": offset, "duration_ms": duration, "open_at_end": is_open, "paused_by": user_id,
             "annotation_id": a.id,
         })
     secure = [a for a in pauses if a.reason == SECURE]
