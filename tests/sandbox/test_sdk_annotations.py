@@ -222,3 +222,19 @@ def test_seeded_pauses_are_deterministic(sb, sdk, login):
 
     first = plan("seed-a")
     assert first and plan("seed-b") == first
+
+
+def test_screen_recordings_carry_secure_pauses_only_when_asked(sb, sdk, conversations, recordings):
+    conv = sb.control.add_conversation(recording=True, startedSecondsAgo=10, mediaType="screenshare")
+    cid = conv["id"]
+    sb.control.advance_clock(20)
+    conversations.patch_conversation_recordingstate(cid, recording_state(sdk, "PAUSED"))  # 202, no body
+    sb.control.advance_clock(30)
+    conversations.patch_conversation_recordingstate(cid, recording_state(sdk, "ACTIVE"))
+    sb.control.disconnect(cid)
+    sb.control.advance_clock(TRANSCODED)
+    [rec] = recordings.get_conversation_recordings(cid)
+    assert rec.media == "screen" and rec.annotations == []
+    [rec] = recordings.get_conversation_recordings(cid, include_pause_annotations_for_screen_recordings=True)
+    assert _reasons(rec) == ["SecurePause"]
+    assert (_s(rec.annotations[0].realtime_location), _s(rec.annotations[0].duration_ms)) == (30, 30)
