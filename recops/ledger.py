@@ -10,7 +10,8 @@ paused, why, and by whom, from the recordings' pause annotations.
 
 Sources: the conversations that started in the interval and were recorded (``Session.interval``
 with ``recorded=True``: the analytics details query or jobs), then, for each ended one,
-``GET /api/v2/conversations/{id}/recordings?formatId=NONE`` (``RecordingApi.
+``GET /api/v2/conversations/{id}/recordings?formatId=NONE`` (with the audio's secure pauses
+copied onto screen recordings: ``includePauseAnnotationsForScreenRecordings``; ``RecordingApi.
 get_conversation_recordings``: pause and hold annotations are system annotations, listed there
 and not in ``…/recordingmetadata``). A 202 means "still transcoding": such a conversation gets a
 row that says so, and is never counted as unpaused. Reads run ``concurrency`` at a time through
@@ -168,7 +169,8 @@ def _read(client: Client, conversation_id: str, wait: float) -> _Read:
         try:
             with read_timeout(client.settings.read_timeout + max_wait_ms / 1000):
                 items = client.call("GET", path, client.recording_api.get_conversation_recordings,
-                                    conversation_id, max_wait_ms=max_wait_ms, format_id="NONE")
+                                    conversation_id, max_wait_ms=max_wait_ms, format_id="NONE",
+                                    include_pause_annotations_for_screen_recordings=True)
                 code = client.last_status()
         except PermissionDenied as e:
             return _Read(conversation_id, [], "error", f"recordings not readable: {e.status} {e.code} "
