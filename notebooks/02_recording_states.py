@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -41,15 +46,21 @@ frame.dtypes
 
 # %% [markdown]
 # ## Recorded share by queue and by agent
+# Queues and agents by name (`queue_names`, `agent_names`, looked up in batches and cached); a
+# client without `routing:queue:view` gets the queue ids instead, and a note says so.
 
 # %%
-by_queue = (frame.assign(queue=frame["queue_ids"].fillna("(no queue)"))
+for note in frame.attrs.get("notes", []):
+    print("note:", note)
+
+# %%
+by_queue = (frame.assign(queue=frame["queue_names"].fillna("(no queue)"))  # names (ids without routing:queue:view)
             .groupby("queue")["recorded"].agg(conversations="size", recorded="sum"))
 by_queue["recorded_share"] = (by_queue["recorded"] / by_queue["conversations"]).round(3)
 by_queue
 
 # %%
-by_agent = (frame.assign(agent=frame["agents"].fillna("(no agent)"))
+by_agent = (frame.assign(agent=frame["agent_names"].fillna("(no agent)"))
             .groupby("agent")["recorded"].agg(conversations="size", recorded="sum")
             .sort_values("conversations", ascending=False))
 by_agent.head(10)
@@ -68,6 +79,13 @@ plt.show()
 
 # %%
 ax = by_queue["recorded_share"].plot(kind="barh", figsize=(8, 2.5), title="recorded share by queue", xlim=(0, 1))
+plt.tight_layout()
+plt.show()
+
+# %%
+top = by_agent.head(10).sort_values("conversations")
+ax = top[["recorded", "conversations"]].plot(kind="barh", figsize=(8, 3), title="conversations by agent (top 10)")
+ax.set_ylabel("")
 plt.tight_layout()
 plt.show()
 

@@ -35,6 +35,8 @@ from .errors import (
 from .explain import explain
 from .files import RecordingsResult
 from .journal import Journal
+from .ledger import Ledger
+from .names import Names
 from .recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingStatus
 from .regions import REGIONS, Region
 from .regions import resolve as resolve_region
@@ -58,6 +60,8 @@ __all__ = [
     "InvalidTransition",
     "Journal",
     "JournalError",
+    "Ledger",
+    "Names",
     "NotAParticipant",
     "NotAUser",
     "NotFound",

@@ -348,6 +348,50 @@ def table(
             typer.echo(f"{len(frame)} rows" + (f", written to {csv}" if csv else ""))
 
 
+@app.command()
+def ledger(
+    interval: Annotated[str, typer.Option(help="ISO-8601 start/end: the conversations that started in it.")],
+    queue: Annotated[str | None, typer.Option(help="Only this queue id.")] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user id.")] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for recordings still transcoding.")] = 0.0,
+    csv: Annotated[str | None, typer.Option(help="Write the ledger (one row per recording) to this CSV file.")] = None,
+    parquet: Annotated[str | None, typer.Option(help="Write the ledger to this Parquet file (needs pyarrow).")] = None,
+    unpaused_csv: Annotated[str | None, typer.Option(
+        "--unpaused-csv", help="Write the recorded conversations with no secure pause to this CSV file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The pause ledger: per recording of each ended, recorded conversation, how long it was securely
+    paused or hold-suppressed, whether a secure pause was open at the end, and who paused it."""
+    with _errors(as_json):
+        session = _session(as_json)
+        result = _ledger_with_progress(session, interval, queue, user, wait, _console(stderr=True))
+        if csv:
+            result.to_csv(csv)
+        if parquet:
+            result.to_parquet(parquet)
+        if unpaused_csv:
+            result.unpaused.to_csv(unpaused_csv, index=False)
+        if as_json:
+            _print_json({"summary": result.summary(), "notes": result.notes,
+                         "recordings": json.loads(result.table.to_json(orient="records", date_format="iso")),
+                         "unpaused": json.loads(result.unpaused.to_json(orient="records", date_format="iso"))})
+            return
+        _console().print(result)
+        for path, what in ((csv, "ledger"), (parquet, "ledger"), (unpaused_csv, "unpaused conversations")):
+            if path:
+                typer.echo(f"{what} written to {path}")
+
+
+def _ledger_with_progress(session: Any, interval: str, queue: str | None, user: str | None, wait: float,
+                          err: Any) -> Any:
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("reading recordings", total=None)
+        return session.ledger(interval, queue_id=queue, user_id=user, wait=wait,
+                              on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+
+
 # --- journal ------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .bulk import Outcomes
     from .diagnostics import RawExchange
     from .explain import Explanation
+    from .ledger import Ledger
     from .recording import Outcome, ParticipantState, RecordingsResult, RecordingStatus
     from .training import Check
 
@@ -380,3 +381,69 @@ def check_html(c: Check) -> str:
     inner = (f'<span aria-hidden="true" style="color:{color}">{glyph}</span> {_badge(word, color)} '
              f"<b>{escape(c.exercise)}</b>: {escape(c.detail)}")
     return _box("recops-check", color, inner)
+
+
+# --- the pause ledger ------------------------------------------------------------------------------
+
+LEDGER_SUMMARY = (("conversations", "recorded conversations (ended)"), ("recordings", "recordings read"),
+                  ("secure_pauses", "secure pauses"), ("secure_paused_s", "securely paused (s)"),
+                  ("hold_paused_s", "hold-suppressed (s)"), ("open_at_end", "secure pause open at call end"),
+                  ("unpaused_conversations", "recorded with no secure pause"),
+                  ("not_read", "not read (transcoding/error)"))
+LEDGER_ROWS = 20
+
+
+def ledger_rows(ledger: Ledger, limit: int = LEDGER_ROWS) -> list[dict[str, str]]:
+    """The recordings with the most securely paused time, as display strings."""
+    t = ledger.table
+    paused = t[t["pause_count"].fillna(0) > 0].sort_values("secure_paused_ms", ascending=False).head(limit)
+
+    def text(value: Any) -> str:
+        return "" if value is None or (not isinstance(value, str) and value != value) or str(value) == "<NA>" \
+            else str(value)
+
+    rows = [{"conversation": text(r["conversation_id"]), "queue": text(r["queue_names"]),
+             "agent": text(r["agent_names"]), "pauses": text(r["pause_count"]),
+             "secure s": f"{r['secure_paused_ms'] / 1000:.1f}", "hold s": f"{r['hold_paused_ms'] / 1000:.1f}",
+             "paused": "" if text(r["paused_share"]) == "" else f"{r['paused_share']:.0%}",
+             "open at end": "yes" if r["open_at_end"] is True else "",
+             "paused by": text(r["paused_by_names"])} for r in paused.to_dict("records")]
+    if not any(r["paused by"] for r in rows):  # the annotations named nobody: no empty column
+        for r in rows:
+            del r["paused by"]
+    return rows
+
+
+def ledger_rich(ledger: Ledger) -> Any:
+    from rich.table import Column, Table
+
+    summary = ledger.summary()
+    head = Table("", Column("", justify="right"), title="pause ledger", title_justify="left", show_header=False)
+    head.add_row("interval", ledger.interval)
+    for key, label in LEDGER_SUMMARY:
+        head.add_row(label, str(summary[key]))
+    rows = ledger_rows(ledger)
+    parts: list[Any] = [head]
+    if rows:
+        detail = Table(*[Column(k, no_wrap=k == "conversation") for k in rows[0]],
+                       title="recordings with the most securely paused time", title_justify="left")
+        for r in rows:
+            detail.add_row(*r.values())
+        parts.append(detail)
+    parts.extend(_text(("note: ", "yellow"), n) for n in ledger.notes)
+    return _lines(parts)
+
+
+def ledger_html(ledger: Ledger) -> str:
+    summary = ledger.summary()
+    head = _html_rows((label, summary[key]) for key, label in LEDGER_SUMMARY)
+    rows = ledger_rows(ledger)
+    detail = ""
+    if rows:
+        cols = list(rows[0])
+        detail = ('<table class="recops-ledger" style="border-collapse:collapse;margin:2px 0"><thead><tr>'
+                  + "".join(f"<th {CELL}>{escape(c)}</th>" for c in cols) + "</tr></thead><tbody>"
+                  + "".join("<tr>" + "".join(f"<td {CELL}>{escape(r[c])}</td>" for c in cols) + "</tr>"
+                            for r in rows) + "</tbody></table>")
+    notes = "".join(f"<div>note: {escape(n)}</div>" for n in ledger.notes)
+    return _box("recops-ledger", BLUE, f"<div><b>pause ledger {escape(ledger.interval)}</b></div>{head}{detail}{notes}")

@@ -58,6 +58,7 @@ class ParticipantState:
     adhoc: bool  # the participant's ad-hoc recorder is on
     held: bool
     secure_pause: bool
+    queue_id: str | None = None  # the queue the participant (an ACD participant) stands for
 
     @property
     def active(self) -> bool:
@@ -222,7 +223,7 @@ def _participant(p: Any, conv_secure: bool) -> ParticipantState:
     return ParticipantState(
         id=p.id, purpose=p.purpose, name=p.name, user_id=p.user_id,
         media=MEDIA_FIELDS[attr][0] if attr else None, state=state, recording=recording,
-        adhoc=adhoc, held=held, secure_pause=secure,
+        adhoc=adhoc, held=held, secure_pause=secure, queue_id=getattr(p, "queue_id", None),
     )
 
 

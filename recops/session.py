@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .bulk import Outcomes, Progress
+    from .ledger import Ledger
+    from .names import Names
     from .transport import Exchange, Wait
 
 
@@ -107,6 +109,28 @@ class Session:
         from .tables import interval_frame
 
         return interval_frame(self.client, interval, **filters)
+
+    @property
+    def names(self) -> Names:
+        """Queue and agent names, looked up in batches and cached for this session (``recops.names``)."""
+        from .names import names_for
+
+        return names_for(self.client)
+
+    def ledger(self, interval: str | tuple[datetime, datetime], *, wait: float = 0.0,
+               concurrency: int = DEFAULT_CONCURRENCY, on_progress: Callable[[int, int], None] | None = None,
+               **filters: Any) -> Ledger:
+        """The pause ledger of ``interval`` (``recops.ledger``): one row per recording of an ended,
+        recorded conversation (``.table``), one per pause (``.pauses``), and the recorded
+        conversations with no secure pause (``.unpaused``). ``filters`` as for ``interval``;
+        ``wait``: seconds to wait for a conversation's recordings still transcoding."""
+        from .intervals import iso, parse_interval
+        from .ledger import build_ledger
+
+        start, end = parse_interval(interval)
+        conversations = self.interval(interval, **(filters | {"recorded": True}))
+        return build_ledger(self.client, f"{iso(start)}/{iso(end)}", conversations, wait=wait,
+                            concurrency=concurrency, on_progress=on_progress)
 
     # changes
     def pause(self, conversation_id: str, confirm: bool = False, dry_run: bool = False) -> Outcome:

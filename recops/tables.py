@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, RecopsError
 from .frames import typed_frame
+from .names import add_names, with_name_columns
 from .recording import status
 from .settings import DEFAULT_CONCURRENCY
 
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 
     from .client import Client
 
-STATE_COLUMNS = {
+STATE_COLUMNS = with_name_columns({
     "conversation_id": "string",
+    "queue_ids": "string",
+    "user_ids": "string",
     "recording_state": "string",
     "secure_pause": "boolean",
     "ended": "boolean",
@@ -35,7 +38,7 @@ STATE_COLUMNS = {
     "recording_files": "Int64",
     "error": "string",
     "context_id": "string",
-}
+})
 INTERVAL_COLUMNS = {
     "conversation_id": "string",
     "conversation_start": "datetime64[ns, UTC]",
@@ -59,6 +62,8 @@ def _state_row(client: Client, cid: str) -> dict[str, Any]:
                 "context_id": getattr(e, "context_id", None)}
     return {
         "conversation_id": cid,
+        "queue_ids": ",".join(dict.fromkeys(p.queue_id for p in st.participants if p.queue_id)) or None,
+        "user_ids": ",".join(dict.fromkeys(p.user_id for p in st.participants if p.user_id)) or None,
         "recording_state": st.recording_state,
         "secure_pause": st.secure_pause,
         "ended": st.ended,
@@ -82,7 +87,7 @@ def states_frame(client: Client, conversation_ids: Iterable[str],
     client.api_client  # noqa: B018 - authenticate once before fanning out
     with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(ids)))) as pool:
         rows = list(pool.map(lambda cid: _state_row(client, cid), ids))
-    return typed_frame(rows, STATE_COLUMNS)
+    return add_names(typed_frame(rows, STATE_COLUMNS), client)
 
 
 # --- interval tables --------------------------------------------------------------------------
@@ -98,4 +103,7 @@ def interval_frame(client: Client, interval: str | tuple[datetime, datetime], *,
     start, end = parse_interval(interval)
     rows = conversation_rows(client, start, end, queue_id=queue_id, user_id=user_id, media_type=media_type,
                              recorded=recorded)
-    return typed_frame(rows, INTERVAL_COLUMNS)
+    return add_names(typed_frame(rows, INTERVAL_COLUMNS), client)
+
+
+INTERVAL_COLUMNS = with_name_columns(INTERVAL_COLUMNS)  # queue_names, agent_names after their ids (recops.names)

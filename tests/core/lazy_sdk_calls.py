@@ -28,7 +28,7 @@ EMAIL = "c0a80001-0000-4000-8000-000000000007"
 SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
 
 # SDK classes recops builds (models as request bodies, the API classes, the ApiClient)
-CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "Conversation",
+CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "RoutingApi", "Conversation",
            "SetRecordingState", "MediaParticipantRequest", "ConversationQuery", "PagingSpec",
            "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate")
 
@@ -121,6 +121,10 @@ CALLS: dict[str, Callable[[Ctx], Any]] = {
     "get_conversation": lambda c: c.sdk.ConversationsApi(c.client).get_conversation(ACTIVE),
     "get_conversations": lambda c: c.sdk.ConversationsApi(c.ava).get_conversations(),
     "get_users_me": lambda c: c.sdk.UsersApi(c.ava).get_users_me(),
+    "get_users": lambda c: c.sdk.UsersApi(c.client).get_users(id=["7d1b6a5e-0d53-4c1e-9c61-2f0a8a3b1001"], page_size=1,
+                                                              page_number=1, state="any"),
+    "get_routing_queues": lambda c: c.sdk.RoutingApi(c.client).get_routing_queues(
+        id=["00000000-0000-4000-8000-00000000q001"], page_size=1, page_number=1),
     "get_conversation_recordingmetadata": lambda c: c.sdk.RecordingApi(c.client).get_conversation_recordingmetadata(
         ENDED),
     "get_conversation_recordings": lambda c: c.sdk.RecordingApi(c.client).get_conversation_recordings(ENDED),

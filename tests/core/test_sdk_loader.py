@@ -19,7 +19,7 @@ from .lazy_sdk_calls import CALLS, CLASSES
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = Path(lazy_sdk_calls.__file__)
-API_CLASSES = {"ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi"}
+API_CLASSES = {"ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "RoutingApi"}
 METHOD = r"(?:get|post|put|patch|delete)_\w+"
 # how recops reaches the SDK: sdk.Name / sdk().Name, <x>_api.method / api.method,
 # XxxApi(...).method, and method names kept as strings (PUT_METHODS)
@@ -77,6 +77,8 @@ def test_every_sdk_call_recops_makes_works_through_the_partial_load(sb, demo):
     assert conv["participants"]["class"] == "Participant"
     assert results["get_conversations"]["class"] == "ConversationEntityListing"
     assert results["get_users_me"]["class"] == "UserMe"
+    assert results["get_users"]["class"] == "UserEntityListing"
+    assert results["get_routing_queues"]["class"] == "QueueEntityListing"
     assert results["get_conversation_recordings"][0]["class"] == "Recording"
     assert results["get_conversation_recordingmetadata"][0]["class"] == "RecordingMetadata"
     assert results["post_analytics_conversations_details_query"]["class"] == "AnalyticsConversationQueryResponse"
@@ -96,7 +98,7 @@ def test_every_sdk_call_recops_makes_works_through_the_partial_load(sb, demo):
     # ... and the SDK was not imported in full: the four API modules and the models they name
     modules = out["modules"]
     apis = {m.rsplit(".", 1)[1] for m in modules if m.startswith("PureCloudPlatformClientV2.apis.")}
-    assert apis == {"conversations_api", "recording_api", "analytics_api", "users_api"}
+    assert apis == {"conversations_api", "recording_api", "analytics_api", "users_api", "routing_api"}
     models = [m for m in modules if m.startswith("PureCloudPlatformClientV2.models.")]
     assert 0 < len(models) < 1000  # of ~6,650
 

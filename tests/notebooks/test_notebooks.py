@@ -21,9 +21,9 @@ PARAMETERS = {
 }
 
 
-def test_there_are_five_notebooks():
+def test_there_are_six_notebooks():
     assert ALL == ["01_getting_started.ipynb", "02_recording_states.ipynb", "03_pause_resume_stop.ipynb",
-                   "04_reproduce_errors.ipynb", "05_training_walkthrough.ipynb"]
+                   "04_reproduce_errors.ipynb", "05_training_walkthrough.ipynb", "06_pause_ledger.ipynb"]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -62,5 +62,14 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch):
         if name.startswith("03"):
             steps = [e["path"] for e in log if e["method"] in ("PUT", "PATCH")]
             assert len(steps) >= 3, "the headless workflow should have paused, resumed and stopped"
+        if name.startswith("06"):
+            writes = [e for e in log if e["method"] in ("PUT", "PATCH") and e["path"].endswith("/recordingstate")]
+            assert len(writes) == 7, "four secure pauses and three resumes, sent for real"
+            import pandas as pd
+
+            ledger = pd.read_csv(tmp_path / "pause_ledger.csv")
+            assert (ledger["pause_reasons"] == "SecurePause").any() and ledger["open_at_end"].any()
+            assert (ledger["agent_names"] != ledger["user_ids"]).all(), "agents by name, not by id"
+            assert (tmp_path / "unpaused_conversations.csv").exists()
         if name.startswith("05"):
             assert text.count("PASSED") >= 6 and "NOT YET" not in text, "every self-check should pass"
