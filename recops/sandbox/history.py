@@ -284,3 +284,12 @@ def seed_generated(state: SandboxState, spec: dict[str, Any]) -> dict[str, Any]:
         "agentIds": [a for a, _ in history.agents],
         "seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+def generated_conversation(histories: list[GeneratedHistory], conversation_id: str) -> Conversation | None:
+    """The generated conversation with this id, built afresh (changes to it are not kept)."""
+    for h in histories:
+        i = h.index_of(conversation_id)
+        if i is not None:
+            return h.conversation(i)
+    return None
