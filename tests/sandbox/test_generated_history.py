@@ -88,7 +88,8 @@ def test_seed_generated_is_immediate_and_checked(sb):
     when = interval(utc_midnight(30), utc_midnight(0))
     out = sb.control.seed(count=300_000, seed=1, interval=when, generated=True)
     assert out["created"] == 300_000 and out["generated"] is True
-    assert out["seconds"] < 5  # a registration, not a build (generous: a shared machine)
+    assert isinstance(out["seconds"], float)
+    assert len(sb.control.conversations(limit=1_000_000)) < 1000  # nothing was materialised
     assert out["firstId"] != out["lastId"] and len(out["queueIds"]) == 4 and len(out["agentIds"]) == 12
     for spec, hint in (({"count": 10_000_001}, "'count'"), ({"queues": 0}, "'queues'"), ({"bogus": 1}, "bogus")):
         with pytest.raises(SandboxControlError) as e:
