@@ -276,6 +276,33 @@ class GeneratedHistory:
             ],
         }
 
+    def rows(self, i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """``analytics._conv_row`` and ``analytics._rows_of`` of conversation ``i`` without building
+        it (filters over a large history); tests/sandbox/test_generated_history.py holds them equal."""
+        f = self.facts(i)
+        _, ani, _ = self._extras(f)
+        queue = self.queue_ids[f.queue]
+        agent_id, agent_name = self.agents[f.agent]
+        rec = "true" if f.recorded else None
+        conv_row = {
+            "conversationId": self.conversation_id(i), "conversationEnd": "set", "conversationStart": "set",
+            "conversationInitiator": "customer", "divisionId": DEFAULT_DIVISION, "externalTag": None,
+            "originatingDirection": "inbound" if f.inbound else "outbound",
+        }
+
+        def row(kind: int, purpose: str, name: str, user: str | None, q: str | None, recording: str | None,
+                caller: str | None) -> dict[str, Any]:
+            return {"mediaType": "voice", "purpose": purpose, "userId": user, "queueId": q, "recording": recording,
+                    "direction": "inbound", "segmentType": "interact", "ani": caller, "dnis": None,
+                    "participantId": self._id(kind, i), "participantName": name, "sessionId": self._id(kind + 8, i),
+                    "segmentEnd": "set"}
+
+        return conv_row, [
+            row(1, "customer", "Customer", None, None, rec, ani),
+            row(2, "acd", "Queue", None, queue, rec, None),
+            row(3, "agent", agent_name, agent_id, queue, "true" if f.recorded or f.adhoc else None, None),
+        ]
+
     def attributes(self, i: int) -> dict[str, str]:
         """The customer participant's attributes (participant data) of conversation ``i``:
         made-up, deterministic values so the jobs' ``attributes`` map is not always empty."""
