@@ -114,7 +114,7 @@ def test_sync_windows_partition_the_generated_history(sb, sdk, analytics):
     sb.control.settings(assumptions={"analyticsIntervalMatching": "startInstant"})
     total = 0
     for start in range(30, 0, -7):
-        window = interval(utc_midnight(start), utc_midnight(max(start - 7, 0)))
+        window = interval(utc_midnight(start), utc_midnight(start - 7 if start > 7 else -1))  # the last: to tomorrow
         q = sdk.ConversationQuery()
         q.interval = window
         reply = analytics.post_analytics_conversations_details_query(q)
