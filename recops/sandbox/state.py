@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
+from .history import generated_conversation
 from .models import (
     DEFAULT_ORG,
     RECORDING_MEDIA,
@@ -36,6 +37,8 @@ class OrgState:
     users: dict[str, User] = field(default_factory=dict)
     queues: dict[str, Queue] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
+    histories: list[Any] = field(default_factory=list)  # history.GeneratedHistory, never materialised
+    analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
 
 
 class SandboxState:
@@ -155,7 +158,12 @@ class SandboxState:
 
     def conversation(self, org: str, conversation_id: str) -> Conversation | None:
         o = self.orgs.get(org)
-        return o.conversations.get(conversation_id) if o else None
+        if o is None:
+            return None
+        conv = o.conversations.get(conversation_id)
+        if conv is None and o.histories:  # a generated one, built for this read (read-only)
+            conv = generated_conversation(o.histories, conversation_id)
+        return conv
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
@@ -180,6 +188,29 @@ class SandboxState:
             org.conversations[conv.id] = conv
             self.version += 1
             return conv
+
+    def add_history(self, history: Any) -> Any:
+        """A generated history (history.py) joins its org's conversations."""
+        with self.lock:
+            self.org(history.org).histories.append(history)
+            self.version += 1
+            return history
+
+    # --- analytics details jobs (analytics_jobs.py); they change no conversation, so no version bump
+
+    def add_analytics_job(self, job: Any) -> Any:
+        with self.lock:
+            self.org(job.org).analytics_jobs[job.id] = job
+            return job
+
+    def remove_analytics_job(self, job: Any) -> None:
+        with self.lock:
+            self.org(job.org).analytics_jobs.pop(job.id, None)
+
+    def end_analytics_job(self, job: Any, state: str, message: str | None = None) -> None:
+        """FAILED / EXPIRED / CANCELLED now, whatever the job's timeline says."""
+        with self.lock:
+            job.end(state, self.clock.now(), message)
 
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:
