@@ -19,7 +19,8 @@ def parse_interval(interval: str | tuple[datetime, datetime]) -> tuple[datetime,
         try:
             start, end = (datetime.fromisoformat(p.strip().replace("Z", "+00:00")) for p in interval.split("/"))
         except ValueError:
-            raise ConfigError(f"interval must be 'start/end' in ISO-8601, not {interval!r}") from None
+            raise ConfigError(f"interval must be 'start/end' in ISO-8601, not {interval!r}",
+                              "e.g. 2026-03-02T00:00:00Z/2026-03-03T00:00:00Z") from None
     start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
     end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
     if end <= start:
