@@ -85,6 +85,7 @@ class Query:
     page_size: int
     page_number: int
     cache_key: str
+    filtered: bool = False  # has conversation or segment filters
 
 
 def _rows_of(conv: Conversation) -> list[Row]:
@@ -184,7 +185,9 @@ def _filter(flt: Any, dims: set[str], where: str) -> Matcher:
     return _combine(flt.get("type"), parts, where)
 
 
-def parse_query(body: Any, settings: SandboxSettings) -> Query:
+def parse_query(body: Any, settings: SandboxSettings, now: float | None = None, sync: bool = True) -> Query:
+    """``now``: check the sync query's 35-day rule against it. ``sync=False`` (an async job's
+    query, analytics_jobs.py): no 7-day, 35-day or paging rules."""
     if not isinstance(body, dict):
         raise errors.bad_request("The body must be a ConversationQuery object.")
     for key in UNSUPPORTED_KEYS:
@@ -200,7 +203,9 @@ def parse_query(body: Any, settings: SandboxSettings) -> Query:
     if end <= start:
         raise errors.bad_request("The interval end must be after its start.")
     max_days = settings.analytics_max_interval_days
-    if end - start > max_days * DAY:
+    if sync and now is not None and settings.analytics_max_past_days:
+        _check_past_days(start, now, settings.analytics_max_past_days)
+    if sync and end - start > max_days * DAY:
         # The real code for this is unknown; bad.request is the sandbox's choice.
         raise errors.bad_request(f"The interval may span at most {max_days} days.")
     conv_filters = body.get("conversationFilters") or []
@@ -217,7 +222,7 @@ def parse_query(body: Any, settings: SandboxSettings) -> Query:
         raise errors.invalid_value(order_by, "orderBy", list(GENESYS_ORDER_BY))
     if order_by not in ORDER_BY:
         raise errors.not_emulated(f"orderBy {order_by!r}", f"Emulated: {', '.join(ORDER_BY)}.")
-    paging = body.get("paging") or {}
+    paging = (body.get("paging") or {}) if sync else {}
     if not isinstance(paging, dict):
         raise errors.bad_request("'paging' must be an object {pageSize, pageNumber}.")
     size = paging.get("pageSize", 25)
@@ -238,7 +243,21 @@ def parse_query(body: Any, settings: SandboxSettings) -> Query:
         page_size=size,
         page_number=number,
         cache_key=json.dumps(key_body, sort_keys=True, default=str),
+        filtered=bool(conv_filters or seg_filters),
     )
+
+
+def _check_past_days(start: float, now: float, max_past_days: int) -> None:
+    """"interval start dates up to 35 days in the past (including today)" [documented]: today is
+    the first of the 35 UTC days, so the earliest start is midnight 34 days before today. The real
+    error code is unknown; 400 bad.request is the sandbox's choice."""
+    today = datetime.fromtimestamp(now, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    earliest = today.timestamp() - (max_past_days - 1) * DAY
+    if start < earliest:
+        raise errors.bad_request(
+            f"The interval may start at most {max_past_days} days in the past (including today), "
+            f"i.e. not before {datetime.fromtimestamp(earliest, tz=timezone.utc):%Y-%m-%dT%H:%M:%SZ}; "
+            "use an asynchronous details job (POST /api/v2/analytics/conversations/details/jobs) for older data.")
 
 
 def _day_bounds(start: float, end: float) -> tuple[float, float]:

@@ -15,7 +15,8 @@ from urllib.parse import parse_qs
 from . import errors, render
 from . import permissions as perms
 from .analytics import DetailsIndex, parse_query
-from .api_base import ApiHandlers
+from .analytics_jobs import AnalyticsJobsHandlers
+from .analytics_select import SyncSelections
 from .errors import OAuthError
 from .models import ROUTE_MEDIA, Conversation, Token
 from .state import SandboxState
@@ -28,10 +29,11 @@ PARTICIPANT_STATES = [
 ]
 
 
-class GenesysApi(ApiHandlers):
+class GenesysApi(AnalyticsJobsHandlers):  # + the async details jobs (analytics_jobs.py)
     def __init__(self, state: SandboxState) -> None:
         super().__init__(state)
         self.details = DetailsIndex(state)
+        self.generated = SyncSelections(state)
         self.conversation_bodies = render.BodyCache(render.conversation)
         self.call_bodies = render.BodyCache(render.call_conversation)
 
@@ -263,9 +265,11 @@ class GenesysApi(ApiHandlers):
         token = req.bearer
         self._require_any(token, perms.ANALYTICS_DETAILS)
         settings = self.state.settings
-        query = parse_query(req.json(), settings)
+        query = parse_query(req.json(), settings, now=self.state.clock.now())
         with self.state.lock:
             org = self.state.orgs.get(token.org)
+            if org is not None and org.histories:  # generated histories: analytics_select.py
+                return json_reply(200, self.generated.details_page(org, query))
             convs = list(org.conversations.values()) if org else []
             matched = self.details.matches(token.org, query, convs, settings.assumption("analyticsIntervalMatching"))
             cap = settings.analytics_result_cap

@@ -229,14 +229,18 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     """
     if not isinstance(spec, dict):
         raise ValueError("seed takes a JSON object such as {\"count\": 1000, \"seed\": 42}")
+    if spec.get("generated"):
+        from .history import seed_generated  # a history computed per index, never materialised
+
+        return seed_generated(state, spec)
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
-             "queues", "agents"}
+             "queues", "agents", "generated"}
     unknown = set(spec) - known
     if unknown:
         raise ValueError(f"unknown seed field(s) {sorted(unknown)}; known: {sorted(known)}")
     count = spec.get("count", 100)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 200_000:
-        raise ValueError("'count' must be a whole number from 1 to 200000")
+        raise ValueError("'count' must be a whole number from 1 to 200000 (more: add \"generated\": true)")
     seed = spec.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError("'seed' must be a whole number")

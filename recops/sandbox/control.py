@@ -12,6 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from . import builders, errors, render, scenarios
+from .analytics_jobs import AnalyticsJobsControl
 from .builders import permissions_from, seed_history
 from .clock import iso
 from .errors import ApiError
@@ -55,7 +56,7 @@ def conversation_summary(conv: Conversation) -> dict[str, Any]:
     }
 
 
-class Control:
+class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jobs.py)
     def __init__(self, state: SandboxState, faults: FaultBook, limiter: RateLimiter,
                  request_log: deque[dict[str, Any]], initial_scenario: str | None) -> None:
         self.state = state

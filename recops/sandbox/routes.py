@@ -109,6 +109,7 @@ def _p(path: str) -> tuple[str, ...]:
 
 
 def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) -> RouteTable:
+    j = "api/v2/analytics/conversations/details/jobs"
     c = "api/v2/conversations"
     s = "_sandbox"
     rows = [
@@ -131,6 +132,11 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("GET", f"{c}/{{cid}}/recordingmetadata/{{rid}}", recordings.get_metadata),
         ("POST", "api/v2/analytics/conversations/details/query", api.details_query),
         ("GET", "api/v2/analytics/conversations/{cid}/details", api.analytics_details),
+        ("POST", j, api.jobs_submit),
+        ("GET", f"{j}/availability", api.jobs_availability),
+        ("GET", f"{j}/{{jobId}}", api.jobs_status),
+        ("DELETE", f"{j}/{{jobId}}", api.jobs_delete),
+        ("GET", f"{j}/{{jobId}}/results", api.jobs_results),
         ("GET", "api/v2/users/me", api.users_me),
         # --- control plane (docs/sandbox.md) ---
         ("GET", f"{s}/health", control.health),
@@ -160,5 +166,7 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("GET", f"{s}/requests", control.list_requests),
         ("DELETE", f"{s}/requests", control.clear_requests),
         ("GET", f"{s}/media/{{cid}}/{{file}}", control.media),
+        ("GET", f"{s}/analytics/jobs", control.analytics_jobs),
+        ("PATCH", f"{s}/analytics/jobs/{{jobId}}", control.analytics_job_patch),
     ]
     return RouteTable([Route(method, _p(path), handler) for method, path, handler in rows])

@@ -86,6 +86,23 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "(emptyPage) or 400 bad.request (reject).",
     ),
     Assumption(
+        "analyticsJobResultsNotReady",
+        "notFound404",
+        ("notFound404", "badRequest400"),
+        "unknown",
+        "GET .../details/jobs/{id}/results before the job is FULFILLED (or once it FAILED, was "
+        "CANCELLED or EXPIRED): 404 not.found (notFound404, what third-party code expects) or "
+        "400 bad.request (badRequest400).",
+    ),
+    Assumption(
+        "analyticsJobDelete",
+        "remove",
+        ("remove", "cancel"),
+        "unknown",
+        "DELETE .../details/jobs/{id} (204): the job is gone, later reads are 404 (remove), or "
+        "it stays with state CANCELLED (cancel).",
+    ),
+    Assumption(
         "recordingsWhileActive",
         "accepted202",
         ("accepted202", "listUnready"),
@@ -116,6 +133,14 @@ class SandboxSettings:
     analytics_max_page_size: int = 100
     analytics_max_interval_days: int = 7
     analytics_result_cap: int = 10_000
+    analytics_max_past_days: int = 35  # sync query: start at most 35 days back, today included [documented]
+    # async details jobs (analytics_jobs.py); each value is [unknown] (docs/sandbox.md)
+    analytics_job_delay_seconds: float = 3.0  # QUEUED -> PENDING at half, FULFILLED at the end
+    analytics_job_expiry_seconds: int = 86_400  # FULFILLED -> EXPIRED after this
+    analytics_job_max_concurrent: int = 0  # QUEUED/PENDING jobs per org; 0 = no cap
+    analytics_job_default_page_size: int = 100
+    analytics_job_max_page_size: int = 1000
+    analytics_job_max_interval_days: int = 0  # 0 = no limit
     request_log_size: int = 10_000
     region: str = "us-east-1"
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)

@@ -34,6 +34,8 @@ class OrgState:
     clients: dict[str, OAuthClient] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
+    histories: list[Any] = field(default_factory=list)  # history.GeneratedHistory, never materialised
+    analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
 
 
 class SandboxState:
@@ -162,6 +164,13 @@ class SandboxState:
             org.conversations[conv.id] = conv
             self.version += 1
             return conv
+
+    def add_history(self, history: Any) -> Any:
+        """A generated history (history.py) joins its org's conversations."""
+        with self.lock:
+            self.org(history.org).histories.append(history)
+            self.version += 1
+            return history
 
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:

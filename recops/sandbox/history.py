@@ -1,0 +1,286 @@
+"""Generated history: a large seeded history that is never materialised.
+
+``POST /_sandbox/seed {"generated": true, "count": 1000000, ...}`` registers one
+``GeneratedHistory`` on the org instead of building a million ``Conversation`` objects. Every
+conversation of it is a pure function of ``(seed, org, index)``:
+
+- its start time grows with the index (index ``i`` starts inside the ``i``-th of ``count``
+  equal slots of the interval), so an interval is an index range found by arithmetic;
+- its other facts (duration, queue, agent, direction, recorded, secure pause, ad-hoc) come from
+  a 64-bit hash of the index;
+- its ids are UUIDs whose last group is the index, so an id leads back to its index.
+
+A conversation is materialised (the same shape as the materialised seed builds: customer,
+queue and agent legs; recording; secure pause; ad-hoc) only when a page is rendered or a
+filter needs its segments. Memory is a few hundred bytes per history, whatever its count.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .clock import parse_interval
+from .models import DEFAULT_ORG, Conversation, Participant, Recording, Session
+
+if TYPE_CHECKING:
+    from .state import SandboxState
+
+MASK64 = (1 << 64) - 1
+MAX_GENERATED = 10_000_000
+MAX_DURATION = 900.0  # seconds; a conversation never lasts longer (the activity window uses it)
+
+
+def _mix(x: int) -> int:
+    """splitmix64's finaliser: a well-spread 64-bit hash of ``x``."""
+    x = (x + 0x9E3779B97F4A7C15) & MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+def _unit(h: int) -> float:
+    return (h >> 11) * (1.0 / (1 << 53))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The filterable facts of one generated conversation (cheap: no objects built)."""
+
+    index: int
+    start: float
+    duration: float
+    queue: int
+    agent: int
+    recorded: bool
+    inbound: bool
+    paused: bool
+    adhoc: bool
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class GeneratedHistory:
+    org: str
+    seed: int
+    count: int
+    start: float
+    end: float
+    recorded_ratio: float
+    secure_pause_ratio: float
+    adhoc_ratio: float
+    queue_ids: tuple[str, ...]
+    agents: tuple[tuple[str, str], ...]  # (userId, name)
+    key: int  # hash of (org, seed): the ids' prefix and the facts' salt
+
+    # --- index <-> time and id ----------------------------------------------------------------
+
+    @property
+    def slot(self) -> float:
+        return (self.end - self.start) / self.count
+
+    def start_of(self, i: int) -> float:
+        return self.start + (i + _unit(_mix(self.key ^ (i * 0xD1B54A32D192ED03 & MASK64))) * 0.999) * self.slot
+
+    def first_starting_at_or_after(self, t: float) -> int:
+        """The smallest index whose start is >= ``t`` (``count`` if none)."""
+        if t <= self.start:
+            return 0
+        i = min(self.count, max(0, int((t - self.start) / self.slot) - 1))
+        while i < self.count and self.start_of(i) < t:
+            i += 1
+        while i > 0 and self.start_of(i - 1) >= t:
+            i -= 1
+        return i
+
+    def index_range(self, lo: float, hi: float) -> range:
+        """Indices whose start is in ``[lo, hi)``."""
+        return range(self.first_starting_at_or_after(lo), self.first_starting_at_or_after(hi))
+
+    @functools.cached_property
+    def _prefixes(self) -> tuple[str, ...]:
+        out = []
+        for kind in range(16):
+            h = _mix(self.key ^ kind)
+            out.append(f"{h >> 32:08x}-{(h >> 16) & 0xFFFF:04x}-4{(h >> 4) & 0xFFF:03x}-{8 | kind & 3:x}{kind:03x}-")
+        return tuple(out)
+
+    def _id(self, kind: int, i: int) -> str:
+        return f"{self._prefixes[kind]}{i:012x}"
+
+    def conversation_id(self, i: int) -> str:
+        return self._id(0, i)
+
+    def index_of(self, conversation_id: str) -> int | None:
+        prefix = self._id(0, 0)[:-12]
+        if not conversation_id.startswith(prefix) or len(conversation_id) != len(prefix) + 12:
+            return None
+        try:
+            i = int(conversation_id[-12:], 16)
+        except ValueError:
+            return None
+        return i if 0 <= i < self.count else None
+
+    # --- facts and conversations ---------------------------------------------------------------
+
+    def facts(self, i: int) -> Facts:
+        h1 = _mix(self.key + 2 * i + 1)
+        h2 = _mix(h1)
+        recorded = _unit(h2) < self.recorded_ratio
+        return Facts(
+            index=i,
+            start=self.start_of(i),
+            duration=45.0 + _unit(h1) * (MAX_DURATION - 45.0),
+            queue=(h1 >> 3) % len(self.queue_ids),
+            agent=(h2 >> 7) % len(self.agents),
+            recorded=recorded,
+            inbound=((h2 >> 17) & 0xFFFF) < 0.85 * 0x10000,
+            paused=recorded and ((h2 >> 33) & 0xFFFF) < self.secure_pause_ratio * 0x10000,
+            adhoc=((h2 >> 49) & 0x7FFF) < self.adhoc_ratio * 0x8000,
+        )
+
+    def conversation(self, i: int) -> Conversation:
+        """Conversation ``i``, built as the materialised seed builds one (ended)."""
+        f = self.facts(i)
+        rng = random.Random(self.key ^ (i << 1))
+        begin, duration = f.start, f.duration
+        queue = self.queue_ids[f.queue]
+        agent_id, agent_name = self.agents[f.agent]
+        agent_start = begin + min(rng.uniform(5, 60), duration / 3)
+
+        def ident(kind: int) -> str:
+            return self._id(kind, i)
+
+        def leg(kind: int, purpose: str, name: str, start: float, user: str | None, q: str | None) -> Participant:
+            return Participant(
+                id=ident(kind), purpose=purpose, name=name, start_time=start,
+                session=Session(id=ident(kind + 8), media="call", state="connected", direction="inbound",
+                                connected_time=start),
+                user_id=user, queue_id=q,
+                ani="tel:+1317555" + f"{rng.randrange(10000):04d}" if purpose == "customer" else None,
+            )
+
+        parts = [
+            leg(1, "customer", "Customer", begin, None, None),
+            leg(2, "acd", "Queue", begin, None, queue),
+            leg(3, "agent", agent_name, agent_start, agent_id, queue),
+        ]
+        parts[1].session.state = "disconnected"
+        parts[1].end_time = agent_start
+        parts[1].session.disconnected_time = agent_start
+        parts[1].session.disconnect_type = "transfer"
+        conv = Conversation(id=self.conversation_id(i), org=self.org, media_type="call", start_time=begin,
+                            participants=parts, policy_recording=f.recorded, queue_id=queue,
+                            direction="inbound" if f.inbound else "outbound")
+        if f.recorded:
+            conv.recordings.append(Recording(id=ident(4), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
+                                             start=begin))
+            for p in parts:
+                p.session.ever_recorded = True
+        if f.paused:
+            p_at = begin + duration * rng.uniform(0.2, 0.5)
+            conv.set_recording_state("PAUSED", p_at, "noop")
+            conv.set_recording_state("ACTIVE", min(p_at + rng.uniform(10, 60), begin + duration * 0.9), "noop")
+        if f.adhoc:
+            conv.set_adhoc(parts[2], True, agent_start + 5)
+            conv.recordings[-1].id = parts[2].session.adhoc_recording_id = ident(5)
+        conv.disconnect(begin + duration)
+        return conv
+
+    def attributes(self, i: int) -> dict[str, str]:
+        """The customer participant's attributes (participant data) of conversation ``i``:
+        made-up, deterministic values so the jobs' ``attributes`` map is not always empty."""
+        h = _mix(self.key ^ (i * 7 + 3))
+        return {"customerTier": ("gold", "silver", "bronze")[h % 3], "caseRef": f"CASE-{h % 1_000_000:06d}"}
+
+
+def parse_generated(spec: dict[str, Any], now: float) -> dict[str, Any]:
+    """Validate a generated seed spec; ``ValueError`` says what to send instead."""
+    known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
+             "queues", "agents", "generated"}
+    unknown = set(spec) - known
+    if unknown:
+        raise ValueError(f"unknown seed field(s) {sorted(unknown)}; known: {sorted(known)}")
+    count = spec.get("count", 100)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_GENERATED:
+        raise ValueError(f"'count' of a generated history must be a whole number from 1 to {MAX_GENERATED}")
+    seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError("'seed' must be a whole number")
+    if spec.get("interval") is not None:
+        try:
+            start, end = parse_interval(spec["interval"])
+        except ValueError:
+            raise ValueError("'interval' must be an ISO-8601 'start/end'") from None
+        if end <= start:
+            raise ValueError("'interval' end must be after its start")
+    else:
+        start, end = now - 7 * 86400, now - 3600
+    out: dict[str, Any] = {"count": count, "seed": seed, "start": start, "end": end}
+    for key, default in (("recordedRatio", 0.8), ("securePauseRatio", 0.1), ("adhocRatio", 0.05)):
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"'{key}' must be a number from 0 to 1")
+        out[key] = float(value)
+    for key, default in (("queues", 4), ("agents", 12)):
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise ValueError(f"'{key}' must be a whole number from 1 to 1000")
+        out[key] = value
+    org = spec.get("org") or DEFAULT_ORG
+    if not isinstance(org, str):
+        raise ValueError("'org' must be a non-empty string")
+    out["org"] = org
+    return out
+
+
+def build_history(p: dict[str, Any]) -> GeneratedHistory:
+    rng = random.Random(p["seed"])
+
+    def rid() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    queues = tuple(rid() for _ in range(p["queues"]))
+    agents = tuple((rid(), f"Agent {i + 1:02d}") for i in range(p["agents"]))
+    digest = hashlib.blake2b(f"{p['org']}\0{p['seed']}\0{p['start']}\0{p['count']}".encode(), digest_size=8).digest()
+    return GeneratedHistory(
+        org=p["org"], seed=p["seed"], count=p["count"], start=p["start"], end=p["end"],
+        recorded_ratio=p["recordedRatio"], secure_pause_ratio=p["securePauseRatio"],
+        adhoc_ratio=p["adhocRatio"], queue_ids=queues, agents=agents,
+        key=int.from_bytes(digest, "big"),
+    )
+
+
+def seed_generated(state: SandboxState, spec: dict[str, Any]) -> dict[str, Any]:
+    """``POST /_sandbox/seed {"generated": true, ...}``: register a generated history (and its
+    agents as users). Takes milliseconds whatever the count."""
+    t0 = time.perf_counter()
+    params = parse_generated(spec, state.clock.now())
+    history = build_history(params)
+    with state.lock:
+        org = state.org(history.org)
+        for h in org.histories:
+            if h.key == history.key:
+                raise ValueError("this generated history (same org, seed, interval and count) already exists")
+        for uid, name in history.agents:
+            if uid not in org.users:
+                state.add_user(org=history.org, user_id=uid, name=name)
+        state.add_history(history)
+    return {
+        "created": history.count,
+        "generated": True,
+        "org": history.org,
+        "firstId": history.conversation_id(0),
+        "lastId": history.conversation_id(history.count - 1),
+        "queueIds": list(history.queue_ids),
+        "agentIds": [a for a, _ in history.agents],
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
