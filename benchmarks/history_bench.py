@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import statistics
 import tempfile
 import threading
@@ -115,18 +114,18 @@ def bench_jobs_month(n: int) -> None:
         control = SandboxClient(url)
         start, _, interval = _month()
         control.settings(rateLimitPerMinute=300, analyticsJobDelaySeconds=JOB_DELAY)
-        seeded = control.seed(count=n, seed=7, interval=interval)
+        seeded = control.seed(count=n, seed=7, interval=interval, generated=True)
         cache = Path(tempfile.mkdtemp(prefix="recops-history-bench-"))
         session = _session(url, cache)
         session.client.api_client  # noqa: B018 - log in outside the timed part
         page = _result_page_latency(session, start)
-        pages = sum(max(1, math.ceil(c / PAGE_SIZE)) for c in _per_day(control, start))
-        bound = pages * page + JOB_DELAY
         control.call("DELETE", "requests")
         t = time.perf_counter()
         frame = session.interval(interval, via="jobs", progress=False)
         fetch_s = time.perf_counter() - t
-        log = [e for e in control.requests() if e["path"].startswith("/api/v2/")]
+        log = [e for e in control.requests(limit=1_000_000) if e["path"].startswith("/api/v2/")]
+        pages = sum(1 for e in log if e["path"].endswith("/results"))  # the job's own result pages
+        bound = pages * page + JOB_DELAY
         t = time.perf_counter()
         again = session.interval(interval, progress=False)
         reread_s = time.perf_counter() - t
@@ -146,19 +145,6 @@ def bench_jobs_month(n: int) -> None:
                reread_s / fetch_s <= 0.05, f"{reread_s:.2f} s vs {fetch_s:.1f} s")
 
 
-def _per_day(control, start: datetime) -> list[int]:
-    """Conversations per day of the month, from the sandbox's own list (the truth)."""
-    counts = [0] * DAYS
-    for c in control.call("GET", "conversations", limit=10_000_000):
-        when = c.get("startTime")
-        if not when:
-            continue
-        day = (datetime.fromisoformat(when.replace("Z", "+00:00")) - start).days
-        if 0 <= day < DAYS:
-            counts[day] += 1
-    return counts
-
-
 def bench_memory(n: int) -> None:
     from recops.sandbox import SandboxClient
 
@@ -166,7 +152,7 @@ def bench_memory(n: int) -> None:
         control = SandboxClient(url)
         start, _, interval = _month()
         control.settings(rateLimitPerMinute=10_000_000, analyticsJobDelaySeconds=0.2)
-        control.seed(count=n, seed=9, interval=interval)
+        control.seed(count=n, seed=9, interval=interval, generated=True)
         cache = Path(tempfile.mkdtemp(prefix="recops-history-mem-"))
         session = _session(url, cache)
         session.client.api_client  # noqa: B018

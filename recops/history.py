@@ -8,8 +8,9 @@ How each UTC day the interval touches is read:
   interval of at most 7 days inside that reach, and for the days a job cannot serve yet (after
   the data lake's availability date);
 - **jobs** (``recops.jobs``): everything else: one job per day, up to ``MAX_JOBS_IN_FLIGHT``
-  submitted at once (their completion delays overlap), read page by page by cursor, each page
-  converted to Arrow and appended to the day's Parquet file, the job deleted when read.
+  submitted at once (their completion delays overlap), ``concurrency`` of them read at a time
+  (the transport paces all of them under the per-token rate limit), each page by cursor,
+  converted to Arrow and appended to its day's Parquet file, the job deleted when read.
 
 Finality: a day is cached as final only when it ended at least ``SETTLE`` (48 hours, the
 data-lake lag Genesys documents for jobs) before now and, for a day read through a job, before
@@ -23,8 +24,10 @@ written: the store keeps exactly the days that were complete, and a re-run resum
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -34,6 +37,7 @@ from .errors import ConfigError
 from .intervals import days as touched_days
 from .intervals import iso, utc_day
 from .progress import Bar, HistoryProgress, OnProgress, cancel_check
+from .settings import DEFAULT_CONCURRENCY
 from .store import Store
 
 if TYPE_CHECKING:
@@ -150,7 +154,8 @@ def plan(start: datetime, end: datetime, now: datetime, via: str, store: Store,
 
 def read(client: Client, store: Store, start: datetime, end: datetime, filters: Filters, *, via: str = "auto",
          now: datetime | None = None, page_size: int = jobs.PAGE_SIZE, progress: bool = True,
-         on_progress: OnProgress | None = None, cancel: Any = None) -> HistoryRead:
+         on_progress: OnProgress | None = None, cancel: Any = None,
+         concurrency: int = DEFAULT_CONCURRENCY) -> HistoryRead:
     """Fill ``store`` with the final days of ``[start, end)`` that it lacks; read newer days."""
     now = now or datetime.now(timezone.utc)
     days = plan(start, end, now, via, store, lambda: jobs.availability(client))
@@ -175,7 +180,8 @@ def read(client: Client, store: Store, start: datetime, end: datetime, filters: 
             if check():
                 raise jobs.Cancelled
             finished(p, _by_query(client, store, result, p, filters))
-        _by_jobs(client, store, result, [d for d in days if d.via == "jobs"], filters, page_size, check, finished)
+        _by_jobs(client, store, result, [d for d in days if d.via == "jobs"], filters, page_size, check, finished,
+                 concurrency)
     finally:
         bar.close()
     return result
@@ -216,49 +222,88 @@ def _job_rows(conversations: list[Any], p: DayPlan, filters: Filters) -> list[di
 
 
 def _by_jobs(client: Client, store: Store, result: HistoryRead, todo: list[DayPlan], filters: Filters,
-             page_size: int, check: Callable[[], bool], finished: Callable[[DayPlan, int], None]) -> None:
+             page_size: int, check: Callable[[], bool], finished: Callable[[DayPlan, int], None],
+             concurrency: int) -> None:
+    """Submit the days' jobs (up to ``MAX_JOBS_IN_FLIGHT`` at once), read ``concurrency`` of them
+    at a time, each by its own worker into its own day file; ``finished`` runs on this thread.
+    Any failure or interruption stops the workers at their next page or poll and deletes every
+    job not yet deleted."""
     if not todo:
         return
     from .analytics import segment_filters
-    from .store import rows_to_table
 
     sdk_filters = segment_filters(client.sdk(), **filters.identity())
     waiting = deque(todo)
-    running: deque[tuple[DayPlan, str]] = deque()
+    stop = threading.Event()
+    lock = threading.Lock()
+    open_jobs: dict[str, DayPlan] = {}
 
-    def top_up() -> None:
-        while waiting and len(running) < MAX_JOBS_IN_FLIGHT:
-            if check():
-                raise jobs.Cancelled
+    def stopped() -> bool:
+        return stop.is_set() or check()
+
+    def submit_next() -> tuple[DayPlan, str] | None:
+        with lock:
+            if not waiting:
+                return None
             p = waiting.popleft()
-            running.append((p, jobs.submit(client, p.start, p.end, sdk_filters)))
+        if stopped():
+            raise jobs.Cancelled
+        job_id = jobs.submit(client, p.start, p.end, sdk_filters)
+        with lock:
+            open_jobs[job_id] = p
+        return p, job_id
 
+    def drop(job_id: str) -> None:
+        with lock:
+            if open_jobs.pop(job_id, None) is None:
+                return
+        jobs.delete(client, job_id)
+
+    def work(p: DayPlan, job_id: str) -> tuple[DayPlan, int, list[pa.Table]]:
+        jobs.wait(client, job_id, stopped)
+        live: list[pa.Table] = []
+        if p.final:
+            writer = store.writer(p.day.date())
+            try:
+                for page in jobs.pages(client, job_id, page_size, stopped):
+                    writer.write(_job_rows(page, p, filters))
+                writer.commit(via="jobs", job=job_id)
+            except BaseException:
+                writer.abort()
+                raise
+            rows = writer.rows
+        else:
+            from .store import rows_to_table
+
+            live = [rows_to_table(_job_rows(page, p, filters)) for page in jobs.pages(client, job_id, page_size,
+                                                                                         stopped)]
+            rows = sum(len(t) for t in live)
+        drop(job_id)
+        return p, rows, live
+
+    ready: deque[tuple[DayPlan, str]] = deque()
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="recops-jobs")
+    running: set[Future[tuple[DayPlan, int, list[pa.Table]]]] = set()
     try:
-        top_up()
-        while running:
-            p, job_id = running[0]
-            jobs.wait(client, job_id, check)
-            if p.final:
-                writer = store.writer(p.day.date())
-                try:
-                    for page in jobs.pages(client, job_id, page_size, check):
-                        writer.write(_job_rows(page, p, filters))
-                    writer.commit(via="jobs", job=job_id)
-                except BaseException:
-                    writer.abort()
-                    raise
-                rows = writer.rows
-            else:
-                tables = [rows_to_table(_job_rows(page, p, filters))
-                          for page in jobs.pages(client, job_id, page_size, check)]
-                rows = sum(len(t) for t in tables)
-                result.live.extend(tables)
-            running.popleft()
-            jobs.delete(client, job_id)
-            top_up()
-            finished(p, rows)
+        while len(ready) < MAX_JOBS_IN_FLIGHT and (job := submit_next()) is not None:
+            ready.append(job)
+        while ready or running:
+            while ready and len(running) < max(1, concurrency):
+                running.add(pool.submit(work, *ready.popleft()))
+            done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                p, rows, live = future.result()
+                result.live.extend(live)
+                if (job := submit_next()) is not None:
+                    ready.append(job)
+                finished(p, rows)
     except BaseException:
-        for _, job_id in running:  # cancel what still runs; complete days stay in the store
-            jobs.delete(client, job_id)
+        stop.set()  # the workers stop at their next page or poll
+        wait(running)
         raise
-
+    finally:
+        pool.shutdown(wait=True)
+        with lock:
+            left = list(open_jobs)
+        for job_id in left:  # cancel what still runs; complete days stay in the store
+            drop(job_id)

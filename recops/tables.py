@@ -99,14 +99,14 @@ def interval_frame(client: Client, interval: str | tuple[datetime, datetime], *,
                    user_id: str | None = None, media_type: str | None = None, recorded: bool | None = None,
                    via: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
                    on_progress: OnProgress | None = None, cancel: Any = None,
-                   page_size: int | None = None) -> pd.DataFrame:
+                   page_size: int | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> pd.DataFrame:
     """Every conversation that started in ``interval`` (any length, any age), one row each.
 
     Read day by day through the details query or the analytics jobs (``via``: ``"auto"``,
     ``"query"``, ``"jobs"``; see ``recops.history``), cached as Parquet by day (``recops.store``)."""
     read = read_history(client, interval, queue_id=queue_id, user_id=user_id, media_type=media_type,
                         recorded=recorded, via=via, cache_dir=cache_dir, progress=progress,
-                        on_progress=on_progress, cancel=cancel, page_size=page_size)
+                        on_progress=on_progress, cancel=cancel, page_size=page_size, concurrency=concurrency)
     return arrow_frame(read.table(), INTERVAL_COLUMNS)
 
 
@@ -114,7 +114,7 @@ def read_history(client: Client, interval: str | tuple[datetime, datetime], *, q
                  user_id: str | None = None, media_type: str | None = None, recorded: bool | None = None,
                  via: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
                  on_progress: OnProgress | None = None, cancel: Any = None,
-                 page_size: int | None = None) -> HistoryRead:
+                 page_size: int | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> HistoryRead:
     """Fill the cache for ``interval`` without building a DataFrame (``HistoryRead``)."""
     from . import history, jobs
     from .intervals import parse_past_interval
@@ -125,7 +125,8 @@ def read_history(client: Client, interval: str | tuple[datetime, datetime], *, q
     filters = history.Filters(queue_id, user_id, media_type, recorded)
     store = history_store(client, filters, cache_dir)
     return history.read(client, store, start, end, filters, via=via, progress=progress,
-                        on_progress=on_progress, cancel=cancel, page_size=page_size or jobs.PAGE_SIZE)
+                        on_progress=on_progress, cancel=cancel, page_size=page_size or jobs.PAGE_SIZE,
+                        concurrency=concurrency)
 
 
 def history_store(client: Client, filters: HistoryFilters | None = None,
