@@ -11,6 +11,9 @@ from .errors import ConfigError
 def parse_interval(interval: str | tuple[datetime, datetime]) -> tuple[datetime, datetime]:
     """``start/end`` in ISO-8601 (or a pair of datetimes) as two UTC datetimes; naive means UTC."""
     if isinstance(interval, tuple):
+        if len(interval) != 2 or not all(isinstance(d, datetime) for d in interval):
+            raise ConfigError("an interval tuple must be two datetimes (start, end)",
+                              "or give 'start/end' in ISO-8601, e.g. 2026-03-02T00:00:00Z/2026-03-03T00:00:00Z")
         start, end = interval
     else:
         if not isinstance(interval, str) or interval.count("/") != 1:

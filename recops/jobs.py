@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, NotFound, PermissionDenied, RecopsError
+from .errors import ApiError, BadRequest, NotFound, PermissionDenied, RecopsError
 from .intervals import iso
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def pages(client: Client, job_id: str, page_size: int = PAGE_SIZE, cancel: Cance
         try:
             page = client.call("GET", path, api.get_analytics_conversations_details_job_results, job_id,
                                cursor=cursor, page_size=page_size)
-        except NotFound as e:  # the job went away under us: say which and why, if the status can
+        except (NotFound, BadRequest) as e:  # the job may have ended under us: say which and why
             raise _gone(client, job_id, e) from e
         yield page.conversations or []
         cursor = page.cursor
@@ -121,12 +121,15 @@ def pages(client: Client, job_id: str, page_size: int = PAGE_SIZE, cancel: Cance
 
 
 def _gone(client: Client, job_id: str, error: ApiError) -> RecopsError:
+    """``JobFailed`` if the job has ended (or is gone), else the results request's own error."""
     try:
         st = status(client, job_id)
-    except RecopsError:
+    except NotFound:
         return JobFailed(job_id, "EXPIRED", f"its results are gone ({error.status} {error.code})")
+    except RecopsError:
+        return error
     state = (st.state or "").upper()
-    return JobFailed(job_id, state if state in TERMINAL else "EXPIRED", st.error_message or "")
+    return JobFailed(job_id, state, st.error_message or "") if state in TERMINAL else error
 
 
 def delete(client: Client, job_id: str) -> None:

@@ -162,3 +162,22 @@ def test_a_failed_job_names_the_job_and_keeps_the_days_before_it(sb, tmp_path):
     frame = rc.interval(interval, via="jobs", progress=False)  # re-run: resumes
     assert len(log(sb, "POST", "create")) == 2
     assert set(frame["conversation_id"]) == truth_ids(sb, "jobs-failed", first, first + timedelta(days=3))
+
+
+def test_a_job_that_expires_while_its_pages_are_read_is_a_clear_error(sb, tmp_path):
+    rc, _, interval = history_org(sb, tmp_path, "jobs-expiring", days=1, per_day=60, ago=40)
+    clear_log(sb)
+    expired: list[str] = []
+
+    def expire_after_two_pages() -> bool:  # asked before every page: end the job after the second
+        if not expired and len(log(sb, "GET", "results")) == 2:
+            job = sb.control.call("GET", "analytics/jobs", org="jobs-expiring")[0]["jobId"]
+            sb.control.call("PATCH", f"analytics/jobs/{job}", {"state": "EXPIRED"})
+            expired.append(job)
+        return False
+
+    with pytest.raises(JobFailed) as info:
+        rc.interval(interval, via="jobs", progress=False, page_size=10, cancel=expire_after_two_pages)
+    assert expired and info.value.job_id == expired[0] and info.value.state == "EXPIRED"
+    assert "re-run" in info.value.remedy
+    assert rc.store.days() == [] and not list((rc.store.path / ".tmp").glob("*"))
