@@ -68,25 +68,16 @@ class Selection:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def resolve(self, entry: int) -> tuple[Conversation, GeneratedHistory | None, int]:
-        src, idx = entry >> SHIFT, entry & LOW
-        if src == 0:
-            return self.conversations[idx], None, idx
-        history = self.histories[src - 1]
-        return history.conversation(idx), history, idx
-
     def render(self, offset: int, size: int, attributes: bool) -> list[dict[str, Any]]:
         """The page ``[offset, offset + size)`` as wire JSON. ``attributes``: the jobs' participant
         ``attributes`` map (AnalyticsConversation), omitted when empty [inferred]."""
         out = []
         for entry in self.entries[offset:offset + size]:
-            conv, history, idx = self.resolve(entry)
-            body = analytics_conversation(conv)
-            if attributes and history is not None:
-                for p in body["participants"]:
-                    if p["purpose"] == "customer":
-                        p["attributes"] = history.attributes(idx)
-            out.append(body)
+            src, idx = entry >> SHIFT, entry & LOW
+            if src == 0:
+                out.append(analytics_conversation(self.conversations[idx]))
+            else:
+                out.append(self.histories[src - 1].render(idx, attributes))
         return out
 
 

@@ -25,13 +25,14 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .clock import parse_interval
+from .clock import iso, parse_interval
 from .models import DEFAULT_ORG, Conversation, Participant, Recording, Session
 
 if TYPE_CHECKING:
     from .state import SandboxState
 
 MASK64 = (1 << 64) - 1
+DEFAULT_DIVISION = Conversation.__dataclass_fields__["division_id"].default
 MAX_GENERATED = 10_000_000
 MAX_DURATION = 900.0  # seconds; a conversation never lasts longer (the activity window uses it)
 
@@ -147,25 +148,28 @@ class GeneratedHistory:
             adhoc=((h2 >> 49) & 0x7FFF) < self.adhoc_ratio * 0x8000,
         )
 
+    def _extras(self, f: Facts) -> tuple[float, str, int]:
+        """(agent answer time, customer ANI, a hash for the secure-pause times) of one conversation."""
+        h = _mix(self.key ^ (f.index << 1) ^ 0x5BD1E995)
+        agent_start = f.start + min(5.0 + _unit(h) * 55.0, f.duration / 3)
+        return agent_start, f"tel:+1317555{(h & 0xFFFF) % 10000:04d}", _mix(h)
+
     def conversation(self, i: int) -> Conversation:
-        """Conversation ``i``, built as the materialised seed builds one (ended)."""
+        """Conversation ``i``, built as the materialised seed builds one (ended): customer,
+        queue (``acd``, ends when the agent answers) and agent legs, policy recording, a
+        secure pause inside, an agent's ad-hoc recording."""
         f = self.facts(i)
-        rng = random.Random(self.key ^ (i << 1))
         begin, duration = f.start, f.duration
         queue = self.queue_ids[f.queue]
         agent_id, agent_name = self.agents[f.agent]
-        agent_start = begin + min(rng.uniform(5, 60), duration / 3)
-
-        def ident(kind: int) -> str:
-            return self._id(kind, i)
+        agent_start, ani, h = self._extras(f)
 
         def leg(kind: int, purpose: str, name: str, start: float, user: str | None, q: str | None) -> Participant:
             return Participant(
-                id=ident(kind), purpose=purpose, name=name, start_time=start,
-                session=Session(id=ident(kind + 8), media="call", state="connected", direction="inbound",
+                id=self._id(kind, i), purpose=purpose, name=name, start_time=start,
+                session=Session(id=self._id(kind + 8, i), media="call", state="connected", direction="inbound",
                                 connected_time=start),
-                user_id=user, queue_id=q,
-                ani="tel:+1317555" + f"{rng.randrange(10000):04d}" if purpose == "customer" else None,
+                user_id=user, queue_id=q, ani=ani if purpose == "customer" else None,
             )
 
         parts = [
@@ -181,19 +185,67 @@ class GeneratedHistory:
                             participants=parts, policy_recording=f.recorded, queue_id=queue,
                             direction="inbound" if f.inbound else "outbound")
         if f.recorded:
-            conv.recordings.append(Recording(id=ident(4), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
+            conv.recordings.append(Recording(id=self._id(4, i), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
                                              start=begin))
             for p in parts:
                 p.session.ever_recorded = True
         if f.paused:
-            p_at = begin + duration * rng.uniform(0.2, 0.5)
+            p_at = begin + duration * (0.2 + 0.3 * _unit(h))
+            resume = min(p_at + 10.0 + 50.0 * _unit(_mix(h)), begin + duration * 0.9)
             conv.set_recording_state("PAUSED", p_at, "noop")
-            conv.set_recording_state("ACTIVE", min(p_at + rng.uniform(10, 60), begin + duration * 0.9), "noop")
+            conv.set_recording_state("ACTIVE", resume, "noop")
         if f.adhoc:
             conv.set_adhoc(parts[2], True, agent_start + 5)
-            conv.recordings[-1].id = parts[2].session.adhoc_recording_id = ident(5)
+            conv.recordings[-1].id = parts[2].session.adhoc_recording_id = self._id(5, i)
         conv.disconnect(begin + duration)
         return conv
+
+    def render(self, i: int, attributes: bool) -> dict[str, Any]:
+        """``render.analytics_conversation(self.conversation(i))`` without building it (the
+        results pages of a large job); ``attributes``: the customer's ``attributes`` map too.
+        tests/sandbox/test_generated_history.py holds the two equal."""
+        f = self.facts(i)
+        agent_start, ani, _ = self._extras(f)
+        queue = self.queue_ids[f.queue]
+        agent_id, agent_name = self.agents[f.agent]
+        s_begin, s_end, s_agent = iso(f.start), iso(f.end), iso(agent_start)
+        pid = self._id
+
+        def participant(kind: int, purpose: str, name: str, start: str, end: str, disconnect: str,
+                        recorded: bool, q: str | None, user: str | None, caller: str | None) -> dict[str, Any]:
+            segment: dict[str, Any] = {"segmentStart": start, "segmentEnd": end, "segmentType": "interact"}
+            if q:
+                segment["queueId"] = q
+            segment["disconnectType"] = disconnect
+            session: dict[str, Any] = {"sessionId": pid(kind + 8, i), "mediaType": "voice", "direction": "inbound"}
+            if caller:
+                session["ani"] = caller
+            if recorded:
+                session["recording"] = True
+            session["segments"] = [segment]
+            out: dict[str, Any] = {"participantId": pid(kind, i), "participantName": name, "purpose": purpose}
+            if user:
+                out["userId"] = user
+            out["sessions"] = [session]
+            return out
+
+        customer = participant(1, "customer", "Customer", s_begin, s_end, "endpoint", f.recorded, None, None, ani)
+        if attributes:
+            customer["attributes"] = self.attributes(i)
+        return {
+            "conversationId": self.conversation_id(i),
+            "conversationStart": s_begin,
+            "conversationEnd": s_end,
+            "conversationInitiator": "customer",
+            "divisionIds": [DEFAULT_DIVISION],
+            "originatingDirection": "inbound" if f.inbound else "outbound",
+            "participants": [
+                customer,
+                participant(2, "acd", "Queue", s_begin, s_agent, "transfer", f.recorded, queue, None, None),
+                participant(3, "agent", agent_name, s_agent, s_end, "endpoint", f.recorded or f.adhoc, queue,
+                            agent_id, None),
+            ],
+        }
 
     def attributes(self, i: int) -> dict[str, str]:
         """The customer participant's attributes (participant data) of conversation ``i``:
@@ -284,3 +336,12 @@ def seed_generated(state: SandboxState, spec: dict[str, Any]) -> dict[str, Any]:
         "agentIds": [a for a, _ in history.agents],
         "seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+def generated_conversation(histories: list[GeneratedHistory], conversation_id: str) -> Conversation | None:
+    """The generated conversation with this id, built afresh (changes to it are not kept)."""
+    for h in histories:
+        i = h.index_of(conversation_id)
+        if i is not None:
+            return h.conversation(i)
+    return None

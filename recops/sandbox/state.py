@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
+from .history import generated_conversation
 from .models import (
     DEFAULT_ORG,
     RECORDING_MEDIA,
@@ -143,7 +144,12 @@ class SandboxState:
 
     def conversation(self, org: str, conversation_id: str) -> Conversation | None:
         o = self.orgs.get(org)
-        return o.conversations.get(conversation_id) if o else None
+        if o is None:
+            return None
+        conv = o.conversations.get(conversation_id)
+        if conv is None and o.histories:  # a generated one, built for this read (read-only)
+            conv = generated_conversation(o.histories, conversation_id)
+        return conv
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
