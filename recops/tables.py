@@ -136,8 +136,8 @@ def history_store(client: Client, filters: HistoryFilters | None = None,
     from .store import Store
 
     filters = filters or Filters()
+    client.api_client  # noqa: B018 - resolves the target's URL and credentials
     principal = client.credentials.client_id or client.user_id or "user-token"
-    client.api_client  # noqa: B018 - resolves the target's URL
     identity = {"url": client.base_url, "principal": principal, **filters.identity()}
     return Store(Path(cache_dir) if cache_dir else client.settings.cache_dir, identity)
 
