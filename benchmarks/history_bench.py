@@ -9,7 +9,7 @@ Three figures, each a ratio within this run, against a sandbox in its own proces
    (target <= 300 MB), and a 100,000-row table's pandas ``memory_usage(deep=True)`` (<= 100 MB);
 3. re-reading the cached month vs fetching it (target <= 0.05x).
 
-``python -m benchmarks history [--quick] [--conversations=N] [--stream=N]``.
+``python -m benchmarks history [--quick] [--conversations=N] [--stream=N] [--only=month|memory]``.
 """
 
 from __future__ import annotations
@@ -190,11 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--conversations", type=int, default=None, help="the month read through jobs (300,000)")
     parser.add_argument("--stream", type=int, default=None, help="conversations streamed to Parquet (1,000,000)")
+    parser.add_argument("--only", choices=("month", "memory"), default=None, help="run one of the two parts")
     args = parser.parse_args(argv)
     month = args.conversations or (10_000 if args.quick else 300_000)
     stream = args.stream or (20_000 if args.quick else 1_000_000)
-    bench_jobs_month(month)
-    bench_memory(stream)
+    if args.only in (None, "month"):
+        bench_jobs_month(month)
+    if args.only in (None, "memory"):
+        bench_memory(stream)  # in a process of its own (--only memory), the baseline is the interpreter's
     return 0
 
 
