@@ -181,3 +181,27 @@ def test_a_job_that_expires_while_its_pages_are_read_is_a_clear_error(sb, tmp_pa
     assert expired and info.value.job_id == expired[0] and info.value.state == "EXPIRED"
     assert "re-run" in info.value.remedy
     assert rc.store.days() == [] and not list((rc.store.path / ".tmp").glob("*"))
+
+
+def test_recops_table_via_jobs_and_a_bad_via(sb, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from recops.cli import app
+
+    rc, first, interval = history_org(sb, tmp_path, "jobs-cli-data", days=2, per_day=15, ago=40)
+    creds = rc.client.credentials
+    env = {"RECOPS_SANDBOX_URL": sb.url, "RECOPS_JOURNAL": str(tmp_path / "j.sqlite"),
+           "RECOPS_CLIENT_ID": creds.client_id, "RECOPS_CLIENT_SECRET": creds.client_secret.get(),
+           "RECOPS_CACHE_DIR": str(tmp_path / "cli-cache")}
+    clear_log(sb)
+    result = CliRunner().invoke(app, ["table", "--interval", interval, "--via", "jobs", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["conversation_id"] for r in rows} == truth_ids(sb, "jobs-cli-data", first, first + timedelta(days=2))
+    assert len(log(sb, "POST", "create")) == 2
+    clear_log(sb)
+    bad = CliRunner().invoke(app, ["table", "--interval", interval, "--via", "fast"], env=env)
+    assert bad.exit_code != 0 and "via" in bad.output
+    assert [r for r in sb.control.requests() if r["path"].startswith("/api/")] == []
