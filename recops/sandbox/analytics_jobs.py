@@ -74,6 +74,13 @@ class DetailsJob:
             return "EXPIRED"
         return "FULFILLED"
 
+    def end(self, state: str, now: float, message: str | None = None) -> None:
+        """Through ``SandboxState.end_analytics_job`` only."""
+        self.override = state
+        self.override_at = now
+        self.error_message = message
+        self.selection = None
+
     def status_wire(self, now: float) -> dict[str, Any]:
         """``AsyncQueryStatus``. ``expirationDate`` appears once the job is FULFILLED
         (whether Genesys sends it earlier is [unknown])."""
@@ -168,7 +175,7 @@ class AnalyticsJobsHandlers(ApiHandlers):
                              delay=float(settings.analytics_job_delay_seconds),
                              expiry=float(settings.analytics_job_expiry_seconds),
                              query=q, window=window, limit=limit)
-            jobs[job.id] = job
+            self.state.add_analytics_job(job)
         return json_reply(202, {"jobId": job.id})
 
     def jobs_status(self, req: Request) -> Reply:
@@ -216,9 +223,9 @@ class AnalyticsJobsHandlers(ApiHandlers):
         with self.state.lock:
             job = self._job(token, req.params["jobId"])
             if self.state.settings.assumption("analyticsJobDelete") == "cancel":
-                set_outcome(job, "CANCELLED", self.state.clock.now())
+                self.state.end_analytics_job(job, "CANCELLED")
             else:
-                del self.state.org(token.org).analytics_jobs[job.id]
+                self.state.remove_analytics_job(job)
         return empty_reply(204)
 
     def jobs_availability(self, req: Request) -> Reply:
@@ -258,13 +265,6 @@ class AnalyticsJobsControl:
                         if req.params["jobId"] in o.analytics_jobs), None)
             if job is None:
                 raise errors.sandbox_not_found(f"no details job {req.params['jobId']!r}")
-            now = self.state.clock.now()
-            set_outcome(job, body["state"], now, message)
-            return json_reply(200, {"jobId": job.id, "org": job.org, **job.status_wire(now)})
+            self.state.end_analytics_job(job, body["state"], message)
+            return json_reply(200, {"jobId": job.id, "org": job.org, **job.status_wire(self.state.clock.now())})
 
-
-def set_outcome(job: DetailsJob, state: str, now: float, message: str | None = None) -> None:
-    job.override = state
-    job.override_at = now
-    job.error_message = message
-    job.selection = None

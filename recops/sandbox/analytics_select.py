@@ -51,12 +51,13 @@ def _in_window(start: float, end: float | None, w: Window) -> bool:
 
 
 def _matches(q: Query, conv: Conversation) -> bool:
-    if not q.conversation_filter(_conv_row(conv)):
+    return _rows_match(q, _conv_row(conv), _rows_of(conv) if q.segment_filters else [])
+
+
+def _rows_match(q: Query, conv_row: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
+    if not q.conversation_filter(conv_row):
         return False
-    if q.segment_filters:
-        rows = _rows_of(conv)
-        return all(any(f(r) for r in rows) for f in q.segment_filters)
-    return True
+    return all(any(f(r) for r in rows) for f in q.segment_filters)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def _history_entries(h: GeneratedHistory, q: Query, w: Window, filtered: bool, b
         f = h.facts(i)
         if not _in_window(f.start, f.end, w):
             continue
-        if filtered and not _matches(q, h.conversation(i)):
+        if filtered and not _rows_match(q, *h.rows(i)):
             continue
         keep.append(i)
     if by_end:

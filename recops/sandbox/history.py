@@ -23,9 +23,10 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .clock import iso, parse_interval
+from .clock import parse_interval
 from .models import DEFAULT_ORG, Conversation, Participant, Recording, Session
 
 if TYPE_CHECKING:
@@ -49,13 +50,13 @@ def _unit(h: int) -> float:
     return (h >> 11) * (1.0 / (1 << 53))
 
 
-@dataclass(frozen=True)
-class Facts:
-    """The filterable facts of one generated conversation (cheap: no objects built)."""
+class Facts(NamedTuple):
+    """The filterable facts of one generated conversation (cheap: no objects built). Times are
+    whole milliseconds, so pages can format them without ``datetime``."""
 
     index: int
-    start: float
-    duration: float
+    start_ms: int
+    duration_ms: int
     queue: int
     agent: int
     recorded: bool
@@ -64,8 +65,30 @@ class Facts:
     adhoc: bool
 
     @property
+    def start(self) -> float:
+        return self.start_ms / 1000
+
+    @property
+    def duration(self) -> float:
+        return self.duration_ms / 1000
+
+    @property
     def end(self) -> float:
-        return self.start + self.duration
+        return (self.start_ms + self.duration_ms) / 1000
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_prefix(day: int) -> str:
+    return datetime.fromtimestamp(day * 86400, tz=timezone.utc).strftime("%Y-%m-%dT")
+
+
+def iso_ms(ms: int) -> str:
+    """``clock.iso(ms / 1000)`` for whole milliseconds, without ``datetime``."""
+    day, rest = divmod(ms, 86_400_000)
+    hour, rest = divmod(rest, 3_600_000)
+    minute, rest = divmod(rest, 60_000)
+    sec, milli = divmod(rest, 1000)
+    return f"{_day_prefix(day)}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -88,8 +111,13 @@ class GeneratedHistory:
     def slot(self) -> float:
         return (self.end - self.start) / self.count
 
+    def start_ms(self, i: int) -> int:
+        return int((self.start + (i + _unit(_mix(self.key ^ (i * 0xD1B54A32D192ED03 & MASK64))) * 0.999) * self.slot)
+                   * 1000)
+
     def start_of(self, i: int) -> float:
-        return self.start + (i + _unit(_mix(self.key ^ (i * 0xD1B54A32D192ED03 & MASK64))) * 0.999) * self.slot
+        """Never decreasing with ``i`` (strictly increasing while a slot is over a millisecond)."""
+        return self.start_ms(i) / 1000
 
     def first_starting_at_or_after(self, t: float) -> int:
         """The smallest index whose start is >= ``t`` (``count`` if none)."""
@@ -138,8 +166,8 @@ class GeneratedHistory:
         recorded = _unit(h2) < self.recorded_ratio
         return Facts(
             index=i,
-            start=self.start_of(i),
-            duration=45.0 + _unit(h1) * (MAX_DURATION - 45.0),
+            start_ms=self.start_ms(i),
+            duration_ms=45_000 + int(_unit(h1) * (MAX_DURATION - 45.0) * 1000),
             queue=(h1 >> 3) % len(self.queue_ids),
             agent=(h2 >> 7) % len(self.agents),
             recorded=recorded,
@@ -148,11 +176,11 @@ class GeneratedHistory:
             adhoc=((h2 >> 49) & 0x7FFF) < self.adhoc_ratio * 0x8000,
         )
 
-    def _extras(self, f: Facts) -> tuple[float, str, int]:
-        """(agent answer time, customer ANI, a hash for the secure-pause times) of one conversation."""
+    def _extras(self, f: Facts) -> tuple[int, str, int]:
+        """(agent answer time in ms, customer ANI, a hash for the secure-pause times)."""
         h = _mix(self.key ^ (f.index << 1) ^ 0x5BD1E995)
-        agent_start = f.start + min(5.0 + _unit(h) * 55.0, f.duration / 3)
-        return agent_start, f"tel:+1317555{(h & 0xFFFF) % 10000:04d}", _mix(h)
+        agent_ms = f.start_ms + min(5000 + int(_unit(h) * 55_000), f.duration_ms // 3)
+        return agent_ms, f"tel:+1317555{(h & 0xFFFF) % 10000:04d}", _mix(h)
 
     def conversation(self, i: int) -> Conversation:
         """Conversation ``i``, built as the materialised seed builds one (ended): customer,
@@ -162,7 +190,8 @@ class GeneratedHistory:
         begin, duration = f.start, f.duration
         queue = self.queue_ids[f.queue]
         agent_id, agent_name = self.agents[f.agent]
-        agent_start, ani, h = self._extras(f)
+        agent_ms, ani, h = self._extras(f)
+        agent_start = agent_ms / 1000
 
         def leg(kind: int, purpose: str, name: str, start: float, user: str | None, q: str | None) -> Participant:
             return Participant(
@@ -197,7 +226,7 @@ class GeneratedHistory:
         if f.adhoc:
             conv.set_adhoc(parts[2], True, agent_start + 5)
             conv.recordings[-1].id = parts[2].session.adhoc_recording_id = self._id(5, i)
-        conv.disconnect(begin + duration)
+        conv.disconnect(f.end)
         return conv
 
     def render(self, i: int, attributes: bool) -> dict[str, Any]:
@@ -205,10 +234,10 @@ class GeneratedHistory:
         results pages of a large job); ``attributes``: the customer's ``attributes`` map too.
         tests/sandbox/test_generated_history.py holds the two equal."""
         f = self.facts(i)
-        agent_start, ani, _ = self._extras(f)
+        agent_ms, ani, _ = self._extras(f)
         queue = self.queue_ids[f.queue]
         agent_id, agent_name = self.agents[f.agent]
-        s_begin, s_end, s_agent = iso(f.start), iso(f.end), iso(agent_start)
+        s_begin, s_end, s_agent = iso_ms(f.start_ms), iso_ms(f.start_ms + f.duration_ms), iso_ms(agent_ms)
         pid = self._id
 
         def participant(kind: int, purpose: str, name: str, start: str, end: str, disconnect: str,
@@ -246,6 +275,33 @@ class GeneratedHistory:
                             agent_id, None),
             ],
         }
+
+    def rows(self, i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """``analytics._conv_row`` and ``analytics._rows_of`` of conversation ``i`` without building
+        it (filters over a large history); tests/sandbox/test_generated_history.py holds them equal."""
+        f = self.facts(i)
+        _, ani, _ = self._extras(f)
+        queue = self.queue_ids[f.queue]
+        agent_id, agent_name = self.agents[f.agent]
+        rec = "true" if f.recorded else None
+        conv_row = {
+            "conversationId": self.conversation_id(i), "conversationEnd": "set", "conversationStart": "set",
+            "conversationInitiator": "customer", "divisionId": DEFAULT_DIVISION, "externalTag": None,
+            "originatingDirection": "inbound" if f.inbound else "outbound",
+        }
+
+        def row(kind: int, purpose: str, name: str, user: str | None, q: str | None, recording: str | None,
+                caller: str | None) -> dict[str, Any]:
+            return {"mediaType": "voice", "purpose": purpose, "userId": user, "queueId": q, "recording": recording,
+                    "direction": "inbound", "segmentType": "interact", "ani": caller, "dnis": None,
+                    "participantId": self._id(kind, i), "participantName": name, "sessionId": self._id(kind + 8, i),
+                    "segmentEnd": "set"}
+
+        return conv_row, [
+            row(1, "customer", "Customer", None, None, rec, ani),
+            row(2, "acd", "Queue", None, queue, rec, None),
+            row(3, "agent", agent_name, agent_id, queue, "true" if f.recorded or f.adhoc else None, None),
+        ]
 
     def attributes(self, i: int) -> dict[str, str]:
         """The customer participant's attributes (participant data) of conversation ``i``:

@@ -178,6 +178,22 @@ class SandboxState:
             self.version += 1
             return history
 
+    # --- analytics details jobs (analytics_jobs.py); they change no conversation, so no version bump
+
+    def add_analytics_job(self, job: Any) -> Any:
+        with self.lock:
+            self.org(job.org).analytics_jobs[job.id] = job
+            return job
+
+    def remove_analytics_job(self, job: Any) -> None:
+        with self.lock:
+            self.org(job.org).analytics_jobs.pop(job.id, None)
+
+    def end_analytics_job(self, job: Any, state: str, message: str | None = None) -> None:
+        """FAILED / EXPIRED / CANCELLED now, whatever the job's timeline says."""
+        with self.lock:
+            job.end(state, self.clock.now(), message)
+
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:
         """New permissions and/or grants; existing tokens see them at once (read live)."""

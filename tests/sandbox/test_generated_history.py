@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from recops.sandbox.analytics import _rows_of
+from recops.sandbox.analytics import _conv_row, _rows_of
 from recops.sandbox.control_client import SandboxControlError
 from recops.sandbox.history import build_history, parse_generated
 from recops.sandbox.render import analytics_conversation
@@ -68,14 +68,16 @@ def test_ids_lead_back_to_their_index_and_facts_match_the_built_conversation():
     assert 0.75 < sum(f.recorded for f in ratios) / h.count < 0.85  # recordedRatio 0.8
 
 
-def test_direct_rendering_equals_rendering_the_built_conversation():
+def test_direct_rendering_and_filter_rows_equal_those_of_the_built_conversation():
     h = build_history(parse_generated({"count": 2000, "seed": 9, "recordedRatio": 0.5, "securePauseRatio": 0.5,
                                        "adhocRatio": 0.3, "interval": "2026-10-01T00:00:00Z/2026-10-02T00:00:00Z"}, 0))
     kinds = set()
     for i in range(0, h.count, 7):
         f = h.facts(i)
         kinds.add((f.recorded, f.paused, f.adhoc, f.inbound))
-        assert h.render(i, attributes=False) == analytics_conversation(h.conversation(i))
+        built = h.conversation(i)
+        assert h.render(i, attributes=False) == analytics_conversation(built)
+        assert h.rows(i) == (_conv_row(built), _rows_of(built))
         with_attrs = h.render(i, attributes=True)
         assert with_attrs["participants"][0]["attributes"] == h.attributes(i)
     assert len(kinds) >= 6  # recorded or not, paused, ad-hoc, both directions were all seen
@@ -88,7 +90,8 @@ def test_seed_generated_is_immediate_and_checked(sb):
     when = interval(utc_midnight(30), utc_midnight(0))
     out = sb.control.seed(count=300_000, seed=1, interval=when, generated=True)
     assert out["created"] == 300_000 and out["generated"] is True
-    assert out["seconds"] < 5  # a registration, not a build (generous: a shared machine)
+    assert isinstance(out["seconds"], float)
+    assert len(sb.control.conversations(limit=1_000_000)) < 1000  # nothing was materialised
     assert out["firstId"] != out["lastId"] and len(out["queueIds"]) == 4 and len(out["agentIds"]) == 12
     for spec, hint in (({"count": 10_000_001}, "'count'"), ({"queues": 0}, "'queues'"), ({"bogus": 1}, "bogus")):
         with pytest.raises(SandboxControlError) as e:
@@ -111,7 +114,7 @@ def test_sync_windows_partition_the_generated_history(sb, sdk, analytics):
     sb.control.settings(assumptions={"analyticsIntervalMatching": "startInstant"})
     total = 0
     for start in range(30, 0, -7):
-        window = interval(utc_midnight(start), utc_midnight(max(start - 7, 0)))
+        window = interval(utc_midnight(start), utc_midnight(start - 7 if start > 7 else -1))  # the last: to tomorrow
         q = sdk.ConversationQuery()
         q.interval = window
         reply = analytics.post_analytics_conversations_details_query(q)

@@ -349,3 +349,19 @@ def test_sync_query_interval_at_most_7_days(sdk, analytics):
     body = api_error(lambda: analytics.post_analytics_conversations_details_query(_sync_query(sdk, eight)),
                      400, "bad.request")
     assert "7 days" in body["message"]
+
+
+def test_start_of_day_interval_matching_drops_conversations_started_the_day_before(sb, sdk, analytics):
+    no_delay(sb)
+    day = utc_midnight(12)
+    fmt = "%Y-%m-%dT%H:%M:%S.000Z"
+    before = sb.control.add_conversation(startTime=(day - timedelta(minutes=10)).strftime(fmt), ended=True,
+                                         durationSeconds=1800)["id"]
+    inside = sb.control.add_conversation(startTime=(day + timedelta(minutes=5)).strftime(fmt), ended=True,
+                                         durationSeconds=60)["id"]
+    when = interval(day + timedelta(minutes=1), day + timedelta(hours=1))
+    plain = {c.conversation_id for c in fetch_all(analytics, submit(analytics, job_query(sdk, when)))[0]}
+    assert plain == {before, inside}  # activity during the interval, whatever the start
+    q = job_query(sdk, when)
+    q.start_of_day_interval_matching = True
+    assert {c.conversation_id for c in fetch_all(analytics, submit(analytics, q))[0]} == {inside}
