@@ -22,6 +22,9 @@
 
 # %% tags=["parameters"]
 interval = None  # ISO-8601 "start/end"; None: the last 7 days
+history_interval = None  # any length and age; None: the 30 days before the last 7
+history_via = "auto"  # "auto", "query" or "jobs" (the asynchronous analytics jobs)
+seed_history = True  # sandbox only: seed a month of history first (its demo org holds one week)
 csv_path = "recording_states.csv"
 target = None  # None (from the environment), "sandbox" or "org"
 
@@ -95,6 +98,47 @@ plt.show()
 # %%
 frame.to_csv(csv_path, index=False)
 print(f"wrote {len(frame)} rows to {csv_path}")
+
+# %% [markdown]
+# ## History: any interval, any age
+# The details query reaches 35 days back, 7 days at a time; `rc.interval` reads longer or older
+# intervals through the asynchronous analytics jobs (one per day, read page by page), and
+# caches every settled day as Parquet (`rc.store`): reading the same month again is instant,
+# and an interrupted read (the stop button) resumes with the days already fetched.
+
+# %%
+from datetime import datetime, timedelta, timezone
+
+if history_interval is None:
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    history_interval = f"{intervals.iso(today - timedelta(days=37))}/{intervals.iso(today - timedelta(days=7))}"
+if rc.is_sandbox and seed_history:
+    from recops.sandbox.control_client import SandboxClient
+
+    SandboxClient(rc.client.base_url).seed(count=3000, seed=2, interval=history_interval)
+
+history = rc.interval(history_interval, via=history_via)
+print(f"{len(history)} conversations in {history_interval}; {len(rc.store.days())} days cached in {rc.store.path}")
+
+# %% [markdown]
+# The store answers SQL (DuckDB) over the cached days without loading them into pandas:
+
+# %%
+rc.store.sql("""
+    select queue_ids as queue, count(*) as conversations, round(avg(recorded::int), 3) as recorded_share
+    from conversations group by 1 order by 2 desc
+""")
+
+# %%
+weekly = rc.store.sql("""
+    select date_trunc('week', conversation_start) as week, count(*) as conversations,
+           round(avg(recorded::int), 3) as recorded_share
+    from conversations group by 1 order by 1
+""")
+ax = weekly.plot(x="week", y="recorded_share", kind="line", marker="o", figsize=(8, 2.5),
+                 title="recorded share by week", ylim=(0, 1), legend=False)
+plt.tight_layout()
+plt.show()
 
 # %% [markdown]
 # ## Live states of conversations you pick

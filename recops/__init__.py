@@ -34,14 +34,17 @@ from .errors import (
 )
 from .explain import explain
 from .files import RecordingsResult
+from .jobs import Cancelled, JobFailed
 from .journal import Journal
 from .ledger import Ledger
 from .names import Names
+from .progress import CancelToken, HistoryProgress
 from .recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingStatus
 from .regions import REGIONS, Region
 from .regions import resolve as resolve_region
 from .session import Session, connect
 from .settings import Secret, Settings, Target
+from .store import Store
 
 __version__ = "0.1.0"
 
@@ -51,13 +54,17 @@ __all__ = [
     "AuthError",
     "BadRequest",
     "CallDisconnected",
+    "CancelToken",
+    "Cancelled",
     "Client",
     "ConfigError",
     "ConfirmationRequired",
     "Conflict",
     "ConnectionFailed",
     "Failure",
+    "HistoryProgress",
     "InvalidTransition",
+    "JobFailed",
     "Journal",
     "JournalError",
     "Ledger",
@@ -80,6 +87,7 @@ __all__ = [
     "ServerError",
     "Session",
     "Settings",
+    "Store",
     "Target",
     "Timeout",
     "TransportError",

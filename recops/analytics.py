@@ -25,8 +25,9 @@ RESULT_CAP = 10_000
 MIN_SPLIT = timedelta(minutes=15)
 
 
-def _segment_filter(sdk: Any, queue_id: str | None, user_id: str | None, media_type: str | None,
-                    recorded: bool | None) -> list[Any]:
+def segment_filters(sdk: Any, queue_id: str | None = None, user_id: str | None = None,
+                    media_type: str | None = None, recorded: bool | None = None) -> list[Any]:
+    """The SDK segment filters for recops's table filters (the same for the query and jobs)."""
     filters = []
 
     def pred(dimension: str, value: str | None = None, operator: str = "matches") -> Any:
@@ -52,7 +53,8 @@ def _segment_filter(sdk: Any, queue_id: str | None, user_id: str | None, media_t
     return filters
 
 
-def _row(conv: Any) -> dict[str, Any]:
+def conversation_row(conv: Any) -> dict[str, Any]:
+    """One table row from an analytics conversation (the query's or a job's)."""
     media = None
     recorded = False
     queues: list[str] = []
@@ -119,7 +121,7 @@ def _keep(result: Any, start: datetime, end: datetime, seen: dict[str, dict[str,
     convs = result.conversations or []
     for conv in convs:
         if conv.conversation_start is not None and start <= conv.conversation_start < end:
-            seen[conv.conversation_id] = _row(conv)  # the latest page wins: data may still arrive
+            seen[conv.conversation_id] = conversation_row(conv)  # the latest page wins: data may still arrive
     return len(convs)
 
 
@@ -182,7 +184,7 @@ def conversation_rows(client: Client, start: datetime, end: datetime, *, queue_i
                       user_id: str | None = None, media_type: str | None = None,
                       recorded: bool | None = None) -> list[dict[str, Any]]:
     """One row per conversation that started in ``[start, end)``, by start time then id."""
-    filters = _segment_filter(client.sdk(), queue_id, user_id, media_type, recorded)
+    filters = segment_filters(client.sdk(), queue_id, user_id, media_type, recorded)
     seen: dict[str, dict[str, Any]] = {}
     for a, b in chunks(start, end, MAX_DAYS):
         _query_chunk(client, a, b, filters, seen)

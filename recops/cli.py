@@ -321,10 +321,13 @@ def table(
     media: Annotated[str | None, typer.Option(help="With --interval: media type, e.g. voice.")] = None,
     recorded: Annotated[bool | None, typer.Option("--recorded/--not-recorded",
                                                   help="With --interval: recorded or not.")] = None,
+    via: Annotated[str, typer.Option(help="With --interval: auto, query (the details query) or jobs "
+                                          "(the asynchronous analytics jobs).")] = "auto",
     csv: Annotated[str | None, typer.Option(help="Also write the table to this CSV file.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A table of recording states: live, for --ids; from analytics, for --interval."""
+    """A table of recording states: live, for --ids; from analytics, for --interval (any length
+    and age; settled days are cached as Parquet)."""
     with _errors(as_json):
         from .errors import ConfigError
 
@@ -335,7 +338,8 @@ def table(
         if ids:
             frame = session.states([i for chunk in ids for i in chunk.split(",")])
         else:
-            frame = session.interval(interval, queue_id=queue, user_id=user, media_type=media, recorded=recorded)
+            frame = session.interval(interval, queue_id=queue, user_id=user, media_type=media, recorded=recorded,
+                                     via=via, progress=not as_json)
         if csv:
             frame.to_csv(csv, index=False)
         if as_json:

@@ -7,6 +7,8 @@ every operation.
     rc.pause("c0a8...")                   # Outcome (confirm=True needed on a real org)
     rc.pause_many(["c0a8...", ...])       # Outcomes: one per id, failures included, with a summary
     rc.states(["c0a8...", ...])           # pandas DataFrame
+    rc.interval("2026-01-01T00:00:00Z/2026-04-01T00:00:00Z")   # any interval, cached by day
+    rc.store.sql("select queue_ids, count(*) from conversations group by 1")
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from .bulk import Outcomes, Progress
     from .ledger import Ledger
     from .names import Names
+    from .progress import OnProgress
+    from .store import Store
     from .transport import Exchange, Wait
 
 
@@ -105,10 +109,38 @@ class Session:
 
         return states_frame(self.client, conversation_ids, concurrency=concurrency)
 
-    def interval(self, interval: str | tuple[datetime, datetime], **filters: Any) -> pd.DataFrame:
+    def interval(self, interval: str | tuple[datetime, datetime], *, via: str = "auto", progress: bool = True,
+                 on_progress: OnProgress | None = None, cancel: Any = None, **filters: Any) -> pd.DataFrame:
+        """Every conversation that started in ``interval`` (any length, any age), one row each:
+        the details query for short recent ranges, the analytics jobs for longer or older ones
+        (``via`` forces either), cached by day as Parquet (``rc.store``). Filters: ``queue_id``,
+        ``user_id``, ``media_type``, ``recorded``. ``cancel``: a ``recops.CancelToken``."""
         from .tables import interval_frame
 
-        return interval_frame(self.client, interval, **filters)
+        return interval_frame(self.client, interval, via=via, progress=progress, on_progress=on_progress,
+                              cancel=cancel, **filters)
+
+    def fetch(self, interval: str | tuple[datetime, datetime], *, via: str = "auto", progress: bool = True,
+              on_progress: OnProgress | None = None, cancel: Any = None, **filters: Any) -> Store:
+        """As ``interval``, but only fills the cache (no DataFrame): for months of history that
+        are then queried with ``store.sql``. Returns the store of those filters."""
+        from .tables import read_history
+
+        return read_history(self.client, interval, via=via, progress=progress, on_progress=on_progress,
+                            cancel=cancel, **filters).store
+
+    @property
+    def store(self) -> Store:
+        """The history cache of unfiltered intervals: ``rc.store.sql("select ... from conversations")``,
+        ``rc.store.days()``, ``rc.store.clear()``."""
+        return self.store_for()
+
+    def store_for(self, **filters: Any) -> Store:
+        """The history cache of one filter set (``queue_id``, ``user_id``, ``media_type``, ``recorded``)."""
+        from .history import Filters
+        from .tables import history_store
+
+        return history_store(self.client, Filters(**filters))
 
     @property
     def names(self) -> Names:

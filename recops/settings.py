@@ -6,7 +6,8 @@ Sources, first match wins per field:
 2. ``RECOPS_*``: ``RECOPS_CLIENT_ID``, ``RECOPS_CLIENT_SECRET``, ``RECOPS_ACCESS_TOKEN``,
    ``RECOPS_REGION``, ``RECOPS_SANDBOX_URL``, ``RECOPS_TARGET`` (``sandbox``/``org``),
    ``RECOPS_JOURNAL``, ``RECOPS_CONNECT_TIMEOUT``, ``RECOPS_READ_TIMEOUT``,
-   ``RECOPS_MAX_RETRY_AFTER``, ``RECOPS_MAX_ATTEMPTS``, ``RECOPS_PROFILE``, ``RECOPS_PROFILE_FILE``;
+   ``RECOPS_MAX_RETRY_AFTER``, ``RECOPS_MAX_ATTEMPTS``, ``RECOPS_CACHE_DIR`` (the history cache),
+   ``RECOPS_PROFILE``, ``RECOPS_PROFILE_FILE``;
 3. the ``gc`` CLI's names: ``GENESYSCLOUD_OAUTHCLIENT_ID``, ``GENESYSCLOUD_OAUTHCLIENT_SECRET``,
    ``GENESYSCLOUD_ACCESS_TOKEN``, ``GENESYSCLOUD_REGION``;
 4. the tutorial's names: ``GENESYS_CLIENT_ID``, ``GENESYS_CLIENT_SECRET``, ``GENESYS_ENV_HOST``;
@@ -88,14 +89,21 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "read_timeout": ("RECOPS_READ_TIMEOUT",),
     "max_retry_after": ("RECOPS_MAX_RETRY_AFTER",),
     "max_attempts": ("RECOPS_MAX_ATTEMPTS",),
+    "cache_dir": ("RECOPS_CACHE_DIR",),
 }
 PROFILE_KEYS = {"client_id", "client_secret", "access_token", "region", "sandbox_url", "target",
-                "journal_path", "connect_timeout", "read_timeout", "max_retry_after", "max_attempts"}
+                "journal_path", "connect_timeout", "read_timeout", "max_retry_after", "max_attempts", "cache_dir"}
 
 
 def default_journal_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "recops" / "journal.sqlite"
+
+
+def default_cache_dir() -> Path:
+    """Where interval history is cached as Parquet (``recops.store``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "recops" / "history"
 
 
 def default_profile_file() -> Path:
@@ -135,6 +143,7 @@ class Settings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    cache_dir: Path = field(default_factory=default_cache_dir)
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -244,6 +253,7 @@ class Settings:
             read_timeout=_number(raw, "read_timeout", DEFAULT_READ_TIMEOUT),
             max_retry_after=_number(raw, "max_retry_after", DEFAULT_MAX_RETRY_AFTER),
             max_attempts=_whole(raw, "max_attempts", DEFAULT_MAX_ATTEMPTS, minimum=1),
+            cache_dir=Path(raw["cache_dir"]).expanduser() if raw.get("cache_dir") else default_cache_dir(),
             sources=sources,
         )
         return out

@@ -3,7 +3,8 @@
 - ``states_frame(client, ids)``: the live state of each listed conversation (bounded
   concurrency; the transport paces requests from the rate-limit headers).
 - ``interval_frame(client, interval, ...)``: recording flags of every conversation that started
-  in an interval, from the analytics details query read whole (``recops.analytics``).
+  in an interval of any length and age, through the details query or the analytics jobs
+  (``recops.history``), cached as Parquet by day (``recops.store``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, RecopsError
@@ -21,8 +23,13 @@ from .settings import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from .client import Client
+    from .history import Filters as HistoryFilters
+    from .history import HistoryRead
+    from .progress import OnProgress
+    from .store import Store
 
 STATE_COLUMNS = with_name_columns({
     "conversation_id": "string",
@@ -94,16 +101,61 @@ def states_frame(client: Client, conversation_ids: Iterable[str],
 
 
 def interval_frame(client: Client, interval: str | tuple[datetime, datetime], *, queue_id: str | None = None,
-                   user_id: str | None = None, media_type: str | None = None,
-                   recorded: bool | None = None) -> pd.DataFrame:
-    """Every conversation that started in ``interval`` (any length), one row each."""
-    from .analytics import conversation_rows
-    from .intervals import parse_interval
+                   user_id: str | None = None, media_type: str | None = None, recorded: bool | None = None,
+                   via: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
+                   on_progress: OnProgress | None = None, cancel: Any = None,
+                   page_size: int | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> pd.DataFrame:
+    """Every conversation that started in ``interval`` (any length, any age), one row each.
 
-    start, end = parse_interval(interval)
-    rows = conversation_rows(client, start, end, queue_id=queue_id, user_id=user_id, media_type=media_type,
-                             recorded=recorded)
-    return add_names(typed_frame(rows, INTERVAL_COLUMNS), client)
+    Read day by day through the details query or the analytics jobs (``via``: ``"auto"``,
+    ``"query"``, ``"jobs"``; see ``recops.history``), cached as Parquet by day (``recops.store``)."""
+    read = read_history(client, interval, queue_id=queue_id, user_id=user_id, media_type=media_type,
+                        recorded=recorded, via=via, cache_dir=cache_dir, progress=progress,
+                        on_progress=on_progress, cancel=cancel, page_size=page_size, concurrency=concurrency)
+    return add_names(arrow_frame(read.table(), INTERVAL_COLUMNS), client)
 
 
 INTERVAL_COLUMNS = with_name_columns(INTERVAL_COLUMNS)  # queue_names, agent_names after their ids (recops.names)
+
+
+def read_history(client: Client, interval: str | tuple[datetime, datetime], *, queue_id: str | None = None,
+                 user_id: str | None = None, media_type: str | None = None, recorded: bool | None = None,
+                 via: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
+                 on_progress: OnProgress | None = None, cancel: Any = None,
+                 page_size: int | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> HistoryRead:
+    """Fill the cache for ``interval`` without building a DataFrame (``HistoryRead``)."""
+    from . import history, jobs
+    from .intervals import parse_past_interval
+
+    start, end = parse_past_interval(interval)  # bad input fails here, before any request
+    if via not in history.VIA:
+        raise ConfigError(f"via must be one of {', '.join(history.VIA)}, not {via!r}")
+    filters = history.Filters(queue_id, user_id, media_type, recorded)
+    store = history_store(client, filters, cache_dir)
+    return history.read(client, store, start, end, filters, via=via, progress=progress,
+                        on_progress=on_progress, cancel=cancel, page_size=page_size or jobs.PAGE_SIZE,
+                        concurrency=concurrency)
+
+
+def history_store(client: Client, filters: HistoryFilters | None = None,
+                  cache_dir: str | Path | None = None) -> Store:
+    """The cache of one filter set on this client's target, as this principal."""
+    from .history import Filters
+    from .store import Store
+
+    filters = filters or Filters()
+    client.api_client  # noqa: B018 - resolves the target's URL and credentials
+    principal = client.credentials.client_id or client.user_id or "user-token"
+    identity = {"url": client.base_url, "principal": principal, **filters.identity()}
+    return Store(Path(cache_dir) if cache_dir else client.settings.cache_dir, identity)
+
+
+def arrow_frame(table: pa.Table, columns: dict[str, str]) -> pd.DataFrame:
+    """An Arrow table as a DataFrame with exactly ``columns`` (missing ones all-NA)."""
+    import pandas as pd
+
+    frame = table.to_pandas()
+    out = pd.DataFrame(index=range(len(frame)))
+    for col, dtype in columns.items():
+        out[col] = frame[col].astype(dtype) if col in frame else pd.Series(pd.NA, index=out.index, dtype=dtype)
+    return out

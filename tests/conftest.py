@@ -47,6 +47,13 @@ class Demo:
     OTHER_ORG_CONV = "0f0f0000-0000-4000-8000-000000000001"
 
 
+@pytest.fixture(autouse=True)
+def _history_cache(tmp_path_factory, monkeypatch):
+    """A fresh history cache (recops.store) for each test: the session's sandbox keeps its URL
+    across resets, so cached days of one test must not answer another's."""
+    monkeypatch.setenv("RECOPS_CACHE_DIR", str(tmp_path_factory.mktemp("history-cache")))
+
+
 @pytest.fixture(scope="session")
 def demo() -> type[Demo]:
     return Demo

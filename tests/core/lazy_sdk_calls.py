@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -30,7 +31,7 @@ SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
 # SDK classes recops builds (models as request bodies, the API classes, the ApiClient)
 CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "RoutingApi", "Conversation",
            "SetRecordingState", "MediaParticipantRequest", "ConversationQuery", "PagingSpec",
-           "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate")
+           "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate", "AsyncConversationQuery")
 
 
 class Ctx:
@@ -41,6 +42,7 @@ class Ctx:
         self.client = sdk.ApiClient(host=url).get_client_credentials_token(*SUPERVISOR)
         self.ava = self._user(ava)
         self.ben = self._user(ben)
+        self.job_id = ""
 
     def _user(self, token: str) -> Any:
         api = self.sdk.ApiClient(host=self.url)
@@ -100,6 +102,29 @@ def _details_query(c: Ctx) -> Any:
     return sdk.AnalyticsApi(c.client).post_analytics_conversations_details_query(query)
 
 
+def _submit_job(c: Ctx) -> Any:
+    query = c.sdk.AsyncConversationQuery()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    query.interval = f"{(now - timedelta(days=40)).isoformat()}/{(now - timedelta(days=39)).isoformat()}".replace(
+        "+00:00", "Z")
+    query.order = "asc"
+    query.order_by = "conversationStart"
+    answer = c.sdk.AnalyticsApi(c.client).post_analytics_conversations_details_jobs(query)
+    c.job_id = answer.job_id
+    return answer
+
+
+def _job_status(c: Ctx) -> Any:
+    """Polled until the job leaves QUEUED/PENDING (as recops.jobs.wait does)."""
+    api = c.sdk.AnalyticsApi(c.client)
+    deadline = time.monotonic() + 60
+    while True:
+        status = api.get_analytics_conversations_details_job(c.job_id)
+        if status.state not in ("QUEUED", "PENDING") or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
+
+
 def _patch_call(c: Ctx) -> Any:
     body = c.sdk.Conversation()
     body.recording_state = "PAUSED"
@@ -137,6 +162,14 @@ CALLS: dict[str, Callable[[Ctx], Any]] = {
     "put_conversations_video_recordingstate": _put_state("video", "put_conversations_video_recordingstate"),
     "patch_conversation_recordingstate": lambda c: c.sdk.ConversationsApi(c.client).patch_conversation_recordingstate(
         EMAIL, c.state("ACTIVE")),
+    "post_analytics_conversations_details_jobs": _submit_job,
+    "get_analytics_conversations_details_job": _job_status,
+    "get_analytics_conversations_details_job_results": lambda c: c.sdk.AnalyticsApi(
+        c.client).get_analytics_conversations_details_job_results(c.job_id, page_size=10),
+    "delete_analytics_conversations_details_job": lambda c: c.sdk.AnalyticsApi(
+        c.client).delete_analytics_conversations_details_job(c.job_id),
+    "get_analytics_conversations_details_jobs_availability": lambda c: c.sdk.AnalyticsApi(
+        c.client).get_analytics_conversations_details_jobs_availability(),
     "patch_conversations_call": _patch_call,
     "patch_conversations_call_participant": _adhoc("patch_conversations_call_participant", ADHOC, ADHOC_AGENT),
     "patch_conversation_participant": _adhoc("patch_conversation_participant", ACTIVE, ACTIVE_AGENT),

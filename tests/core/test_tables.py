@@ -131,7 +131,7 @@ def test_interval_over_ten_days_is_split_deduped_and_complete(sb, rc):
     with pytest.raises(BadRequest):
         rc.client.call("POST", QUERY, rc.client.analytics_api.post_analytics_conversations_details_query, too_long)
     clear_log(sb)
-    frame = rc.interval(f"{iso(start)}/{iso(end)}")
+    frame = rc.interval(f"{iso(start)}/{iso(end)}", via="query", progress=False)
     posts = queries(sb)
     assert len(posts) >= 2 and all(r["status"] == 200 for r in posts)
 
@@ -152,24 +152,24 @@ def test_interval_filters_over_the_demo_week(sb, rc):
     start, end = now - timedelta(days=8), now + timedelta(minutes=1)
     convs = started_in(all_conversations(sb, org="sandbox-org"), start, end)
     interval = f"{iso(start)}/{iso(end)}"
-    everything = rc.interval(interval)
+    everything = rc.interval(interval, via="query")
     assert set(everything["conversation_id"]) == {c["id"] for c in convs}
 
     queue = summary(sb, Demo.ACTIVE)["queueId"]
     assert queue
-    by_queue = rc.interval(interval, queue_id=queue)
+    by_queue = rc.interval(interval, via="query", queue_id=queue)
     want = {c["id"] for c in convs if c["queueId"] == queue
             and any(p["purpose"] in ("acd", "agent") for p in c["participants"])}
     assert want and set(by_queue["conversation_id"]) == want
     assert all(queue in q.split(",") for q in by_queue["queue_ids"])
 
     user = next(p["userId"] for c in convs for p in c["participants"] if p["userId"])
-    by_user = rc.interval(interval, user_id=user)
+    by_user = rc.interval(interval, via="query", user_id=user)
     want = {c["id"] for c in convs if any(p["userId"] == user for p in c["participants"])}
     assert want and set(by_user["conversation_id"]) == want
 
-    yes = rc.interval(interval, recorded=True)
-    no = rc.interval(interval, recorded=False)
+    yes = rc.interval(interval, via="query", recorded=True)
+    no = rc.interval(interval, via="query", recorded=False)
     assert set(yes["conversation_id"]) == {c["id"] for c in convs if recorded(c)}
     assert set(no["conversation_id"]) == {c["id"] for c in convs if not recorded(c)}
     assert yes["recorded"].all() and not no["recorded"].any()
