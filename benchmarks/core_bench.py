@@ -129,7 +129,8 @@ def bench_interval(n: int, sample: int) -> None:
         control.seed(count=n, seed=5, interval=interval)
         session = recops.connect(sandbox_url=url, client_id="sandbox-supervisor",
                                  client_secret="sandbox-supervisor-secret",
-                                 journal=Path(tempfile.mkdtemp()) / "j.sqlite")
+                                 journal=Path(tempfile.mkdtemp()) / "j.sqlite",
+                                 cache_dir=tempfile.mkdtemp(prefix="recops-bench-cache-"))
         client = session.client
         client.api_client  # noqa: B018
 
@@ -152,7 +153,7 @@ def bench_interval(n: int, sample: int) -> None:
         pages = math.ceil(n / 100)
 
         t = time.perf_counter()
-        frame = session.interval(interval)
+        frame = session.interval(interval, progress=False)
         table_s = time.perf_counter() - t
 
         ids = frame["conversation_id"].tolist()[:sample]
