@@ -206,15 +206,16 @@ def _by_query(client: Client, store: Store, result: HistoryRead, p: DayPlan, fil
     return writer.rows
 
 
-def _job_rows(conversations: list[Any], p: DayPlan, filters: Filters) -> list[dict[str, Any]]:
-    from .analytics import conversation_row
+def _job_rows(conversations: list[dict[str, Any]], p: DayPlan, filters: Filters) -> list[dict[str, Any]]:
+    """The rows of one results page (JSON, ``jobs.raw_pages``) that started in the day's part."""
+    from .job_rows import json_row
 
     out = []
     for conv in conversations:
-        cs = conv.conversation_start
+        row = json_row(conv)
+        cs = row["conversation_start"]
         if cs is None or not (p.start <= cs < p.end):  # a job returns conversations *active* in it
             continue
-        row = conversation_row(conv)
         if filters.recorded is False and row["recorded"]:
             continue
         out.append(row)
@@ -265,8 +266,9 @@ def _by_jobs(client: Client, store: Store, result: HistoryRead, todo: list[DayPl
         if p.final:
             writer = store.writer(p.day.date())
             try:
-                for page in jobs.pages(client, job_id, page_size, stopped):
+                for page in jobs.raw_pages(client, job_id, page_size, stopped):
                     writer.write(_job_rows(page, p, filters))
+                    del page  # one page per worker at a time: not held while the next is read
                 writer.commit(via="jobs", job=job_id)
             except BaseException:
                 writer.abort()
@@ -275,7 +277,7 @@ def _by_jobs(client: Client, store: Store, result: HistoryRead, todo: list[DayPl
         else:
             from .store import rows_to_table
 
-            live = [rows_to_table(_job_rows(page, p, filters)) for page in jobs.pages(client, job_id, page_size,
+            live = [rows_to_table(_job_rows(page, p, filters)) for page in jobs.raw_pages(client, job_id, page_size,
                                                                                          stopped)]
             rows = sum(len(t) for t in live)
         drop(job_id)

@@ -120,6 +120,35 @@ def pages(client: Client, job_id: str, page_size: int = PAGE_SIZE, cancel: Cance
             return
 
 
+def raw_pages(client: Client, job_id: str, page_size: int = PAGE_SIZE,
+              cancel: CancelCheck = never) -> Iterator[list[dict[str, Any]]]:
+    """As ``pages``, but each page's conversations as plain JSON (camelCase dicts), not SDK
+    models: the same request through the SDK's ``ApiClient``, without building a model object
+    per conversation, participant, session, segment and metric (``recops.job_rows``)."""
+    api = client.analytics_api.api_client
+    path = f"{JOBS}/{job_id}/results"
+    cursor = None
+    while True:
+        _check(cancel)
+        query: dict[str, Any] = {"pageSize": page_size}
+        if cursor:
+            query["cursor"] = cursor
+        try:
+            page = client.call("GET", path, api.call_api, f"{JOBS}/{{jobId}}/results", "GET", {"jobId": job_id},
+                               query, {"Accept": "application/json", "Content-Type": "application/json"},
+                               response_type="object", auth_settings=["PureCloud OAuth"])
+        except (NotFound, BadRequest) as e:
+            raise _gone(client, job_id, e) from e
+        page = page or {}
+        conversations = page.get("conversations") or []
+        cursor = page.get("cursor")
+        del page
+        yield conversations
+        del conversations  # not held while the next page is read
+        if not cursor:
+            return
+
+
 def _gone(client: Client, job_id: str, error: ApiError) -> RecopsError:
     """``JobFailed`` if the job has ended (or is gone), else the results request's own error."""
     try:
