@@ -63,7 +63,7 @@ def target(name: str, measured: str, target_text: str, met: bool, detail: str = 
 def print_targets(note: str = "") -> None:
     if not TARGETS:
         return
-    table("issue 7 targets (ratios measured within this run)", ["what", "measured", "target", "met", "detail"],
+    table("targets (ratios measured within this run)", ["what", "measured", "target", "met", "detail"],
           [[t.name, t.measured, t.target, "yes" if t.met else "NO", t.detail] for t in TARGETS],
           [note] if note else [])
 
