@@ -30,6 +30,7 @@ from pathlib import Path
 from .common import clean_env, table, target
 
 DAYS = 30
+LIMIT = 300  # requests per minute per token: the sandbox's default, Genesys's documented one
 JOB_DELAY = 2.0  # seconds: the sandbox's configured job completion delay for this run
 PAGE_SIZE = 1000
 MB = 1024 * 1024
@@ -115,7 +116,7 @@ def bench_jobs_month(n: int) -> None:
     with _sandbox_process() as url:
         control = SandboxClient(url)
         start, _, interval = _month()
-        control.settings(rateLimitPerMinute=300, analyticsJobDelaySeconds=JOB_DELAY)
+        control.settings(rateLimitPerMinute=LIMIT, analyticsJobDelaySeconds=JOB_DELAY)
         seeded = control.seed(count=n, seed=7, interval=interval, generated=True)
         cache = Path(tempfile.mkdtemp(prefix="recops-history-bench-"))
         session = _session(url, cache)
@@ -128,6 +129,9 @@ def bench_jobs_month(n: int) -> None:
         log = [e for e in control.requests(limit=1_000_000) if e["path"].startswith("/api/v2/")]
         pages = sum(1 for e in log if e["path"].endswith("/results"))  # the job's own result pages
         bound = pages * page + JOB_DELAY
+        # the limit admits LIMIT requests per minute: N requests wait for (N - 1) // LIMIT resets at least
+        floor = 60.0 * ((len(log) - 1) // LIMIT) + JOB_DELAY
+        best = max(bound, floor)
         t = time.perf_counter()
         again = session.interval(interval, progress=False)
         reread_s = time.perf_counter() - t
@@ -135,6 +139,8 @@ def bench_jobs_month(n: int) -> None:
         rows = [
             ["one result page (pageSize 1000)", 1, f"{page * 1000:.1f} ms", "-"],
             ["bound: pages x page + job delay", pages, f"{bound:.2f} s", "1.00"],
+            [f"floor of the rate limit: {len(log)} requests at {LIMIT}/min", len(log), f"{floor:.2f} s",
+             f"{floor / bound:.2f}"],
             [f"recops: {DAYS} days via jobs", len(frame), f"{fetch_s:.2f} s", f"{fetch_s / bound:.2f}"],
             ["re-read of the cached month", len(again), f"{reread_s:.3f} s", f"{reread_s / fetch_s:.3f} (of fetch)"],
         ]
@@ -143,6 +149,8 @@ def bench_jobs_month(n: int) -> None:
               f"{len(log)} API requests)", ["case", "rows/pages", "time", "ratio"], rows)
         target(f"{len(frame)} conversations / {DAYS} days via jobs vs paging bound", f"{fetch_s / bound:.2f}x",
                "<= 1.2x", fetch_s / bound <= 1.2, f"{fetch_s:.1f} s vs {bound:.1f} s ({pages} pages)")
+        target(f"the same vs the larger of that bound and the rate limit's floor ({len(log)} requests)",
+               f"{fetch_s / best:.2f}x", "<= 1.2x", fetch_s / best <= 1.2, f"{fetch_s:.1f} s vs {best:.1f} s")
         target("re-read a cached month vs fetching it", f"{reread_s / fetch_s:.3f}x", "<= 0.05x",
                reread_s / fetch_s <= 0.05, f"{reread_s:.2f} s vs {fetch_s:.1f} s")
 
