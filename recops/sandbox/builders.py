@@ -223,6 +223,43 @@ def create_user(state: SandboxState, spec: Any, org: str | None = None):
 # --- synthetic history --------------------------------------------------------------------------
 
 
+RATIO_DEFAULTS = {"recordedRatio": 0.8, "securePauseRatio": 0.1, "adhocRatio": 0.05}
+SIZE_DEFAULTS = {"queues": 4, "agents": 12}
+
+
+def seed_fields(spec: dict[str, Any], now: float, max_count: int, count_error: str) -> dict[str, Any]:
+    """The fields a materialised and a generated history seed share, checked: ``count``, ``seed``,
+    the interval (``start``/``end``, epoch seconds; the 7 days up to now by default), the three
+    ratios and the numbers of queues and agents. ``ValueError`` says what to send instead."""
+    count = spec.get("count", 100)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= max_count:
+        raise ValueError(count_error)
+    seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError("'seed' must be a whole number")
+    if spec.get("interval") is not None:
+        try:
+            start, end = parse_interval(spec["interval"])
+        except ValueError:
+            raise ValueError("'interval' must be an ISO-8601 'start/end'") from None
+        if end <= start:
+            raise ValueError("'interval' end must be after its start")
+    else:
+        start, end = now - 7 * 86400, now - 3600
+    out: dict[str, Any] = {"count": count, "seed": seed, "start": start, "end": end}
+    for key, default in RATIO_DEFAULTS.items():
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"'{key}' must be a number from 0 to 1")
+        out[key] = float(value)
+    for key, default in SIZE_DEFAULTS.items():
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise ValueError(f"'{key}' must be a whole number from 1 to 1000")
+        out[key] = value
+    return out
+
+
 def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     """N ended conversations over an interval, deterministic from ``seed``.
 
@@ -242,33 +279,11 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     unknown = set(spec) - known
     if unknown:
         raise ValueError(f"unknown seed field(s) {sorted(unknown)}; known: {sorted(known)}")
-    count = spec.get("count", 100)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 200_000:
-        raise ValueError("'count' must be a whole number from 1 to 200000 (more: add \"generated\": true)")
-    seed = spec.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError("'seed' must be a whole number")
-    now = state.clock.now()
-    if spec.get("interval") is not None:
-        try:
-            start, end = parse_interval(spec["interval"])
-        except ValueError:
-            raise ValueError("'interval' must be an ISO-8601 'start/end'") from None
-        if end <= start:
-            raise ValueError("'interval' end must be after its start")
-    else:
-        start, end = now - 7 * 86400, now - 3600
-    ratios = {}
-    for key, default in (("recordedRatio", 0.8), ("securePauseRatio", 0.1), ("adhocRatio", 0.05)):
-        value = spec.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ValueError(f"'{key}' must be a number from 0 to 1")
-        ratios[key] = float(value)
-    n_queues = spec.get("queues", 4)
-    n_agents = spec.get("agents", 12)
-    for key, value in (("queues", n_queues), ("agents", n_agents)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-            raise ValueError(f"'{key}' must be a whole number from 1 to 1000")
+    common = seed_fields(spec, state.clock.now(), max_count=200_000,
+                         count_error="'count' must be a whole number from 1 to 200000 (more: add \"generated\": true)")
+    count, seed, start, end = common["count"], common["seed"], common["start"], common["end"]
+    ratios = {key: common[key] for key in RATIO_DEFAULTS}
+    n_queues, n_agents = common["queues"], common["agents"]
     org = _str(spec, "org") or DEFAULT_ORG
     pause_ratios = PauseRatios.from_spec(spec, ratios["securePauseRatio"])
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .clock import parse_interval
 from .models import DEFAULT_ORG, Conversation, Participant, Recording, Session
 
 if TYPE_CHECKING:
@@ -317,32 +316,10 @@ def parse_generated(spec: dict[str, Any], now: float) -> dict[str, Any]:
     unknown = set(spec) - known
     if unknown:
         raise ValueError(f"unknown seed field(s) {sorted(unknown)}; known: {sorted(known)}")
-    count = spec.get("count", 100)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_GENERATED:
-        raise ValueError(f"'count' of a generated history must be a whole number from 1 to {MAX_GENERATED}")
-    seed = spec.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError("'seed' must be a whole number")
-    if spec.get("interval") is not None:
-        try:
-            start, end = parse_interval(spec["interval"])
-        except ValueError:
-            raise ValueError("'interval' must be an ISO-8601 'start/end'") from None
-        if end <= start:
-            raise ValueError("'interval' end must be after its start")
-    else:
-        start, end = now - 7 * 86400, now - 3600
-    out: dict[str, Any] = {"count": count, "seed": seed, "start": start, "end": end}
-    for key, default in (("recordedRatio", 0.8), ("securePauseRatio", 0.1), ("adhocRatio", 0.05)):
-        value = spec.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ValueError(f"'{key}' must be a number from 0 to 1")
-        out[key] = float(value)
-    for key, default in (("queues", 4), ("agents", 12)):
-        value = spec.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-            raise ValueError(f"'{key}' must be a whole number from 1 to 1000")
-        out[key] = value
+    from .builders import seed_fields  # builders imports the state, which imports this module
+
+    out = seed_fields(spec, now, max_count=MAX_GENERATED,
+                      count_error=f"'count' of a generated history must be a whole number from 1 to {MAX_GENERATED}")
     org = spec.get("org") or DEFAULT_ORG
     if not isinstance(org, str):
         raise ValueError("'org' must be a non-empty string")
