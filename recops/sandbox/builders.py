@@ -26,6 +26,7 @@ from .models import (
 )
 from .permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
 from .seed_pauses import PAUSE_SEED_KEYS, PauseRatios, apply_pauses, plan_pauses
+from .specs import reject_unknown
 from .state import SandboxState
 
 CONVERSATION_KEYS = {
@@ -184,9 +185,7 @@ def create_client(state: SandboxState, spec: Any, org: str | None = None):
     if not isinstance(spec, dict):
         raise ValueError("a client must be a JSON object {\"permissions\": [...], \"org\"?, \"name\"?}")
     known = {"permissions", "org", "name", "clientId", "clientSecret", "grants", "tokenLifetimeSeconds"}
-    unknown = set(spec) - known
-    if unknown:
-        raise ValueError(f"unknown client field(s) {sorted(unknown)}; known: {sorted(known)}")
+    reject_unknown(spec, known, "client")
     grants = spec.get("grants", ["client_credentials"])
     if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
         raise ValueError("'grants' must be a list such as [\"client_credentials\"]")
@@ -208,9 +207,7 @@ def create_user(state: SandboxState, spec: Any, org: str | None = None):
     if not isinstance(spec, dict):
         raise ValueError("a user must be a JSON object {\"userId\"?, \"name\"?, \"permissions\"?, \"org\"?}")
     known = {"userId", "id", "name", "org", "permissions"}
-    unknown = set(spec) - known
-    if unknown:
-        raise ValueError(f"unknown user field(s) {sorted(unknown)}; known: {sorted(known)}")
+    reject_unknown(spec, known, "user")
     perms = spec.get("permissions")
     return state.add_user(
         org=org or _str(spec, "org") or DEFAULT_ORG,
@@ -276,9 +273,7 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
         return seed_generated(state, spec)
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
              "queues", "agents", "generated"} | set(PAUSE_SEED_KEYS)
-    unknown = set(spec) - known
-    if unknown:
-        raise ValueError(f"unknown seed field(s) {sorted(unknown)}; known: {sorted(known)}")
+    reject_unknown(spec, known, "seed")
     common = seed_fields(spec, state.clock.now(), max_count=200_000,
                          count_error="'count' must be a whole number from 1 to 200000 (more: add \"generated\": true)")
     count, seed, start, end = common["count"], common["seed"], common["start"], common["end"]

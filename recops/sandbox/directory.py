@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import DEFAULT_ORG, Queue
+from .specs import reject_unknown
 from .state import SandboxState
 
 QUEUE_NAMES = (
@@ -56,9 +57,7 @@ def create_queue(state: SandboxState, spec: Any, org: str | None = None) -> Queu
     if not isinstance(spec, dict):
         raise ValueError("a queue must be a JSON object {\"queueId\"?, \"name\", \"description\"?, \"org\"?}")
     known = {"queueId", "id", "name", "description", "org"}
-    unknown = set(spec) - known
-    if unknown:
-        raise ValueError(f"unknown queue field(s) {sorted(unknown)}; known: {sorted(known)}")
+    reject_unknown(spec, known, "queue")
     for key in known:
         value = spec.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):

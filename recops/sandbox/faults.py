@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors
+from .specs import reject_unknown
 
 ACTIONS = ("respond", "delay", "drop")
 MAX_LATENCY_MS = 600_000
@@ -104,9 +105,7 @@ class FaultBook:
             raise ValueError("a fault must be a JSON object")
         known = {"method", "path", "count", "action", "status", "code", "message", "retryAfter",
                  "body", "headers", "latencyMs"}
-        unknown = set(spec) - known
-        if unknown:
-            raise ValueError(f"unknown fault field(s) {sorted(unknown)}; known: {sorted(known)}")
+        reject_unknown(spec, known, "fault")
         path = spec.get("path", "*")
         if not isinstance(path, str) or not path:
             raise ValueError("'path' must be a glob such as /api/v2/conversations/*/recordingstate")

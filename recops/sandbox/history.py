@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .models import DEFAULT_ORG, Conversation, Participant, Recording, Session
+from .specs import reject_unknown
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -313,9 +314,7 @@ def parse_generated(spec: dict[str, Any], now: float) -> dict[str, Any]:
     """Validate a generated seed spec; ``ValueError`` says what to send instead."""
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
              "queues", "agents", "generated"}
-    unknown = set(spec) - known
-    if unknown:
-        raise ValueError(f"unknown seed field(s) {sorted(unknown)}; known: {sorted(known)}")
+    reject_unknown(spec, known, "seed")
     from .builders import seed_fields  # builders imports the state, which imports this module
 
     out = seed_fields(spec, now, max_count=MAX_GENERATED,
