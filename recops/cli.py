@@ -350,6 +350,9 @@ def table(
             with pd.option_context("display.max_rows", 50, "display.width", 200):
                 typer.echo(frame.to_string(index=False) if len(frame) else "(no rows)")
             typer.echo(f"{len(frame)} rows" + (f", written to {csv}" if csv else ""))
+        from .names import show_notes
+
+        show_notes(frame, echo=lambda line: typer.echo(line, err=True))  # why names are missing, if they are
 
 
 @app.command()

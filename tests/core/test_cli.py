@@ -238,6 +238,18 @@ def test_table_of_an_interval_with_csv(sb, env, tmp_path):
     assert len(records) == int(lib["recorded"].sum())
 
 
+def test_table_says_why_queue_names_are_missing(sb, env):
+    now = sandbox_now(sb)
+    interval = f"{iso(now - timedelta(days=8))}/{iso(now + timedelta(minutes=1))}"
+    named = run(env, "table", "--interval", interval, "--json")
+    assert named.exit_code == 0 and "note:" not in named.stderr
+    r = run(env, "table", "--interval", interval, "--json", **as_client(Demo.READONLY))
+    assert r.exit_code == 0, r.output
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "routing:queue:view" in notes[0]
+    assert json.loads(r.stdout)  # the table still comes back, with ids for names
+
+
 @pytest.mark.parametrize("args", [
     [], ["--ids", Demo.ACTIVE, "--interval", "2026-03-02T00:00:00Z/2026-03-03T00:00:00Z"]])
 def test_table_needs_either_ids_or_an_interval(env, args):
