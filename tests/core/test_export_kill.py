@@ -77,8 +77,11 @@ def _complete_count(home: Path) -> int:
     path = home / "exports.sqlite"
     if not path.exists():
         return 0
-    with sqlite3.connect(path) as db:
-        return int(db.execute("SELECT count(*) FROM files").fetchone()[0])
+    try:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("SELECT count(*) FROM files").fetchone()[0])
+    except sqlite3.OperationalError:  # the export has created the file, not yet its tables
+        return 0
 
 
 def _when(stamp: str | float) -> datetime:
