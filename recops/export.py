@@ -157,7 +157,8 @@ class ExportRun:
         error: BaseException | None = None
         estimated = 0
         try:
-            principal = self.client.principal  # the first request (a token) happens here
+            # the first request (a token) happens here; a user's name is left out of the key (it may change)
+            principal = self.client.principal.split(" (", 1)[0]
             target = self.client.describe()
             self.export = export_id(target, principal, self.dest)
             self.header = {"export_id": self.export, "target": target, "principal": principal,
