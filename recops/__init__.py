@@ -33,6 +33,7 @@ from .errors import (
     TransportError,
 )
 from .explain import explain
+from .export import ExportResult
 from .files import RecordingsResult
 from .jobs import Cancelled, JobFailed
 from .journal import Journal
@@ -61,6 +62,7 @@ __all__ = [
     "ConfirmationRequired",
     "Conflict",
     "ConnectionFailed",
+    "ExportResult",
     "Failure",
     "HistoryProgress",
     "InvalidTransition",

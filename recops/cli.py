@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .cli_export import export as export_command
 from .settings import DEFAULT_SANDBOX_PORT
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -397,6 +398,9 @@ def _ledger_with_progress(session: Any, interval: str, queue: str | None, user: 
         task = progress.add_task("reading recordings", total=None)
         return session.ledger(interval, queue_id=queue, user_id=user, wait=wait,
                               on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+
+
+app.command("export")(export_command)  # recops/cli_export.py
 
 
 # --- journal ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .bulk import Outcomes
     from .diagnostics import RawExchange
     from .explain import Explanation
+    from .export import ExportResult
     from .ledger import Ledger
     from .recording import Outcome, ParticipantState, RecordingsResult, RecordingStatus
     from .training import Check
@@ -447,3 +448,53 @@ def ledger_html(ledger: Ledger) -> str:
                             for r in rows) + "</tbody></table>")
     notes = "".join(f"<div>note: {escape(n)}</div>" for n in ledger.notes)
     return _box("recops-ledger", BLUE, f"<div><b>pause ledger {escape(ledger.interval)}</b></div>{head}{detail}{notes}")
+
+
+# --- recording exports -----------------------------------------------------------------------------
+
+EXPORT_ROWS = 20  # rows shown: those not exported first (they need attention), then the rest
+EXPORT_STYLES = {"exported": ("green", GREEN), "pending": ("cyan", BLUE), "cancelled": ("yellow", AMBER)}
+
+
+def export_rows(result: ExportResult, limit: int = EXPORT_ROWS) -> list[dict[str, str]]:
+    """The rows to show, as display strings: failures first, at most ``limit``."""
+    rows = sorted(result.rows, key=lambda r: r.status in ("exported", "pending"))[:limit]
+    return [{"conversation": r.conversation_id, "recording": r.recording_id or "", "status": r.status,
+             "file": r.file or "", "bytes": "" if r.bytes is None else str(r.bytes),
+             "detail": r.error or r.note or ""} for r in rows]
+
+
+def _export_more(result: ExportResult, shown: int) -> str:
+    where = f"; full list: {result.manifest_csv}" if result.manifest_csv else ""
+    return f"... {len(result.rows) - shown} more row(s){where}" if len(result.rows) > shown else ""
+
+
+def export_rich(result: ExportResult) -> Any:
+    from rich.table import Column, Table
+
+    rows = export_rows(result)
+    table = Table(Column("conversation", no_wrap=True), Column("recording", no_wrap=True), "status", "file",
+                  Column("bytes", justify="right"), "detail", title=result.summary(), title_justify="left")
+    for r in rows:
+        table.add_row(r["conversation"], r["recording"], _text((r["status"], EXPORT_STYLES.get(r["status"],
+                      ("red", RED))[0])), r["file"], r["bytes"], r["detail"])
+    parts: list[Any] = [table]
+    if more := _export_more(result, len(rows)):
+        parts.append(_text((more, "dim")))
+    return _lines(parts)
+
+
+def export_html(result: ExportResult) -> str:
+    rows = export_rows(result)
+    cols = ("conversation", "recording", "status", "file", "bytes", "detail")
+    body = "".join(
+        "<tr>" + "".join(
+            f"<td {CELL}>{_badge(r[c], EXPORT_STYLES.get(r[c], ('red', RED))[1])}</td>" if c == "status"
+            else f"<td {CELL}><code>{escape(r[c])}</code></td>" if c in ("conversation", "recording")
+            else f"<td {CELL}>{escape(r[c])}</td>" for c in cols) + "</tr>"
+        for r in rows)
+    more = _export_more(result, len(rows))
+    return (f'<table class="recops-export" style="border-collapse:collapse;margin:2px 0">'
+            f'<caption style="text-align:left">{escape(result.summary())}</caption>'
+            f"<thead><tr>{''.join(f'<th {CELL}>{c}</th>' for c in cols)}</tr></thead>"
+            f"<tbody>{body}</tbody></table>" + (f"<div>{escape(more)}</div>" if more else ""))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .bulk import Outcomes, Progress
+    from .export import ExportResult, OnExportProgress
     from .ledger import Ledger
     from .names import Names
     from .progress import OnProgress
@@ -163,6 +164,20 @@ class Session:
         conversations = self.interval(interval, **(filters | {"recorded": True}))
         return build_ledger(self.client, f"{iso(start)}/{iso(end)}", conversations, wait=wait,
                             concurrency=concurrency, on_progress=on_progress)
+
+    def export(self, source: Iterable[str] | pd.DataFrame, dest: str | Path, *, dry_run: bool = False,
+               concurrency: int = DEFAULT_CONCURRENCY, progress: bool = True,
+               on_progress: OnExportProgress | None = None, cancel: Any = None) -> ExportResult:
+        """Download the recordings of ``source`` (conversation ids, or a table with a
+        ``conversation_id`` column, e.g. ``rc.interval(...)``) into ``dest``, with a manifest
+        (``recops.export``). Re-running it resumes: complete files are never fetched again.
+        ``on_progress(done, total)``; ``cancel``: a ``recops.CancelToken``."""
+        from .export import export
+        from .export_state import default_path
+
+        return export(self.client, source, dest, state_path=default_path(self.journal.path),
+                      dry_run=dry_run, concurrency=concurrency, progress=progress, on_progress=on_progress,
+                      cancel=cancel)
 
     # changes
     def pause(self, conversation_id: str, confirm: bool = False, dry_run: bool = False) -> Outcome:

@@ -22,9 +22,11 @@ from .api import GenesysApi
 from .control import Control
 from .errors import ApiError
 from .faults import FaultBook
+from .media import no_such_key
 from .pipeline import (
     Authenticate,
     CorrelationId,
+    DownloadLog,
     ErrorMapping,
     Exchange,
     Faults,
@@ -36,7 +38,7 @@ from .pipeline import (
 )
 from .ratelimit import RateLimiter
 from .recordings_api import RecordingsApi
-from .routes import CONTROL, plane_of, route_table
+from .routes import CONTROL, MEDIA, plane_of, route_table
 from .state import SandboxState
 from .wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
 
@@ -58,9 +60,9 @@ class SandboxApp:
                 Latency(self.state),
                 Authenticate(self.state),
                 RateLimit(self.state, self.limiter),
-                Handle(self.routes, not_found={CONTROL.name: self.control.not_found}),
+                Handle(self.routes, not_found={CONTROL.name: self.control.not_found, MEDIA.name: no_such_key}),
             ],
-            final=[RequestLog(lambda: self.control.request_log), ErrorMapping()],
+            final=[RequestLog(lambda: self.control.request_log), ErrorMapping(), DownloadLog()],
         )
         if scenario:
             self.control.reset(scenario)
@@ -74,8 +76,11 @@ class SandboxApp:
         if scope["type"] != "http":
             return
         req = await self.read_request(scope, receive)
-        reply = await self.pipeline.run(Exchange(req, plane_of(req.segments)))
-        await send_reply(send, reply)
+        ex = Exchange(req, plane_of(req.segments))
+        reply = await self.pipeline.run(ex)
+        whole = await send_reply(send, reply)
+        if not whole and ex.log_entry is not None and ex.log_entry.get("complete"):
+            ex.log_entry["complete"] = False  # the client went away before the body was written
 
     async def read_request(self, scope: dict[str, Any], receive: Receive) -> Request:
         """The request, never an exception: an unsafe path (404) or an over-long body (413)

@@ -7,18 +7,17 @@ Errors use the Genesys envelope with ``sandbox.*`` codes, so one parser reads bo
 
 from __future__ import annotations
 
-import struct
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from . import builders, errors, render, scenarios
 from .analytics_jobs import AnalyticsJobsControl
-from .annotations import AnnotationRules, media_ms
 from .builders import permissions_from, seed_history
 from .clock import iso
 from .directory import create_queue
 from .errors import ApiError
 from .faults import FaultBook
+from .media import CONTENT_TYPE, FILE_STATES, find_conversation, recording_wav
 from .models import DEFAULT_ORG, Conversation, OAuthClient
 from .settings import SandboxSettings, assumptions_wire
 from .state import SandboxState
@@ -262,17 +261,33 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         return empty_reply(204)
 
     def media(self, req: Request) -> Reply:
-        """A silent 8 kHz 8-bit mono WAV as long as the recording (any format id is served as WAV)."""
+        """The recording's WAV (media.py; any format id is served as WAV): the same bytes as the
+        media host serves for a batch download's resultUrl."""
         cid = req.params["cid"]
         rid = req.params["file"].rsplit(".", 1)[0]
         with self.state.lock:
-            conv = self._find(cid)
+            conv = find_conversation(self.state, cid)
+            if conv is None:
+                raise _missing(f"no conversation {cid!r}")
             rec = conv.recording(rid)
             if rec is None or rec.end is None:
                 raise _missing(f"no finished recording {rid!r} in conversation {cid}")
-            # as long as outputDurationMs: paused time cut out unless pausedMediaRemoved=kept
-            ms = media_ms(conv, rec, self.state.clock.now(), AnnotationRules.from_settings(self.state.settings))
-        return Reply(200, wav_silence(ms), content_type="audio/wav")
+            body = recording_wav(self.state, conv, rec)
+        return Reply(200, body, content_type=CONTENT_TYPE)
+
+    def patch_recording(self, req: Request) -> Reply:
+        """``{"fileState": "ARCHIVED" | "DELETED" | "AVAILABLE"}``: mark a recording (AVAILABLE
+        undoes the mark). Answers the conversation's summary."""
+        body = self._body(req)
+        if not isinstance(body, dict) or set(body) != {"fileState"} or body["fileState"] not in FILE_STATES:
+            raise _bad(f"PATCH a recording with {{\"fileState\": one of {', '.join(FILE_STATES)}}}")
+        with self.state.lock:
+            conv = self._find(req.params["cid"])
+            rec = conv.recording(req.params["rid"])
+            if rec is None:
+                raise _missing(f"no recording {req.params['rid']!r} in conversation {conv.id}")
+            self.state.set_file_state(conv, rec, body["fileState"])
+            return self._summary_reply(conv)
 
     # --- pieces ---------------------------------------------------------------------------------
 
@@ -330,14 +345,6 @@ def check_scenario(name: str) -> None:
         scenarios.load(SandboxState(), name)
     except (ValueError, TypeError, AttributeError, KeyError) as e:
         raise ValueError(f"scenario {name!r} cannot be loaded: {e}") from None
-
-
-def wav_silence(duration_ms: int, rate: int = 8000) -> bytes:
-    frames = rate * duration_ms // 1000
-    header = b"RIFF" + struct.pack("<I", 36 + frames) + b"WAVE"
-    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate, 1, 8)
-    header += b"data" + struct.pack("<I", frames)
-    return header + b"\x80" * frames
 
 
 __all__ = ["DEFAULT_ORG", "Control", "check_scenario"]

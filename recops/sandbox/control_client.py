@@ -99,3 +99,15 @@ class SandboxClient:
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         return self.call("POST", "clock", {"advanceSeconds": seconds})
+
+    def media(self, conversation_id: str, recording_id: str) -> bytes:
+        """The recording's WAV bytes (the truth a batch download's resultUrl must serve)."""
+        resp = self._http.request("GET", f"{self.url}/_sandbox/media/{conversation_id}/{recording_id}.wav")
+        if resp.status != 200:
+            raise SandboxControlError(resp.status, resp.data.decode("utf-8", "replace"))
+        return resp.data
+
+    def set_file_state(self, conversation_id: str, recording_id: str, file_state: str) -> dict[str, Any]:
+        """Mark a recording ARCHIVED or DELETED (AVAILABLE undoes it)."""
+        return self.call("PATCH", f"conversations/{conversation_id}/recordings/{recording_id}",
+                         {"fileState": file_state})

@@ -1,5 +1,7 @@
 """Fault injection: the next N requests matching a method and path pattern get a chosen
-status/code/body, extra latency, or a dropped connection.
+status/code/body, extra latency, a dropped connection, or a truncated body (``truncate``: the
+full ``Content-Length`` announced, the first ``afterBytes`` bytes (default half) sent, then the
+connection closed, so the client sees an incomplete read).
 
 Injected responses carry ``X-Sandbox-Fault: injected`` and ``X-Sandbox-Fault-Id`` and
 their message says they were injected, so nobody mistakes them for real behaviour. In
@@ -18,7 +20,7 @@ from typing import Any
 from . import errors
 from .specs import reject_unknown
 
-ACTIONS = ("respond", "delay", "drop")
+ACTIONS = ("respond", "delay", "drop", "truncate")
 MAX_LATENCY_MS = 600_000
 
 
@@ -36,6 +38,7 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     latency_ms: int = 0
+    after_bytes: int | None = None  # truncate: body bytes sent before the connection closes (None: half)
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -47,7 +50,8 @@ class Fault:
             "remaining": self.remaining, "hits": self.hits, "latencyMs": self.latency_ms,
         }
         for key, value in (("status", self.status), ("code", self.code), ("message", self.message),
-                           ("retryAfter", self.retry_after), ("body", self.body)):
+                           ("retryAfter", self.retry_after), ("body", self.body),
+                           ("afterBytes", self.after_bytes)):
             if value is not None:
                 out[key] = value
         if self.headers:
@@ -104,7 +108,7 @@ class FaultBook:
         if not isinstance(spec, dict):
             raise ValueError("a fault must be a JSON object")
         known = {"method", "path", "count", "action", "status", "code", "message", "retryAfter",
-                 "body", "headers", "latencyMs"}
+                 "body", "headers", "latencyMs", "afterBytes"}
         reject_unknown(spec, known, "fault")
         path = spec.get("path", "*")
         if not isinstance(path, str) or not path:
@@ -145,7 +149,18 @@ class FaultBook:
         )
         if action == "delay" and not fault.latency_ms:
             raise ValueError("a 'delay' fault needs 'latencyMs' > 0")
+        if "afterBytes" in spec:
+            if action != "truncate":
+                raise ValueError("'afterBytes' belongs to a 'truncate' fault")
+            fault.after_bytes = _int(spec, "afterBytes", None, 0, 1 << 40)
         return fault
+
+    @staticmethod
+    def truncate_at(fault: Fault, body_length: int) -> int:
+        """How much of a ``body_length``-byte body a ``truncate`` fault lets through: ``afterBytes``
+        (default half), always at least one byte short of the whole body when it has any."""
+        wanted = body_length // 2 if fault.after_bytes is None else fault.after_bytes
+        return max(0, min(wanted, body_length - 1))
 
     def take(self, method: str, path: str) -> Fault | None:
         """The first live fault matching this request, consuming one of its uses."""

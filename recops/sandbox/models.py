@@ -169,6 +169,7 @@ class Recording:
     archive_date: float | None = None
     delete_date: float | None = None
     export_date: float | None = None
+    file_state: str | None = None  # "ARCHIVED" | "DELETED" when marked so (media.file_state)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The sandbox's request pipeline: small steps run in order over one ``Exchange``.
 
     correlation id -> faults -> latency -> authentication -> rate limit -> handler
-    -> request log -> error mapping
+    -> request log -> error mapping -> download log (media plane)
 
 Each step is an object whose ``async __call__(ex)`` reads and writes the ``Exchange``; the
 ``Plane`` of the request (routes.py) says whether a step applies (faults, latency,
@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from . import errors
 from .errors import ApiError
 from .faults import Fault, FaultBook
+from .media import xml_error_reply
 from .ratelimit import Budget, RateLimiter
 from .routes import Plane, Route, RouteTable
 from .state import SandboxState
@@ -80,6 +81,10 @@ class Exchange:
     def injected(self) -> bool:
         return self.fault is not None and self.fault.action != "delay"
 
+    @property
+    def truncating(self) -> bool:
+        return self.fault is not None and self.fault.action == "truncate"
+
 
 class Step(Protocol):
     async def __call__(self, ex: Exchange) -> None: ...
@@ -113,7 +118,7 @@ class Faults:
         ex.fault = fault
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000.0)
-        if fault.action == "delay":
+        if fault.action in ("delay", "truncate"):  # truncate: the handler answers, ErrorMapping cuts the body
             return
         if fault.action == "drop":
             ex.reply = Reply(0, drop=True, injected=True)
@@ -234,6 +239,12 @@ class RequestLog:
         entry["status"] = ex.status
         entry["injected"] = ex.injected
         entry["durationMs"] = round((time.perf_counter() - ex.started) * 1000, 1)
+        if ex.plane.media:  # a download: which recording; DownloadLog adds bytes and complete
+            for key, param in (("jobId", "jobId"), ("conversationId", "cid")):
+                if param in req.params:
+                    entry[key] = req.params[param]
+            if "file" in req.params:
+                entry["recordingId"] = req.params["file"].removesuffix(".wav")
         ex.log_entry = entry
         self.sink().append(entry)
 
@@ -245,8 +256,14 @@ class ErrorMapping:
 
     async def __call__(self, ex: Exchange) -> None:
         if ex.reply is None:
-            ex.reply = error_reply(self.as_api_error(ex), ex.context_id)
+            error = self.as_api_error(ex)
+            if ex.plane.media:
+                ex.reply = xml_error_reply(error, ex.context_id)
+            else:
+                ex.reply = error_reply(error, ex.context_id)
         reply = ex.reply
+        if ex.truncating and ex.fault is not None:
+            reply.truncate_at = FaultBook.truncate_at(ex.fault, len(reply.body))
         for name, value in ex.headers.items():
             reply.headers.setdefault(name, value)
         if ex.fault is not None:
@@ -263,6 +280,20 @@ class ErrorMapping:
             return errors.sandbox_bad_request(str(error))
         log.error("sandbox request failed (contextId %s)", ex.context_id, exc_info=error)
         return errors.internal_server_error()
+
+
+class DownloadLog:
+    """On the media plane, after the reply is final: the body ``bytes`` the client will get and
+    whether that is the whole body of a 200 (``complete``). Set before anything is sent, so a
+    client that has its file can never read a log without the entry; ``SandboxApp`` turns
+    ``complete`` false if the connection turns out closed once the body is written."""
+
+    async def __call__(self, ex: Exchange) -> None:
+        entry, reply = ex.log_entry, ex.reply
+        if not ex.plane.media or entry is None or reply is None:
+            return
+        entry["bytes"] = reply.sent_bytes
+        entry["complete"] = reply.status == 200 and not reply.drop and reply.sent_bytes == len(reply.body)
 
 
 class Pipeline:

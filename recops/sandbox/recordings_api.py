@@ -16,6 +16,7 @@ from . import permissions as perms
 from .annotations import AnnotationRules, annotations
 from .api_base import ApiHandlers, bool_param, positive_int
 from .clock import parse_iso
+from .media import file_state
 from .models import Conversation, Recording, Token
 from .wire import Reply, Request, empty_reply, json_reply
 
@@ -24,9 +25,13 @@ MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # 
 
 
 class RecordingsApi(ApiHandlers):
-    def _file_state(self, conv: Conversation) -> str:
+    def _ready(self, conv: Conversation) -> bool:
+        """The conversation's media is transcoded (its recordings left UPLOADING)."""
         ready = conv.ready_at(self.state.settings.transcoding_delay_seconds)
-        return "AVAILABLE" if ready is not None and self.state.clock.now() >= ready else "UPLOADING"
+        return ready is not None and self.state.clock.now() >= ready
+
+    def _file_state(self, conv: Conversation, rec: Recording) -> str:
+        return file_state(conv, rec, self.state.clock.now(), self.state.settings.transcoding_delay_seconds)
 
     def _format(self, req: Request) -> str:
         media_formats = req.q("mediaFormats")
@@ -47,17 +52,18 @@ class RecordingsApi(ApiHandlers):
         return AnnotationRules.from_settings(self.state.settings, screen)
 
     def _render_recordings(self, req: Request, conv: Conversation, fmt: str) -> list[dict[str, Any]]:
-        fs = self._file_state(conv)
         now = self.state.clock.now()
         rules = self._rules(req)
-        return [render.recording(conv, r, fs, now, req.base_url, fmt, rules) for r in conv.recordings]
+        cap = self.state.settings.media_max_seconds
+        return [render.recording(conv, r, self._file_state(conv, r), now, req.base_url, fmt, rules, cap)
+                for r in conv.recordings]
 
     def _metadata(self, conv: Conversation, rec: Recording) -> dict[str, Any]:
         settings = self.state.settings
         system = None
         if settings.assumption("metadataSystemAnnotations") == "included":
             system = annotations(conv, rec, self.state.clock.now(), self._rules())
-        return render.recording_metadata(conv, rec, self._file_state(conv), settings.region, system)
+        return render.recording_metadata(conv, rec, self._file_state(conv, rec), settings.region, system)
 
     async def list_recordings(self, req: Request) -> Reply:
         """List a conversation's recordings. While media is not ready: wait up to
@@ -71,7 +77,7 @@ class RecordingsApi(ApiHandlers):
         with self.state.lock:
             conv = self._conversation(token, req.params["cid"], not_found=errors.recordings_conversation_not_found)
             ready_at = conv.ready_at(settings.transcoding_delay_seconds)
-            if not conv.recordings or self._file_state(conv) == "AVAILABLE" \
+            if not conv.recordings or self._ready(conv) \
                     or settings.assumption("recordingsWhileActive") == "listUnready":
                 return json_reply(200, self._render_recordings(req, conv, fmt))
         budget = min(max_wait, settings.max_wait_cap_ms) / 1000.0
@@ -81,7 +87,7 @@ class RecordingsApi(ApiHandlers):
         else:
             await asyncio.sleep(budget)
         with self.state.lock:
-            if self._file_state(conv) == "AVAILABLE":
+            if self._ready(conv):
                 return json_reply(200, self._render_recordings(req, conv, fmt))
         return empty_reply(202)
 
@@ -104,9 +110,10 @@ class RecordingsApi(ApiHandlers):
         bool_param(req.q("download"), "download")
         with self.state.lock:
             conv, rec = self._recording(req, token)
-            fs = self._file_state(conv)
-            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt, self._rules())
-            return json_reply(200 if fs == "AVAILABLE" else 202, body)
+            fs = self._file_state(conv, rec)
+            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt, self._rules(),
+                                    self.state.settings.media_max_seconds)
+            return json_reply(202 if fs == "UPLOADING" else 200, body)  # archived/deleted: settled, 200 [inferred]
 
     def put_recording(self, req: Request) -> Reply:
         """Retention dates only: archiveDate, deleteDate, exportDate (+ clearExport). Every other
@@ -130,9 +137,9 @@ class RecordingsApi(ApiHandlers):
         with self.state.lock:
             conv, rec = self._recording(req, token)
             self.state.set_retention(conv, rec, dates, clear_export)
-            fs = self._file_state(conv)
+            fs = self._file_state(conv, rec)
             return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM",
-                                                    self._rules()))
+                                                    self._rules(), self.state.settings.media_max_seconds))
 
     def list_metadata(self, req: Request) -> Reply:
         token = req.bearer

@@ -13,6 +13,7 @@ from typing import Any
 
 from .annotations import AnnotationRules, annotations, media_ms
 from .clock import iso
+from .media import size_for
 from .models import MEDIA_TYPES, Conversation, Participant, Recording
 from .wire import dumps
 
@@ -186,7 +187,7 @@ def _common_recording(conv: Conversation, rec: Recording, file_state: str) -> di
 
 def recording(
     conv: Conversation, rec: Recording, file_state: str, now: float, base_url: str, format_id: str,
-    rules: AnnotationRules = DEFAULT_RULES,
+    rules: AnnotationRules = DEFAULT_RULES, media_max_seconds: float = 0,
 ) -> dict[str, Any]:
     out = _common_recording(conv, rec, file_state)
     out["annotations"] = annotations(conv, rec, now, rules)
@@ -197,7 +198,7 @@ def recording(
         }
         duration_ms = media_ms(conv, rec, now, rules)  # less paused time when it is cut out
         out["outputDurationMs"] = duration_ms
-        out["outputSizeInBytes"] = 44 + duration_ms * 8  # the served 8 kHz 8-bit mono WAV
+        out["outputSizeInBytes"] = size_for(duration_ms, media_max_seconds)  # the served WAV (media.py)
         out["actualTranscodeTimeMs"] = 0
     else:
         out["estimatedTranscodeTimeMs"] = 1000

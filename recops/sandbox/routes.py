@@ -1,4 +1,4 @@
-"""The sandbox's one route table: ``/oauth``, ``/api/v2`` and ``/_sandbox``.
+"""The sandbox's one route table: ``/oauth``, ``/api/v2``, ``/_sandbox`` and the media host ``/media``.
 
 A route is a method, a pattern of path segments (``{name}`` captures one segment) and a
 handler ``handler(req) -> Reply | Awaitable[Reply]``. Adding an endpoint is one row in
@@ -12,7 +12,8 @@ wins. A known path with another method is simply unmatched (404) [inferred].
 
 The *plane* of a request (which prefix it falls under) decides which pipeline steps apply:
 faults, latency, authentication, the rate limit and the request log belong to the emulated
-API (``/oauth``, ``/api/v2``); the control plane (``/_sandbox``) has none of them.
+API (``/oauth``, ``/api/v2``); the control plane (``/_sandbox``) has none of them; the media host
+(``/media``, batch-download result URLs) has faults, latency and the log, no token and no rate limit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .batch_download import BatchDownloadApi
 from .directory_api import DirectoryApi
+from .media import MediaHost
 from .wire import Reply, Request
 
 if TYPE_CHECKING:
@@ -42,13 +45,16 @@ class Plane:
     authenticated: bool = False  # bearer token + per-token rate limit (inin-ratelimit-*)
     logged: bool = False  # an entry in the request log
     sandbox_errors: bool = False  # its own errors use sandbox.* codes
+    media: bool = False  # the media host: S3-style XML errors, download fields in the request log
 
 
 OAUTH = Plane("oauth", ("oauth",), faults=True, logged=True)
 API = Plane("api", ("api", "v2"), faults=True, authenticated=True, logged=True)
 CONTROL = Plane("control", ("_sandbox",), sandbox_errors=True)
+# Signed result URLs carry no bearer token [inferred], so no authentication and no per-token rate limit.
+MEDIA = Plane("media", ("media",), faults=True, logged=True, media=True)
 OTHER = Plane("other", ())
-PLANES = (API, OAUTH, CONTROL)
+PLANES = (API, OAUTH, CONTROL, MEDIA)
 
 
 def plane_of(segments: tuple[str, ...]) -> Plane:
@@ -114,6 +120,8 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
     c = "api/v2/conversations"
     s = "_sandbox"
     directory = DirectoryApi(api.state)  # queue and user names
+    batch = BatchDownloadApi(api.state)  # recording batch downloads (batch_download.py)
+    media = MediaHost(api.state)  # their signed result URLs (media.py)
     rows = [
         # --- token endpoint ---
         ("POST", "oauth/token", api.oauth_token),
@@ -145,6 +153,10 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("GET", "api/v2/routing/queues/{queueId}", directory.get_queue),
         ("GET", "api/v2/users", directory.list_users),
         ("GET", "api/v2/users/{userId}", directory.get_user),
+        ("POST", "api/v2/recording/batchrequests", batch.batch_submit),
+        ("GET", "api/v2/recording/batchrequests/{jobId}", batch.batch_status),
+        # --- media host: batch-download result URLs (signed, no bearer token) ---
+        ("GET", "media/batch/{jobId}/{cid}/{file}", media.download),
         # --- control plane (docs/sandbox.md) ---
         ("GET", f"{s}/health", control.health),
         ("GET", f"{s}/settings", control.get_settings),
@@ -165,6 +177,7 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("GET", f"{s}/conversations/{{cid}}", control.get_conversation),
         ("POST", f"{s}/conversations/{{cid}}/disconnect", control.disconnect),
         ("POST", f"{s}/conversations/{{cid}}/hold", control.hold),
+        ("PATCH", f"{s}/conversations/{{cid}}/recordings/{{rid}}", control.patch_recording),
         ("POST", f"{s}/seed", control.seed),
         ("POST", f"{s}/faults", control.add_faults),
         ("GET", f"{s}/faults", control.list_faults),

@@ -162,6 +162,19 @@ ASSUMPTIONS += (
     ),
 )
 
+ASSUMPTIONS += (
+    Assumption(
+        "batchExpectedResultCount",
+        "discovered",
+        ("discovered", "known"),
+        "unknown",
+        "BatchDownloadJobStatusResult.expectedResultCount 'could change as recordings are being "
+        "discovered and processed'. discovered: each submitted item counts 1 until its first result "
+        "is processed, then its number of results (a conversation-only item: one per recording). "
+        "known: the final number from the first read.",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 
@@ -191,6 +204,10 @@ class SandboxSettings:
     analytics_job_max_page_size: int = 1000
     analytics_job_max_interval_days: int = 0  # 0 = no limit
     request_log_size: int = 10_000
+    # recording batch downloads (batch_download.py) and their media host (media.py)
+    batch_download_delay_seconds: float = 1.0  # results appear over this time [inferred timing]
+    batch_download_url_ttl_seconds: int = 3600  # recordingBatchDownloadUrlTtl default, 60 min [documented]
+    media_max_seconds: float = 0  # served WAV length cap; 0 = as long as the recording (sandbox sizing)
     region: str = "us-east-1"
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)
 
@@ -226,6 +243,8 @@ class SandboxSettings:
             staged[f.name] = type(current)(value)
         if staged.get("rate_limit_per_minute", self.rate_limit_per_minute) < 1:
             raise ValueError("setting 'rateLimitPerMinute' must be at least 1")
+        if staged.get("batch_download_url_ttl_seconds", self.batch_download_url_ttl_seconds) < 1:
+            raise ValueError("setting 'batchDownloadUrlTtlSeconds' must be at least 1 (Genesys allows 120 to 3600)")
         for name, value in staged.items():
             setattr(self, name, value)
 

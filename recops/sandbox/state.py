@@ -39,6 +39,7 @@ class OrgState:
     conversations: dict[str, Conversation] = field(default_factory=dict)
     histories: list[Any] = field(default_factory=list)  # history.GeneratedHistory, never materialised
     analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
+    batch_jobs: dict[str, Any] = field(default_factory=dict)  # batch_download.BatchJob by id
 
 
 class SandboxState:
@@ -211,6 +212,27 @@ class SandboxState:
         """FAILED / EXPIRED / CANCELLED now, whatever the job's timeline says."""
         with self.lock:
             job.end(state, self.clock.now(), message)
+
+    # --- recording batch downloads (batch_download.py): planned at submission, no version bump
+
+    def add_batch_job(self, job: Any) -> Any:
+        with self.lock:
+            self.org(job.org).batch_jobs[job.id] = job
+            return job
+
+    def set_file_state(self, conv: Conversation, rec: Recording, file_state: str | None) -> None:
+        """Mark a recording ``ARCHIVED`` or ``DELETED`` (``None``/``AVAILABLE``: back to its
+        natural state); an archive or delete date is set to now if it had none."""
+        with self.lock:
+            now = self.clock.now()
+            dates: dict[str, float | None] = {}
+            if file_state == "ARCHIVED" and rec.archive_date is None:
+                dates["archiveDate"] = now
+            if file_state == "DELETED" and rec.delete_date is None:
+                dates["deleteDate"] = now
+            rec.file_state = None if file_state in (None, "AVAILABLE") else file_state
+            conv.set_retention(rec, dates, False)  # bumps the conversation's version
+            self.version += 1
 
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:

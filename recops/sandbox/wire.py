@@ -118,6 +118,14 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     injected: bool = False
+    truncate_at: int | None = None  # send only this many body bytes, then close (fault "truncate")
+
+    @property
+    def sent_bytes(self) -> int:
+        """Body bytes the client will receive."""
+        if self.drop:
+            return 0
+        return len(self.body) if self.truncate_at is None else min(self.truncate_at, len(self.body))
 
 
 def dumps(obj: Any) -> bytes:
@@ -159,18 +167,36 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def send_reply(send: Send, reply: Reply) -> None:
+def _close(send: Send, abort: bool) -> bool:
+    """Close the connection under ``send`` (uvicorn's cycle): ``abort`` discards what is buffered,
+    otherwise what was written is flushed first. False when the server gives no transport."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        return False
+    if abort:
+        transport.abort()
+    else:
+        transport.close()
+    cycle.disconnected = True  # type: ignore[union-attr]
+    return True
+
+
+async def send_reply(send: Send, reply: Reply) -> bool:
+    """Send ``reply``; True when the whole body was handed to a connection still open."""
     if reply.drop:
-        cycle = getattr(send, "__self__", None)
-        transport = getattr(cycle, "transport", None)
-        if transport is not None:
-            transport.abort()
-            cycle.disconnected = True  # type: ignore[union-attr]
-            return
+        if _close(send, abort=True):
+            return False
         raise ConnectionAbortedError("sandbox fault: drop connection")
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
     if reply.content_type and reply.body:
         headers.append((b"content-type", reply.content_type.encode()))
     headers.append((b"content-length", str(len(reply.body)).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    if reply.truncate_at is not None:
+        await send({"type": "http.response.body", "body": reply.body[:reply.sent_bytes], "more_body": True})
+        if _close(send, abort=False):
+            return False
+        raise ConnectionAbortedError("sandbox fault: truncated body")
     await send({"type": "http.response.body", "body": reply.body})
+    return not getattr(getattr(send, "__self__", None), "disconnected", False)

@@ -31,7 +31,8 @@ SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
 # SDK classes recops builds (models as request bodies, the API classes, the ApiClient)
 CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "RoutingApi", "Conversation",
            "SetRecordingState", "MediaParticipantRequest", "ConversationQuery", "PagingSpec",
-           "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate", "AsyncConversationQuery")
+           "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate", "AsyncConversationQuery",
+           "BatchDownloadJobSubmission", "BatchDownloadRequest")
 
 
 class Ctx:
@@ -43,6 +44,7 @@ class Ctx:
         self.ava = self._user(ava)
         self.ben = self._user(ben)
         self.job_id = ""
+        self.batch_id = ""
 
     def _user(self, token: str) -> Any:
         api = self.sdk.ApiClient(host=self.url)
@@ -125,6 +127,27 @@ def _job_status(c: Ctx) -> Any:
         time.sleep(0.1)
 
 
+def _submit_batch(c: Ctx) -> Any:
+    item = c.sdk.BatchDownloadRequest()
+    item.conversation_id = ENDED
+    body = c.sdk.BatchDownloadJobSubmission()
+    body.batch_download_request_list = [item]
+    answer = c.sdk.RecordingApi(c.client).post_recording_batchrequests(body)
+    c.batch_id = answer.id
+    return answer
+
+
+def _batch_status(c: Ctx) -> Any:
+    """Polled until Completed (as recops.export_pipeline does)."""
+    api = c.sdk.RecordingApi(c.client)
+    deadline = time.monotonic() + 60
+    while True:
+        status = api.get_recording_batchrequest(c.batch_id)
+        if status.status == "Completed" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
+
+
 def _patch_call(c: Ctx) -> Any:
     body = c.sdk.Conversation()
     body.recording_state = "PAUSED"
@@ -170,6 +193,8 @@ CALLS: dict[str, Callable[[Ctx], Any]] = {
         c.client).delete_analytics_conversations_details_job(c.job_id),
     "get_analytics_conversations_details_jobs_availability": lambda c: c.sdk.AnalyticsApi(
         c.client).get_analytics_conversations_details_jobs_availability(),
+    "post_recording_batchrequests": _submit_batch,
+    "get_recording_batchrequest": _batch_status,
     "patch_conversations_call": _patch_call,
     "patch_conversations_call_participant": _adhoc("patch_conversations_call_participant", ADHOC, ADHOC_AGENT),
     "patch_conversation_participant": _adhoc("patch_conversation_participant", ACTIVE, ACTIVE_AGENT),

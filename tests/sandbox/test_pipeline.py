@@ -341,7 +341,7 @@ def test_app_composes_the_steps_in_the_documented_order():
     app = SandboxApp()
     assert [type(s) for s in app.pipeline.steps] == [pl.CorrelationId, pl.Faults, pl.Latency, pl.Authenticate,
                                                       pl.RateLimit, pl.Handle]
-    assert [type(s) for s in app.pipeline.final] == [pl.RequestLog, pl.ErrorMapping]
+    assert [type(s) for s in app.pipeline.final] == [pl.RequestLog, pl.ErrorMapping, pl.DownloadLog]
     assert {API.name, OAUTH.name, CONTROL.name, OTHER.name} == {"api", "oauth", "control", "other"}
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from recops.sandbox import SandboxApp
 from recops.sandbox.api_base import ApiHandlers
-from recops.sandbox.routes import API, CONTROL, OAUTH, OTHER, Route, RouteTable, plane_of
+from recops.sandbox.media import MediaHost
+from recops.sandbox.routes import API, CONTROL, MEDIA, OAUTH, OTHER, Route, RouteTable, plane_of
 from recops.sandbox.wire import BadPath, split_path
 
 
@@ -46,10 +47,12 @@ def test_planes_by_prefix():
     assert plane_of(("api", "v2", "conversations")) is API
     assert plane_of(("oauth", "token")) is OAUTH
     assert plane_of(("_sandbox", "health")) is CONTROL
+    assert plane_of(("media", "batch", "j", "c", "r.wav")) is MEDIA
     assert plane_of(("api", "v1")) is OTHER and plane_of(()) is OTHER
     assert API.authenticated and API.faults and API.logged
     assert OAUTH.faults and OAUTH.logged and not OAUTH.authenticated
     assert not (CONTROL.faults or CONTROL.authenticated or CONTROL.logged)
+    assert MEDIA.faults and MEDIA.logged and MEDIA.media and not MEDIA.authenticated  # signed URLs: no token
 
 
 def test_every_row_is_a_handler_of_an_api_class_or_the_control_plane():
@@ -58,9 +61,13 @@ def test_every_row_is_a_handler_of_an_api_class_or_the_control_plane():
     assert len({(r.method, r.pattern) for r in rows}) == len(rows)  # no duplicate rows
     for r in rows:
         owner = r.handler.__self__
-        # an /api/v2 row belongs to some ApiHandlers class over the app's one state
-        assert owner is app.control if r.plane is CONTROL else \
-            isinstance(owner, ApiHandlers) and owner.state is app.state, r
+        # an /api/v2 row belongs to some ApiHandlers class over the app's one state, a /media row
+        # to the media host over it
+        if r.plane is CONTROL:
+            assert owner is app.control, r
+        else:
+            assert isinstance(owner, MediaHost if r.plane is MEDIA else ApiHandlers), r
+            assert owner.state is app.state, r
         assert r.plane is not OTHER
     assert app.routes.find("PATCH", ("api", "v2", "conversations", "calls", "x", "participants", "p"))[0] \
         .handler == app.api.patch_call_participant

@@ -1,0 +1,196 @@
+"""Recording media: the one WAV generator, a recording's file state, and the media host.
+
+**The WAV** (``wav``): 8 kHz, 8-bit, mono PCM, ``44 + samples`` bytes, as long as the
+recording's media (``annotations.media_ms``: paused time cut out unless ``pausedMediaRemoved``
+is ``kept``), capped by the ``mediaMaxSeconds`` setting (0: no cap; a sandbox sizing choice).
+The samples are a quiet two-tone signal whose periods, amplitudes and phase derive from the
+recording id, so every recording's bytes (and SHA-256) differ while staying deterministic.
+The control plane's ``GET /_sandbox/media/{cid}/{rid}.wav`` and the media host serve these
+same bytes, so a test can hash the truth. A body is built from one cached cycle by slicing,
+never sample by sample.
+
+**The media host** (plane ``media``, path ``/media/batch/{jobId}/{conversationId}/{recordingId}.wav``):
+what a batch download's ``resultUrl`` points at, on the sandbox's own origin. The URL is signed
+S3-style (``?Expires=<epoch seconds>&Signature=<hex HMAC-SHA256 of path and Expires>``, with a
+secret drawn once per process) and carries no bearer token, as a presigned URL carries none
+[inferred]; so the media plane has faults, latency and the request log but no authentication
+and no per-token rate limit. Its errors are S3-style XML [inferred: the real host and its
+error bodies are not documented]: a missing or wrong signature 403 ``SignatureDoesNotMatch``,
+an expired link (sandbox clock) 403 ``AccessDenied`` "Request has expired", a recording that
+is gone (reset, deleted or archived since) 404 ``NoSuchKey``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import math
+import secrets
+import struct
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from .annotations import AnnotationRules, media_ms
+from .clock import iso
+from .errors import ApiError
+from .models import Conversation, Recording
+from .wire import Reply, Request
+
+if TYPE_CHECKING:
+    from .state import SandboxState
+
+RATE = 8000  # samples per second, 8-bit mono: one byte per sample
+HEADER_BYTES = 44
+CONTENT_TYPE = "audio/wav"  # the real contentType is the trunk's codec [documented]; the sandbox serves WAV
+FILE_STATES = ("AVAILABLE", "ARCHIVED", "DELETED")  # what a control-plane/seed/spec override may set
+MEDIA_PREFIX = "/media/batch"
+
+_SECRET = secrets.token_bytes(32)  # signs result URLs; per process, never shown
+
+
+# --- the WAV ---------------------------------------------------------------------------------------
+
+
+def samples_for(duration_ms: int, max_seconds: float = 0) -> int:
+    """Samples (= data bytes) of a WAV for ``duration_ms`` of media, capped at ``max_seconds`` (0: none)."""
+    n = RATE * max(0, duration_ms) // 1000
+    if max_seconds > 0:
+        n = min(n, int(RATE * max_seconds))
+    return n
+
+
+def size_for(duration_ms: int, max_seconds: float = 0) -> int:
+    """Bytes of the served WAV (``Recording.outputSizeInBytes``)."""
+    return HEADER_BYTES + samples_for(duration_ms, max_seconds)
+
+
+@functools.lru_cache(maxsize=512)
+def _cycle(p1: int, a1: int, p2: int, a2: int) -> bytes:
+    """One full cycle (lcm of both periods) of two quiet sine tones around the 8-bit midpoint 128."""
+    n = math.lcm(p1, p2)
+    t1 = [a1 * math.sin(2 * math.pi * k / p1) for k in range(p1)]
+    t2 = [a2 * math.sin(2 * math.pi * k / p2) for k in range(p2)]
+    return bytes(128 + round(t1[k % p1] + t2[k % p2]) for k in range(n))
+
+
+def _tone(recording_id: str) -> tuple[bytes, int]:
+    h = int.from_bytes(hashlib.sha256(recording_id.encode()).digest()[:8], "big")
+    p1, a1 = 10 + h % 40, 3 + (h >> 6) % 12  # 160-800 Hz, quiet
+    p2, a2 = 50 + (h >> 10) % 150, 2 + (h >> 18) % 8  # 40-160 Hz, quieter
+    cycle = _cycle(p1, a1, p2, a2)
+    return cycle, (h >> 24) % len(cycle)
+
+
+def wav_bytes(recording_id: str, duration_ms: int, max_seconds: float = 0) -> bytes:
+    """The deterministic WAV of one recording (see the module docstring)."""
+    n = samples_for(duration_ms, max_seconds)
+    header = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVE"
+    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE, 1, 8)
+    header += b"data" + struct.pack("<I", n)
+    if n == 0:
+        return header
+    cycle, phase = _tone(recording_id)
+    repeats = (phase + n) // len(cycle) + 1
+    return header + (cycle * repeats)[phase:phase + n]
+
+
+def recording_wav(state: SandboxState, conv: Conversation, rec: Recording) -> bytes:
+    """The served bytes of ``rec`` now (its media length under the current assumptions and cap)."""
+    settings = state.settings
+    ms = media_ms(conv, rec, state.clock.now(), AnnotationRules.from_settings(settings))
+    return wav_bytes(rec.id, ms, settings.media_max_seconds)
+
+
+# --- file state ------------------------------------------------------------------------------------
+
+
+def file_state(conv: Conversation, rec: Recording, now: float, transcoding_delay: float) -> str:
+    """``ARCHIVED``/``DELETED`` when marked so, else ``AVAILABLE`` once the conversation ended plus
+    the transcoding delay [inferred timing], else ``UPLOADING``."""
+    if rec.file_state is not None:
+        return rec.file_state
+    ready = conv.ready_at(transcoding_delay)
+    return "AVAILABLE" if ready is not None and now >= ready else "UPLOADING"
+
+
+def find_conversation(state: SandboxState, conversation_id: str) -> Conversation | None:
+    """A conversation of any org, materialised or generated."""
+    for org in list(state.orgs):
+        conv = state.conversation(org, conversation_id)
+        if conv is not None:
+            return conv
+    return None
+
+
+# --- signed URLs -----------------------------------------------------------------------------------
+
+
+def _signature(path: str, expires: int) -> str:
+    return hmac.new(_SECRET, f"GET\n{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def media_path(job_id: str, conversation_id: str, recording_id: str) -> str:
+    job, conv, rec = (quote(x, safe="") for x in (job_id, conversation_id, recording_id))
+    return f"{MEDIA_PREFIX}/{job}/{conv}/{rec}.wav"
+
+
+def signed_url(base_url: str, job_id: str, conversation_id: str, recording_id: str, expires: int) -> str:
+    path = media_path(job_id, conversation_id, recording_id)
+    return f"{base_url}{path}?Expires={expires}&Signature={_signature(path, expires)}"
+
+
+# --- the media host --------------------------------------------------------------------------------
+
+
+def s3_error(status: int, code: str, message: str, **extra: str) -> ApiError:
+    """An error the media plane renders as S3-style XML (``xml_error_reply``)."""
+    err = ApiError(status, code, message)
+    err.message_params = dict(extra)
+    return err
+
+
+def xml_error_reply(err: ApiError, request_id: str) -> Reply:
+    """``<Error><Code>…</Code><Message>…</Message>…<RequestId>…</RequestId></Error>`` [inferred shape]."""
+    parts = [f"<Code>{escape(err.code)}</Code>", f"<Message>{escape(err.message)}</Message>"]
+    parts += [f"<{k}>{escape(v)}</{k}>" for k, v in (err.message_params or {}).items()]
+    parts.append(f"<RequestId>{escape(request_id)}</RequestId>")
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + "".join(parts) + "</Error>"
+    return Reply(err.status, body.encode(), content_type="application/xml", headers=dict(err.headers))
+
+
+class MediaHost:
+    """``GET /media/batch/{jobId}/{cid}/{file}``: verify the signature, then the expiry (sandbox
+    clock), then serve the recording's WAV."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def download(self, req: Request) -> Reply:
+        expires_text, signature = req.q("Expires"), req.q("Signature")
+        path = media_path(req.params["jobId"], req.params["cid"], req.params["file"].removesuffix(".wav"))
+        good = (expires_text is not None and expires_text.isdigit() and signature is not None
+                and req.params["file"].endswith(".wav")
+                and hmac.compare_digest(signature, _signature(path, int(expires_text))))
+        if not good:
+            raise s3_error(403, "SignatureDoesNotMatch",
+                           "The request signature we calculated does not match the signature you provided.")
+        now = self.state.clock.now()
+        assert expires_text is not None
+        if now > int(expires_text):
+            raise s3_error(403, "AccessDenied", "Request has expired",
+                           Expires=iso(int(expires_text)), ServerTime=iso(now))
+        rid = req.params["file"].removesuffix(".wav")
+        with self.state.lock:
+            conv = find_conversation(self.state, req.params["cid"])
+            rec = conv.recording(rid) if conv is not None else None
+            if conv is None or rec is None or rec.file_state in ("ARCHIVED", "DELETED") or rec.end is None:
+                raise s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=path.lstrip("/"))
+            body = recording_wav(self.state, conv, rec)
+        return Reply(200, body, content_type=CONTENT_TYPE)
+
+
+def no_such_key(req: Request, routes: object) -> ApiError:
+    """404 of an unknown media-host path."""
+    return s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=req.path.lstrip("/"))
