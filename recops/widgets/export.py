@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
@@ -26,12 +26,13 @@ from .tables import selectable_table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..export import ExportResult
     from ..session import Session
     from ..transport import Wait
 
 MANIFEST_ROWS = 10  # manifest rows shown under the result
-FAILURE_ROWS = 20  # failed rows shown with their reasons
-FAILURE_COLUMNS = ["conversation_id", "recording_id", "status", "error"]
+MANIFEST_COLUMNS = ["conversation_id", "recording_id", "status", "file", "bytes", "sha256", "media_type", "start",
+                    "end", "error"]
 
 
 def default_export_dir() -> Path:
@@ -50,7 +51,7 @@ class ExportPanel(ClosesListeners, w.VBox):
                  concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.session = session
         self.frame: pd.DataFrame | None = None
-        self.result: Any = None  # the last ExportResult
+        self.result: ExportResult | None = None  # the last run's
         self.error: BaseException | None = None  # the last run's error, if it raised
         self.token: CancelToken | None = None
         self.done = threading.Event()
@@ -87,7 +88,7 @@ class ExportPanel(ClosesListeners, w.VBox):
             w.HBox([self.progress, self.status_label]),
             self.result_out, self.log_panel,
         ])
-        self.add_class("recops-export")
+        self.add_class("recops-export-panel")
         if frame is not None:
             self.load(frame)
 
@@ -172,7 +173,7 @@ class ExportPanel(ClosesListeners, w.VBox):
             self.done.set()
 
     def run(self, selection: pd.DataFrame | None = None, dest: str | Path | None = None, *, dry_run: bool = False,
-            cancel: CancelToken | None = None) -> Any:
+            cancel: CancelToken | None = None) -> ExportResult:
         """``Session.export`` of ``selection`` (default: the selected rows) into ``dest`` (default:
         the destination box), in this thread; returns the ``ExportResult`` and shows it."""
         selection = self.selected if selection is None else selection
@@ -199,7 +200,7 @@ class ExportPanel(ClosesListeners, w.VBox):
         finally:
             self._busy(False)
         self.result = result
-        self._show(result, cancelled=bool(cancel and cancel.cancelled))
+        self._show(result)
         return result
 
     def _busy(self, busy: bool) -> None:
@@ -207,8 +208,7 @@ class ExportPanel(ClosesListeners, w.VBox):
         self.export_button.disabled = busy
         self.cancel_button.disabled = not busy
 
-    def _on_progress(self, *args: Any) -> None:
-        done, total = _done_total(args)
+    def _on_progress(self, done: int, total: int) -> None:
         self.progress.max = max(1, total)
         self.progress.value = min(done, self.progress.max)
         self.progress.description = f"{done} / {total}"
@@ -220,56 +220,35 @@ class ExportPanel(ClosesListeners, w.VBox):
 
     # --- the result ---------------------------------------------------------------------------
 
-    def _show(self, result: Any, cancelled: bool) -> None:
-        counts = dict(result.counts)
-        failed = int(sum(n for status, n in counts.items() if status not in _FINE and status != "cancelled"))
-        state = "cancelled" if cancelled else "dry run" if result.dry_run else "done"
-        self.progress.bar_style = "warning" if cancelled else "danger" if failed else "success"
+    def _show(self, result: ExportResult) -> None:
+        failed = len(result.failures) - result.counts.get("cancelled", 0)
+        state = "cancelled" if result.cancelled else "dry run" if result.dry_run else "done"
+        self.progress.bar_style = "warning" if result.cancelled else "danger" if failed else "success"
         self.status_label.value = f"{state}: {result.summary()}"
         self.log_panel.write(result.summary())
-        if cancelled:
+        if result.cancelled:
             self.log_panel.write("cancelled: run the same export again to continue where it stopped")
-        self.result_out.append_display_data(result)  # thread-safe, unlike `with output:`
-        html_block = result_html(result)
-        if html_block:
-            from IPython.display import HTML
+        from IPython.display import HTML
 
-            self.result_out.append_display_data(HTML(html_block))
-
-
-_FINE = {"exported", "pending"}  # pending: a dry run's "would be fetched"
-
-
-def _done_total(args: tuple[Any, ...]) -> tuple[int, int]:
-    """``on_progress``'s (done, total): from a progress object or from its first two arguments."""
-    first = args[0]
-    if hasattr(first, "done") and hasattr(first, "total"):
-        return int(first.done), int(first.total)
-    return int(args[0]), int(args[1])
+        # thread-safe, unlike `with output:`: the result as it renders itself (failures first,
+        # with their reasons), then where the manifest is and its first rows with their hashes
+        self.result_out.append_display_data(result)
+        self.result_out.append_display_data(HTML(result_html(result)))
 
 
 def _message(error: BaseException) -> str:
     return str(getattr(error, "message", "") or error)
 
 
-def result_html(result: Any) -> str:
-    """What the widget shows under an export's own rendering: the manifest files, the failures
-    with their reasons, and the manifest's first rows."""
-    manifest = result.manifest
-    parts = []
-    files = [(label, getattr(result, attr, None)) for label, attr in
-             (("folder", "dest"), ("manifest.csv", "manifest_csv"), ("manifest.json", "manifest_json"))]
+def result_html(result: ExportResult) -> str:
+    """What the panel shows under the result's own rendering: the folder and the manifest files
+    (none for a dry run, which writes nothing), then the manifest's first rows."""
+    files = [("folder", result.dest), ("manifest.csv", result.manifest_csv), ("manifest.json", result.manifest_json)]
     rows = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{label}</th>"
                    f"<td><code>{html.escape(str(path))}</code></td></tr>" for label, path in files if path)
-    if rows:
-        parts.append(f'<table class="recops-export-files">{rows}</table>')
-    if "status" in manifest.columns:
-        failures = manifest[~manifest["status"].astype(str).isin(_FINE)]
-        if len(failures):
-            cols = [c for c in FAILURE_COLUMNS if c in failures.columns]
-            parts.append(f"<b>{len(failures)} not exported</b> (the reasons; the rest continued)")
-            parts.append(failures[cols].head(FAILURE_ROWS).to_html(index=False, classes="recops-export-failures",
-                                                                   na_rep=""))
-    parts.append(f"<b>manifest</b> ({len(manifest)} rows; the first {min(len(manifest), MANIFEST_ROWS)})")
-    parts.append(manifest.head(MANIFEST_ROWS).to_html(index=False, classes="recops-export-manifest", na_rep=""))
-    return "".join(parts)
+    manifest = result.manifest
+    shown = manifest[[c for c in MANIFEST_COLUMNS if c in manifest.columns]].head(MANIFEST_ROWS)
+    note = "" if result.manifest_csv else "<i>a dry run writes nothing</i>"
+    return (f'<table class="recops-export-files">{rows}</table>{note}'
+            f"<div><b>manifest</b>: {len(manifest)} row(s), the first {len(shown)}</div>"
+            + shown.to_html(index=False, classes="recops-export-manifest", na_rep=""))
