@@ -244,8 +244,9 @@ def result_html(result: ExportResult) -> str:
     """What the panel shows under the result's own rendering: the folder and the manifest files
     (none for a dry run, which writes nothing), then the manifest's first rows."""
     files = [("folder", result.dest), ("manifest.csv", result.manifest_csv), ("manifest.json", result.manifest_json)]
-    rows = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{label}</th>"
-                   f"<td><code>{html.escape(str(path))}</code></td></tr>" for label, path in files if path)
+    left = "style='text-align:left;padding-right:8px'"
+    rows = "".join(f"<tr><th {left}>{label}</th><td {left}><code>{html.escape(str(path))}</code></td></tr>"
+                   for label, path in files if path)
     manifest = result.manifest
     shown = manifest[[c for c in MANIFEST_COLUMNS if c in manifest.columns]].head(MANIFEST_ROWS)
     note = "" if result.manifest_csv else "<i>a dry run writes nothing</i>"
