@@ -30,15 +30,17 @@ queue = None  # a queue id to export only its conversations; None: every queue
 dest = None  # the destination folder; None: the per-user folder (recops.widgets.export.default_export_dir())
 rows = 3  # how many rows (the first ones) to select here; None: every row
 dry_run = False  # True: only list what would be fetched
+demo_deleted = True  # sandbox only: also select a call whose recording was deleted, to show a failure
 target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 import recops
-from recops import intervals
+from recops import discover, intervals
 from recops.widgets import ExportPanel, banner
 from recops.widgets.export import default_export_dir
 
 rc = recops.connect(target=target)
+sandbox = discover.sandbox_control(rc)  # None on a real org
 interval = interval or intervals.last(hours=24)
 dest = dest or str(default_export_dir())
 banner(rc)
@@ -61,7 +63,13 @@ frame[["conversation_id", "conversation_start", "conversation_end", "queue_names
 
 # %%
 panel = ExportPanel(rc, frame, dest=dest)
-panel.select_rows(range(len(frame) if rows is None else min(rows, len(frame))))
+selected = list(range(len(frame) if rows is None else min(rows, len(frame))))
+if sandbox is not None and demo_deleted and len(frame) > len(selected):
+    gone = frame["conversation_id"].iloc[len(selected)]  # the next row: its recording deleted, then selected
+    for recording in rc.recordings(gone).recordings:
+        sandbox.set_file_state(gone, recording.id, "DELETED")
+    selected.append(len(selected))
+panel.select_rows(selected)
 panel
 
 # %% [markdown]

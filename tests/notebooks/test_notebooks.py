@@ -74,16 +74,16 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch):
             assert (ledger["agent_names"] != ledger["user_ids"]).all(), "agents by name, not by id"
             assert (tmp_path / "unpaused_conversations.csv").exists()
         if name.startswith("07"):
-            check_export(sb, tmp_path / "recordings", expected=3)
+            check_export(sb, tmp_path / "recordings", expected=3, deleted=1)
         if name.startswith("05"):
             assert text.count("PASSED") >= 6 and "NOT YET" not in text, "every self-check should pass"
 
 
-def check_export(sb: SandboxServer, dest: Path, expected: int) -> None:
-    """The notebook's export on disk: ``expected`` files, each the sandbox's own bytes, as the
-    manifest says; no temporary file left; the batch download API used, nothing changed."""
+def check_export(sb: SandboxServer, dest: Path, expected: int, deleted: int) -> None:
+    """The notebook's export on disk: ``expected`` conversations' files, each the sandbox's own
+    bytes, as the manifest says; ``deleted`` rows with the reason; no temporary file left; the
+    batch download API used, nothing changed."""
     import hashlib
-    import urllib.request
 
     import pandas as pd
 
@@ -93,9 +93,9 @@ def check_export(sb: SandboxServer, dest: Path, expected: int) -> None:
     for row in exported.itertuples():
         data = (dest / row.file).read_bytes()
         assert hashlib.sha256(data).hexdigest() == row.sha256 and len(data) == row.bytes
-        truth = f"{sb.url}/_sandbox/media/{row.conversation_id}/{row.recording_id}.wav"
-        with urllib.request.urlopen(truth) as answer:
-            assert answer.read() == data, f"{row.file} differs from the sandbox's recording"
+        assert sb.control.media(row.conversation_id, row.recording_id) == data, f"{row.file} is not the sandbox's"
+    failed = manifest[manifest["status"] != "exported"]
+    assert len(failed) == deleted and failed["error"].str.contains("deleted").all(), manifest
     names = {p.name for p in dest.rglob("*") if p.is_file()}
     assert not [n for n in names if n.endswith((".part", ".tmp"))], names
     log = sb.control.requests()

@@ -5,7 +5,6 @@ are the sandbox's own (its control plane serves the truth at /_sandbox/media/{ci
 from __future__ import annotations
 
 import hashlib
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -34,8 +33,8 @@ def frame(rc) -> pd.DataFrame:
 
 
 def truth(sb, conversation_id: str, recording_id: str) -> bytes:
-    with urllib.request.urlopen(f"{sb.url}/_sandbox/media/{conversation_id}/{recording_id}.wav") as answer:
-        return answer.read()
+    """The recording's bytes as the sandbox's control plane serves them (GET /_sandbox/media/...)."""
+    return sb.control.media(conversation_id, recording_id)
 
 
 def media_downloads(sb) -> list[str]:
