@@ -159,8 +159,10 @@ class ExportPanel(ClosesListeners, w.VBox):
         return Path(text).expanduser()
 
     def cancel(self) -> None:
-        if self.token is not None and not self.done.is_set():
-            self.token.cancel()
+        """Stop the running export at its next step (a button click, or any thread)."""
+        token = self.token
+        if token is not None:
+            token.cancel()
             self.status_label.value = "cancelling…"
             self.log_panel.write("cancel requested: downloads in flight finish, nothing more starts")
 
@@ -175,9 +177,11 @@ class ExportPanel(ClosesListeners, w.VBox):
     def run(self, selection: pd.DataFrame | None = None, dest: str | Path | None = None, *, dry_run: bool = False,
             cancel: CancelToken | None = None) -> ExportResult:
         """``Session.export`` of ``selection`` (default: the selected rows) into ``dest`` (default:
-        the destination box), in this thread; returns the ``ExportResult`` and shows it."""
+        the destination box), in this thread; returns the ``ExportResult`` and shows it. The
+        Cancel button stops it (``cancel``: the token it sets; default a new one)."""
         selection = self.selected if selection is None else selection
         dest = self._dest() if dest is None else Path(dest).expanduser()
+        self.token = cancel = cancel if cancel is not None else CancelToken()
         self.error = None
         self.result = None
         self._busy(True)
@@ -199,6 +203,7 @@ class ExportPanel(ClosesListeners, w.VBox):
             raise
         finally:
             self._busy(False)
+            self.token = None
         self.result = result
         self._show(result)
         return result
