@@ -54,7 +54,7 @@ class Pipeline:
         s = self.client.settings
         self.downloader = Downloader(connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
                                      max_retry_after=s.max_retry_after, pool_size=max(4, run.concurrency),
-                                     cancel=run.cancelled)
+                                     cancel=run.cancelled, on_wait=self.client.on_wait)
         self.pool = ThreadPoolExecutor(max_workers=run.concurrency, thread_name_prefix="recops-download")
         self.hold_until = 0.0  # after a long Retry-After: no submission before
 

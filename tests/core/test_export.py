@@ -121,11 +121,17 @@ def test_503s_and_cut_bodies_on_downloads_are_retried(sb, rc, tmp_path):
     sb.control.fault(method="GET", path="/media/batch/*", status=503, retryAfter=0, count=2)
     sb.control.fault(method="GET", path="/media/batch/*", action="truncate", count=3)
     clear(sb.control)
+    waits = []
+    stop = rc.on_wait(waits.append)
     result = rc.export(table_of(seeded), tmp_path / "out", progress=False)
+    stop()
     assert result.ok, result.manifest[["status", "error"]]
     check_files(sb.control, tmp_path / "out", manifest_json(tmp_path / "out")["recordings"])
     media = media_entries(sb.control)
     assert sum(1 for e in media if e["status"] == 503) == 2
+    retried = [w for w in waits if w.path.startswith("/media/batch/")]
+    assert [w.status for w in retried].count(503) == 2 and len(retried) == 5  # 2 x 503, 3 x cut body
+    assert all("Signature" not in w.path for w in retried)  # the signed query never leaves the downloader
     assert sum(1 for e in media if e["status"] == 200 and not e["complete"]) == 3
     assert leftovers(tmp_path / "out") == []
 
