@@ -244,9 +244,14 @@ class ExportRun:
                 row.settle("exported")
                 row.note = "already complete (an earlier run)"
                 return True
+            state = "changed" if path.exists() else "missing"
             if not self.dry_run:
+                # the file under our name is not what was recorded: removed (else a later run would take
+                # it for one renamed but not recorded), then fetched again
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
                 self.state.forget(self.export, row.conversation_id, row.recording_id)
-            row.note = f"fetched again: {record.file} was {'changed' if path.exists() else 'missing'}"
+            row.note = f"{'would be ' if self.dry_run else ''}fetched again: {record.file} was {state}"
             return False
         found = self._final_file(row)
         if found is None:

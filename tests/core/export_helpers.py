@@ -47,7 +47,7 @@ def table_of(seeded: list[Seeded], with_recordings: bool = False) -> Any:
             for s in seeded for rid in (s.recording_ids if with_recordings else s.recording_ids[:1])]
     frame = pd.DataFrame(rows)
     for col in ("conversation_start", "conversation_end"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
+        frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
     return frame
 
 
