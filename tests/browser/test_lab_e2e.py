@@ -138,3 +138,64 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
             (tmp_path / "jupyter.log").write_text(lab.output())
             lab.stop(timeout=15)
     assert (OUTPUT_DIR / "control_panel_paused.png").stat().st_size > 10_000
+
+
+def test_export_from_the_rendered_panel(tmp_path):
+    """Notebook 07 run in the lab; a click on one row of the export panel's table, then on
+    "Export selected": that conversation's recording lands in the per-user folder, byte for byte
+    the sandbox's, and the panel says so."""
+    import hashlib
+    import re
+
+    import pandas as pd
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    shutil.copy(ROOT / "notebooks" / "07_export.ipynb", nbdir)  # a copy: outputs never reach git
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    with sandbox_process("demo", env=_clean_env(tmp_path)) as sb:
+        env = _lab_env(tmp_path, sb.url)
+        dest = Path(env["HOME"]) / ".local" / "share" / "recops" / "exports"  # the notebook's default
+        lab, port, token = _start_lab(nbdir, env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, env={**env, "HOME": env["HOME"]},
+                                            args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+                page = ctx.new_page()
+                page.goto(f"{base}/lab/tree/07_export.ipynb?token={token}")
+                page.wait_for_function(KERNEL_READY, polling=100, timeout=90_000)
+                page.get_by_role("menuitem", name="Run", exact=True).click()
+                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+                nb = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+                panel = nb.locator(".recops-export-panel")
+                expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
+                status = panel.locator(".widget-label", has_text=re.compile(r"^done: "))
+                expect(status).to_contain_text("3 exported")  # the notebook's own export, shown in the panel
+                row = panel.locator("table.dataTable tbody tr").nth(4)
+                row.scroll_into_view_if_needed()
+                row.click()
+                expect(row).to_have_class(re.compile(r"\bselected\b"))
+                expect(panel.locator(".widget-label", has_text="rows selected")).to_have_text(
+                    re.compile(r"^1 of \d+ rows selected$"))
+                panel.locator("button.jupyter-button", has_text="Export selected").click()
+                expect(status).to_contain_text("export, 1 row(s)")
+                panel.scroll_into_view_if_needed()
+                page.screenshot(path=str(OUTPUT_DIR / "export_panel.png"))
+                browser.close()
+        finally:
+            (tmp_path / "jupyter.log").write_text(lab.output())
+            lab.stop(timeout=15)
+        manifest = pd.read_csv(dest / "manifest.csv")  # the last export's: the clicked row only
+        assert len(manifest) == 1 and manifest["status"].tolist() == ["exported"]
+        row = manifest.iloc[0]
+        data = (dest / row["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row["sha256"]
+        with urllib.request.urlopen(f"{sb.url}/_sandbox/media/{row['conversation_id']}/{row['recording_id']}.wav") as a:
+            assert a.read() == data
+    assert (OUTPUT_DIR / "export_panel.png").stat().st_size > 10_000

@@ -21,9 +21,10 @@ PARAMETERS = {
 }
 
 
-def test_there_are_six_notebooks():
+def test_there_are_seven_notebooks():
     assert ALL == ["01_getting_started.ipynb", "02_recording_states.ipynb", "03_pause_resume_stop.ipynb",
-                   "04_reproduce_errors.ipynb", "05_training_walkthrough.ipynb", "06_pause_ledger.ipynb"]
+                   "04_reproduce_errors.ipynb", "05_training_walkthrough.ipynb", "06_pause_ledger.ipynb",
+                   "07_export.ipynb"]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -50,8 +51,9 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch):
         monkeypatch.setenv("MPLBACKEND", "Agg")
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         out = OUTPUT_DIR / name
+        parameters = PARAMETERS.get(name, {}) | ({"dest": str(tmp_path / "recordings")} if "export" in name else {})
         papermill.execute_notebook(str(NOTEBOOKS / name), str(out), cwd=str(tmp_path), kernel_name="python3",
-                                   parameters=PARAMETERS.get(name, {}), progress_bar=False, execution_timeout=300)
+                                   parameters=parameters, progress_bar=False, execution_timeout=300)
         executed = nbformat.read(out, as_version=4)
         errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
         assert errors == []
@@ -71,5 +73,31 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch):
             assert (ledger["pause_reasons"] == "SecurePause").any() and ledger["open_at_end"].any()
             assert (ledger["agent_names"] != ledger["user_ids"]).all(), "agents by name, not by id"
             assert (tmp_path / "unpaused_conversations.csv").exists()
+        if name.startswith("07"):
+            check_export(sb, tmp_path / "recordings", expected=3, deleted=1)
         if name.startswith("05"):
             assert text.count("PASSED") >= 6 and "NOT YET" not in text, "every self-check should pass"
+
+
+def check_export(sb: SandboxServer, dest: Path, expected: int, deleted: int) -> None:
+    """The notebook's export on disk: ``expected`` conversations' files, each the sandbox's own
+    bytes, as the manifest says; ``deleted`` rows with the reason; no temporary file left; the
+    batch download API used, nothing changed."""
+    import hashlib
+
+    import pandas as pd
+
+    manifest = pd.read_csv(dest / "manifest.csv")
+    exported = manifest[manifest["status"] == "exported"]
+    assert exported["conversation_id"].nunique() == expected, manifest
+    for row in exported.itertuples():
+        data = (dest / row.file).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row.sha256 and len(data) == row.bytes
+        assert sb.control.media(row.conversation_id, row.recording_id) == data, f"{row.file} is not the sandbox's"
+    failed = manifest[manifest["status"] != "exported"]
+    assert len(failed) == deleted and failed["error"].str.contains("deleted").all(), manifest
+    names = {p.name for p in dest.rglob("*") if p.is_file()}
+    assert not [n for n in names if n.endswith((".part", ".tmp"))], names
+    log = sb.control.requests()
+    assert any(e["method"] == "POST" and e["path"] == "/api/v2/recording/batchrequests" for e in log)
+    assert not [e for e in log if e["method"] in ("PUT", "PATCH", "DELETE")], "an export changes nothing"
