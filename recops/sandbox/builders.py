@@ -14,6 +14,7 @@ from typing import Any
 from .clock import parse_interval, parse_iso
 from .directory import agent_name as seeded_agent_name
 from .directory import seed_queues
+from .media import FILE_STATES, seeded_file_state
 from .models import (
     DEFAULT_ORG,
     MEDIA_TYPES,
@@ -32,7 +33,7 @@ from .state import SandboxState
 CONVERSATION_KEYS = {
     "id", "org", "mediaType", "recording", "queueId", "direction", "externalTag", "divisionId",
     "holdSuppression", "securePause", "startedSecondsAgo", "startTime", "participants", "ended",
-    "durationSeconds",
+    "durationSeconds", "fileState",
 }
 PARTICIPANT_KEYS = {"id", "purpose", "name", "userId", "queueId", "address", "ani", "dnis", "state",
                     "recording", "held", "direction"}
@@ -124,6 +125,8 @@ def build_conversation(state: SandboxState, spec: Any, org: str | None = None) -
     )
     if spec.get("divisionId") is not None:
         conv.division_id = _str(spec, "divisionId") or conv.division_id
+    if spec.get("fileState", "AVAILABLE") not in FILE_STATES:
+        raise ValueError(f"'fileState' (of the conversation's recordings) must be one of {', '.join(FILE_STATES)}")
     return conv
 
 
@@ -178,6 +181,9 @@ def create_conversation(state: SandboxState, spec: dict[str, Any], org: str | No
             if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0:
                 raise ValueError("'durationSeconds' must be a number >= 0")
             state.disconnect(conv, now=min(conv.start_time + duration, state.clock.now()))
+        if spec.get("fileState") not in (None, "AVAILABLE"):
+            for rec in conv.recordings:
+                state.set_file_state(conv, rec, spec["fileState"])
     return conv
 
 
@@ -221,6 +227,7 @@ def create_user(state: SandboxState, spec: Any, org: str | None = None):
 
 
 RATIO_DEFAULTS = {"recordedRatio": 0.8, "securePauseRatio": 0.1, "adhocRatio": 0.05}
+FILE_STATE_RATIOS = ("archivedRatio", "deletedRatio")  # shares of recordings marked ARCHIVED / DELETED
 SIZE_DEFAULTS = {"queues": 4, "agents": 12}
 
 
@@ -249,6 +256,13 @@ def seed_fields(spec: dict[str, Any], now: float, max_count: int, count_error: s
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise ValueError(f"'{key}' must be a number from 0 to 1")
         out[key] = float(value)
+    for key in FILE_STATE_RATIOS:
+        value = spec.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"'{key}' must be a number from 0 to 1")
+        out[key] = float(value)
+    if out["archivedRatio"] + out["deletedRatio"] > 1:
+        raise ValueError("'archivedRatio' + 'deletedRatio' must be at most 1")
     for key, default in SIZE_DEFAULTS.items():
         value = spec.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
@@ -262,7 +276,8 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
 
     ``{"count": 10000, "seed": 42, "interval": "start/end"?, "org"?, "recordedRatio": 0.8,
     "securePauseRatio": 0.1, "adhocRatio": 0.05, "queues": 4, "agents": 12,
-    "holdRatio": 0.2, "holdSuppressionRatio": 0.5, "unresumedPauseRatio": 0.15}`` (pauses: seed_pauses.py)
+    "holdRatio": 0.2, "holdSuppressionRatio": 0.5, "unresumedPauseRatio": 0.15,
+    "archivedRatio": 0, "deletedRatio": 0}`` (pauses: seed_pauses.py; file states: media.py)
     The default interval is the 7 days up to now.
     """
     if not isinstance(spec, dict):
@@ -272,7 +287,7 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
 
         return seed_generated(state, spec)
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
-             "queues", "agents", "generated"} | set(PAUSE_SEED_KEYS)
+             "queues", "agents", "generated", *FILE_STATE_RATIOS} | set(PAUSE_SEED_KEYS)
     reject_unknown(spec, known, "seed")
     common = seed_fields(spec, state.clock.now(), max_count=200_000,
                          count_error="'count' must be a whole number from 1 to 200000 (more: add \"generated\": true)")
@@ -325,6 +340,10 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
             if rng.random() < ratios["adhocRatio"]:
                 state.set_adhoc(conv, parts[2], True, agent_start + 5)
             state.disconnect(conv, now=begin + duration)
+            for rec in conv.recordings:
+                marked = seeded_file_state(seed, rec.id, common["archivedRatio"], common["deletedRatio"])
+                if marked is not None:
+                    state.set_file_state(conv, rec, marked, when=rec.end)
             created.append(cid)
     return {
         "created": len(created),

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .media import seeded_file_state
 from .models import DEFAULT_ORG, Conversation, Participant, Recording, Session
 from .specs import reject_unknown
 
@@ -104,6 +105,8 @@ class GeneratedHistory:
     queue_ids: tuple[str, ...]
     agents: tuple[tuple[str, str], ...]  # (userId, name)
     key: int  # hash of (org, seed): the ids' prefix and the facts' salt
+    archived_ratio: float = 0.0  # shares of recordings marked ARCHIVED / DELETED (media.seeded_file_state)
+    deleted_ratio: float = 0.0
 
     # --- index <-> time and id ----------------------------------------------------------------
 
@@ -227,6 +230,12 @@ class GeneratedHistory:
             conv.set_adhoc(parts[2], True, agent_start + 5)
             conv.recordings[-1].id = parts[2].session.adhoc_recording_id = self._id(5, i)
         conv.disconnect(f.end)
+        for rec in conv.recordings:  # as SandboxState.set_file_state marks a materialised seed's
+            rec.file_state = seeded_file_state(self.seed, rec.id, self.archived_ratio, self.deleted_ratio)
+            if rec.file_state == "ARCHIVED":
+                rec.archive_date = rec.end
+            elif rec.file_state == "DELETED":
+                rec.delete_date = rec.end
         return conv
 
     def render(self, i: int, attributes: bool) -> dict[str, Any]:
@@ -313,7 +322,7 @@ class GeneratedHistory:
 def parse_generated(spec: dict[str, Any], now: float) -> dict[str, Any]:
     """Validate a generated seed spec; ``ValueError`` says what to send instead."""
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
-             "queues", "agents", "generated"}
+             "queues", "agents", "generated", "archivedRatio", "deletedRatio"}
     reject_unknown(spec, known, "seed")
     from .builders import seed_fields  # builders imports the state, which imports this module
 
@@ -339,7 +348,7 @@ def build_history(p: dict[str, Any]) -> GeneratedHistory:
         org=p["org"], seed=p["seed"], count=p["count"], start=p["start"], end=p["end"],
         recorded_ratio=p["recordedRatio"], secure_pause_ratio=p["securePauseRatio"],
         adhoc_ratio=p["adhocRatio"], queue_ids=queues, agents=agents,
-        key=int.from_bytes(digest, "big"),
+        key=int.from_bytes(digest, "big"), archived_ratio=p["archivedRatio"], deleted_ratio=p["deletedRatio"],
     )
 
 

@@ -3,8 +3,9 @@
 **The WAV** (``wav``): 8 kHz, 8-bit, mono PCM, ``44 + samples`` bytes, as long as the
 recording's media (``annotations.media_ms``: paused time cut out unless ``pausedMediaRemoved``
 is ``kept``), capped by the ``mediaMaxSeconds`` setting (0: no cap; a sandbox sizing choice).
-The samples are a quiet two-tone signal whose periods, amplitudes and phase derive from the
-recording id, so every recording's bytes (and SHA-256) differ while staying deterministic.
+The samples are a quiet tone whose period, amplitude and phase derive from the recording id,
+led by 32 samples carrying the id's hash, so every recording's bytes (and SHA-256) differ while
+staying deterministic.
 The control plane's ``GET /_sandbox/media/{cid}/{rid}.wav`` and the media host serve these
 same bytes, so a test can hash the truth. A body is built from one cached cycle by slicing,
 never sample by sample.
@@ -66,34 +67,33 @@ def size_for(duration_ms: int, max_seconds: float = 0) -> int:
     return HEADER_BYTES + samples_for(duration_ms, max_seconds)
 
 
-@functools.lru_cache(maxsize=512)
-def _cycle(p1: int, a1: int, p2: int, a2: int) -> bytes:
-    """One full cycle (lcm of both periods) of two quiet sine tones around the 8-bit midpoint 128."""
-    n = math.lcm(p1, p2)
-    t1 = [a1 * math.sin(2 * math.pi * k / p1) for k in range(p1)]
-    t2 = [a2 * math.sin(2 * math.pi * k / p2) for k in range(p2)]
-    return bytes(128 + round(t1[k % p1] + t2[k % p2]) for k in range(n))
+FINGERPRINT = 32  # leading samples that carry the recording id's hash (inaudible: 124..131)
 
 
-def _tone(recording_id: str) -> tuple[bytes, int]:
-    h = int.from_bytes(hashlib.sha256(recording_id.encode()).digest()[:8], "big")
-    p1, a1 = 10 + h % 40, 3 + (h >> 6) % 12  # 160-800 Hz, quiet
-    p2, a2 = 50 + (h >> 10) % 150, 2 + (h >> 18) % 8  # 40-160 Hz, quieter
-    cycle = _cycle(p1, a1, p2, a2)
-    return cycle, (h >> 24) % len(cycle)
+@functools.lru_cache(maxsize=1024)
+def _cycle(period: int, amplitude: int) -> bytes:
+    """One period of a quiet sine tone around the 8-bit midpoint 128."""
+    return bytes(128 + round(amplitude * math.sin(2 * math.pi * k / period)) for k in range(period))
 
 
 def wav_bytes(recording_id: str, duration_ms: int, max_seconds: float = 0) -> bytes:
-    """The deterministic WAV of one recording (see the module docstring)."""
+    """The deterministic WAV of one recording: a quiet tone (200-800 Hz, period, amplitude and
+    phase from the id's hash) whose first 32 samples are the hash itself, nudged by at most 4
+    steps (96 bits of the hash), so two recordings do not share bytes (from 4 ms of media on)."""
     n = samples_for(duration_ms, max_seconds)
     header = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVE"
     header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE, 1, 8)
     header += b"data" + struct.pack("<I", n)
     if n == 0:
         return header
-    cycle, phase = _tone(recording_id)
-    repeats = (phase + n) // len(cycle) + 1
-    return header + (cycle * repeats)[phase:phase + n]
+    digest = hashlib.sha256(recording_id.encode()).digest()
+    h = int.from_bytes(digest[:8], "big")
+    cycle = _cycle(10 + h % 31, 3 + (h >> 5) % 12)
+    phase = (h >> 9) % len(cycle)
+    tone = (cycle * ((phase + n) // len(cycle) + 1))[phase:phase + n]
+    k = min(n, FINGERPRINT)
+    fingerprint = bytes(124 + (b & 7) for b in digest[:k])
+    return header + fingerprint + tone[k:]
 
 
 def recording_wav(state: SandboxState, conv: Conversation, rec: Recording) -> bytes:
@@ -113,6 +113,21 @@ def file_state(conv: Conversation, rec: Recording, now: float, transcoding_delay
         return rec.file_state
     ready = conv.ready_at(transcoding_delay)
     return "AVAILABLE" if ready is not None and now >= ready else "UPLOADING"
+
+
+def seeded_file_state(seed: int, recording_id: str, archived_ratio: float, deleted_ratio: float) -> str | None:
+    """A seeded recording's mark: ``ARCHIVED`` for a share ``archived_ratio`` of recordings,
+    ``DELETED`` for ``deleted_ratio``, from a hash of (seed, id), so it leaves the seed's other
+    random draws untouched."""
+    if archived_ratio <= 0 and deleted_ratio <= 0:
+        return None
+    h = int.from_bytes(hashlib.sha256(f"{seed}/{recording_id}/fileState".encode()).digest()[:7], "big")
+    u = h / (1 << 56)
+    if u < archived_ratio:
+        return "ARCHIVED"
+    if u < archived_ratio + deleted_ratio:
+        return "DELETED"
+    return None
 
 
 def find_conversation(state: SandboxState, conversation_id: str) -> Conversation | None:

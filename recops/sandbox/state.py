@@ -220,11 +220,12 @@ class SandboxState:
             self.org(job.org).batch_jobs[job.id] = job
             return job
 
-    def set_file_state(self, conv: Conversation, rec: Recording, file_state: str | None) -> None:
+    def set_file_state(self, conv: Conversation, rec: Recording, file_state: str | None,
+                       when: float | None = None) -> None:
         """Mark a recording ``ARCHIVED`` or ``DELETED`` (``None``/``AVAILABLE``: back to its
-        natural state); an archive or delete date is set to now if it had none."""
+        natural state); an archive or delete date is set to ``when`` (default now) if it had none."""
         with self.lock:
-            now = self.clock.now()
+            now = self.clock.now() if when is None else when
             dates: dict[str, float | None] = {}
             if file_state == "ARCHIVED" and rec.archive_date is None:
                 dates["archiveDate"] = now
