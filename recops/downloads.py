@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -132,12 +133,12 @@ class Downloader:
                  read_timeout: float = DEFAULT_READ_TIMEOUT, attempts: int = ATTEMPTS,
                  max_retry_after: float = DEFAULT_MAX_RETRY_AFTER, pool_size: int = 8,
                  cancel: Callable[[], bool] = lambda: False,
-                 on_retry: Callable[[str, float], None] | None = None) -> None:
+                 on_wait: Callable[[Any], None] | None = None) -> None:
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         self.attempts = max(1, attempts)
         self.max_retry_after = max_retry_after
         self.cancel = cancel
-        self.on_retry = on_retry
+        self.on_wait = on_wait  # each wait before a retry, as a recops.transport.Wait
         self.pool = urllib3.PoolManager(num_pools=4, maxsize=pool_size, block=False)
         self._retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
 
@@ -161,8 +162,11 @@ class Downloader:
                 delay = retry.after if retry.after is not None else min(
                     BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
                 delay = min(delay, self.max_retry_after)
-                if self.on_retry is not None:
-                    self.on_retry(retry.why, delay)
+                if self.on_wait is not None:
+                    from .transport import Wait
+
+                    self.on_wait(Wait("retry-after" if retry.after is not None else "backoff", delay, attempt, "GET",
+                                      where, retry.status))
                 self._sleep(delay)
 
     def _once(self, url: str, final: Path, attempt: int) -> Downloaded:

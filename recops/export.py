@@ -157,7 +157,8 @@ class ExportRun:
         error: BaseException | None = None
         estimated = 0
         try:
-            principal = self.client.principal  # the first request (a token) happens here
+            # the first request (a token) happens here; a user's name is left out of the key (it may change)
+            principal = self.client.principal.split(" (", 1)[0]
             target = self.client.describe()
             self.export = export_id(target, principal, self.dest)
             self.header = {"export_id": self.export, "target": target, "principal": principal,
@@ -244,9 +245,14 @@ class ExportRun:
                 row.settle("exported")
                 row.note = "already complete (an earlier run)"
                 return True
+            state = "changed" if path.exists() else "missing"
             if not self.dry_run:
+                # the file under our name is not what was recorded: removed (else a later run would take
+                # it for one renamed but not recorded), then fetched again
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
                 self.state.forget(self.export, row.conversation_id, row.recording_id)
-            row.note = f"fetched again: {record.file} was {'changed' if path.exists() else 'missing'}"
+            row.note = f"{'would be ' if self.dry_run else ''}fetched again: {record.file} was {state}"
             return False
         found = self._final_file(row)
         if found is None:

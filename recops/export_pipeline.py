@@ -1,7 +1,7 @@
 """The batch-and-download part of an export (``recops.export``), for one run.
 
 Batches are submitted and polled on the calling thread: at most :data:`OPEN_BATCHES` open at a
-time, and a new one only while fewer than a batch's worth of downloads wait, so links are not
+time, and a new one only while fewer than :data:`BACKLOG` downloads wait, so links are not
 asked for long before they can be used (they expire). Each completed batch's result URLs go to a
 pool of ``concurrency`` download threads; the calling thread records each finished file in the
 progress store. A link that expired before its download is asked for again in a new batch, at
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from .export import ExportRun
     from .export_plan import Wanted
 
-OPEN_BATCHES = 2  # batches submitted and not yet completed, at most
+OPEN_BATCHES = 4  # batches submitted and not yet completed, at most
+BACKLOG = 2 * batches.MAX_ITEMS  # downloads waiting, at most, before another batch is submitted (links expire)
 LINK_ROUNDS = 5  # batches asked for one item whose links keep expiring (or whose batch vanished), at most
 TICK = 0.1  # seconds between checks of cancel while waiting
 
@@ -54,7 +55,7 @@ class Pipeline:
         s = self.client.settings
         self.downloader = Downloader(connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
                                      max_retry_after=s.max_retry_after, pool_size=max(4, run.concurrency),
-                                     cancel=run.cancelled)
+                                     cancel=run.cancelled, on_wait=self.client.on_wait)
         self.pool = ThreadPoolExecutor(max_workers=run.concurrency, thread_name_prefix="recops-download")
         self.hold_until = 0.0  # after a long Retry-After: no submission before
 
@@ -91,7 +92,7 @@ class Pipeline:
     # --- batches ---------------------------------------------------------------------------------
 
     def _submit(self) -> None:
-        while (self.todo and len(self.jobs) < OPEN_BATCHES and len(self.downloads) < batches.MAX_ITEMS
+        while (self.todo and len(self.jobs) < OPEN_BATCHES and len(self.downloads) < BACKLOG
                and time.monotonic() >= self.hold_until):
             items = self.todo.popleft()
             try:
@@ -238,6 +239,6 @@ class Pipeline:
         """Seconds until the next thing due (a poll, a submission), at most TICK."""
         now = time.monotonic()
         dues = [job.poll.due for job in self.jobs.values()]
-        if self.todo and len(self.jobs) < OPEN_BATCHES and len(self.downloads) < batches.MAX_ITEMS:
+        if self.todo and len(self.jobs) < OPEN_BATCHES and len(self.downloads) < BACKLOG:
             dues.append(self.hold_until)
         return max(0.0, min(TICK, min(dues, default=now + TICK) - now))

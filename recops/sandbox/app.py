@@ -78,9 +78,11 @@ class SandboxApp:
         req = await self.read_request(scope, receive)
         ex = Exchange(req, plane_of(req.segments))
         reply = await self.pipeline.run(ex)
-        whole = await send_reply(send, reply)
-        if not whole and ex.log_entry is not None and ex.log_entry.get("complete"):
-            ex.log_entry["complete"] = False  # the client went away before the body was written
+        sent, whole = await send_reply(send, reply)
+        entry = ex.log_entry
+        if ex.plane.media and entry is not None and (entry.get("bytes") != sent or not whole):
+            entry["bytes"] = sent  # the client went away before the body was written
+            entry["complete"] = bool(entry.get("complete")) and whole
 
     async def read_request(self, scope: dict[str, Any], receive: Receive) -> Request:
         """The request, never an exception: an unsafe path (404) or an over-long body (413)

@@ -17,7 +17,7 @@ from .clock import iso
 from .directory import create_queue
 from .errors import ApiError
 from .faults import FaultBook
-from .media import CONTENT_TYPE, FILE_STATES, find_conversation, recording_wav
+from .media import CONTENT_TYPE, FILE_STATES, find_conversation, recording_media_ms, wav_bytes
 from .models import DEFAULT_ORG, Conversation, OAuthClient
 from .settings import SandboxSettings, assumptions_wire
 from .state import SandboxState
@@ -272,8 +272,8 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
             rec = conv.recording(rid)
             if rec is None or rec.end is None:
                 raise _missing(f"no finished recording {rid!r} in conversation {cid}")
-            body = recording_wav(self.state, conv, rec)
-        return Reply(200, body, content_type=CONTENT_TYPE)
+            ms = recording_media_ms(self.state, conv, rec)
+        return Reply(200, wav_bytes(rid, ms, self.state.settings.media_max_seconds), content_type=CONTENT_TYPE)
 
     def patch_recording(self, req: Request) -> Reply:
         """``{"fileState": "ARCHIVED" | "DELETED" | "AVAILABLE"}``: mark a recording (AVAILABLE

@@ -29,6 +29,7 @@ import hmac
 import math
 import secrets
 import struct
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -96,11 +97,9 @@ def wav_bytes(recording_id: str, duration_ms: int, max_seconds: float = 0) -> by
     return header + fingerprint + tone[k:]
 
 
-def recording_wav(state: SandboxState, conv: Conversation, rec: Recording) -> bytes:
-    """The served bytes of ``rec`` now (its media length under the current assumptions and cap)."""
-    settings = state.settings
-    ms = media_ms(conv, rec, state.clock.now(), AnnotationRules.from_settings(settings))
-    return wav_bytes(rec.id, ms, settings.media_max_seconds)
+def recording_media_ms(state: SandboxState, conv: Conversation, rec: Recording) -> int:
+    """The length of ``rec``'s media now, under the current assumptions (read under the state lock)."""
+    return media_ms(conv, rec, state.clock.now(), AnnotationRules.from_settings(state.settings))
 
 
 # --- file state ------------------------------------------------------------------------------------
@@ -159,17 +158,22 @@ def signed_url(base_url: str, job_id: str, conversation_id: str, recording_id: s
 # --- the media host --------------------------------------------------------------------------------
 
 
-def s3_error(status: int, code: str, message: str, **extra: str) -> ApiError:
-    """An error the media plane renders as S3-style XML (``xml_error_reply``)."""
-    err = ApiError(status, code, message)
-    err.message_params = dict(extra)
-    return err
+@dataclass
+class S3Error(ApiError):
+    """A media-host error: its ``extra`` elements follow ``<Message>`` in the XML body."""
+
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def s3_error(status: int, code: str, message: str, **extra: str) -> S3Error:
+    return S3Error(status, code, message, extra=dict(extra))
 
 
 def xml_error_reply(err: ApiError, request_id: str) -> Reply:
-    """``<Error><Code>…</Code><Message>…</Message>…<RequestId>…</RequestId></Error>`` [inferred shape]."""
+    """``<Error><Code>…</Code><Message>…</Message>…<RequestId>…</RequestId></Error>`` [inferred shape];
+    any error on the media plane (an injected one too) is rendered so."""
     parts = [f"<Code>{escape(err.code)}</Code>", f"<Message>{escape(err.message)}</Message>"]
-    parts += [f"<{k}>{escape(v)}</{k}>" for k, v in (err.message_params or {}).items()]
+    parts += [f"<{k}>{escape(v)}</{k}>" for k, v in getattr(err, "extra", {}).items()]
     parts.append(f"<RequestId>{escape(request_id)}</RequestId>")
     body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + "".join(parts) + "</Error>"
     return Reply(err.status, body.encode(), content_type="application/xml", headers=dict(err.headers))
@@ -187,7 +191,8 @@ class MediaHost:
         path = media_path(req.params["jobId"], req.params["cid"], req.params["file"].removesuffix(".wav"))
         good = (expires_text is not None and expires_text.isdigit() and signature is not None
                 and req.params["file"].endswith(".wav")
-                and hmac.compare_digest(signature, _signature(path, int(expires_text))))
+                and hmac.compare_digest(signature.encode("latin-1", "replace"),
+                                        _signature(path, int(expires_text)).encode()))
         if not good:
             raise s3_error(403, "SignatureDoesNotMatch",
                            "The request signature we calculated does not match the signature you provided.")
@@ -202,8 +207,8 @@ class MediaHost:
             rec = conv.recording(rid) if conv is not None else None
             if conv is None or rec is None or rec.file_state in ("ARCHIVED", "DELETED") or rec.end is None:
                 raise s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=path.lstrip("/"))
-            body = recording_wav(self.state, conv, rec)
-        return Reply(200, body, content_type=CONTENT_TYPE)
+            ms = recording_media_ms(self.state, conv, rec)
+        return Reply(200, wav_bytes(rid, ms, self.state.settings.media_max_seconds), content_type=CONTENT_TYPE)
 
 
 def no_such_key(req: Request, routes: object) -> ApiError:

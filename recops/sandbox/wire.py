@@ -8,6 +8,7 @@ trick can reach a handler with a surprising id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -182,11 +183,40 @@ def _close(send: Send, abort: bool) -> bool:
     return True
 
 
-async def send_reply(send: Send, reply: Reply) -> bool:
-    """Send ``reply``; True when the whole body was handed to a connection still open."""
+CHUNK_BYTES = 65_536  # a large body goes out in pieces, so a client that goes away is noticed
+
+
+def _disconnected(send: Send) -> bool:
+    return bool(getattr(getattr(send, "__self__", None), "disconnected", False))
+
+
+async def _send_body(send: Send, body: bytes, last: bool) -> int:
+    """Send ``body`` in pieces (the server applies back-pressure between them); the bytes handed
+    to the connection before the client went away (a piece during which it went away is not
+    counted: it may not have gone out)."""
+    if not body:
+        if last:
+            await send({"type": "http.response.body", "body": b""})
+        return 0
+    sent = 0
+    for at in range(0, len(body), CHUNK_BYTES):
+        piece = body[at:at + CHUNK_BYTES]
+        more = not last or at + CHUNK_BYTES < len(body)
+        await send({"type": "http.response.body", "body": piece, "more_body": more})
+        await asyncio.sleep(0)  # let the loop see a lost connection (the server's send may not yield)
+        if _disconnected(send):
+            return sent
+        sent += len(piece)
+    return sent
+
+
+async def send_reply(send: Send, reply: Reply) -> tuple[int, bool]:
+    """Send ``reply``: (body bytes handed to the connection, whether that was the whole body of
+    a connection still open when it was written). A client that dies while the last bytes are in
+    flight (socket buffers) cannot be seen from here."""
     if reply.drop:
         if _close(send, abort=True):
-            return False
+            return 0, False
         raise ConnectionAbortedError("sandbox fault: drop connection")
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
     if reply.content_type and reply.body:
@@ -194,9 +224,9 @@ async def send_reply(send: Send, reply: Reply) -> bool:
     headers.append((b"content-length", str(len(reply.body)).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     if reply.truncate_at is not None:
-        await send({"type": "http.response.body", "body": reply.body[:reply.sent_bytes], "more_body": True})
+        sent = await _send_body(send, reply.body[:reply.sent_bytes], last=False)
         if _close(send, abort=False):
-            return False
+            return sent, False
         raise ConnectionAbortedError("sandbox fault: truncated body")
-    await send({"type": "http.response.body", "body": reply.body})
-    return not getattr(getattr(send, "__self__", None), "disconnected", False)
+    sent = await _send_body(send, reply.body, last=True)
+    return sent, sent == len(reply.body) and not _disconnected(send)

@@ -47,7 +47,7 @@ def table_of(seeded: list[Seeded], with_recordings: bool = False) -> Any:
             for s in seeded for rid in (s.recording_ids if with_recordings else s.recording_ids[:1])]
     frame = pd.DataFrame(rows)
     for col in ("conversation_start", "conversation_end"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
+        frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
     return frame
 
 
@@ -66,7 +66,14 @@ def log(control: Any) -> list[dict[str, Any]]:
 
 
 def media_entries(control: Any) -> list[dict[str, Any]]:
-    return [e for e in log(control) if e["path"].startswith(MEDIA_PREFIX)]
+    """The media host's entries, each naming its conversation and recording (read from the path
+    ``/media/batch/{jobId}/{conversationId}/{recordingId}.wav``: a faulted entry has no route params)."""
+    out = []
+    for e in log(control):
+        if e["path"].startswith(MEDIA_PREFIX):
+            _job, cid, file = e["path"][len(MEDIA_PREFIX):].split("/")
+            out.append(e | {"conversationId": cid, "recordingId": file.rsplit(".", 1)[0]})
+    return out
 
 
 def batch_posts(control: Any) -> list[dict[str, Any]]:

@@ -81,7 +81,7 @@ def test_what_cannot_be_exported_is_a_row_with_the_reason_and_the_rest_continue(
     ok, archived, deleted = seed_recorded(sb.control, 3)
     sb.control.set_file_state(archived.conversation_id, archived.recording_ids[0], "ARCHIVED")
     sb.control.set_file_state(deleted.conversation_id, deleted.recording_ids[0], "DELETED")
-    ids = [ok.conversation_id, archived.conversation_id, "nonsense", deleted.conversation_id, BOGUS]
+    ids = [ok.conversation_id, archived.conversation_id, "nonsense", deleted.conversation_id, BOGUS, Demo.UNRECORDED]
     clear(sb.control)
     result = rc.export(ids, tmp_path / "out", progress=False)
     by = {(r.conversation_id, r.recording_id): r for r in result.rows}
@@ -91,7 +91,16 @@ def test_what_cannot_be_exported_is_a_row_with_the_reason_and_the_rest_continue(
     assert by[(deleted.conversation_id, deleted.recording_ids[0])].status == "deleted"
     assert by[("nonsense", None)].status == "invalid"
     assert by[(BOGUS, None)].status == "unknown"
+    assert by[(Demo.UNRECORDED, None)].status == "no-recordings"
     assert not result.ok
+    assert len(result.failures) == 5 and len(result.rows) == 6
+    from rich.console import Console
+
+    console = Console(width=220, record=True)
+    console.print(result)
+    text = console.export_text()
+    assert result.summary() in text.replace("\n", " ") or "1 exported" in text
+    assert text.index("archived") < text.index("exported  ")  # what needs attention first
     media = media_entries(sb.control)
     assert {e["conversationId"] for e in media} == {ok.conversation_id}  # nothing fetched for the others
 
@@ -121,11 +130,17 @@ def test_503s_and_cut_bodies_on_downloads_are_retried(sb, rc, tmp_path):
     sb.control.fault(method="GET", path="/media/batch/*", status=503, retryAfter=0, count=2)
     sb.control.fault(method="GET", path="/media/batch/*", action="truncate", count=3)
     clear(sb.control)
+    waits = []
+    stop = rc.on_wait(waits.append)
     result = rc.export(table_of(seeded), tmp_path / "out", progress=False)
+    stop()
     assert result.ok, result.manifest[["status", "error"]]
     check_files(sb.control, tmp_path / "out", manifest_json(tmp_path / "out")["recordings"])
     media = media_entries(sb.control)
     assert sum(1 for e in media if e["status"] == 503) == 2
+    retried = [w for w in waits if w.path.startswith("/media/batch/")]
+    assert [w.status for w in retried].count(503) == 2 and len(retried) == 5  # 2 x 503, 3 x cut body
+    assert all("Signature" not in w.path for w in retried)  # the signed query never leaves the downloader
     assert sum(1 for e in media if e["status"] == 200 and not e["complete"]) == 3
     assert leftovers(tmp_path / "out") == []
 
@@ -198,6 +213,14 @@ def test_a_crashed_export_resumes_without_fetching_a_recorded_file_twice(sb, rc,
     row = next(r for r in result.rows if r.recording_id == gone["recording_id"])
     assert "missing" in row.note
     assert truth(sb.control, row.conversation_id, row.recording_id) == row.sha256
+
+    # and one whose size changed (a file edited in place) too
+    changed = rows[1]
+    (dest / changed["file"]).write_bytes(b"not the recording")
+    result = rc.export(frame, dest, progress=False)
+    row = next(r for r in result.rows if r.recording_id == changed["recording_id"])
+    assert "changed" in row.note and row.sha256 == changed["sha256"]
+    check_files(sb.control, dest, manifest_json(dest)["recordings"])
 
     # the dry run now lists everything as complete and sends no batch
     clear(sb.control)

@@ -8,7 +8,7 @@ sandbox's request log shows that no recording was downloaded again after the pro
 recorded it complete.
 
 Sizes: ``RECORDINGS`` (CI: ~1 min in all) and ``KILLS``; the benchmark's longer run sets
-``RECOPS_EXPORT_KILL_RECORDINGS`` / ``RECOPS_EXPORT_KILLS``; ``RECOPS_EXPORT_KILL_SEED`` replays a
+``EXPORT_KILL_RECORDINGS`` / ``EXPORT_KILLS``; ``EXPORT_KILL_SEED`` replays a
 run (the seed is printed).
 """
 
@@ -19,10 +19,13 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
-from datetime import datetime
+import time
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from recops.export_state import ExportState
 from recops.sandbox.control_client import SandboxClient
@@ -31,13 +34,15 @@ from recops.sandbox.process import sandbox_process
 from .export_helpers import BATCHES, check_files, leftovers, media_entries, seed_recorded
 
 REPO = Path(__file__).resolve().parents[2]
-RECORDINGS = int(os.environ.get("RECOPS_EXPORT_KILL_RECORDINGS", "160"))
-KILLS = int(os.environ.get("RECOPS_EXPORT_KILLS", "10"))
-SEED = int(os.environ.get("RECOPS_EXPORT_KILL_SEED", str(random.SystemRandom().randrange(1 << 30))))
+RECORDINGS = int(os.environ.get("EXPORT_KILL_RECORDINGS", "160"))
+KILLS = int(os.environ.get("EXPORT_KILLS", "10"))
+SEED = int(os.environ.get("EXPORT_KILL_SEED", str(random.SystemRandom().randrange(1 << 30))))
 MAX_RUNS = KILLS * 3  # runs that finish before their kill do not count as kills
 FINAL_TIMEOUT = 600
 TTL = 5  # seconds a result link lives (sandbox clock)
 CONCURRENCY = 6
+LATENCY_MS = 100  # every download served this much later: a run lasts long enough to be killed mid-way
+EARLY_KILLS = 0.3  # the share of kills at a random moment before the downloads (the rest: during them)
 
 
 def _faults(control: SandboxClient) -> None:
@@ -52,7 +57,7 @@ def _faults(control: SandboxClient) -> None:
         {"method": "GET", "path": media, "action": "drop", "count": 2},
         # slower than the links' lifetime (TTL): these links have expired when the download is served
         {"method": "GET", "path": media, "action": "delay", "latencyMs": (TTL + 2) * 1000, "count": 2},
-        {"method": "GET", "path": media, "action": "delay", "latencyMs": 30, "count": 1_000_000},
+        {"method": "GET", "path": media, "action": "delay", "latencyMs": LATENCY_MS, "count": 1_000_000},
     ])
 
 
@@ -62,13 +67,33 @@ def _env(sandbox_url: str, home: Path) -> dict[str, str]:
                   "RECOPS_JOURNAL": str(home / "journal.sqlite"), "COLUMNS": "200"}
 
 
-def _when(stamp: str) -> datetime:
+def _wait(proc: subprocess.Popen[bytes], deadline: float, until: Any = None) -> None:
+    """Until ``deadline`` (monotonic), the process's end, or ``until()`` is true."""
+    while proc.poll() is None and time.monotonic() < deadline and not (until is not None and until()):
+        time.sleep(0.02)
+
+
+def _complete_count(home: Path) -> int:
+    path = home / "exports.sqlite"
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("SELECT count(*) FROM files").fetchone()[0])
+    except sqlite3.OperationalError:  # the export has created the file, not yet its tables
+        return 0
+
+
+def _when(stamp: str | float) -> datetime:
+    """A log entry's wall-clock ``time`` (epoch seconds) or a store's ISO time, as a datetime."""
+    if isinstance(stamp, (int, float)):
+        return datetime.fromtimestamp(stamp, tz=timezone.utc)
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def test_sigkilled_exports_resume_to_an_exact_result(tmp_path):
     print(f"export kill test: seed {SEED}, {RECORDINGS} recordings, {KILLS} kills "
-          f"(replay with RECOPS_EXPORT_KILL_SEED={SEED})")
+          f"(replay with EXPORT_KILL_SEED={SEED})")
     rng = random.Random(SEED)
     home, dest = tmp_path / "home", tmp_path / "out"
     home.mkdir()
@@ -88,25 +113,38 @@ def test_sigkilled_exports_resume_to_an_exact_result(tmp_path):
         control.call("DELETE", "requests")
 
         kills, runs, finished_early = 0, 0, 0
+        progress: list[int] = []
         while kills < KILLS and runs < MAX_RUNS:
             runs += 1
             _faults(control)
-            delay = rng.uniform(0.5, 4.5)
+            before = _complete_count(home)
             proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            try:
-                proc.wait(timeout=delay)
-                finished_early += 1
-                assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else proc.returncode
-            except subprocess.TimeoutExpired:
+            started = time.monotonic()
+            if rng.random() < EARLY_KILLS:  # anywhere in start-up, login, batch submission and polling
+                when = f"{rng.uniform(0.2, 3.0):.2f} s after its start"
+                _wait(proc, started + float(when.split()[0]))
+            else:  # mid-download: a random moment after its first file was recorded complete
+                _wait(proc, started + 60, until=lambda before=before: _complete_count(home) > before)
+                pause = rng.uniform(0.0, 1.0)
+                when = f"{pause:.2f} s after its first file, {time.monotonic() - started:.2f} s after its start"
+                _wait(proc, time.monotonic() + pause)
+            if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
                 kills += 1
-            finally:
-                if proc.stderr:
-                    proc.stderr.close()
-            print(f"run {runs}: {'killed' if proc.returncode == -signal.SIGKILL else 'finished'} after "
-                  f"{delay:.2f} s")
+            else:
+                finished_early += 1
+            proc.wait()
+            stderr = proc.stderr.read().decode() if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+            assert proc.returncode in (0, -signal.SIGKILL), stderr[-3000:]
+            done = _complete_count(home)
+            progress.append(done)
+            print(f"run {runs}: {'killed' if proc.returncode == -signal.SIGKILL else 'finished'} {when}; "
+                  f"{done} recording(s) recorded complete")
         assert kills >= KILLS, f"only {kills} kills in {runs} runs: the runs end too soon to be killed"
+        total = sum(len(s.recording_ids) for s in seeded)
+        assert any(0 < n < total for n in progress), progress  # some kills landed mid-download
 
         _faults(control)
         final = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=FINAL_TIMEOUT)

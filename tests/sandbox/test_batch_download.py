@@ -255,6 +255,8 @@ def test_tampered_or_unsigned_urls_are_403_signature_does_not_match(sb, sdk, rec
         f"{base}?Expires={int(expires) + 3600}&Signature={signature}",  # a longer life
         f"{base}?Expires={expires}&Signature={'0' * 64}",
         url.replace(first.recording_id, second.recording_id),  # another recording, same signature
+        f"{base}?Expires={expires}&Signature=%C3%A9{signature[2:]}",  # not even hex
+        f"{base}?Expires=-1&Signature={signature}",
     ]
     for bad in tampered:
         _xml_error(request("GET", bad), 403, "SignatureDoesNotMatch")

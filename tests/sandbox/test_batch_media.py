@@ -187,3 +187,27 @@ def test_unknown_media_paths_are_404_no_such_key(sb):
     r = request("GET", f"{sb.url}/media/batch/x/y")
     assert r.status == 404 and b"<Code>NoSuchKey</Code>" in r.raw
     assert r.header("inin-ratelimit-count") is None
+
+
+def test_a_client_that_goes_away_mid_body_is_logged_incomplete(sb, sdk, recordings):
+    import socket
+    import struct
+    import time
+
+    conv = sb.control.add_conversation(recording=True, startedSecondsAgo=3700, ended=True, durationSeconds=3600)
+    sb.control.advance_clock(10)
+    url = result_urls(sb, sdk, recordings, conv["id"])[0].result_url  # a 28.8 MB WAV: more than socket buffers hold
+    parts = urlsplit(url)
+    sb.control.call("DELETE", "requests")
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as s:
+        s.sendall(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+    deadline = time.monotonic() + 10
+    while True:
+        entry = media_log(sb)[-1]
+        if entry["complete"] is False or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert entry["status"] == 200 and entry["complete"] is False
+    assert 0 <= entry["bytes"] < 44 + 3600 * 8000  # what was handed over before the reset

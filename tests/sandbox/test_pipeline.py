@@ -309,6 +309,44 @@ class _Record:
             self.effect(ex)
 
 
+def test_a_truncate_fault_lets_the_handler_answer_and_cuts_its_body(state):
+    book = _book({"path": "/media/*", "action": "truncate", "afterBytes": 3})
+    ex = run(pl.Faults(book, state), _ex("GET", "/media/batch/j/c/r.wav"))
+    assert ex.reply is None and ex.truncating and ex.injected  # the handler still runs
+    ex.reply = Reply(200, b"0123456789", content_type="audio/wav")
+    run(pl.ErrorMapping(), ex)
+    assert ex.reply.truncate_at == 3 and ex.reply.sent_bytes == 3
+    assert ex.reply.headers[pl.INJECTED_HEADER] == "injected"
+    # default: half; never the whole body
+    half = _book({"path": "*", "action": "truncate"}).take("GET", "/x")
+    assert FaultBook.truncate_at(half, 10) == 5 and FaultBook.truncate_at(half, 1) == 0
+    big = _book({"path": "*", "action": "truncate", "afterBytes": 99}).take("GET", "/x")
+    assert FaultBook.truncate_at(big, 10) == 9
+
+
+def test_media_plane_errors_are_xml_and_its_log_entries_say_bytes_and_complete():
+    log: deque = deque()
+    ex = _ex("GET", "/media/batch/j1/c1/r1.wav")
+    ex.req.params = {"jobId": "j1", "cid": "c1", "file": "r1.wav"}
+    ex.error = ApiError(403, "AccessDenied", "Request has expired")
+    for step in (pl.RequestLog(lambda: log), pl.ErrorMapping(), pl.DownloadLog()):
+        run(step, ex)
+    assert ex.reply.content_type == "application/xml" and b"<Code>AccessDenied</Code>" in ex.reply.body
+    entry = log[0]
+    assert (entry["jobId"], entry["conversationId"], entry["recordingId"]) == ("j1", "c1", "r1")
+    assert entry["status"] == 403 and entry["complete"] is False and entry["bytes"] == len(ex.reply.body)
+    ok = _ex("GET", "/media/batch/j1/c1/r1.wav")
+    ok.reply = Reply(200, b"RIFF....", content_type="audio/wav")
+    for step in (pl.RequestLog(lambda: log), pl.ErrorMapping(), pl.DownloadLog()):
+        run(step, ok)
+    assert (log[1]["bytes"], log[1]["complete"]) == (8, True)
+    api = _ex()  # other planes: no download fields
+    api.reply = Reply(200, b"{}")
+    for step in (pl.RequestLog(lambda: log), pl.ErrorMapping(), pl.DownloadLog()):
+        run(step, api)
+    assert "bytes" not in log[2] and "complete" not in log[2]
+
+
 def test_pipeline_stops_at_the_first_answer_and_always_runs_the_final_steps():
     calls: list[str] = []
 
