@@ -113,18 +113,20 @@ def _result_urls(session: Any, conversation_ids: list[str]) -> list[str]:
 
 
 def _bare_downloads(urls: list[str], dest: Path, concurrency: int) -> float:
-    """The same files fetched with nothing else to do: GET, SHA-256 while streaming into a
-    temporary file, fsync, rename. Seconds for all of them at ``concurrency``."""
+    """The same files fetched with nothing else to do, as durably as recops stores them: GET,
+    SHA-256 while streaming into a temporary file in the file's own folder, fsync, rename, fsync
+    the folder. Seconds for all of them at ``concurrency``."""
     import urllib3
 
     pool = urllib3.PoolManager(maxsize=concurrency)
-    dest.mkdir(parents=True, exist_ok=True)
 
     def fetch(i_url: tuple[int, str]) -> None:
         i, url = i_url
+        folder = dest / f"c{i}"
+        folder.mkdir(parents=True, exist_ok=True)
         r = pool.request("GET", url, preload_content=False, timeout=urllib3.Timeout(connect=5, read=30))
         digest = hashlib.sha256()
-        part = dest / f".{i}.part"
+        part = folder / f".{i}.wav.part"
         with open(part, "wb") as f:
             for chunk in r.stream(65536):
                 digest.update(chunk)
@@ -133,14 +135,14 @@ def _bare_downloads(urls: list[str], dest: Path, concurrency: int) -> float:
             os.fsync(f.fileno())
         r.release_conn()
         assert r.status == 200, r.status
-        os.replace(part, dest / f"{i}.wav")
+        os.replace(part, folder / f"{i}.wav")
+        fd = os.open(folder, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
 
     t = time.perf_counter()
     with cf.ThreadPoolExecutor(concurrency) as ex:
         list(ex.map(fetch, enumerate(urls)))
-    fd = os.open(dest, os.O_RDONLY)
-    os.fsync(fd)
-    os.close(fd)
     return time.perf_counter() - t
 
 
@@ -237,7 +239,7 @@ def bench_export(n: int, tutorial: bool) -> None:
 
 def bench_kill(recordings: int, kills: int) -> None:
     """The reliability test of tests/core/test_export_kill.py at a larger size."""
-    env = clean_env(RECOPS_KILL_RECORDINGS=str(recordings), RECOPS_KILL_RUNS=str(kills))
+    env = clean_env(EXPORT_KILL_RECORDINGS=str(recordings), EXPORT_KILLS=str(kills))
     t = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-s",
                         "tests/core/test_export_kill.py"], env=env, capture_output=True, text=True)
