@@ -144,6 +144,7 @@ class ExportRun:
         self.stop = threading.Event()
         self.state = ExportState(state_path)
         self.export = ""
+        self.known: dict[tuple[str, str], Any] = {}  # (conversation, recording) -> an earlier run's CompleteFile
         self.header: dict[str, Any] = {}
         self.bar: Any = None
         self.last_progress = (-1, -1)
@@ -163,10 +164,10 @@ class ExportRun:
             self.export = export_id(target, principal, self.dest)
             self.header = {"export_id": self.export, "target": target, "principal": principal,
                            "dest": str(self.dest), "dry_run": self.dry_run}
-            done = self.state.files(self.export)
+            self.known = self.state.files(self.export)  # read once: what earlier runs completed
             self._prepare(self.state.conversations(self.export))
             resolve_metadata(self.client, self.plan.wanted, self.concurrency, self.cancelled)
-            self._settle_known(done)
+            self._settle_known()
             estimated = estimate_bytes(self.plan.wanted)
             if not self.dry_run and not self.cancelled():
                 check_space(self.dest, estimated)
@@ -224,19 +225,17 @@ class ExportRun:
                 with contextlib.suppress(FileNotFoundError):
                     part.unlink()  # a download or manifest cut short by an earlier run
 
-    def _settle_known(self, done: dict[tuple[str, str], Any]) -> None:
+    def _settle_known(self) -> None:
         for w in self.plan.wanted:
             for row in (w.recordings or {}).values():
                 if row.status == "pending":
-                    self.settle_existing(row, done.get((row.conversation_id, row.recording_id or "")))
+                    self.settle_existing(row)
 
-    def settle_existing(self, row: Row, record: Any = None) -> bool:
-        """Is this recording already in ``dest``? (recorded complete with its size; or final-named
-        but unrecorded, then hashed and recorded). Settles the row when it is."""
+    def settle_existing(self, row: Row) -> bool:
+        """Is this recording already in ``dest``? (recorded complete by an earlier run, with its
+        size; or final-named but unrecorded, then hashed and recorded). Settles the row when it is."""
         assert row.recording_id
-        if record is None:
-            record = self.state.files(self.export).get((row.conversation_id, row.recording_id)) \
-                if self.export else None
+        record = self.known.pop((row.conversation_id, row.recording_id), None)
         if record is not None:
             path = self.dest / record.file
             if path.is_file() and path.stat().st_size == record.bytes:
@@ -291,6 +290,7 @@ class ExportRun:
             self.bar = None
 
     def report(self) -> None:
+        """Progress to the bar and ``on_progress`` (call when rows may have settled: it reads them all)."""
         rows = self.rows()
         total = len(rows)
         done = sum(1 for r in rows if r.status != "pending")

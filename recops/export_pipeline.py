@@ -1,8 +1,10 @@
 """The batch-and-download part of an export (``recops.export``), for one run.
 
-Batches are submitted and polled on the calling thread: at most :data:`OPEN_BATCHES` open at a
-time, and a new one only while fewer than :data:`BACKLOG` downloads wait, so links are not
-asked for long before they can be used (they expire). Each completed batch's result URLs go to a
+Batches are submitted and polled on the calling thread, ahead of the downloads by as much as
+keeps the pool busy while the next batches are processed (:class:`Lookahead`: the downloads'
+measured rate times a batch's measured turnaround, at least :data:`BACKLOG`), but never more
+than :data:`LINK_HORIZON` seconds of downloads ahead, so links are not asked for long before
+they can be used (they expire: Genesys's shortest lifetime is 2 minutes). Each completed batch's result URLs go to a
 pool of ``concurrency`` download threads; the calling thread records each finished file in the
 progress store. A link that expired before its download is asked for again in a new batch, at
 most :data:`LINK_ROUNDS` times per item. Between steps the run's cancel is checked; any exception
@@ -11,32 +13,75 @@ most :data:`LINK_ROUNDS` times per item. Between steps the run's cancel is check
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import batches
 from .batches import BatchStatus, Item
 from .downloads import DownloadCancelled, Downloaded, Downloader, DownloadFailed, LinkExpired, extension
 from .errors import NotFound, RateLimited, RecopsError
+from .export_state import CompleteFile
 from .manifest import Row
 
 if TYPE_CHECKING:
     from .export import ExportRun
     from .export_plan import Wanted
 
-OPEN_BATCHES = 4  # batches submitted and not yet completed, at most
-BACKLOG = 2 * batches.MAX_ITEMS  # downloads waiting, at most, before another batch is submitted (links expire)
+OPEN_BATCHES = 10  # batches submitted and not yet completed, at most, until the downloads' rate is known
+MAX_OPEN_BATCHES = 20  # ... and at most, once it is
+BACKLOG = OPEN_BATCHES * batches.MAX_ITEMS  # links waiting or asked for: at least this many may be
+LINK_HORIZON = 60.0  # seconds of downloads that may wait, at most (links expire; the shortest TTL is 2 min)
 LINK_ROUNDS = 5  # batches asked for one item whose links keep expiring (or whose batch vanished), at most
 TICK = 0.1  # seconds between checks of cancel while waiting
+RECORD_EVERY = 0.05  # seconds between transactions recording finished files, at least (while more are coming)
 
 
 @dataclass
 class _Job:
     items: list[Item]
     poll: batches.Poll
+    submitted: float = field(default_factory=time.monotonic)
+
+
+class Lookahead:
+    """How far ahead of the downloads batches may be asked for: enough links waiting to keep
+    the download pool busy for twice a batch's turnaround, as both are measured in this run."""
+
+    def __init__(self) -> None:
+        self.first_done: float | None = None
+        self.done = 0
+        self.turnaround: float | None = None  # seconds from a batch's submission to its results
+
+    def downloaded(self, n: int) -> None:
+        if n and self.first_done is None:
+            self.first_done = time.monotonic()
+        else:
+            self.done += n
+
+    def batch_took(self, seconds: float) -> None:
+        self.turnaround = seconds if self.turnaround is None else (self.turnaround + seconds) / 2
+
+    def rate(self) -> float | None:
+        """Downloads per second since the first one finished (None until a few have)."""
+        if self.first_done is None or self.done < 20:
+            return None
+        return self.done / max(time.monotonic() - self.first_done, 1e-3)
+
+    def backlog(self) -> int:
+        rate = self.rate()
+        if rate is None or self.turnaround is None:
+            return BACKLOG
+        return int(max(BACKLOG, min(rate * 2 * (self.turnaround + TICK), rate * LINK_HORIZON)))
+
+    def open_batches(self) -> int:
+        if self.rate() is None or self.turnaround is None:
+            return OPEN_BATCHES
+        return max(OPEN_BATCHES, min(MAX_OPEN_BATCHES, -(-self.backlog() // batches.MAX_ITEMS)))
 
 
 class Pipeline:
@@ -58,6 +103,12 @@ class Pipeline:
                                      cancel=run.cancelled, on_wait=self.client.on_wait)
         self.pool = ThreadPoolExecutor(max_workers=run.concurrency, thread_name_prefix="recops-download")
         self.hold_until = 0.0  # after a long Retry-After: no submission before
+        self.ahead = Lookahead()
+        self.named: dict[str, list[str]] = {}
+        self.unrecorded: list[tuple[Row, CompleteFile]] = []  # finished files not yet in the store
+        self.recorded_at = 0.0
+        self.settled = True  # rows may have settled since the last progress report
+        self.finished: queue.SimpleQueue[Future[Downloaded]] = queue.SimpleQueue()  # done downloads, in order
 
     def run(self) -> None:
         items = []
@@ -77,6 +128,8 @@ class Pipeline:
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self._collect(block=False)
+            if self.unrecorded:
+                self._record()
             self.downloader.close()
 
     def _loop(self) -> None:
@@ -87,13 +140,14 @@ class Pipeline:
             self._poll_due()
             self._collect(block=True)
             self._requeue_expired()
-            self.ex.report()
+            if self.settled:
+                self.settled = False
+                self.ex.report()  # reads every row: only when some may have settled
 
     # --- batches ---------------------------------------------------------------------------------
 
     def _submit(self) -> None:
-        while (self.todo and len(self.jobs) < OPEN_BATCHES and len(self.downloads) < BACKLOG
-               and time.monotonic() >= self.hold_until):
+        while self._may_submit():
             items = self.todo.popleft()
             try:
                 job_id = batches.submit(self.client, items)
@@ -105,6 +159,11 @@ class Pipeline:
                 self._fail(items, f"the batch request failed: {e.message}")
                 continue
             self.jobs[job_id] = _Job(items, batches.Poll())
+
+    def _may_submit(self, ignore_hold: bool = False) -> bool:
+        waiting = len(self.downloads) + sum(len(job.items) for job in self.jobs.values())
+        return bool(self.todo and len(self.jobs) < self.ahead.open_batches() and waiting < self.ahead.backlog()
+                    and (ignore_hold or time.monotonic() >= self.hold_until))
 
     def _poll_due(self) -> None:
         now = time.monotonic()
@@ -128,12 +187,14 @@ class Pipeline:
                 job.poll.next()
                 continue
             del self.jobs[job_id]
+            self.ahead.batch_took(time.monotonic() - job.submitted)
             self._results(job, st)
 
     def _results(self, job: _Job, st: BatchStatus) -> None:
         found: dict[str, list[batches.BatchResult]] = {}
         for r in st.results:
             found.setdefault(r.conversation_id, []).append(r)
+        self.named: dict[str, list[str]] = {}  # recordings the batch named, per conversation-only item
         for item in job.items:
             w = self.by_conversation[item.conversation_id]
             mine = [r for r in found.get(item.conversation_id, [])
@@ -144,6 +205,9 @@ class Pipeline:
                 self._row(w, item.recording_id).settle("failed", "the batch gave no result for this recording")
             else:
                 self._result(w, mine[0])
+        # one transaction; written before _collect (this thread) can record any of their files
+        self.ex.state.resolved_many(self.ex.export, self.named)
+        self.settled = True
 
     def _conversation_results(self, w: Wanted, results: list[batches.BatchResult]) -> None:
         with_ids = [r for r in results if r.recording_id]
@@ -155,7 +219,7 @@ class Pipeline:
                                             times_from="conversation" if w.start else None)
                         for r in with_ids if r.recording_id}
         w.row = None
-        self.ex.state.resolved(self.ex.export, w.conversation_id, list(w.recordings))
+        self.named[w.conversation_id] = list(w.recordings)
         for r in with_ids:
             self._result(w, r)
 
@@ -176,6 +240,7 @@ class Pipeline:
         rel = f"{w.conversation_id}/{r.recording_id}.{extension(r.content_type)}"
         future = self.pool.submit(self.downloader.fetch, r.url, self.ex.dest / rel)
         self.downloads[future] = (item, row)
+        future.add_done_callback(self.finished.put)  # O(1) collection, not a wait() over every future
 
     def _row(self, w: Wanted, rid: str) -> Row:
         if w.recordings is None:
@@ -186,6 +251,7 @@ class Pipeline:
         return w.recordings[rid]
 
     def _fail(self, items: list[Item], why: str) -> None:
+        self.settled = True
         for item in items:
             w = self.by_conversation[item.conversation_id]
             rows = w.rows() if item.recording_id is None else [self._row(w, item.recording_id)]
@@ -214,8 +280,15 @@ class Pipeline:
             if block:
                 time.sleep(self._wait_time())
             return
-        done, _ = wait(list(self.downloads), timeout=self._wait_time() if block else 0, return_when=FIRST_COMPLETED)
+        done: list[Future[Downloaded]] = []
+        with contextlib.suppress(queue.Empty):
+            done.append(self.finished.get(timeout=self._wait_time()) if block else self.finished.get_nowait())
+            while True:
+                done.append(self.finished.get_nowait())
+        finished: list[tuple[Row, CompleteFile]] = []
         for future in done:
+            if future not in self.downloads:
+                continue  # collected already
             item, row = self.downloads.pop(future)
             self.fetching.discard(item)
             try:
@@ -226,19 +299,35 @@ class Pipeline:
             except (DownloadCancelled, Exception) as e:
                 if future.cancelled() or isinstance(e, DownloadCancelled):
                     continue  # stays pending: cancelled at the end
+                self.settled = True
                 row.settle("failed", str(e) if isinstance(e, (DownloadFailed, RecopsError)) else
                            f"{type(e).__name__}: {e}")
                 continue
             rel = got.path.relative_to(self.ex.dest).as_posix()
-            self.ex.state.complete(self.ex.export, item.conversation_id, item.recording_id or "", file=rel,
-                                    size=got.bytes, sha256=got.sha256, media_type=got.media_type)
-            row.file, row.bytes, row.sha256, row.media_type = rel, got.bytes, got.sha256, got.media_type
+            finished.append((row, CompleteFile(item.conversation_id, item.recording_id or "", rel, got.bytes,
+                                               got.sha256, got.media_type, "")))
+        self.ahead.downloaded(len(finished))
+        self.unrecorded += finished
+        if self.unrecorded and (not block or not self.downloads
+                                or time.monotonic() - self.recorded_at >= RECORD_EVERY):
+            self._record()
+
+    def _record(self) -> None:
+        """Record the finished files in one transaction (one fsync of the store for many files).
+        Each is renamed and its directory fsync'd already: a run killed before this records them
+        leaves them under their final names, and the next run hashes them instead of fetching."""
+        self.ex.state.complete_many(self.ex.export, [f for _, f in self.unrecorded])
+        for row, f in self.unrecorded:
+            row.file, row.bytes, row.sha256, row.media_type = f.file, f.bytes, f.sha256, f.media_type
             row.settle("exported")
+        self.unrecorded = []
+        self.recorded_at = time.monotonic()
+        self.settled = True
 
     def _wait_time(self) -> float:
         """Seconds until the next thing due (a poll, a submission), at most TICK."""
         now = time.monotonic()
         dues = [job.poll.due for job in self.jobs.values()]
-        if self.todo and len(self.jobs) < OPEN_BATCHES and len(self.downloads) < BACKLOG:
+        if self._may_submit(ignore_hold=True):
             dues.append(self.hold_until)
         return max(0.0, min(TICK, min(dues, default=now + TICK) - now))

@@ -138,11 +138,23 @@ class ExportState:
     def complete(self, export: str, conversation_id: str, recording_id: str, *, file: str, size: int, sha256: str,
                  media_type: str | None) -> CompleteFile:
         """Record a file as complete (call only once it is renamed and its directory fsync'd)."""
-        done = CompleteFile(conversation_id, recording_id, file, size, sha256, media_type, now_iso())
+        return self.complete_many(export, [CompleteFile(conversation_id, recording_id, file, size, sha256,
+                                                        media_type, "")])[0]
+
+    def complete_many(self, export: str, files: list[CompleteFile]) -> list[CompleteFile]:
+        """Record several complete files in one transaction (one fsync of the store, not one per
+        file); each only once it is renamed and its directory fsync'd. Their ``completed_at`` is
+        the time of this call."""
+        stamp = now_iso()
+        done = [CompleteFile(f.conversation_id, f.recording_id, f.file, f.bytes, f.sha256, f.media_type, stamp)
+                for f in files]
+        if not done:
+            return done
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO files (export_id, conversation_id, recording_id, file, bytes, sha256,"
-                       " media_type, completed_at) VALUES (?,?,?,?,?,?,?,?)",
-                       (export, conversation_id, recording_id, file, size, sha256, media_type, done.completed_at))
+            db.executemany("INSERT OR REPLACE INTO files (export_id, conversation_id, recording_id, file, bytes,"
+                           " sha256, media_type, completed_at) VALUES (?,?,?,?,?,?,?,?)",
+                           [(export, d.conversation_id, d.recording_id, d.file, d.bytes, d.sha256, d.media_type,
+                             d.completed_at) for d in done])
         return done
 
     def forget(self, export: str, conversation_id: str, recording_id: str) -> None:
@@ -153,9 +165,17 @@ class ExportState:
 
     def resolved(self, export: str, conversation_id: str, recording_ids: list[str]) -> None:
         """The recordings a batch named for ``conversation_id``."""
+        self.resolved_many(export, {conversation_id: recording_ids})
+
+    def resolved_many(self, export: str, named: dict[str, list[str]]) -> None:
+        """The recordings a batch named, per conversation, in one transaction."""
+        if not named:
+            return
+        stamp = now_iso()
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO conversations (export_id, conversation_id, recording_ids, resolved_at)"
-                       " VALUES (?,?,?,?)", (export, conversation_id, json.dumps(sorted(recording_ids)), now_iso()))
+            db.executemany("INSERT OR REPLACE INTO conversations (export_id, conversation_id, recording_ids,"
+                           " resolved_at) VALUES (?,?,?,?)",
+                           [(export, cid, json.dumps(sorted(rids)), stamp) for cid, rids in named.items()])
 
     # --- reads --------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,10 @@ class Row:
         self.error = error
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in ROW_FIELDS}  # flat: no dataclasses.asdict deep copy
+
+
+ROW_FIELDS = tuple(f.name for f in fields(Row))
 
 
 def frame(rows: Sequence[Row]) -> pd.DataFrame:

@@ -169,6 +169,9 @@ def test_a_crashed_export_resumes_without_fetching_a_recorded_file_twice(sb, rc,
         if done >= 2:
             raise RuntimeError("simulated crash")
 
+    # downloads slow enough that the crash comes while some recordings are not fetched yet
+    sb.control.fault(method="GET", path="/media/batch/*", action="delay", latencyMs=300, count=len(seeded))
+
     with pytest.raises(RuntimeError, match="simulated crash"):
         rc.export(frame, dest, concurrency=1, progress=False, on_progress=crash)
     first = manifest_json(dest)
