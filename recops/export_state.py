@@ -19,15 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import JournalError
+from .durable_db import DurableDb
 
 FILE_NAME = "exports.sqlite"
 
@@ -87,44 +83,21 @@ class CompleteFile:
     completed_at: str
 
 
-class ExportState:
+class ExportState(DurableDb):
     """The progress store. Thread-safe; every write is one durable transaction."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            raise JournalError(f"cannot open the export progress store at {self.path}: {e}",
-                               "set RECOPS_JOURNAL to a writable file path (the store lives beside it)") from None
+    what = "the export progress store"
+    remedy = "set RECOPS_JOURNAL to a writable file path (the store lives beside it)"
+    write_remedy = "check the disk holding the journal; re-run the export to resume"
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, SCHEMA, timeout=30)
 
     def __enter__(self) -> ExportState:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                self._db.execute("COMMIT")
-            except sqlite3.Error as e:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise JournalError(f"export progress write failed at {self.path}: {e}",
-                                   "check the disk holding the journal; re-run the export to resume") from None
 
     # --- writes -------------------------------------------------------------------------------
 

@@ -14,16 +14,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import JournalError
+from .durable_db import DurableDb
 from .frames import typed_frame
 
 SCHEMA = """
@@ -111,35 +107,12 @@ class Entry:
         return self.status == "intent"
 
 
-class Journal:
+class Journal(DurableDb):
+    what = "the journal"
+    remedy = "set RECOPS_JOURNAL to a writable file path"
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as e:
-            raise JournalError(f"cannot open the journal at {self.path}: {e}",
-                               "set RECOPS_JOURNAL to a writable file path") from None
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                self._db.execute("COMMIT")
-            except sqlite3.Error as e:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise JournalError(f"journal write failed at {self.path}: {e}") from None
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        super().__init__(path, SCHEMA, timeout=10)
 
     # --- writes -------------------------------------------------------------------------------
 

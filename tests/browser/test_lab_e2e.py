@@ -1,9 +1,12 @@
 """End to end in a real browser: JupyterLab started by the test, Debian's chromium driven by
-Playwright, notebook 03 run, Pause clicked in the rendered control panel; the widget must show
-PAUSED and the sandbox must agree. Screenshots go to the test output directory."""
+Playwright. Notebook 03 run, Pause clicked in the rendered control panel: the widget must show
+PAUSED and the sandbox must agree. Notebook 07 run, a row clicked in the export panel, then
+Export selected: the file must be the sandbox's bytes. Screenshots go to the test output
+directory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -12,7 +15,9 @@ import socket
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,60 +88,69 @@ def _start_lab(nbdir: Path, env: dict[str, str]) -> tuple[ServedProcess, int, st
             time.sleep(0.2)
 
 
+@contextlib.contextmanager
+def _notebook_run_in_lab(tmp_path: Path, env: dict[str, str], notebook: str) -> Iterator[tuple[Any, Any]]:
+    """A copy of ``notebook`` (outputs never reach git) in a JupyterLab started for the test,
+    opened in chromium (loopback only) with every cell run: ``(page, the notebook's locator)``.
+    The lab's log goes to ``tmp_path/jupyter.log``."""
+    from playwright.sync_api import sync_playwright
+
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "notebooks" / notebook, nbdir)
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    lab, port, token = _start_lab(nbdir, env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, env={**env, "HOME": env["HOME"]},
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            page = ctx.new_page()
+            page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+            page.wait_for_function(KERNEL_READY, polling=100, timeout=90_000)
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            yield page, page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+            browser.close()
+    finally:
+        (tmp_path / "jupyter.log").write_text(lab.output())
+        lab.stop(timeout=15)
+
+
 def test_pause_in_the_rendered_control_panel(tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=60_000)
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
-    shutil.copy(ROOT / "notebooks" / "03_pause_resume_stop.ipynb", nbdir)  # a copy: outputs never reach git
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     with sandbox_process("demo", env=_clean_env(tmp_path)) as sb:
         control = SandboxClient(sb.url)
         env = _lab_env(tmp_path, sb.url)
-        lab, port, token = _start_lab(nbdir, env)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, env={**env, "HOME": env["HOME"]},
-                                            args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
-                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-                ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-                page = ctx.new_page()
-                page.goto(f"{base}/lab/tree/03_pause_resume_stop.ipynb?token={token}")
-                page.wait_for_function(KERNEL_READY, polling=100, timeout=90_000)
-                page.get_by_role("menuitem", name="Run", exact=True).click()
-                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        with _notebook_run_in_lab(tmp_path, env, "03_pause_resume_stop.ipynb") as (page, nb):
+            panel = nb.locator(".recops-control-panel")
+            state = panel.locator(".recops-state")
+            expect(state).to_have_text("ACTIVE")
+            expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
+            pause = panel.locator("button.jupyter-button", has_text="Pause")
+            expect(pause).to_be_enabled()
+            panel.scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUT_DIR / "control_panel_before.png"))
 
-                nb = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
-                panel = nb.locator(".recops-control-panel")
-                state = panel.locator(".recops-state")
-                expect(state).to_have_text("ACTIVE")
-                expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
-                pause = panel.locator("button.jupyter-button", has_text="Pause")
-                expect(pause).to_be_enabled()
-                panel.scroll_into_view_if_needed()
-                page.screenshot(path=str(OUTPUT_DIR / "control_panel_before.png"))
+            pause.click()
+            expect(state).to_have_text("PAUSED")
+            expect(panel.locator("button.jupyter-button", has_text="Resume")).to_be_enabled()
+            deadline = time.monotonic() + 10
+            while control.conversation(DEMO_ACTIVE)["recordingState"] != "PAUSED":
+                assert time.monotonic() < deadline, "the sandbox never saw the pause"
+                time.sleep(0.1)
+            assert control.conversation(DEMO_ACTIVE)["securePause"] is True
+            panel.scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUT_DIR / "control_panel_paused.png"))
 
-                pause.click()
-                expect(state).to_have_text("PAUSED")
-                expect(panel.locator("button.jupyter-button", has_text="Resume")).to_be_enabled()
-                deadline = time.monotonic() + 10
-                while control.conversation(DEMO_ACTIVE)["recordingState"] != "PAUSED":
-                    assert time.monotonic() < deadline, "the sandbox never saw the pause"
-                    time.sleep(0.1)
-                assert control.conversation(DEMO_ACTIVE)["securePause"] is True
-                panel.scroll_into_view_if_needed()
-                page.screenshot(path=str(OUTPUT_DIR / "control_panel_paused.png"))
-
-                table = nb.locator(".recops-state-table")
-                table.scroll_into_view_if_needed()
-                expect(table.locator("table.dataTable tbody tr").first).to_be_visible()
-                page.screenshot(path=str(OUTPUT_DIR / "state_table.png"))
-                browser.close()
-        finally:
-            (tmp_path / "jupyter.log").write_text(lab.output())
-            lab.stop(timeout=15)
+            table = nb.locator(".recops-state-table")
+            table.scroll_into_view_if_needed()
+            expect(table.locator("table.dataTable tbody tr").first).to_be_visible()
+            page.screenshot(path=str(OUTPUT_DIR / "state_table.png"))
     assert (OUTPUT_DIR / "control_panel_paused.png").stat().st_size > 10_000
 
 
@@ -148,49 +162,27 @@ def test_export_from_the_rendered_panel(tmp_path):
     import re
 
     import pandas as pd
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=60_000)
-    nbdir = tmp_path / "notebooks"
-    nbdir.mkdir()
-    shutil.copy(ROOT / "notebooks" / "07_export.ipynb", nbdir)  # a copy: outputs never reach git
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     with sandbox_process("demo", env=_clean_env(tmp_path)) as sb:
         env = _lab_env(tmp_path, sb.url)
         dest = Path(env["HOME"]) / ".local" / "share" / "recops" / "exports"  # the notebook's default
-        lab, port, token = _start_lab(nbdir, env)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, env={**env, "HOME": env["HOME"]},
-                                            args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
-                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-                ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-                page = ctx.new_page()
-                page.goto(f"{base}/lab/tree/07_export.ipynb?token={token}")
-                page.wait_for_function(KERNEL_READY, polling=100, timeout=90_000)
-                page.get_by_role("menuitem", name="Run", exact=True).click()
-                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-
-                nb = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
-                panel = nb.locator(".recops-export-panel")
-                expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
-                status = panel.locator(".widget-label", has_text=re.compile(r"^done: "))
-                expect(status).to_contain_text("3 exported")  # the notebook's own export, shown in the panel
-                row = panel.locator("table.dataTable tbody tr").nth(4)
-                row.scroll_into_view_if_needed()
-                row.click()
-                expect(row).to_have_class(re.compile(r"\bselected\b"))
-                expect(panel.locator(".widget-label", has_text="rows selected")).to_have_text(
-                    re.compile(r"^1 of \d+ rows selected$"))
-                panel.locator("button.jupyter-button", has_text="Export selected").click()
-                expect(status).to_contain_text("export, 1 row(s)")
-                panel.scroll_into_view_if_needed()
-                page.screenshot(path=str(OUTPUT_DIR / "export_panel.png"))
-                browser.close()
-        finally:
-            (tmp_path / "jupyter.log").write_text(lab.output())
-            lab.stop(timeout=15)
+        with _notebook_run_in_lab(tmp_path, env, "07_export.ipynb") as (page, nb):
+            panel = nb.locator(".recops-export-panel")
+            expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
+            status = panel.locator(".widget-label", has_text=re.compile(r"^done: "))
+            expect(status).to_contain_text("3 exported")  # the notebook's own export, shown in the panel
+            row = panel.locator("table.dataTable tbody tr").nth(4)
+            row.scroll_into_view_if_needed()
+            row.click()
+            expect(row).to_have_class(re.compile(r"\bselected\b"))
+            expect(panel.locator(".widget-label", has_text="rows selected")).to_have_text(
+                re.compile(r"^1 of \d+ rows selected$"))
+            panel.locator("button.jupyter-button", has_text="Export selected").click()
+            expect(status).to_contain_text("export, 1 row(s)")
+            panel.scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUT_DIR / "export_panel.png"))
         manifest = pd.read_csv(dest / "manifest.csv")  # the last export's: the clicked row only
         assert len(manifest) == 1 and manifest["status"].tolist() == ["exported"]
         row = manifest.iloc[0]

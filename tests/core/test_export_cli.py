@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +16,16 @@ from typer.testing import CliRunner
 
 from recops.cli import app
 
-from .export_helpers import batch_posts, check_files, clear, leftovers, manifest_json, seed_recorded, table_of
+from .export_helpers import (
+    batch_posts,
+    check_files,
+    clear,
+    complete_count,
+    leftovers,
+    manifest_json,
+    seed_recorded,
+    table_of,
+)
 from .ops_helpers import REPO
 
 
@@ -85,16 +93,6 @@ def test_an_interval_exports_its_recorded_conversations(sb, env, tmp_path, demo)
     assert {row["status"] for row in data["recordings"]} == {"pending"}
 
 
-def _complete(path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(path) as db:
-            return int(db.execute("SELECT count(*) FROM files").fetchone()[0])
-    except sqlite3.OperationalError:  # the export has created the file, not yet its tables
-        return 0
-
-
 def test_ctrl_c_leaves_a_manifest_and_no_temporary_file_and_the_rerun_finishes(sb, env, tmp_path):
     seeded = seed_recorded(sb.control, 40)
     listing = tmp_path / "ids.csv"
@@ -106,7 +104,7 @@ def test_ctrl_c_leaves_a_manifest_and_no_temporary_file_and_the_rerun_finishes(s
                              str(dest), "--concurrency", "2"], cwd=REPO, env=child_env | env | {
                                  "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while _complete(tmp_path / "exports.sqlite") == 0 and proc.poll() is None and time.monotonic() < deadline:
+    while complete_count(tmp_path / "exports.sqlite") == 0 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

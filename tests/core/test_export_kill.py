@@ -19,7 +19,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from recops.export_state import ExportState
 from recops.sandbox.control_client import SandboxClient
 from recops.sandbox.process import sandbox_process
 
-from .export_helpers import BATCHES, check_files, leftovers, media_entries, seed_recorded
+from .export_helpers import BATCHES, check_files, complete_count, leftovers, media_entries, seed_recorded
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDINGS = int(os.environ.get("EXPORT_KILL_RECORDINGS", "160"))
@@ -73,17 +72,6 @@ def _wait(proc: subprocess.Popen[bytes], deadline: float, until: Any = None) -> 
         time.sleep(0.02)
 
 
-def _complete_count(home: Path) -> int:
-    path = home / "exports.sqlite"
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(path) as db:
-            return int(db.execute("SELECT count(*) FROM files").fetchone()[0])
-    except sqlite3.OperationalError:  # the export has created the file, not yet its tables
-        return 0
-
-
 def _when(stamp: str | float) -> datetime:
     """A log entry's wall-clock ``time`` (epoch seconds) or a store's ISO time, as a datetime."""
     if isinstance(stamp, (int, float)):
@@ -117,14 +105,14 @@ def test_sigkilled_exports_resume_to_an_exact_result(tmp_path):
         while kills < KILLS and runs < MAX_RUNS:
             runs += 1
             _faults(control)
-            before = _complete_count(home)
+            before = complete_count(home / "exports.sqlite")
             proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             started = time.monotonic()
             if rng.random() < EARLY_KILLS:  # anywhere in start-up, login, batch submission and polling
                 when = f"{rng.uniform(0.2, 3.0):.2f} s after its start"
                 _wait(proc, started + float(when.split()[0]))
             else:  # mid-download: a random moment after its first file was recorded complete
-                _wait(proc, started + 60, until=lambda before=before: _complete_count(home) > before)
+                _wait(proc, started + 60, until=lambda before=before: complete_count(home / "exports.sqlite") > before)
                 pause = rng.uniform(0.0, 1.0)
                 when = f"{pause:.2f} s after its first file, {time.monotonic() - started:.2f} s after its start"
                 _wait(proc, time.monotonic() + pause)
@@ -138,7 +126,7 @@ def test_sigkilled_exports_resume_to_an_exact_result(tmp_path):
             if proc.stderr:
                 proc.stderr.close()
             assert proc.returncode in (0, -signal.SIGKILL), stderr[-3000:]
-            done = _complete_count(home)
+            done = complete_count(home / "exports.sqlite")
             progress.append(done)
             print(f"run {runs}: {'killed' if proc.returncode == -signal.SIGKILL else 'finished'} {when}; "
                   f"{done} recording(s) recorded complete")
