@@ -63,7 +63,7 @@ class ConfigError(RecopsError, ValueError):
 
 
 class RegionError(ConfigError):
-    pass
+    sandbox_url: str | None = None  # set when the value looked like a sandbox URL: where to put it instead
 
 
 class ConfirmationRequired(ConfigError):

@@ -89,7 +89,37 @@ def resolve(value: str) -> Region:
     domain = _domain_of(value)
     if domain in _BY_DOMAIN:
         return _BY_DOMAIN[domain]
+    sandbox = sandbox_url_in(value)
+    if sandbox:
+        error = RegionError(f"{value!r} is not a Genesys Cloud region: it looks like a sandbox URL. To use that "
+                            f"sandbox, set RECOPS_SANDBOX_URL={sandbox} instead of a region.")
+        error.sandbox_url = sandbox
+        raise error
     raise RegionError(_unknown_message(value, domain))
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "0.0.0.0", "::1", "ip6-localhost"})
+
+
+def sandbox_url_in(value: str) -> str | None:
+    """The sandbox URL ``value`` seems to be (any ``http://`` URL, or any loopback host with or
+    without a scheme), as ``RECOPS_SANDBOX_URL`` takes it; None for anything else. Genesys Cloud
+    is only ever reached over https, on its own hosts."""
+    text = value.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    authority = rest.split("/", 1)[0].lower()
+    if authority.startswith("["):  # [::1]:8765
+        host = authority[1:].split("]", 1)[0]
+    elif authority.count(":") == 1:  # 127.0.0.1:8765
+        host = authority.split(":", 1)[0]
+    else:  # a bare host, or a bare IPv6 address
+        host = authority
+    loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
+    if scheme.lower() == "http" or (loopback and scheme.lower() in ("", "https")):
+        return (text if sep else f"http://{text}").rstrip("/")
+    return None
 
 
 def _unknown_message(value: str, domain: str) -> str:

@@ -221,7 +221,10 @@ class Settings:
             try:
                 region = value if isinstance(value, Region) else resolve(str(value))
             except RegionError as e:
-                raise RegionError(e.message, f"fix {sources.get('region', 'the region setting')}") from None
+                source = sources.get("region", "the region setting")
+                remedy = (f"unset {source} and set RECOPS_SANDBOX_URL={e.sandbox_url}" if e.sandbox_url
+                          else f"fix {source}")
+                raise RegionError(e.message, remedy) from None
         target = _text(raw.get("target"))
         if target is not None and target not in ("sandbox", "org"):
             raise ConfigError(f"RECOPS_TARGET must be 'sandbox' or 'org', not {target!r}")

@@ -198,6 +198,23 @@ def test_unknown_participant_exits_3_listing_them(sb, env):
     assert writes(sb) == []
 
 
+def test_a_sandbox_url_in_the_tutorials_host_variable_is_refused_with_the_fix_that_works(sb, env):
+    """GENESYS_ENV_HOST=<the sandbox's URL>: refused (it is not a region), naming the variable that
+    takes a sandbox URL; and that advice, followed, reaches the sandbox."""
+    tutorial = {k: v for k, v in env.items() if k != "RECOPS_SANDBOX_URL"}
+    tutorial |= {"GENESYS_CLIENT_ID": Demo.SUPERVISOR[0], "GENESYS_CLIENT_SECRET": Demo.SUPERVISOR[1],
+                 "GENESYS_ENV_HOST": sb.url}
+    r = run(tutorial, "status", Demo.ACTIVE)
+    assert r.exit_code == 2
+    assert "looks like a sandbox URL" in r.stderr
+    assert f"unset GENESYS_ENV_HOST and set RECOPS_SANDBOX_URL={sb.url}" in " ".join(r.stderr.split())
+    assert Demo.SUPERVISOR[1] not in r.output
+    followed = {k: v for k, v in tutorial.items() if k != "GENESYS_ENV_HOST"} | {"RECOPS_SANDBOX_URL": sb.url}
+    ok = run(followed, "status", Demo.ACTIVE)
+    assert ok.exit_code == 0, ok.output
+    assert f"target: SANDBOX ({sb.url})" in ok.stderr and "recordingState ACTIVE" in ok.stdout
+
+
 # --- tables ---------------------------------------------------------------------------------------------------
 
 

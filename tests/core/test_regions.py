@@ -111,3 +111,24 @@ def test_nonsense_is_refused_with_the_known_regions(value):
 def test_region_str_names_label_and_host():
     region = resolve("eu-west-1")
     assert str(region) == "eu-west-1 (Dublin, api.mypurecloud.ie)"
+
+
+@pytest.mark.parametrize(("value", "url"), [
+    ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+    ("127.0.0.1:8765", "http://127.0.0.1:8765"),
+    ("localhost:8765/", "http://localhost:8765"),
+    ("http://[::1]:8765/", "http://[::1]:8765"),
+    ("http://sandbox.training.lan:8765", "http://sandbox.training.lan:8765"),  # any plain-http URL
+])
+def test_a_sandbox_url_given_as_a_region_is_refused_naming_recops_sandbox_url(value, url):
+    with pytest.raises(RegionError) as info:
+        resolve(value)
+    assert info.value.sandbox_url == url
+    assert f"set RECOPS_SANDBOX_URL={url}" in str(info.value) and "looks like a sandbox URL" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["https://api.example.com", "example.com", "euw1.pure.cloud"])
+def test_other_hosts_are_not_taken_for_a_sandbox(value):
+    with pytest.raises(RegionError) as info:
+        resolve(value)
+    assert info.value.sandbox_url is None and "sandbox" not in str(info.value)
