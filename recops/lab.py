@@ -27,6 +27,25 @@ def notebooks_dir(explicit: str | None = None) -> Path:
                       "run from the repository root, or pass --notebooks DIR")
 
 
+LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"
+
+
+def lab_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
+    """The JupyterLab command ``recops lab`` runs. Its app settings (``recops/lab_settings``:
+    ``overrides.json``) turn off the "get notified about official Jupyter news?" pop-up and the
+    update check, which would cover the widgets; they are defaults, so a user's own JupyterLab
+    settings still win. The server side of both is off too (no news URL, no update check)."""
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={nb_dir}", f"--port={port}",
+           f"--ServerApp.port_retries={port_retries}", f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+           "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd
+
+
 def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, open_browser: bool = True,
         echo: Callable[[str], None] = print) -> int:
     settings = Settings.load()
@@ -49,14 +68,7 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         echo(f"!! REAL ORG: {settings.target.describe()}")
         echo("!! Credentials are set: the notebooks act on this org. Every change needs confirmation.")
         echo(line)
-    cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={nb_dir}", f"--port={port}",
-           "--ServerApp.port_retries=10", "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if not open_browser:
-        cmd.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    lab = subprocess.Popen(cmd, env=env)
+    lab = subprocess.Popen(lab_command(nb_dir, port, open_browser), env=env)
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM stops JupyterLab and the sandbox like Ctrl-C does

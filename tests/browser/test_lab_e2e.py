@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import socket
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from recops.lab import lab_command
 from recops.sandbox import SandboxClient
 from recops.sandbox.process import ServedProcess, sandbox_process
 
@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
+NEWS_PROMPT = "Would you like to get notified about official Jupyter news?"
 KERNEL_READY = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const s = w && w.sessionContext; const k = s && s.session && s.session.kernel;
   return !!(s && s.isReady && k && k.connectionStatus === 'connected' && k.status === 'idle'); }"""
@@ -55,8 +56,8 @@ def _lab_env(base: Path, sandbox_url: str) -> dict[str, str]:
                      ("JUPYTER_RUNTIME_DIR", "run"), ("JUPYTERLAB_WORKSPACES_DIR", "ws"), ("IPYTHONDIR", "ipy")]:
         (base / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(base / sub)
-    settings = {"apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-                "docmanager-extension/plugin": {"autosave": False},
+    # no notification settings here: the news pop-up must stay away by `recops lab`'s own settings
+    settings = {"docmanager-extension/plugin": {"autosave": False},
                 "notebook-extension/tracker": {"windowingMode": "none"}}
     for name, value in settings.items():
         f = base / "cfg/lab/user-settings/@jupyterlab" / f"{name}.jupyterlab-settings"
@@ -71,10 +72,9 @@ def _start_lab(nbdir: Path, env: dict[str, str]) -> tuple[ServedProcess, int, st
     port = _free_port()
     token = secrets.token_hex(16)
     lab = ServedProcess(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={nbdir}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", "--expose-app-in-browser", "--allow-root"],
+        [*lab_command(nbdir, port, open_browser=False, port_retries=0),  # `recops lab`'s lab and settings
+         "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
+         "--LabApp.extension_manager=readonly", "--expose-app-in-browser"],
         url_pattern=rf"(http://127\.0\.0\.1:{port})/lab", env=env, cwd=nbdir, start_timeout=60).start()
     deadline = time.monotonic() + 60  # it prints its URL a moment before it answers
     while True:
@@ -151,6 +151,8 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
             table.scroll_into_view_if_needed()
             expect(table.locator("table.dataTable tbody tr").first).to_be_visible()
             page.screenshot(path=str(OUTPUT_DIR / "state_table.png"))
+            # by now (well after the lab loaded) the news question would have popped up over the widgets
+            assert page.get_by_text(NEWS_PROMPT).count() == 0, "the Jupyter news pop-up is shown"
     assert (OUTPUT_DIR / "control_panel_paused.png").stat().st_size > 10_000
 
 

@@ -79,6 +79,11 @@ def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path, sig
         contents = http.request("GET", f"http://127.0.0.1:{port}/api/contents?token={env['JUPYTER_TOKEN']}")
         names = {item["name"] for item in contents.json()["content"]}
         assert "03_pause_resume_stop.ipynb" in names  # JupyterLab serves notebooks/
+        # the lab's own settings: no "get notified about official Jupyter news?" pop-up, no update check
+        notification = http.request("GET", f"http://127.0.0.1:{port}/lab/api/settings/"
+                                    f"@jupyterlab/apputils-extension:notification?token={env['JUPYTER_TOKEN']}")
+        defaults = {k: v.get("default") for k, v in notification.json()["schema"]["properties"].items()}
+        assert (defaults["fetchNews"], defaults["checkForUpdates"]) == ("false", False), defaults
     assert codes[0] in (0, 130), lab.output()
     try:
         urllib3.PoolManager(retries=False, timeout=2).request("GET", f"{sandbox}/_sandbox/health")
