@@ -1,5 +1,6 @@
 """Every notebook runs top to bottom in a real kernel against a fresh sandbox (papermill), and is
-committed without outputs, in sync with its paired py:percent text form."""
+committed without outputs, in sync with its paired py:percent text form in ``notebooks/text/``
+(so the lab's file browser shows one entry per notebook)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from recops.sandbox import SandboxServer
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+TEXT = NOTEBOOKS / "text"  # the py:percent text forms, paired by jupytext's prefix
+FORMATS = "ipynb,text//py:percent"
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output"))
 
@@ -27,9 +30,19 @@ def test_there_are_seven_notebooks():
                    "07_export.ipynb"]
 
 
+def test_the_notebooks_folder_lists_one_entry_per_notebook():
+    """What the lab's file browser shows (it hides dot-entries such as .ipynb_checkpoints): the
+    notebooks and one folder of text forms, one text form per notebook and nothing else."""
+    shown = sorted(p.name for p in NOTEBOOKS.iterdir() if not p.name.startswith("."))
+    assert shown == [*ALL, "text"], f"notebooks/ should hold only the notebooks and text/, not {shown}"
+    texts = sorted(p.name for p in TEXT.iterdir() if not p.name.startswith("."))
+    assert texts == [name.replace(".ipynb", ".py") for name in ALL]
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_committed_without_outputs_and_in_sync_with_text_form(name):
     import jupytext
+    from jupytext.paired_paths import paired_paths
 
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     for cell in nb.cells:
@@ -37,8 +50,15 @@ def test_committed_without_outputs_and_in_sync_with_text_form(name):
             assert cell.outputs == [] and cell.execution_count is None, f"{name} has outputs"
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), f"{name} has no parameters cell"
-    text = jupytext.read(NOTEBOOKS / name.replace(".ipynb", ".py"))
-    assert [c.source for c in text.cells] == [c.source for c in nb.cells], f"{name} differs from its .py pair"
+    text_path = TEXT / name.replace(".ipynb", ".py")
+    text = jupytext.read(text_path)
+    assert nb.metadata["jupytext"]["formats"] == text.metadata["jupytext"]["formats"] == FORMATS
+    pair = [str(NOTEBOOKS / name), str(text_path)]
+    assert [p for p, _ in paired_paths(str(NOTEBOOKS / name), "ipynb", FORMATS)] == pair
+    assert [p for p, _ in paired_paths(str(text_path), "py:percent", FORMATS)] == pair  # from either side
+    assert [c.source for c in text.cells] == [c.source for c in nb.cells], f"{name} differs from text/{text_path.name}"
+    assert [(c.cell_type, c.metadata.get("tags")) for c in text.cells] == [
+        (c.cell_type, c.metadata.get("tags")) for c in nb.cells]
 
 
 @pytest.mark.parametrize("name", ALL)
