@@ -95,9 +95,39 @@ PROFILE_KEYS = {"client_id", "client_secret", "access_token", "region", "sandbox
                 "journal_path", "connect_timeout", "read_timeout", "max_retry_after", "max_attempts", "cache_dir"}
 
 
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"))
+
+
 def default_journal_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "recops" / "journal.sqlite"
+    return _data_home() / "recops" / "journal.sqlite"
+
+
+OUTPUT_DIR_ENV = "RECOPS_OUTPUT_DIR"
+OUTPUT_KINDS = ("exports", "tables")  # recordings exported (one folder of files + manifest); tables written
+
+
+def output_dir(kind: str | None = None) -> Path:
+    """The user's output folder, where the notebooks and widgets write unless told otherwise, so
+    nothing lands in a repository or a notebook's folder: ``$RECOPS_OUTPUT_DIR``, else
+    ``$XDG_DATA_HOME/recops``, else ``~/.local/share/recops`` (beside the journal). ``kind``:
+    its ``"exports"`` (recordings) or ``"tables"`` (CSV, Parquet) subfolder. Not created here."""
+    if kind is not None and kind not in OUTPUT_KINDS:
+        raise ValueError(f"kind must be one of {OUTPUT_KINDS} or None, not {kind!r}")
+    explicit = os.environ.get(OUTPUT_DIR_ENV, "").strip()
+    base = Path(explicit).expanduser() if explicit else _data_home() / "recops"
+    base = base.absolute()
+    return base / kind if kind else base
+
+
+def table_path(path: str | os.PathLike[str] | None, name: str) -> Path:
+    """Where to write a table: ``path`` when given (``~`` expanded; relative to the current
+    directory, as given), else ``name`` in the user's tables folder (``output_dir("tables")``).
+    Its folder is created; the path is absolute, so the line saying where it went names it whole."""
+    given = path is not None and str(path).strip()
+    target = Path(path).expanduser().absolute() if given else output_dir("tables") / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def default_cache_dir() -> Path:

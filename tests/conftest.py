@@ -1,6 +1,8 @@
 """Shared fixtures. The SDK's config file is isolated before anything imports the SDK: HOME
 points at a fresh temp dir, so a personal ~/.genesyscloudpython/config can never redirect a
-test to a real org."""
+test to a real org. The XDG base directories are unset so that every per-user path (profiles,
+journal, output folder) follows that HOME, and each test writes its outputs into its own
+``RECOPS_OUTPUT_DIR``."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import tempfile
 
 _HOME = tempfile.mkdtemp(prefix="recops-test-home-")
 os.environ["HOME"] = _HOME
-for _var in [v for v in os.environ if v.startswith(("GENESYS", "RECOPS_"))]:
+for _var in [v for v in os.environ if v.startswith(("GENESYS", "RECOPS_"))
+             or v in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")]:
     del os.environ[_var]
 
 import pytest  # noqa: E402
@@ -52,6 +55,15 @@ def _history_cache(tmp_path_factory, monkeypatch):
     """A fresh history cache (recops.store) for each test: the session's sandbox keeps its URL
     across resets, so cached days of one test must not answer another's."""
     monkeypatch.setenv("RECOPS_CACHE_DIR", str(tmp_path_factory.mktemp("history-cache")))
+
+
+@pytest.fixture(autouse=True)
+def output_dir(tmp_path_factory, monkeypatch):
+    """This test's per-user output folder (``recops.settings.output_dir()``): what the notebooks
+    and widgets write by default lands here, never in the checkout or another test's folder."""
+    path = tmp_path_factory.mktemp("recops-output")
+    monkeypatch.setenv("RECOPS_OUTPUT_DIR", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")

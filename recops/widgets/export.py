@@ -10,7 +10,6 @@ polling, downloads, the manifest, resuming) is ``Session.export``'s; this shows 
 from __future__ import annotations
 
 import html
-import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 
 from ..progress import CancelToken
-from ..settings import DEFAULT_CONCURRENCY
+from ..settings import DEFAULT_CONCURRENCY, output_dir
 from .common import ClosesListeners, LogPanel, banner, guarded
 from .tables import selectable_table
 
@@ -33,14 +32,6 @@ if TYPE_CHECKING:
 MANIFEST_ROWS = 10  # manifest rows shown under the result
 MANIFEST_COLUMNS = ["conversation_id", "recording_id", "status", "file", "bytes", "sha256", "media_type", "start",
                     "end", "error"]
-
-
-def default_export_dir() -> Path:
-    """The per-user folder exports go to unless told otherwise: beside the journal, under the
-    user's data directory (``$XDG_DATA_HOME/recops/exports``, else ``~/.local/share/recops/exports``);
-    never inside a repository or a notebook's folder."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "recops" / "exports"
 
 
 class ExportPanel(ClosesListeners, w.VBox):
@@ -62,7 +53,7 @@ class ExportPanel(ClosesListeners, w.VBox):
         self.select_all_button = w.Button(description="Select all", icon="check-square")
         self.clear_button = w.Button(description="Clear", icon="square")
         self.selected_label = w.Label("no rows")
-        self.dest = w.Text(value=str(Path(dest).expanduser() if dest else default_export_dir()),
+        self.dest = w.Text(value=str(Path(dest).expanduser() if dest else output_dir("exports")),
                            description="destination", layout=w.Layout(width="60%"))
         self.concurrency = w.BoundedIntText(value=concurrency, min=1, max=16, description="downloads at once",
                                             style={"description_width": "initial"}, layout=w.Layout(width="180px"))
@@ -155,7 +146,7 @@ class ExportPanel(ClosesListeners, w.VBox):
     def _dest(self) -> Path:
         text = self.dest.value.strip()
         if not text:
-            raise ValueError(f"choose a destination folder (for example {default_export_dir()})")
+            raise ValueError(f"choose a destination folder (for example {output_dir('exports')})")
         return Path(text).expanduser()
 
     def cancel(self) -> None:

@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..settings import DEFAULT_CONCURRENCY
+from ..settings import DEFAULT_CONCURRENCY, output_dir, table_path
 from .common import ClosesListeners, LogPanel, banner, guarded
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..session import Session
+
+
+CSV_NAME = "recording_states.csv"
 
 
 def selectable_table(frame: pd.DataFrame) -> Any:
@@ -25,9 +28,10 @@ def selectable_table(frame: pd.DataFrame) -> Any:
 
 
 class StateTable(ClosesListeners, w.VBox):
-    """Live recording states of a list of conversations."""
+    """Live recording states of a list of conversations. "Export CSV" writes ``csv_path``, by
+    default ``recording_states.csv`` in the user's tables folder (``output_dir("tables")``)."""
 
-    def __init__(self, session: Session, conversation_ids: Iterable[str] = (), csv_path: str = "recording_states.csv",
+    def __init__(self, session: Session, conversation_ids: Iterable[str] = (), csv_path: str | Path | None = None,
                  concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.session = session
         self.conversation_ids = list(conversation_ids)
@@ -36,7 +40,8 @@ class StateTable(ClosesListeners, w.VBox):
         self.log_panel = LogPanel("state table", height="90px")
         self.table = selectable_table(self._empty())
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
-        self.csv_path = w.Text(value=csv_path, description="CSV file")
+        self.csv_path = w.Text(value=str(Path(csv_path).expanduser() if csv_path else output_dir("tables") / CSV_NAME),
+                               description="CSV file")
         self.export_button = w.Button(description="Export CSV", icon="download")
         self.count_label = w.Label()
         self.refresh_button.on_click(guarded(self.log_panel, lambda _: self.refresh()))
@@ -75,7 +80,7 @@ class StateTable(ClosesListeners, w.VBox):
     def export(self) -> Path:
         if self.frame is None:
             raise ValueError("nothing to export yet: refresh first")
-        path = Path(self.csv_path.value).expanduser()
+        path = table_path(self.csv_path.value, CSV_NAME)
         self.frame.to_csv(path, index=False)
         self.log_panel.write(f"wrote {len(self.frame)} rows to {path}")
         return path

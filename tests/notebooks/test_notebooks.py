@@ -1,5 +1,6 @@
 """Every notebook runs top to bottom in a real kernel against a fresh sandbox (papermill), and is
-committed without outputs, in sync with its paired py:percent text form."""
+committed without outputs, in sync with its paired py:percent text form in ``notebooks/text/``
+(so the lab's file browser shows one entry per notebook)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ import pytest
 from recops.sandbox import SandboxServer
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+TEXT = NOTEBOOKS / "text"  # the py:percent text forms, paired by jupytext's prefix
+FORMATS = "ipynb,text//py:percent"
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output"))
 
 PARAMETERS = {
     "03_pause_resume_stop.ipynb": {"run_workflow_headless": True, "wait_seconds": 0.5},
 }
+EXPLICIT = "explicit"  # 06 is given its csv paths (under tmp_path / EXPLICIT); 02 and 07 write where they default to
 
 
 def test_there_are_seven_notebooks():
@@ -27,9 +31,19 @@ def test_there_are_seven_notebooks():
                    "07_export.ipynb"]
 
 
+def test_the_notebooks_folder_lists_one_entry_per_notebook():
+    """What the lab's file browser shows (it hides dot-entries such as .ipynb_checkpoints): the
+    notebooks and one folder of text forms, one text form per notebook and nothing else."""
+    shown = sorted(p.name for p in NOTEBOOKS.iterdir() if not p.name.startswith("."))
+    assert shown == [*ALL, "text"], f"notebooks/ should hold only the notebooks and text/, not {shown}"
+    texts = sorted(p.name for p in TEXT.iterdir() if not p.name.startswith("."))
+    assert texts == [name.replace(".ipynb", ".py") for name in ALL]
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_committed_without_outputs_and_in_sync_with_text_form(name):
     import jupytext
+    from jupytext.paired_paths import paired_paths
 
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     for cell in nb.cells:
@@ -37,27 +51,46 @@ def test_committed_without_outputs_and_in_sync_with_text_form(name):
             assert cell.outputs == [] and cell.execution_count is None, f"{name} has outputs"
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), f"{name} has no parameters cell"
-    text = jupytext.read(NOTEBOOKS / name.replace(".ipynb", ".py"))
-    assert [c.source for c in text.cells] == [c.source for c in nb.cells], f"{name} differs from its .py pair"
+    text_path = TEXT / name.replace(".ipynb", ".py")
+    text = jupytext.read(text_path)
+    assert nb.metadata["jupytext"]["formats"] == text.metadata["jupytext"]["formats"] == FORMATS
+    pair = [str(NOTEBOOKS / name), str(text_path)]
+    assert [p for p, _ in paired_paths(str(NOTEBOOKS / name), "ipynb", FORMATS)] == pair
+    assert [p for p, _ in paired_paths(str(text_path), "py:percent", FORMATS)] == pair  # from either side
+    assert [c.source for c in text.cells] == [c.source for c in nb.cells], f"{name} differs from text/{text_path.name}"
+    assert [(c.cell_type, c.metadata.get("tags")) for c in text.cells] == [
+        (c.cell_type, c.metadata.get("tags")) for c in nb.cells]
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch):
+def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, output_dir):
+    """``output_dir``: this test's RECOPS_OUTPUT_DIR (tests/conftest.py), which the kernel inherits."""
     import papermill
 
+    cwd = tmp_path / "notebooks"  # the kernel's working directory, as the lab's is the notebook's folder
+    cwd.mkdir()
+    listing = sorted(p.name for p in NOTEBOOKS.iterdir())
     with SandboxServer(scenario="demo") as sb:
         monkeypatch.setenv("RECOPS_SANDBOX_URL", sb.url)
         monkeypatch.setenv("RECOPS_JOURNAL", str(tmp_path / "journal.sqlite"))
         monkeypatch.setenv("MPLBACKEND", "Agg")
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         out = OUTPUT_DIR / name
-        parameters = PARAMETERS.get(name, {}) | ({"dest": str(tmp_path / "recordings")} if "export" in name else {})
-        papermill.execute_notebook(str(NOTEBOOKS / name), str(out), cwd=str(tmp_path), kernel_name="python3",
+        parameters = PARAMETERS.get(name, {})
+        if name.startswith("06"):
+            parameters = {"csv_path": str(tmp_path / EXPLICIT / "pause_ledger.csv"),
+                          "unpaused_csv_path": str(tmp_path / EXPLICIT / "unpaused.csv")}
+        papermill.execute_notebook(str(NOTEBOOKS / name), str(out), cwd=str(cwd), kernel_name="python3",
                                    parameters=parameters, progress_bar=False, execution_timeout=300)
         executed = nbformat.read(out, as_version=4)
         errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
         assert errors == []
         text = json.dumps([c.get("outputs", []) for c in executed.cells])
+        assert sorted(p.name for p in cwd.iterdir()) == [], "a notebook wrote into its working directory"
+        assert sorted(p.name for p in NOTEBOOKS.iterdir()) == listing, "a notebook wrote into notebooks/"
+        if name.startswith("02"):
+            states = output_dir / "tables" / "recording_states.csv"
+            assert states.is_file() and f"rows to {states}" in text, "the default CSV: the tables folder, named"
         assert "sandbox-supervisor-secret" not in text  # no secret in any output
         log = sb.control.requests()
         assert all(e["status"] < 500 or e["injected"] for e in log), "the sandbox answered a real 5xx"
@@ -69,12 +102,15 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch):
             assert len(writes) == 7, "four secure pauses and three resumes, sent for real"
             import pandas as pd
 
-            ledger = pd.read_csv(tmp_path / "pause_ledger.csv")
+            ledger = pd.read_csv(tmp_path / EXPLICIT / "pause_ledger.csv")  # the paths given win
             assert (ledger["pause_reasons"] == "SecurePause").any() and ledger["open_at_end"].any()
             assert (ledger["agent_names"] != ledger["user_ids"]).all(), "agents by name, not by id"
-            assert (tmp_path / "unpaused_conversations.csv").exists()
+            assert (tmp_path / EXPLICIT / "unpaused.csv").exists()
+            assert f"to {tmp_path / EXPLICIT / 'pause_ledger.csv'} and" in text
+            assert not (output_dir / "tables").exists()
         if name.startswith("07"):
-            check_export(sb, tmp_path / "recordings", expected=3, deleted=1)
+            check_export(sb, output_dir / "exports", expected=3, deleted=1)  # the default destination
+            assert f"into {output_dir / 'exports'}" in text, "the summary names where the files went"
         if name.startswith("05"):
             assert text.count("PASSED") >= 6 and "NOT YET" not in text, "every self-check should pass"
 

@@ -13,7 +13,6 @@ import pytest
 import recops
 from recops import intervals
 from recops.widgets import ExportPanel
-from recops.widgets.export import default_export_dir
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -173,9 +172,10 @@ def test_nothing_selected_says_so(rc, frame, tmp_path):
         panel.load(pd.DataFrame({"id": ["x"]}))
 
 
-def test_the_default_destination_is_a_per_user_folder(rc, monkeypatch, tmp_path):
+def test_the_default_destination_is_the_users_exports_folder(rc, monkeypatch, tmp_path, output_dir):
+    assert ExportPanel(rc).dest.value == str(output_dir / "exports")  # RECOPS_OUTPUT_DIR first
+    monkeypatch.delenv("RECOPS_OUTPUT_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert default_export_dir() == tmp_path / "data" / "recops" / "exports"
     panel = ExportPanel(rc)
     assert panel.dest.value == str(tmp_path / "data" / "recops" / "exports")
     assert "notebooks" not in Path(panel.dest.value).parts

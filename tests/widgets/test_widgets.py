@@ -97,6 +97,17 @@ def test_state_table_refresh_selection_and_csv_export(rc, demo, tmp_path):
     assert [r["conversation_id"] for r in rows] == ids
 
 
+def test_state_table_csv_goes_to_the_users_tables_folder_by_default(rc, demo, output_dir, tmp_path, monkeypatch):
+    cwd = tmp_path / "notebooks"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)  # as the lab runs a notebook: in its folder
+    table = StateTable(rc, [demo.ACTIVE])
+    assert table.csv_path.value == str(output_dir / "tables" / "recording_states.csv")
+    assert table.export() == output_dir / "tables" / "recording_states.csv"
+    assert (output_dir / "tables" / "recording_states.csv").is_file() and list(cwd.iterdir()) == []
+    assert str(output_dir / "tables" / "recording_states.csv") in table.log_panel.lines[-1]
+
+
 def test_picker_from_pasted_text_and_from_a_query(rc, sb, demo):
     picker = ConversationPicker(rc, days=1)
     picker.paste.value = f"see {demo.ACTIVE}, and\n{demo.PAUSED} (twice: {demo.ACTIVE})"

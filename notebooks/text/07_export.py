@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: ipynb,text//py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 interval = None  # ISO-8601 "start/end"; None: the last 24 hours
 queue = None  # a queue id to export only its conversations; None: every queue
-dest = None  # the destination folder; None: the per-user folder (recops.widgets.export.default_export_dir())
+dest = None  # the destination folder; None: your exports folder (recops.settings.output_dir("exports"))
 rows = 3  # how many rows (the first ones) to select here; None: every row
 dry_run = False  # True: only list what would be fetched
 demo_deleted = True  # sandbox only: also select a call whose recording was deleted, to show a failure
@@ -36,13 +36,13 @@ target = None  # None (from the environment), "sandbox" or "org"
 # %%
 import recops
 from recops import discover, intervals
+from recops.settings import output_dir
 from recops.widgets import ExportPanel, banner
-from recops.widgets.export import default_export_dir
 
 rc = recops.connect(target=target)
 sandbox = discover.sandbox_control(rc)  # None on a real org
 interval = interval or intervals.last(hours=24)
-dest = dest or str(default_export_dir())
+dest = dest or str(output_dir("exports"))
 banner(rc)
 
 # %% [markdown]

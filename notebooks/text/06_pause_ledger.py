@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: ipynb,text//py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -24,9 +24,9 @@
 
 # %% tags=["parameters"]
 interval = None  # ISO-8601 "start/end"; None: the last 24 hours
-csv_path = "pause_ledger.csv"
-unpaused_csv_path = "unpaused_conversations.csv"
-parquet_path = None  # e.g. "pause_ledger.parquet" (needs pyarrow)
+csv_path = None  # None: pause_ledger.csv in your tables folder (recops.settings.output_dir("tables"))
+unpaused_csv_path = None  # None: unpaused_conversations.csv in the same folder
+parquet_path = None  # a path to also write the ledger as Parquet (needs pyarrow); None: no Parquet
 demo_pauses = True  # sandbox only: first make a few calls with real secure pauses and holds
 target = None  # None (from the environment), "sandbox" or "org"
 
@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt
 
 import recops
 from recops import discover, intervals
+from recops.settings import table_path
 from recops.widgets import banner
 
 rc = recops.connect(target=target)
@@ -135,11 +136,16 @@ for note in ledger.notes:
 
 # %% [markdown]
 # ## Export
+# To `csv_path` and `unpaused_csv_path`, or by default to your tables folder: never into the
+# notebooks' folder.
 
 # %%
+csv_path = table_path(csv_path, "pause_ledger.csv")
+unpaused_csv_path = table_path(unpaused_csv_path, "unpaused_conversations.csv")
 ledger.to_csv(csv_path)
 ledger.unpaused.to_csv(unpaused_csv_path, index=False)
 print(f"wrote {len(ledger.table)} rows to {csv_path} and {len(ledger.unpaused)} to {unpaused_csv_path}")
 if parquet_path:
+    parquet_path = table_path(parquet_path, "pause_ledger.parquet")
     ledger.to_parquet(parquet_path)
     print(f"wrote {parquet_path}")

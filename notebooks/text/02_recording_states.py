@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
+#     formats: ipynb,text//py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -25,7 +25,7 @@ interval = None  # ISO-8601 "start/end"; None: the last 7 days
 history_interval = None  # any length and age; None: the 30 days before the last 7
 history_via = "auto"  # "auto", "query" or "jobs" (the asynchronous analytics jobs)
 seed_history = True  # sandbox only: seed a month of history first (its demo org holds one week)
-csv_path = "recording_states.csv"
+csv_path = None  # None: recording_states.csv in your tables folder (recops.settings.output_dir("tables"))
 target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
@@ -33,6 +33,7 @@ import matplotlib.pyplot as plt
 
 import recops
 from recops import intervals
+from recops.settings import table_path
 from recops.widgets import ConversationPicker, StateTable, banner
 
 rc = recops.connect(target=target)
@@ -94,8 +95,10 @@ plt.show()
 
 # %% [markdown]
 # ## Export
+# To `csv_path`, or by default to your tables folder: never into the notebooks' folder.
 
 # %%
+csv_path = table_path(csv_path, "recording_states.csv")
 frame.to_csv(csv_path, index=False)
 print(f"wrote {len(frame)} rows to {csv_path}")
 
