@@ -77,8 +77,11 @@ def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path, sig
         health = http.request("GET", f"{sandbox}/_sandbox/health").json()
         assert health["scenario"] == "demo"
         contents = http.request("GET", f"http://127.0.0.1:{port}/api/contents?token={env['JUPYTER_TOKEN']}")
-        names = {item["name"] for item in contents.json()["content"]}
-        assert "03_pause_resume_stop.ipynb" in names  # JupyterLab serves notebooks/
+        listing = {item["name"]: item["type"] for item in contents.json()["content"]}
+        assert "03_pause_resume_stop.ipynb" in listing  # JupyterLab serves notebooks/
+        # the file browser: one entry per notebook, the paired text forms in one folder of their own
+        notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+        assert listing == {**dict.fromkeys(notebooks, "notebook"), "text": "directory"}, listing
         # the lab's own settings: no "get notified about official Jupyter news?" pop-up, no update check
         notification = http.request("GET", f"http://127.0.0.1:{port}/lab/api/settings/"
                                     f"@jupyterlab/apputils-extension:notification?token={env['JUPYTER_TOKEN']}")
