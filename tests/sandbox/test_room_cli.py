@@ -127,3 +127,16 @@ def test_an_embedded_server_refuses_a_public_host_without_a_token_too():
     with pytest.raises(ValueError, match="the admin token is empty"):
         check_bind("0.0.0.0", "  ")
     check_bind("127.0.0.1", None)  # loopback: open, as always
+
+
+def test_room_process_starts_a_room_whose_cards_are_ready_with_its_url(cli_env, tmp_path):
+    from recops.sandbox.process import room_process
+
+    cli_env["RECOPS_ADMIN_TOKEN"] = "given-admin-token"
+    with room_process(2, tmp_path / "cards", env=cli_env) as served:
+        card = json.loads((tmp_path / "cards" / "seat-02.json").read_text())
+        assert card["url"] == served.url and card["seat"] == 2
+        assert (tmp_path / "cards" / "admin-token").read_text().strip() == "given-admin-token"
+        assert "given-admin-token" not in served.output()  # a given token is not printed
+        r = request("GET", f"{served.url}/_room", headers={"Authorization": "Bearer given-admin-token"})
+        assert r.status == 200 and r.body["seats"] == 2
