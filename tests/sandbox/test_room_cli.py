@@ -140,3 +140,17 @@ def test_room_process_starts_a_room_whose_cards_are_ready_with_its_url(cli_env, 
         assert "given-admin-token" not in served.output()  # a given token is not printed
         r = request("GET", f"{served.url}/_room", headers={"Authorization": "Bearer given-admin-token"})
         assert r.status == 200 and r.body["seats"] == 2
+
+
+def test_cards_carry_the_public_url_and_a_wildcard_bind_names_this_machine(cli_env, tmp_path):
+    from recops.cli_room import reachable_host
+
+    assert reachable_host("127.0.0.1") == "127.0.0.1" and reachable_host("::1") == "[::1]"
+    assert reachable_host("0.0.0.0") not in ("0.0.0.0", "")
+    command = [str(RECOPS), "room", "serve", "--seats", "1", "--port", "0", "--cards", str(tmp_path / "c"),
+               "--public-url", "http://class-room.example:9000/"]
+    with ServedProcess(command, env=cli_env, start_timeout=START_TIMEOUT):
+        card = json.loads((tmp_path / "c" / "seat-01.json").read_text())
+    assert card["url"] == "http://class-room.example:9000"
+    bad = run(cli_env, "room", "serve", "--seats", "1", "--port", "0", "--public-url", "class-room:9000")
+    assert bad.returncode == 2 and "http(s) URL" in bad.stderr
