@@ -7,6 +7,7 @@ value of the wrong kind is "NOT YET" saying what kind is expected (see recops/tr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -126,6 +127,22 @@ def check_error(exercise: str, error: object, code: str, name: str = "caught") -
     return Check(exercise, False, f"caught {got or type(error).__name__}, expected {code}")
 
 
+def _own_org(control: Any, client_id: str) -> str | None:
+    """The org of the session's OAuth client, from the control plane's list of clients. A seat of
+    a training room may not list clients (they hold secrets): its clients are ``seat-NN-…`` in
+    org ``seat-NN`` (the room's naming), and its control plane shows only its own org anyway."""
+    from .sandbox.control_client import SandboxControlError
+
+    try:
+        clients = control.clients()
+    except SandboxControlError as e:
+        if e.status not in (401, 403):
+            raise
+        seat = re.match(r"(seat-\d+)-", client_id)
+        return seat.group(1) if seat else None
+    return next((c["org"] for c in clients if c["clientId"] == client_id), None)
+
+
 def check_share(session: Session, exercise: str, interval: str, answer: object, name: str = "share") -> Check:
     """The trainee's recorded share of the voice calls started in ``interval`` in their org,
     checked against the sandbox's own records (its control plane), not against the same query."""
@@ -142,8 +159,7 @@ def check_share(session: Session, exercise: str, interval: str, answer: object, 
     except (TypeError, ValueError):
         return Check(exercise, False, f"`{name}` should be a number from 0 to 1, not {answer!r}")
     start, end = parse_interval(interval)
-    client_id = session.client.principal.removeprefix("client:")
-    org = next((c["org"] for c in control.clients() if c["clientId"] == client_id), None)
+    org = _own_org(control, session.client.principal.removeprefix("client:"))
     calls = [c for c in control.conversations(org=org, limit=1_000_000) if c["mediaType"] == "call"
              and start <= datetime.fromisoformat(c["startTime"].replace("Z", "+00:00")) < end]
     truth = sum(1 for c in calls if c["recordingIds"]) / len(calls) if calls else 0.0

@@ -236,3 +236,19 @@ def test_clicked_passes_only_after_the_panel_did_it(rc, sb):
     rc.pause(Demo.ACTIVE)  # undone since
     undone = training.check_clicked(rc, "exercise 4", panel, "resume", "ACTIVE")
     assert not undone.passed and "you clicked Resume, but the conversation is PAUSED now" in undone.detail
+
+
+def test_the_share_is_checked_against_the_sessions_own_org(sb, tmp_path):
+    """The truth is the sandbox's own records of the session's org (its control plane): the other
+    org's calls give another share than the demo org's, and each passes for its own org only."""
+    interval = intervals.last(7 * 24)
+    shares = {}
+    for creds in (None, Demo.OTHER_ORG):
+        rc = connect(sb, creds, tmp_path / "journal.sqlite")
+        shares[creds] = rc, float(rc.interval(interval, media_type="voice", progress=False)["recorded"].mean())
+    (demo_rc, demo_share), (other_rc, other_share) = shares.values()
+    assert demo_share != other_share
+    for rc, share, not_it in ((demo_rc, demo_share, other_share), (other_rc, other_share, demo_share)):
+        assert training.check_share(rc, "exercise 6", interval, share).passed
+        wrong = training.check_share(rc, "exercise 6", interval, not_it)
+        assert not wrong.passed and f"the sandbox counts {share:.1%}" in wrong.detail
