@@ -28,7 +28,8 @@ def _shown(path: Path) -> str:
 @training_app.command("forms")
 def forms(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if a trainee form is stale.")] = False,
-    notebooks: Annotated[str | None, typer.Option(help="The notebooks folder (default: ./notebooks).")] = None,
+    notebooks: Annotated[str | None, typer.Option(
+        help="The notebooks folder (default: ./notebooks, else the checkout's).")] = None,
 ) -> None:
     """Generate the walkthrough's trainee form (answers blanked) from the trainer form."""
     from . import training_forms
