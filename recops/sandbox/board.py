@@ -19,14 +19,21 @@ explanation from ``recops.explain``; stuck seats (a last error, or a failing exe
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..explain import explain
+from . import errors
+from .board_page import board_page
 from .state import OrgState, SandboxState
+from .wire import Reply, Request, json_reply
+
+if TYPE_CHECKING:
+    from .control import Control
 
 Entry = dict[str, Any]
 
@@ -204,3 +211,45 @@ def results_csv(data: dict[str, Any]) -> str:
             w.writerow([row["seat"], row["org"], ex["key"], row["exercises"][ex["key"]], err.get("status", ""),
                         err.get("code") or "", err.get("path", ""), when])
     return out.getvalue()
+
+
+# --- the endpoints (rows in routes.route_table; the room plane's auth admits the admin only) ------
+
+
+class BoardApi:
+    """``GET /_room/board`` (JSON), ``GET /_room/board.html`` (the page) and
+    ``GET /_room/results.csv``, for the seats of the training room."""
+
+    def __init__(self, control: Control) -> None:
+        self.control = control
+
+    def _seats(self) -> dict[int, str]:
+        room = getattr(self.control, "room", None)
+        if room is None:
+            raise errors.sandbox_not_found("this sandbox is not a training room: start one with "
+                                           "`recops room serve --seats N` (docs/sandbox.md, trainer board)")
+        return {s.number: s.org for s in room.seats}
+
+    def data(self) -> dict[str, Any]:
+        seats = self._seats()
+        return board(self.control.state, list(self.control.request_log), seats)
+
+    def board_json(self, req: Request) -> Reply:
+        return json_reply(200, self.data())
+
+    def results_csv(self, req: Request) -> Reply:
+        return Reply(200, results_csv(self.data()).encode(), content_type="text/csv; charset=utf-8",
+                     headers={"Content-Disposition": 'attachment; filename="results.csv"'})
+
+    def board_html(self, req: Request) -> Reply:
+        """The page, 200 with the admin token (``Authorization: Bearer`` or ``?token=``), else 401
+        with the same page, which asks for the token (it holds neither token nor data)."""
+        room = getattr(self.control, "room", None)
+        self._seats()
+        given = req.q("token") or ""
+        auth = req.headers.get("authorization", "").strip()
+        if auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        ok = bool(given) and hmac.compare_digest(given.encode(), str(room.admin_token).encode())
+        return Reply(200 if ok else 401, board_page().encode(), content_type="text/html; charset=utf-8",
+                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
