@@ -46,6 +46,9 @@ EX5 = "c0a80001-0000-4000-8000-000000000004"
 CONVERSATIONS = "/api/v2/conversations/"
 
 
+REPEAT_READS = 3  # exercise 3: reads of the paused conversation after the pause (see _ex3_reached)
+
+
 def _ok(e: Entry) -> bool:
     return 200 <= int(e.get("status", 0)) < 300
 
@@ -81,16 +84,18 @@ def _secure_pauses(org: OrgState, cid: str) -> list[Any]:
 
 
 def _ex3_reached(org: OrgState, log: list[Entry]) -> bool:
-    """Paused, then read again with no failed write after the pause (a repeat pause that recops
-    skips after reading the state, or one the API answers 2xx)."""
+    """After the first pause: a second state write answered 2xx (a repeat sent anyway), or the
+    read of the repeat that recops makes instead of sending (recops's own confirmation read and
+    the self-check's read come first: the repeat's is the third), with no failed write after it."""
     if not _secure_pauses(org, EX2):
         return False
     writes = [i for i, e in enumerate(log) if _state_writes(EX2)(e) and _ok(e)]
     if not writes:
         return False
     after = log[writes[0] + 1:]
-    return (any(_reads(EX2)(e) and _ok(e) for e in after)
-            and not any(_state_writes(EX2)(e) and not _ok(e) for e in after))
+    if any(_failed_writes(EX2)(e) for e in after):
+        return False
+    return len(writes) > 1 or sum(1 for e in after if _reads(EX2)(e) and _ok(e)) >= REPEAT_READS
 
 
 def _ex5b_reached(org: OrgState, log: list[Entry]) -> bool:
@@ -120,7 +125,7 @@ EXERCISES: tuple[Exercise, ...] = (
              _state_writes(EX2), lambda org, log: bool(_secure_pauses(org, EX2))),
     # "Exercise 3 — pause it again": recops reads first and sends nothing
     Exercise("ex3", "pause it again", "Exercise 3 — pause it again",
-             "requests: a read of the paused conversation and no failed state write after the pause",
+             "requests: after the pause, the repeat's read (or a second write answered 2xx) and no failed write",
              _failed_writes(EX2), _ex3_reached),
     # "Exercise 4 — resume with the control panel"
     Exercise("ex4", "resume", "Exercise 4 — resume with the control panel",

@@ -9,7 +9,7 @@ import io
 import pytest
 
 import recops
-from recops import intervals
+from recops import intervals, training
 from recops.explain import explain
 from recops.sandbox import SandboxServer, board
 from recops.sandbox.control_client import SandboxClient
@@ -53,8 +53,10 @@ def test_the_walkthrough_turns_each_exercise_passed_on_its_own_seat_only(room, t
     assert _statuses(room, 1)["ex2"] == "not-started"
 
     rc.pause(EX2)
+    assert training.check_reached(rc, "exercise 2", EX2, "PAUSED", secure_pause=True).passed
     s = _statuses(room, 1)
     assert s["ex2"] == "passed"
+    assert s["ex3"] == "not-started"  # the pause and its self-check are not the repeat yet
     assert s["ex4"] == "not-started"  # a pause is not a failed resume
 
     again = rc.pause(EX2)
