@@ -22,11 +22,15 @@ SEATS = {1: seat_org(1), 2: seat_org(2)}
 @pytest.fixture
 def room(tmp_path):
     with SandboxServer(scenario=str(two_seat_scenario(tmp_path))) as server:
+        server.tracker = board.SeatTracker()  # type: ignore[attr-defined]
         yield server
 
 
 def _board(server: SandboxServer) -> dict:
-    return board.board(server.state, server.app.request_log, SEATS)
+    """The board from the whole log, which the endpoint's incremental tracker must equal."""
+    whole = board.board(server.state, server.app.request_log, SEATS)
+    assert board.board(server.state, server.app.request_log, SEATS, server.tracker) == whole
+    return whole
 
 
 def _row(data: dict, seat: int) -> dict:
