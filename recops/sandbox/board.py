@@ -69,6 +69,7 @@ class SeatFacts:
     analytics_ok: bool = False
     requests: int = 0
     last_error: Entry | None = None
+    last_error_expected: bool = False  # the error exercise 5 asks for: shown, but nobody is stuck on it
 
     def add(self, e: Entry) -> None:
         self.requests += 1
@@ -76,6 +77,8 @@ class SeatFacts:
         ok = 200 <= status < 300
         if status >= 400 or status == 0:
             self.last_error = e
+            self.last_error_expected = (status in (400, 403) and e["method"] == "PATCH"
+                                        and f"/{EX5}/participants/" in e["path"] and e.get("tokenKind") != "user")
         method, path = e["method"], e["path"]
         if path.startswith(ANALYTICS):
             self.analytics = True
@@ -218,7 +221,8 @@ def seat_row(seat: int, org: OrgState, facts: SeatFacts) -> dict[str, Any]:
     error = error_wire(facts.last_error)
     return {"seat": seat, "org": org.name, "exercises": statuses,
             "passed": sum(s == PASSED for s in statuses.values()), "requests": facts.requests,
-            "lastError": error, "stuck": error is not None or FAILING in statuses.values()}
+            "lastError": error, "lastErrorExpected": facts.last_error_expected,
+            "stuck": (error is not None and not facts.last_error_expected) or FAILING in statuses.values()}
 
 
 @dataclass

@@ -60,11 +60,12 @@ async function call(method, path) {
   if (r.status === 401) { askToken("the admin token was refused: enter the room's admin token"); return null; }
   return r;
 }
-function errorCell(err) {
+function errorCell(err, expected) {
   if (!err) return "";
   const when = new Date(err.time * 1000).toLocaleTimeString();
   return el("div", {"class": "error"},
-    el("div", {}, `${err.status} ${err.code || ""} ${err.method} ${err.path} at ${when}`),
+    el("div", {}, `${err.status} ${err.code || ""} ${err.method} ${err.path} at ${when}`
+                  + (expected ? " (the error exercise 5 asks for)" : "")),
     el("div", {}, err.explanation.meaning),
     el("div", {}, el("b", {}, "what to do: "), err.explanation.remedy));
 }
@@ -87,7 +88,7 @@ function render(data) {
     el("td", {"class": "seat"}, String(s.seat)), el("td", {}, s.org),
     ...data.exercises.map((x) => el("td", {"class": s.exercises[x.key], "data-exercise": x.key},
                                      s.exercises[x.key])),
-    el("td", {}, errorCell(s.lastError)),
+    el("td", {}, errorCell(s.lastError, s.lastErrorExpected)),
     el("td", {}, el("button", {onclick: () => resetSeat(s.seat), "data-reset": s.seat}, "Reset"))));
   $("grid").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
   const stuck = data.seats.filter((s) => s.stuck).map((s) => "seat " + s.seat);

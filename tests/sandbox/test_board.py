@@ -76,6 +76,7 @@ def test_the_walkthrough_turns_each_exercise_passed_on_its_own_seat_only(room, t
     row = _row(_board(room), 1)
     assert row["exercises"]["ex5a"] == "passed"
     assert row["exercises"]["ex5b"] == "not-started"
+    assert row["lastErrorExpected"] and not row["stuck"]  # the error the exercise asks for
     err = row["lastError"]
     assert err["status"] in (400, 403) and err["method"] == "PATCH" and EX5 in err["path"]
     assert err["code"] == "missing.any.permissions"
