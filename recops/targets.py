@@ -82,7 +82,8 @@ def sandbox_demo_credentials(url: str) -> Credentials:
         clients = SandboxClient(url, timeout=10).clients()
     except SandboxControlError as e:
         if e.status == 401:
-            raise ConfigError(f"the sandbox at {url} is protected (a training room): it needs your seat's credentials",
+            raise ConfigError(f"the sandbox at {url} is protected (a training room, or --admin-token): "
+                              "it needs credentials",
                               "set RECOPS_SEAT_CARD to your seat card (seat-NN.json from the trainer), or "
                               "RECOPS_CLIENT_ID and RECOPS_CLIENT_SECRET") from None
         raise ConfigError(f"cannot read demo credentials from the sandbox at {url} (HTTP {e.status})",

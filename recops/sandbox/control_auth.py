@@ -10,7 +10,9 @@ one) keeps its control plane open, as it always was. With an admin token (every 
   It may reset its own org, mint its own users' tokens, read, disconnect and hold its own
   conversations, read its own org's clients and recordings, and read the health (``SEAT_ROUTES``);
   anything else is 403 ``sandbox.forbidden``.
-- Nothing: only ``GET /_sandbox/health`` answers (it shows the room id, no secret).
+- ``?token=<admin token>`` on a ``/_room`` URL: the trainer too (a page a browser opens, such
+  as the trainer's board, cannot send a header on navigation); a wrong one is 401.
+- Nothing: only ``OPEN_ROUTES`` answer (``GET /_sandbox/health``: the room id, no secret).
 - Wrong credentials or token: 401 ``sandbox.unauthorized``, saying what to send.
 
 The step below (``ControlAuth``) runs in the pipeline before the handler and sets
@@ -119,6 +121,9 @@ class ControlGuard:
         auth = req.headers.get("authorization", "").strip()
         scheme, _, value = auth.partition(" ")
         scheme, value = scheme.lower(), value.strip()
+        query_token = req.q("token") if req.segments[:1] == ROOM.prefix else None
+        if not auth and query_token is not None:
+            scheme, value, auth = "bearer", query_token, "query"
         if not auth:
             if (req.method, pattern) in OPEN_ROUTES:
                 return None

@@ -8,11 +8,12 @@ last as long as the room (a seat reset keeps them, so a card stays valid). The r
 id (``room-xxxxxxxx``) that seat cards carry, so a card from another room is recognised, and an
 admin token for the trainer (control_auth.py).
 
-Memory (measured by ``benchmarks/room_memory.py`` style sampling: the demo org loaded into K orgs
-in one process, RSS before and after, on CPython 3.12 x86-64): about 2.6 MB per seat (the demo
-org's 7 live conversations and its 500-conversation week of history, materialised). The bound
-below allows ``PER_SEAT_BYTES`` (with headroom for requests, tokens and recordings a seat adds)
-per seat within half of ``MemAvailable``, and never more than ``HARD_CAP`` seats.
+Memory, measured by ``python -m benchmarks room`` (the demo org loaded into K seats in a fresh
+interpreter, RSS growth / K; CPython 3.12, x86-64 Linux): **1.35 MB per seat**, flat from 1 to
+60 seats (507 conversations each: the demo org's 7 live ones and its 500-conversation week of
+history, materialised). The start-up bound reserves ``PER_SEAT_BYTES`` = 8 MB per seat (about
+6x the measure: the tokens, request-log entries, caches and conversations a working seat adds)
+within half of ``MemAvailable``, and never allows more than ``HARD_CAP`` seats.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ SCENARIO_ORG = "sandbox-org"  # the demo org every seat copies
 CLIENT_PREFIX = "sandbox-"  # demo client ids are sandbox-<role>; a seat's are seat-NN-<role>
 ROLES = ("supervisor", "readonly", "integration", "nothing")
 
-MEASURED_SEAT_BYTES = 2_600_000  # RSS per seat measured as the module docstring says
-PER_SEAT_BYTES = 8 * 1024 * 1024  # what the bound reserves per seat: the measure, with 3x headroom
+MEASURED_SEAT_BYTES = 1_415_000  # RSS per seat, 1.35 MiB, measured as the module docstring says
+PER_SEAT_BYTES = 8 * 1024 * 1024  # what the bound reserves per seat: the measure with ~6x headroom
 MEMORY_SHARE = 0.5  # the room may use this share of MemAvailable
 HARD_CAP = 99  # seat names have two digits (seat-01 .. seat-99)
 MEMINFO = Path("/proc/meminfo")

@@ -148,3 +148,21 @@ def test_a_protected_sandbox_without_a_card_says_to_use_one(room_server, tmp_pat
     with pytest.raises(ConfigError) as e:
         rc.status(Demo.ACTIVE)
     assert "RECOPS_SEAT_CARD" in e.value.remedy
+
+
+def test_recops_lab_checks_the_card_before_starting_jupyterlab(cards, tmp_path, room_server):
+    from recops import lab
+
+    card = json.loads((cards / "seat-01.json").read_text())
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps({**card, "room": "room-00000000"}))
+    lines: list[str] = []
+    with pytest.raises(ConfigError, match="room-00000000"):
+        lab.run(seat_card=str(stale), open_browser=False, echo=lines.append)
+    assert lines == []  # nothing started, nothing announced
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "RECOPS_"))}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run([str(RECOPS), "lab", "--no-browser", "--seat-card", str(tmp_path / "nope.json")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "nope.json" in out.stderr and "does not exist" in out.stderr and "ask the trainer" in out.stderr

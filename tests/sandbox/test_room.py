@@ -244,3 +244,39 @@ def test_a_room_resets_to_its_seats_only(rs, room):
         rs.control.reset(scenario="empty")
     assert e.value.status == 400 and "/_room/seats/{n}/reset" in e.value.body["message"]
     assert rs.control.reset()["orgs"] == ["seat-01", "seat-02", "seat-03"]
+
+
+def test_room_urls_take_the_admin_token_as_a_query_parameter(rs, room):
+    ok = request("GET", f"{rs.url}/_room?token={room.admin_token}")
+    assert ok.status == 200 and ok.body["room"] == room.id
+    assert_error(request("GET", f"{rs.url}/_room?token=wrong"), 401, "sandbox.unauthorized")
+    seat = room.seat(1)
+    assert_error(request("GET", f"{rs.url}/_room?token={seat.secrets['supervisor']}"), 401, "sandbox.unauthorized")
+    # only /_room: the rest of the control plane takes the header alone
+    assert_error(request("GET", f"{rs.url}/_sandbox/clients?token={room.admin_token}"), 401, "sandbox.unauthorized")
+
+
+def test_a_sandbox_that_is_no_room_says_how_to_start_one(sb):
+    body = assert_error(request("GET", f"{sb.url}/_room"), 404, "sandbox.not.found")
+    assert "recops room serve --seats N" in body["message"]
+    health = request("GET", f"{sb.url}/_sandbox/health").body
+    assert (health["room"], health["seats"]) == (None, 0)
+
+
+def test_a_token_protected_sandbox_lets_a_client_reset_only_its_org(sdk, demo):
+    """``recops sandbox serve --admin-token``, no room: a demo client's Basic credentials act as
+    its org; resetting reloads that org from the scenario, the other org keeps its state."""
+    with SandboxServer(scenario="demo", admin_token="t0ken") as server:
+        assert_error(request("GET", f"{server.url}/_sandbox/clients"), 401, "sandbox.unauthorized")
+        admin = SandboxClient(server.url, admin_token="t0ken")
+        supervisor = SandboxClient(server.url, client_id=demo.SUPERVISOR[0], client_secret=demo.SUPERVISOR[1])
+        other = sdk.ApiClient(host=server.url).get_client_credentials_token(*demo.OTHER_ORG)
+        sdk.ConversationsApi(other).put_conversations_call_recordingstate(
+            demo.OTHER_ORG_CONV, recording_state(sdk, "PAUSED"))
+        mine = sdk.ApiClient(host=server.url).get_client_credentials_token(*demo.SUPERVISOR)
+        sdk.ConversationsApi(mine).put_conversations_call_recordingstate(DEMO_CALL, recording_state(sdk, "PAUSED"))
+        assert supervisor.reset()["orgs"] == ["sandbox-org"]
+        assert admin.conversation(DEMO_CALL)["recordingState"] == "ACTIVE"
+        assert admin.conversation(demo.OTHER_ORG_CONV)["recordingState"] == "PAUSED"
+        assert {c["org"] for c in supervisor.clients()} == {"sandbox-org"}
+        assert supervisor.health()["room"] is None

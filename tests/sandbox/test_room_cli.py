@@ -16,6 +16,7 @@ import pytest
 
 from recops.sandbox.process import ServedProcess
 from recops.sandbox.room import HARD_CAP, PER_SEAT_BYTES, check_seats, parse_card_rows, seat_bound
+from recops.sandbox.server import SandboxServer
 
 from .http_helpers import assert_error, get_token, request
 
@@ -114,3 +115,15 @@ def test_sandbox_serve_with_an_admin_token_protects_its_control_plane(cli_env):
         assert "trainer-token-for-this-test" not in served.output()
     finally:
         served.stop(signal.SIGTERM, timeout=15)
+
+
+def test_an_embedded_server_refuses_a_public_host_without_a_token_too():
+    from recops.sandbox.control_auth import check_bind, is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.5", "class-room.local"))
+    with pytest.raises(ValueError, match=r"refusing to serve on 0\.0\.0\.0 without an admin token"):
+        SandboxServer(host="0.0.0.0")
+    with pytest.raises(ValueError, match="the admin token is empty"):
+        check_bind("0.0.0.0", "  ")
+    check_bind("127.0.0.1", None)  # loopback: open, as always
