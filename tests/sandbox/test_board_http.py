@@ -132,3 +132,12 @@ def test_the_token_never_reaches_the_request_log(room, tmp_path):
     seat_session(server.url, r, 1, tmp_path).pause(EX2)
     log = SandboxClient(server.url, admin_token=TOKEN).call("GET", "requests")
     assert log and TOKEN not in json.dumps(log)
+
+
+def test_a_sandbox_that_is_no_room_has_no_board():
+    with SandboxServer() as server:  # the demo sandbox, open control plane, no seats
+        for path in ("/_room/board", "/_room/results.csv", "/_room/board.html"):
+            reply = get(server.url, path, None)
+            assert reply.status == 404, (path, reply.data)
+            assert reply.json()["code"] == "sandbox.not.found"
+            assert "recops room serve" in reply.json()["message"]
