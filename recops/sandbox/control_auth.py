@@ -51,7 +51,9 @@ SEAT_ROUTES = frozenset({
     ("POST", "/_sandbox/conversations/{cid}/hold"),
     ("GET", "/_sandbox/media/{cid}/{file}"),
 })
-OPEN_ROUTES = frozenset({("GET", "/_sandbox/health")})
+# the trainer board's page answers without credentials itself: 401 with a page that asks for
+# the admin token, holding neither token nor data (board.py)
+OPEN_ROUTES = frozenset({("GET", "/_sandbox/health"), ("GET", "/_room/board.html")})
 
 HOW_TO_AUTHENTICATE = ("send 'Authorization: Bearer <admin token>' (the trainer's token, printed by "
                        "`recops room serve` and kept in its cards folder as admin-token) or 'Authorization: "

@@ -238,6 +238,8 @@ class RequestLog:
             entry["org"] = token.org
             entry["principal"] = token.client_id or token.user_id
         entry["status"] = ex.status
+        if isinstance(ex.error, ApiError):  # the Genesys code (the trainer board explains it)
+            entry["code"] = ex.error.code
         entry["injected"] = ex.injected
         entry["durationMs"] = round((time.perf_counter() - ex.started) * 1000, 1)
         if ex.plane.media:  # a download: which recording; DownloadLog adds bytes and complete

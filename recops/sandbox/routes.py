@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .batch_download import BatchDownloadApi
+from .board import BoardApi
 from .directory_api import DirectoryApi
 from .media import MediaHost
 from .room_api import RoomApi
@@ -125,6 +126,7 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
     batch = BatchDownloadApi(api.state)  # recording batch downloads (batch_download.py)
     media = MediaHost(api.state)  # their signed result URLs (media.py)
     room = RoomApi(control)  # /_room: a training room's seats
+    board = BoardApi(control)  # /_room/board: the trainer's view of the seats (board.py)
     rows = [
         # --- token endpoint ---
         ("POST", "oauth/token", api.oauth_token),
@@ -196,5 +198,8 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("GET", "_room", room.info),
         ("GET", "_room/seats/{n}", room.seat),
         ("POST", "_room/seats/{n}/reset", room.reset_seat),
+        ("GET", "_room/board", board.board_json),
+        ("GET", "_room/board.html", board.board_html),  # answers 401 itself without the token
+        ("GET", "_room/results.csv", board.results_csv),
     ]
     return RouteTable([Route(method, _p(path), handler) for method, path, handler in rows])

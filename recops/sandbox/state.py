@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class OrgState:
     histories: list[Any] = field(default_factory=list)  # history.GeneratedHistory, never materialised
     analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
     batch_jobs: dict[str, Any] = field(default_factory=dict)  # batch_download.BatchJob by id
+    created: float = field(default_factory=time.time)  # wall time it was (re)built: the trainer board's start
 
 
 class SandboxState:

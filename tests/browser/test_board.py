@@ -1,0 +1,113 @@
+"""The trainer board in a real browser: a room served by the test, its board.html opened in
+Debian's chromium (Playwright, loopback only). The page takes ``?token=`` once and drops it from
+the address bar; a seat turns ``passed`` after the test pauses a conversation as that seat (the
+page refreshes every 2 s); an error puts the seat first with its explanation; the CSV export
+downloads; Reset on a seat's row resets that seat's org in the sandbox."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import recops
+from recops.explain import explain
+from recops.sandbox import SandboxServer
+from recops.sandbox.room import Room
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
+EX2 = "c0a80001-0000-4000-8000-000000000001"
+EX5 = "c0a80001-0000-4000-8000-000000000004"
+TOKEN = "browser-board-admin-token"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+                                reason="Debian's chromium is not installed (apt-get install chromium)")
+
+
+def _seat(server: SandboxServer, room: Room, n: int, tmp_path: Path) -> recops.Session:
+    card = room.seat(n).card(room.id, server.url)
+    return recops.connect(sandbox_url=server.url, client_id=card["clientId"], client_secret=card["clientSecret"],
+                          journal=tmp_path / f"journal-{n}.sqlite")
+
+
+def test_board_page_follows_the_seats_and_resets_one(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)
+    room = Room(2, admin_token=TOKEN)
+    home = tmp_path / "home"
+    home.mkdir()
+    with SandboxServer(room=room) as server, sync_playwright() as p:
+        base = server.url
+        browser = p.chromium.launch(executable_path=CHROMIUM, env={**os.environ, "HOME": str(home)},
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+        outside: list[str] = []
+
+        def only_loopback(route) -> None:
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        ctx.route("**/*", only_loopback)
+        page = ctx.new_page()
+        page.goto(f"{base}/_room/board.html?token={TOKEN}")
+        seat1_ex2 = page.locator('tr[data-seat="1"] td[data-exercise="ex2"]')
+        seat2_ex2 = page.locator('tr[data-seat="2"] td[data-exercise="ex2"]')
+        expect(seat1_ex2).to_have_text("not-started")
+        assert TOKEN not in page.url and "token=" not in page.url  # dropped from the address bar
+        assert TOKEN not in page.content()
+
+        one, two = _seat(server, room, 1, tmp_path), _seat(server, room, 2, tmp_path)
+        one.pause(EX2)
+        expect(seat1_ex2).to_have_text("passed")  # the next refresh shows it
+        expect(seat1_ex2).to_have_class("passed")
+        expect(seat2_ex2).to_have_text("not-started")
+
+        ben = next(p_ for p_ in one.status(EX5).participants if p_.purpose == "agent")
+        with pytest.raises(recops.ApiError):
+            one.stop(EX5, ben.id)  # client credentials: the error exercise 5 asks for, nobody is stuck
+        expect(page.locator('tr[data-seat="1"] td[data-exercise="ex5a"]')).to_have_text("passed")
+        expect(page.locator("#stuck")).to_have_text("nobody is stuck")
+        card = room.seat(1).card(room.id, server.url)
+        readonly = recops.connect(sandbox_url=server.url, client_id=card["readonlyClientId"],
+                                  client_secret=card["readonlyClientSecret"], journal=tmp_path / "ro.sqlite")
+        with pytest.raises(recops.ApiError):
+            readonly.resume(EX2)  # no pauseOthers: a real error
+        expect(page.locator("#stuck")).to_have_text("stuck: seat 1")
+        expect(page.locator("tbody tr").first).to_have_attribute("data-seat", "1")  # stuck seats first
+        error = page.locator('tr[data-seat="1"] .error')
+        expect(error).to_contain_text("403 missing.any.permissions PUT")
+        expect(error).to_contain_text(explain("403 missing.any.permissions").remedy)
+
+        with page.expect_download() as download:
+            page.locator("#csv").click()
+        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+        by = {(r["seat"], r["exercise"]): r for r in rows}
+        assert by[("1", "ex2")]["status"] == "passed" and by[("2", "ex2")]["status"] == "not-started"
+        assert by[("1", "ex5a")]["status"] == "passed"
+        assert by[("1", "ex5a")]["last_error_code"] == "missing.any.permissions"
+
+        two.pause(EX2)
+        expect(seat2_ex2).to_have_text("passed")
+        page.reload()  # the token is kept in sessionStorage for the tab
+        expect(seat2_ex2).to_have_text("passed")
+        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT_DIR / "trainer-board.png"), full_page=True)
+
+        page.locator('button[data-reset="2"]').click()
+        expect(page.locator("#status")).to_have_text("seat 2 reset")
+        expect(seat2_ex2).to_have_text("not-started")
+        expect(seat1_ex2).to_have_text("passed")
+        assert two.status(EX2).recording_state == "ACTIVE"  # the sandbox reset seat 2's org
+        assert one.status(EX2).recording_state == "PAUSED"  # and left seat 1 alone
+        assert outside == []
+        browser.close()
