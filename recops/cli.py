@@ -299,6 +299,8 @@ def lab(
     sandbox_port: Annotated[int, typer.Option(help="The sandbox's port (0: a free one).")] = 0,
     notebooks: Annotated[str | None, typer.Option(help="The notebooks directory (default: ./notebooks).")] = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
+    app: Annotated[bool, typer.Option("--app", help="Voilà apps instead of JupyterLab: no code, a seat "
+                                                    "picker, the control panel and the walkthrough.")] = False,
 ) -> None:
     """The notebook kit: JupyterLab on notebooks/ with a shared demo sandbox (no credentials needed);
     with credentials set, the notebooks act on that org instead, and say so."""
@@ -306,7 +308,8 @@ def lab(
 
     with _errors(False):
         raise typer.Exit(lab_module.run(port=port, sandbox_port=sandbox_port, notebooks=notebooks,
-                                        open_browser=browser, echo=lambda line: typer.echo(line, err=True)))
+                                        open_browser=browser, echo=lambda line: typer.echo(line, err=True),
+                                        app=app))
 
 
 # --- tables -------------------------------------------------------------------------------------

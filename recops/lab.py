@@ -1,7 +1,7 @@
 """``recops lab``: the notebook kit. Starts a sandbox server (demo scenario) as its own process
 (recops/sandbox/process.py), shared by every notebook of the session through
-``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/``. With credentials set it starts no
-sandbox and says loudly that the notebooks act on a real org.
+``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/`` (``--app``: Voilà on ``notebooks/apps``).
+With credentials set it starts no sandbox and says loudly that the notebooks act on a real org.
 """
 
 from __future__ import annotations
@@ -46,8 +46,21 @@ def lab_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries
     return cmd
 
 
+def app_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
+    """The Voilà command ``recops lab --app`` runs: the apps in ``notebooks/apps`` (the seat
+    picker, then the control panel or the walkthrough), no code shown (Voilà's default)."""
+    apps = nb_dir / "apps"
+    if not apps.is_dir():
+        raise ConfigError(f"no apps folder in {nb_dir}", "run from the repository root, or pass --notebooks DIR")
+    cmd = [sys.executable, "-m", "voila", str(apps), f"--port={port}", f"--Voila.port_retries={port_retries}",
+           "--Voila.ip=127.0.0.1"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    return cmd
+
+
 def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, open_browser: bool = True,
-        echo: Callable[[str], None] = print) -> int:
+        echo: Callable[[str], None] = print, app: bool = False) -> int:
     settings = Settings.load()
     nb_dir = notebooks_dir(notebooks)
     env = dict(os.environ)
@@ -68,7 +81,8 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         echo(f"!! REAL ORG: {settings.target.describe()}")
         echo("!! Credentials are set: the notebooks act on this org. Every change needs confirmation.")
         echo(line)
-    lab = subprocess.Popen(lab_command(nb_dir, port, open_browser), env=env)
+    command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
+    lab = subprocess.Popen(command, env=env)
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM stops JupyterLab and the sandbox like Ctrl-C does
