@@ -65,7 +65,7 @@ class Exercise(w.VBox):
 
     def __init__(self, title: str, text: str, inputs: list[w.Widget], check: Callable[[], training.Check]) -> None:
         self.verdict = w.HTML()
-        self.verdict.add_class("recops-verdict")
+        self.verdict.add_class("recops-exercise-verdict")
         self.log_panel = LogPanel(f"log — {title}", height="80px")
         self.check_button = w.Button(description="Check", icon="check")
         self.check_button.on_click(guarded(self.log_panel, lambda _: self._check(check)))

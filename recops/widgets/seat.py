@@ -212,7 +212,8 @@ class SeatPicker(w.VBox):
                               "copy them from your seat card")
         seat = int(self.seat.value)
         if cid.startswith("seat-") and not cid.startswith(f"seat-{seat:02d}-"):
-            raise ConfigError(f"client {cid} is not seat {seat}'s", "type the seat number and the client id of your card")
+            raise ConfigError(f"client {cid} is not seat {seat}'s",
+                              "type the seat number and the client id of your card")
         room = _health(url, (cid, secret)).get("room")
         if not room:
             raise ConfigError(f"the sandbox at {url} is not a room (the plain demo sandbox)",
