@@ -144,3 +144,23 @@ def test_a_seat_card_file_that_is_missing_is_named(sb, tmp_path):
 def test_parse_card_never_shows_the_secret(sb, demo):
     parsed = parse_card(json.dumps(card(sb, demo, seat=3)))
     assert parsed.org == "seat-03" and demo.SUPERVISOR[1] not in repr(parsed)
+
+
+@pytest.mark.parametrize("name", ["control_panel.ipynb", "walkthrough.ipynb"])
+def test_the_app_notebooks_are_thin_without_outputs_and_paired(name):
+    """notebooks/apps/: one code cell that builds the app (Voilà shows no code), no outputs, the
+    text form in notebooks/apps/text/ by the repository's pairing."""
+    from pathlib import Path
+
+    import jupytext
+    import nbformat
+
+    apps = Path(__file__).resolve().parents[2] / "notebooks" / "apps"
+    nb = nbformat.read(apps / name, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) == 1 and code[0].outputs == [] and code[0].execution_count is None
+    assert code[0].source.splitlines()[0] == f"from recops.widgets.apps import {name.removesuffix('.ipynb')}_app"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    text = jupytext.read(apps / "text" / name.replace(".ipynb", ".py"))
+    assert nb.metadata["jupytext"]["formats"] == text.metadata["jupytext"]["formats"] == "ipynb,text//py:percent"
+    assert [c.source for c in text.cells] == [c.source for c in nb.cells]
