@@ -69,6 +69,7 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         env["RECOPS_SEAT_CARD"] = str(Path(seat_card).expanduser().absolute())
     settings = Settings.load(env)
     nb_dir = notebooks_dir(notebooks)
+    command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
     sandbox = None
     if settings.seat is not None and settings.sandbox_url:
         from .seat_card import check_room
@@ -92,7 +93,6 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         echo(f"!! REAL ORG: {settings.target.describe()}")
         echo("!! Credentials are set: the notebooks act on this org. Every change needs confirmation.")
         echo(line)
-    command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
     lab = subprocess.Popen(command, env=env)
 
     def on_term(signum: int, frame: object) -> None:

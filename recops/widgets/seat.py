@@ -15,7 +15,7 @@ import html
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
@@ -23,57 +23,46 @@ import urllib3
 
 from ..display import error_lines
 from ..errors import AuthError, ConfigError
+from ..seat_card import SeatCard, read_seat_card
+from ..settings import Secret
 
 if TYPE_CHECKING:
     from ..session import Session
 
 SEAT_CARD_ENV = "RECOPS_SEAT_CARD"
-CARD_FIELDS = ("room", "seat", "url", "clientId", "clientSecret")
+CARD_FIELDS = ("room", "seat", "url", "clientId", "clientSecret")  # what a pasted card needs
 
 
 class SeatRefused(ConfigError):
     """The room's control plane refused the credentials (401) or the seat (403)."""
 
 
-@dataclass(frozen=True)
-class SeatCard:
-    """The fields of a seat card the session needs (the room contract's ``seat-NN.json``)."""
-
-    room: str
-    seat: int
-    url: str
-    client_id: str
-    client_secret: str
-
-    def __repr__(self) -> str:  # never the secret
-        return f"SeatCard(room={self.room!r}, seat={self.seat}, url={self.url!r}, client_id={self.client_id!r})"
-
-    @property
-    def org(self) -> str:
-        return f"seat-{self.seat:02d}"
-
-
-def parse_card(text: str | bytes) -> SeatCard:
-    """A seat card from its JSON text; ConfigError naming what is wrong with it."""
+def parse_card(text: str | bytes, where: str = "pasted") -> SeatCard:
+    """A seat card (``recops.seat_card.SeatCard``) from its JSON text; ConfigError naming what is
+    wrong with it. ``where`` names it in messages ("pasted", "uploaded", a file's path)."""
     try:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError):
-        raise ConfigError("this is not a seat card: it is not JSON",
+        raise ConfigError(f"this is not a seat card ({where}): it is not JSON",
                           "paste the whole content of your seat-NN.json file, or upload the file") from None
     if not isinstance(data, dict):
-        raise ConfigError("this is not a seat card: a card is a JSON object",
+        raise ConfigError(f"this is not a seat card ({where}): a card is a JSON object",
                           "paste the whole content of your seat-NN.json file, or upload the file")
     missing = [k for k in CARD_FIELDS if not data.get(k)]
     if missing:
-        raise ConfigError(f"this seat card lacks {', '.join(missing)}",
+        raise ConfigError(f"this seat card ({where}) lacks {', '.join(missing)}",
                           "ask the trainer for your seat-NN.json file and paste it whole")
-    try:
-        seat = int(data["seat"])
-    except (TypeError, ValueError):
-        raise ConfigError(f"this seat card's seat is not a number: {data['seat']!r}",
-                          "ask the trainer for your seat-NN.json file") from None
-    return SeatCard(str(data["room"]), seat, str(data["url"]).rstrip("/"), str(data["clientId"]),
-                    str(data["clientSecret"]))
+    seat = data["seat"]
+    if isinstance(seat, bool) or not isinstance(seat, int) or seat < 1:
+        raise ConfigError(f"this seat card's seat is not a seat number: {seat!r}",
+                          "ask the trainer for your seat-NN.json file")
+    url = str(data["url"]).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"this seat card ({where}) has no http(s) url ({url!r})",
+                          "ask the trainer for your seat-NN.json file")
+    return SeatCard(path=Path(f"({where})"), room=str(data["room"]), seat=seat, url=url,
+                    org=str(data.get("org") or f"seat-{seat:02d}"), client_id=str(data["clientId"]),
+                    client_secret=Secret(str(data["clientSecret"])))
 
 
 def _health(url: str, auth: tuple[str, str] | None) -> dict[str, Any]:
@@ -103,19 +92,12 @@ def _health(url: str, auth: tuple[str, str] | None) -> dict[str, Any]:
 
 
 def seat_session(card: SeatCard) -> Session:
-    """A session on the card's seat: the card's supervisor credentials first (one token request:
-    wrong ones fail here, not on a click), then the room (a card from another room is refused,
-    naming both rooms)."""
+    """A session on the card's seat: the room first (a card from another room is refused, naming
+    both rooms; on a room, wrong credentials are refused by its control plane), then the card's
+    supervisor credentials (one token request)."""
     import recops
 
-    rc = recops.connect(target="sandbox", sandbox_url=card.url, client_id=card.client_id,
-                        client_secret=card.client_secret)
-    try:
-        rc.client.api_client  # noqa: B018 - asks for the token now
-    except AuthError:
-        raise SeatRefused(f"the room at {card.url} refused the credentials of {card.client_id}",
-                          "copy the client id and secret exactly as on your seat card") from None
-    health = _health(card.url, (card.client_id, card.client_secret))
+    health = _health(card.url, (card.client_id, card.client_secret.get()))
     room = health.get("room")
     if room != card.room:
         raise ConfigError(f"this seat card is for room {card.room}, but the sandbox at {card.url} is "
@@ -125,6 +107,14 @@ def seat_session(card: SeatCard) -> Session:
     if isinstance(seats, int) and not 1 <= card.seat <= seats:
         raise ConfigError(f"seat {card.seat} is not in room {room} (seats 1..{seats})",
                           "use the seat number on your card")
+    # the session of `recops.connect(seat_card=...)`: the card's URL and supervisor client, its
+    # control plane (reset, user tokens) acting as the seat
+    rc = recops.connect(seat_card=card, sandbox_url=card.url, target="sandbox")
+    try:
+        rc.client.api_client  # noqa: B018 - asks for the token now: wrong credentials fail here, not on a click
+    except AuthError:
+        raise SeatRefused(f"the room at {card.url} refused the credentials of {card.client_id}",
+                          "copy the client id and secret exactly as on your seat card") from None
     return rc
 
 
@@ -192,18 +182,13 @@ class SeatPicker(w.VBox):
     # --- the ways in ------------------------------------------------------------------------
 
     def _file_card(self, path: str) -> SeatCard:
-        try:
-            with open(path, "rb") as f:
-                return parse_card(f.read())
-        except OSError as e:
-            raise ConfigError(f"cannot read the seat card {path} ({e.strerror})",
-                              f"check {SEAT_CARD_ENV}, or paste the card below") from None
+        return read_seat_card(path, SEAT_CARD_ENV)
 
     def _uploaded_card(self) -> SeatCard:
         files = self.card_upload.value
         if not files:
             raise ConfigError("no file uploaded", "choose your seat-NN.json file")
-        return parse_card(bytes(files[0]["content"]))
+        return parse_card(bytes(files[0]["content"]), f"uploaded {files[0]['name']}")
 
     def _typed_card(self) -> SeatCard:
         url, cid, secret = self.url.value.strip(), self.client_id.value.strip(), self.client_secret.value.strip()
@@ -218,7 +203,8 @@ class SeatPicker(w.VBox):
         if not room:
             raise ConfigError(f"the sandbox at {url} is not a room (the plain demo sandbox)",
                               "check the room's URL on your seat card")
-        return SeatCard(room, seat, url.rstrip("/"), cid, secret)
+        return SeatCard(path=Path("(typed)"), room=room, seat=seat, url=url.rstrip("/"), org=f"seat-{seat:02d}",
+                        client_id=cid, client_secret=Secret(secret))
 
     def _start_on_demo(self, url: str | None) -> None:
         try:
