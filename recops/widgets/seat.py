@@ -226,6 +226,7 @@ class SeatPicker(w.VBox):
             self._show_error(e)
             return
         self.card = card
+        self.card_text.value = self.client_secret.value = ""  # the secret does not stay in the page
         self.form.layout.display = "none"
         self._use(rc, f"seat {card.seat} of room {card.room} ({card.org}) at {card.url}")
 

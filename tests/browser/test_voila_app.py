@@ -1,12 +1,14 @@
 """App mode end to end: `recops lab --app` (the real command) serving notebooks/apps with Voilà,
-against a sandbox started by the test, driven in Debian's chromium by Playwright. The trainee
-picks their seat, clicks Pause in the control-panel app and sees PAUSED; the sandbox's control
-plane confirms that this conversation, and nothing else, changed. No code is visible. In the
+against a training room served by `recops room serve` (the real command, three seats), driven
+in Debian's chromium by Playwright. The trainee pastes their seat card, clicks Pause in the
+control-panel app and sees PAUSED; the room's control plane (the trainer's admin token) confirms
+that this seat's call, and nothing else in any seat, changed. No code is visible. In the
 walkthrough app, a self-check says NOT YET, then PASSED once the exercise is done."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from recops.sandbox import SandboxClient
-from recops.sandbox.process import ServedProcess, sandbox_process
+from recops.sandbox.process import ServedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,8 +49,14 @@ def _env(base: Path, sandbox_url: str) -> dict[str, str]:
                   "RECOPS_JOURNAL": str(base / "journal.sqlite")}
 
 
-def _snapshot(control: SandboxClient) -> dict[str, dict]:
-    return {c["id"]: control.conversation(c["id"]) for c in control.conversations()}
+ROOM_LISTENING = re.compile(r"recops room listening on (http://127\.0\.0\.1:\d+)  \(room (room-[0-9a-f]{8}), 3 seats\)")
+SEATS = ("seat-01", "seat-02", "seat-03")
+
+
+def _snapshot(control: SandboxClient) -> dict[tuple[str, str], dict]:
+    """Every conversation of every seat, as the trainer sees it."""
+    return {(org, c["id"]): control.conversation(c["id"], org=org)
+            for org in SEATS for c in control.conversations(org=org)}
 
 
 def _assert_no_code(page, source: str) -> None:
@@ -64,9 +72,16 @@ def test_the_control_panel_and_walkthrough_apps_in_voila(tmp_path):
     sandbox_home = tmp_path / "sandbox-home"
     sandbox_home.mkdir()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "RECOPS_"))}
-    with sandbox_process("demo", env=clean | {"HOME": str(sandbox_home)}) as sb:
-        control = SandboxClient(sb.url)
-        env = _env(tmp_path, sb.url)
+    cards = tmp_path / "cards"
+    room = ServedProcess([sys.executable, "-m", "recops.cli", "room", "serve", "--seats", "3", "--port", "0",
+                          "--cards", str(cards)], url_pattern=None,
+                         env=clean | {"HOME": str(sandbox_home), "PYTHONUNBUFFERED": "1"}, start_timeout=60).start()
+    try:
+        match = ROOM_LISTENING.search(room.wait_for(ROOM_LISTENING, 60))
+        assert match, room.output()
+        room_url = match.group(1)
+        control = SandboxClient(room_url, admin_token=(cards / "admin-token").read_text().strip())
+        env = _env(tmp_path, room_url)
         port = _free_port()
         app = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--app", "--no-browser", f"--port={port}"],
                             url_pattern=rf"(http://127\.0\.0\.1:{port})/", env=env, cwd=ROOT,
@@ -84,10 +99,12 @@ def test_the_control_panel_and_walkthrough_apps_in_voila(tmp_path):
                 expect(page.get_by_text("control_panel.ipynb")).to_be_visible()
                 expect(page.get_by_text("walkthrough.ipynb")).to_be_visible()
 
-                # the control panel app: the seat, then Pause
+                # the control panel app: seat 2's card pasted, then Pause
                 page.goto(f"{base}/voila/render/control_panel.ipynb", timeout=120_000)
                 status = page.locator(".recops-seat-status")
-                expect(status).to_contain_text("demo sandbox", timeout=120_000)
+                expect(status).to_contain_text("training room", timeout=120_000)
+                _use_card(page, cards / "seat-02.json")
+                expect(status).to_contain_text("seat 2 of room")
                 panel = page.locator(".recops-control-panel").first
                 state = panel.locator(".recops-state")
                 expect(state).to_have_text("ACTIVE")
@@ -97,32 +114,47 @@ def test_the_control_panel_and_walkthrough_apps_in_voila(tmp_path):
                 expect(state).to_have_text("PAUSED")
                 expect(panel.locator("button.jupyter-button", has_text="Resume")).to_be_enabled()
                 deadline = time.monotonic() + 15
-                while control.conversation(DEMO_ACTIVE)["recordingState"] != "PAUSED":
-                    assert time.monotonic() < deadline, "the sandbox never saw the pause"
+                while control.conversation(DEMO_ACTIVE, org="seat-02")["recordingState"] != "PAUSED":
+                    assert time.monotonic() < deadline, "the room never saw the pause"
                     time.sleep(0.1)
                 after = _snapshot(control)
-                assert after[DEMO_ACTIVE]["securePause"] is True
-                changed = sorted(cid for cid in before if before[cid] != after[cid])
-                assert changed == [DEMO_ACTIVE], f"more than the paused call changed: {changed}"
+                assert after["seat-02", DEMO_ACTIVE]["securePause"] is True
+                changed = sorted(key for key in before if before[key] != after[key])
+                assert changed == [("seat-02", DEMO_ACTIVE)], f"more than seat 2's paused call changed: {changed}"
                 OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(OUTPUT_DIR / "voila_control_panel.png"), full_page=True)
 
-                # the walkthrough app: a self-check says NOT YET, then PASSED
+                # the walkthrough app on seat 3: a self-check says NOT YET, then PASSED
                 page.goto(f"{base}/voila/render/walkthrough.ipynb", timeout=120_000)
-                expect(page.locator(".recops-seat-status")).to_contain_text("demo sandbox", timeout=120_000)
+                expect(page.locator(".recops-seat-status")).to_contain_text("training room", timeout=120_000)
+                _use_card(page, cards / "seat-03.json")
+                expect(page.locator(".recops-seat-status")).to_contain_text("seat 3 of room")
                 ex1 = page.locator(".recops-exercise").first
                 ex1.locator("button.jupyter-button", has_text="Check").click()
                 expect(ex1.locator(".recops-exercise-verdict")).to_contain_text("NOT YET")
                 ex1.locator("select").select_option("PAUSED")
                 ex1.locator("button.jupyter-button", has_text="Check").click()
                 expect(ex1.locator(".recops-exercise-verdict")).to_contain_text("PASSED")
-                _assert_no_code(page, "control_panel_app")
+                _assert_no_code(page, "walkthrough_app")
                 page.screenshot(path=str(OUTPUT_DIR / "voila_walkthrough.png"), full_page=True)
                 browser.close()
         finally:
             (tmp_path / "voila.log").write_text(app.output())
             app.stop(timeout=15)
+    finally:
+        (tmp_path / "room.log").write_text(room.output())
+        room.stop(timeout=15)
     assert (OUTPUT_DIR / "voila_control_panel.png").stat().st_size > 10_000
+
+
+def _use_card(page, card: Path) -> None:
+    """Paste the seat card into the picker, as a trainee does, and use it."""
+    from playwright.sync_api import expect
+
+    box = page.locator(".recops-seat-picker textarea")
+    expect(box).to_be_visible()
+    box.fill(card.read_text())
+    page.locator(".recops-seat-picker button.jupyter-button", has_text="Use this card").click()
 
 
 def test_recops_lab_app_names_the_missing_apps_folder(tmp_path):

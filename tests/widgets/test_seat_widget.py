@@ -50,6 +50,7 @@ def test_in_a_room_the_picked_seat_pauses_its_own_call_only(room, demo):
     picker.use_card.click()
     assert picker.message.startswith("seat 2 of room room-"), picker.message
     assert picker.session.client.principal == "client:seat-02-supervisor"
+    assert picker.card_text.value == ""  # the pasted secret does not stay in the page
     panel = app.content.children[0]
     panel.pause_button.click()
     assert "PAUSED" in panel.state_label.value
