@@ -21,6 +21,7 @@ import typer
 
 from .cli_export import export as export_command
 from .cli_room import ADMIN_TOKEN_ENV, room_app
+from .cli_training import training_app
 from .settings import DEFAULT_SANDBOX_PORT
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -29,6 +30,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local Genesys Cloud emulator.")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(room_app, name="room")
+app.add_typer(training_app, name="training")  # recops/cli_training.py
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm a change on a REAL org.")]

@@ -17,17 +17,22 @@
 # # 5 · Training walkthrough
 #
 # A guided session for a training room, on the **sandbox** (no real org needed). Each exercise
-# has a cell to complete and a self-check that compares your answer with the sandbox's live
-# state. The completed answers are in place so the notebook runs top to bottom; a trainer can
-# clear them (`answer = None`) before class.
+# has a cell for you to complete and, below it, a self-check that compares your answer with the
+# sandbox's live state: it says **PASSED**, or **NOT YET** and what is missing. Fill in the
+# cell, run it, then run its check.
+
+# %% [markdown] tags=["trainer"]
+# **Trainer form.** The answers are filled in (the cells tagged `solution`), so this notebook
+# runs top to bottom and every check says PASSED. The trainee form,
+# `05_training_walkthrough_trainee.ipynb`, is generated from this one: each answer is a blank
+# (`answer = None`), the exercises and the checks are the same. Edit only this form, then run
+# `recops training forms` to regenerate the trainee form (`--check` says whether it is stale).
 
 # %% tags=["parameters"]
 target = "sandbox"  # the walkthrough is written for the sandbox's demo org
 reset_sandbox = True  # start from the demo scenario
 
 # %%
-from IPython.display import display
-
 import recops
 from recops import discover, intervals, training
 from recops.widgets import ControlPanel, banner
@@ -47,42 +52,55 @@ banner(rc)
 
 # %%
 ex1 = "c0a80001-0000-4000-8000-000000000002"
+
+# %% tags=["solution"]
 answer = rc.status(ex1).recording_state  # your answer, e.g. "ACTIVE"
+
+# %% tags=["check"]
 training.check_state(rc, "exercise 1", ex1, answer)
 
 # %% [markdown]
 # ## Exercise 2 — secure-pause a call
-# Pause conversation `c0a80001-0000-4000-8000-000000000001`. Which endpoint did recops use?
+# Pause conversation `c0a80001-0000-4000-8000-000000000001` with `rc.pause(id)`. Which endpoint
+# did recops use? (Display what it returns.)
 
 # %%
 ex2 = "c0a80001-0000-4000-8000-000000000001"
-outcome = rc.pause(ex2)  # your turn
-display(outcome)
-training.check_reached(rc, "exercise 2", ex2, "PAUSED", secure_pause=True)
+
+# %% tags=["solution"]
+outcome = rc.pause(ex2)  # your turn: pause ex2
+outcome
+
+# %% tags=["check"]
+training.check_reached(rc, "exercise 2", ex2, "PAUSED", secure_pause=True, todo="pause ex2 with rc.pause")
 
 # %% [markdown]
 # ## Exercise 3 — pause it again
 # What happens when you pause an already paused call? (The well-known tutorial says 409.
 # The real API documents no 409: a repeat succeeds and changes nothing.)
 
-# %%
-again = rc.pause(ex2)
-display(again)
-training.Check("exercise 3", again.skipped, "recops read the state first and sent nothing"
-               if again.skipped else "a request was sent")
+# %% tags=["solution"]
+again = rc.pause(ex2)  # your turn: pause ex2 again
+again
+
+# %% tags=["check"]
+training.check_skipped("exercise 3", again)
 
 # %% [markdown]
 # ## Exercise 4 — resume with the control panel
-# Click **Resume** below, then run the check. (For an unattended run the next cell clicks it.)
+# Click **Resume** below, then run the check.
 
 # %%
 panel = ControlPanel(rc, ex2)
 panel
 
-# %%
-if panel.recording_state == "PAUSED":
-    panel.resume_button.click()  # what your click does
-training.check_reached(rc, "exercise 4", ex2, "ACTIVE", secure_pause=False)
+# %% tags=["solution"]
+# Nothing to write here: click Resume in the panel above.
+if panel.recording_state == "PAUSED":  # the trainer form clicks it, for an unattended run
+    panel.resume_button.click()
+
+# %% tags=["check"]
+training.check_clicked(rc, "exercise 4", panel, "resume", "ACTIVE")
 
 # %% [markdown]
 # ## Exercise 5 — stop an agent's ad-hoc recording
@@ -93,24 +111,38 @@ training.check_reached(rc, "exercise 4", ex2, "ACTIVE", secure_pause=False)
 # %%
 ex5 = "c0a80001-0000-4000-8000-000000000004"
 ben = next(p for p in rc.status(ex5).participants if p.purpose == "agent")
-caught = None
+
+# %% tags=["solution"]
+# First with the supervisor's client credentials: rc.stop(ex5, ben.id) raises a recops.ApiError;
+# catch it and keep it in `caught`.
+caught = None  # the error you caught
 try:
-    rc.stop(ex5, ben.id)  # with the supervisor's client credentials
+    rc.stop(ex5, ben.id)
 except recops.ApiError as e:
     caught = e
-    display(e)
+caught
+
+# %% tags=["check"]
 training.check_error("exercise 5a", caught, "missing.any.permissions")
 
-# %%
-as_ben = rc.as_sandbox_user(ben.user_id)
-display(as_ben.stop(ex5, ben.id))
+# %% tags=["solution"]
+# Then as Ben, with his user token: as_ben.stop(ex5, ben.id).
+as_ben = rc.as_sandbox_user(ben.user_id)  # a session acting as Ben
+as_ben.stop(ex5, ben.id)
+
+# %% tags=["check"]
 training.check_adhoc(rc, "exercise 5b", ex5, ben.id, on=False)
 
 # %% [markdown]
 # ## Exercise 6 — what share of last week's calls was recorded?
+# (Hint: `rc.interval(interval, media_type="voice")` is a table with a `recorded` column.)
 
 # %%
 interval = intervals.last(7 * 24)
-week = rc.interval(interval, media_type="voice")
-share = float(week["recorded"].mean())  # your answer
+
+# %% tags=["solution"]
+week = rc.interval(interval, media_type="voice")  # last week's voice calls
+share = float(week["recorded"].mean())  # your answer, a number from 0 to 1
+
+# %% tags=["check"]
 training.check_share(rc, "exercise 6", interval, share)

@@ -15,7 +15,7 @@ from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
 
 if TYPE_CHECKING:
     from ..participants import AdhocRights
-    from ..recording import ParticipantState, RecordingStatus
+    from ..recording import Outcome, ParticipantState, RecordingStatus
     from ..session import Session
 
 
@@ -30,6 +30,7 @@ class ControlPanel(ClosesListeners, w.VBox):
         self.conversation_id = conversation_id
         self._participant_session = participant_session
         self.status: RecordingStatus | None = None
+        self.outcomes: list[Outcome] = []  # what the buttons did, in order (the training self-checks read it)
         self.log_panel = LogPanel(f"log — {conversation_id}")
         self.state_label = w.HTML()
         self.detail_label = w.Label()
@@ -102,6 +103,7 @@ class ControlPanel(ClosesListeners, w.VBox):
     def _change(self, verb: str) -> None:
         fn = self.session.pause if verb == "pause" else self.session.resume
         outcome = fn(self.conversation_id, confirm=self.confirm.value)
+        self.outcomes.append(outcome)
         self.log_panel.write(outcome.summary())
         self.refresh()
 
@@ -114,5 +116,6 @@ class ControlPanel(ClosesListeners, w.VBox):
             return
         fn = actor.start if verb == "start" else actor.stop
         outcome = fn(self.conversation_id, participant_id, confirm=self.confirm.value)
+        self.outcomes.append(outcome)
         self.log_panel.write(outcome.summary())
         self.refresh()
