@@ -92,7 +92,8 @@ def walkthrough(rc: Session) -> w.Widget:
     state = w.Dropdown(options=["", "ACTIVE", "PAUSED", "NONE"], description="state")
     ex1 = Exercise("Exercise 1 — read a recording state",
                    f"What is the <code>recordingState</code> of conversation <code>{EX1}</code>?", [state],
-                   lambda: training.check_state(rc, "exercise 1", EX1, state.value or None))
+                   lambda: _blank("exercise 1", "choose the state") if not state.value
+                   else training.check_state(rc, "exercise 1", EX1, state.value))
     ex2_panel = ControlPanel(rc, EX2)
     ex2 = Exercise("Exercise 2 — secure-pause a call",
                    f"Pause conversation <code>{EX2}</code> with the panel.", [ex2_panel],
@@ -109,8 +110,14 @@ def walkthrough(rc: Session) -> w.Widget:
     share = w.Text(description="share", placeholder="e.g. 0.5")
     ex6 = Exercise("Exercise 6 — what share of last week's calls was recorded?",
                    "Enter a number between 0 and 1.", [share],
-                   lambda: training.check_share(rc, "exercise 6", week, _number(share.value)))
+                   lambda: _blank("exercise 6", "type the share") if not share.value.strip()
+                   else training.check_share(rc, "exercise 6", week, _number(share.value)))
     return w.VBox([banner(rc), w.HBox([reset]), reset_log, ex1, ex2, ex4, ex5, ex6])
+
+
+def _blank(exercise: str, what: str) -> training.Check:
+    """The verdict on an empty field, in the app's words (no cells here)."""
+    return training.Check(exercise, False, f"nothing filled in yet: {what} above, then click Check again")
 
 
 def _check_agent_adhoc_off(rc: Session) -> training.Check:
@@ -118,15 +125,17 @@ def _check_agent_adhoc_off(rc: Session) -> training.Check:
     return training.check_adhoc(rc, "exercise 5", EX5, agent.id, on=False)
 
 
-def _number(text: str) -> float | None:
-    text = text.strip().rstrip("%")
-    if not text:
+def _number(text: str) -> float | str | None:
+    """The typed share: a number (``0.5``, ``0,5`` or ``50%``), None when blank, else the text
+    itself, which the self-check names as not a number."""
+    stripped = text.strip()
+    if not stripped:
         return None
     try:
-        value = float(text.replace(",", "."))
+        value = float(stripped.rstrip("%").replace(",", "."))
     except ValueError:
-        return float("nan")
-    return value / 100 if value > 1 else value
+        return text
+    return value / 100 if stripped.endswith("%") or value > 1 else value
 
 
 def training_error() -> Exception:

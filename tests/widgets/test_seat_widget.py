@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from recops import intervals
 from recops.sandbox.room import Room
 from recops.sandbox.server import SandboxServer
 from recops.widgets.apps import SeatApp, control_panels, walkthrough
@@ -68,7 +69,7 @@ def test_in_a_room_the_walkthrough_checks_and_resets_the_seat_only(room, demo):
     app = SeatApp(walkthrough, picker)
     picker.use_fields.click()
     assert picker.message.startswith("seat 3 of room"), picker.message
-    _banner, reset_row, _reset_log, _ex1, ex2, _ex4, _ex5, _ex6 = app.content.children
+    _banner, reset_row, _reset_log, _ex1, ex2, _ex4, _ex5, ex6 = app.content.children
     ex2.check_button.click()
     assert "NOT YET" in ex2.verdict.value
     ex2.children[1].pause_button.click()
@@ -76,6 +77,12 @@ def test_in_a_room_the_walkthrough_checks_and_resets_the_seat_only(room, demo):
     assert "PASSED" in ex2.verdict.value
     assert states(rs, demo.ACTIVE)["seat-03"] == "PAUSED"
     assert states(rs, demo.ACTIVE)["seat-01"] == "ACTIVE"
+    ex6.check_button.click()
+    assert "NOT YET" in ex6.verdict.value
+    share = picker.session.interval(intervals.last(7 * 24), media_type="voice")["recorded"].mean()
+    ex6.children[1].value = f"{100 * share:.4f}%"
+    ex6.check_button.click()
+    assert "PASSED" in ex6.verdict.value, ex6.verdict.value  # the share of this seat's own org
     reset_row.children[0].click()  # Start over: this seat back to its demo copy
     assert states(rs, demo.ACTIVE)["seat-03"] == "ACTIVE"
 
@@ -144,7 +151,7 @@ def test_the_walkthrough_app_checks_say_not_yet_then_passed(sb, demo):
     app = SeatApp(walkthrough, SeatPicker(sandbox_url=sb.url))
     _banner, _reset_row, _reset_log, ex1, ex2, ex4, ex5, ex6 = app.content.children
     ex1.check_button.click()
-    assert "NOT YET" in ex1.verdict.value and "no answer yet" in ex1.verdict.value
+    assert "NOT YET" in ex1.verdict.value and "choose the state above" in ex1.verdict.value
     ex1.children[1].value = "PAUSED"  # the dropdown: conversation 2 is secure-paused
     ex1.check_button.click()
     assert "PASSED" in ex1.verdict.value
@@ -172,7 +179,7 @@ def test_the_walkthrough_app_checks_say_not_yet_then_passed(sb, demo):
     share = ex6.children[1]
     share.value = "not a number"
     ex6.check_button.click()
-    assert "NOT YET" in ex6.verdict.value
+    assert "NOT YET" in ex6.verdict.value and "should be a number" in ex6.verdict.value
     assert not any("Traceback" in line for ex in (ex1, ex2, ex4, ex5, ex6) for line in ex.log_panel.lines)
 
 
