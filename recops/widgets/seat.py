@@ -24,7 +24,7 @@ import urllib3
 from ..display import error_lines
 from ..errors import AuthError, ConfigError
 from ..seat_card import SeatCard, read_seat_card
-from ..settings import Secret
+from ..settings import Secret, Settings
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -120,8 +120,12 @@ def seat_session(card: SeatCard) -> Session:
 
 def demo_session(url: str | None) -> Session | None:
     """The usual session when the sandbox (``url``, else the embedded one) is not a room; None
-    when it is a room (then a seat must be picked)."""
+    when it is a room (then a seat must be picked). With credentials set and no sandbox URL, the
+    session on that real org, as everywhere in recops (its banner says so)."""
     import recops
+
+    if not url and not Settings.load().target.is_sandbox:
+        return recops.connect()
 
     if url:
         try:
@@ -216,6 +220,9 @@ class SeatPicker(w.VBox):
             self._show("info", "this sandbox is a training room: enter your seat below")
             return
         self.form.layout.display = "none"
+        if not rc.is_sandbox:
+            self._use(rc, f"no seat: {rc.target} (credentials are set); every change needs your confirmation")
+            return
         self._use(rc, "demo sandbox — no seat needed; every change stays on this machine's sandbox")
 
     def _try(self, read_card: Callable[[], SeatCard]) -> None:

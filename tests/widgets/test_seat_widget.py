@@ -255,3 +255,13 @@ def test_the_app_notebooks_are_thin_without_outputs_and_paired(name):
     text = jupytext.read(apps / "text" / name.replace(".ipynb", ".py"))
     assert nb.metadata["jupytext"]["formats"] == text.metadata["jupytext"]["formats"] == "ipynb,text//py:percent"
     assert [c.source for c in text.cells] == [c.source for c in nb.cells]
+
+
+def test_with_credentials_set_the_picker_names_the_real_org_and_picks_no_seat(monkeypatch):
+    monkeypatch.setenv("RECOPS_CLIENT_ID", "someone")
+    monkeypatch.setenv("RECOPS_CLIENT_SECRET", "s3cr3t-org")
+    monkeypatch.setenv("RECOPS_REGION", "eu-west-1")
+    picker = SeatPicker(sandbox_url="")
+    assert picker.session is not None and not picker.session.is_sandbox
+    assert picker.message.startswith("no seat: REAL ORG") and "confirmation" in picker.message, picker.message
+    assert "s3cr3t-org" not in picker.status.value
