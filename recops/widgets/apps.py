@@ -86,7 +86,7 @@ def walkthrough(rc: Session) -> w.Widget:
     if sandbox is None:
         raise training_error()
     reset_log = LogPanel("start over", height="60px")
-    reset = w.Button(description="Start over (reset my seat)", icon="undo")
+    reset = w.Button(description="Start over (reset my seat)", icon="undo", layout=w.Layout(width="auto"))
     reset.on_click(guarded(reset_log, lambda _: reset_log.write(f"reset: {bool(sandbox.reset())}")))
 
     state = w.Dropdown(options=["", "ACTIVE", "PAUSED", "NONE"], description="state")
