@@ -313,6 +313,8 @@ def lab(
     sandbox_port: Annotated[int, typer.Option(help="The sandbox's port (0: a free one).")] = 0,
     notebooks: Annotated[str | None, typer.Option(help="The notebooks directory (default: ./notebooks).")] = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
+    app: Annotated[bool, typer.Option("--app", help="Voilà apps instead of JupyterLab: no code, a seat "
+                                                    "picker, the control panel and the walkthrough.")] = False,
     seat_card: Annotated[str | None, typer.Option(
         "--seat-card", help="A training room's seat card (seat-NN.json): the notebooks act on that seat "
                             "(same as RECOPS_SEAT_CARD).")] = None,
@@ -324,7 +326,7 @@ def lab(
     with _errors(False):
         raise typer.Exit(lab_module.run(port=port, sandbox_port=sandbox_port, notebooks=notebooks,
                                         open_browser=browser, echo=lambda line: typer.echo(line, err=True),
-                                        seat_card=seat_card))
+                                        seat_card=seat_card, app=app))
 
 
 # --- tables -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """``recops lab``: the notebook kit. Starts a sandbox server (demo scenario) as its own process
 (recops/sandbox/process.py), shared by every notebook of the session through
-``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/``. With credentials set it starts no
+``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/`` (``--app``: Voilà on ``notebooks/apps``).
+With credentials set it starts no
 sandbox and says loudly that the notebooks act on a real org. With a seat card (``--seat-card``
 or ``RECOPS_SEAT_CARD``) it starts no sandbox either: every notebook acts on that seat of the
 training room, checked to be the card's room before JupyterLab starts.
@@ -48,13 +49,27 @@ def lab_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries
     return cmd
 
 
+def app_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
+    """The Voilà command ``recops lab --app`` runs: the apps in ``notebooks/apps`` (the seat
+    picker, then the control panel or the walkthrough), no code shown (Voilà's default)."""
+    apps = nb_dir / "apps"
+    if not apps.is_dir():
+        raise ConfigError(f"no apps folder in {nb_dir}", "run from the repository root, or pass --notebooks DIR")
+    cmd = [sys.executable, "-m", "voila", str(apps), f"--port={port}", f"--Voila.port_retries={port_retries}",
+           "--Voila.ip=127.0.0.1"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    return cmd
+
+
 def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, open_browser: bool = True,
-        echo: Callable[[str], None] = print, seat_card: str | None = None) -> int:
+        echo: Callable[[str], None] = print, seat_card: str | None = None, app: bool = False) -> int:
     env = dict(os.environ)
     if seat_card:
         env["RECOPS_SEAT_CARD"] = str(Path(seat_card).expanduser().absolute())
     settings = Settings.load(env)
     nb_dir = notebooks_dir(notebooks)
+    command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
     sandbox = None
     if settings.seat is not None and settings.sandbox_url:
         from .seat_card import check_room
@@ -78,7 +93,7 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         echo(f"!! REAL ORG: {settings.target.describe()}")
         echo("!! Credentials are set: the notebooks act on this org. Every change needs confirmation.")
         echo(line)
-    lab = subprocess.Popen(lab_command(nb_dir, port, open_browser), env=env)
+    lab = subprocess.Popen(command, env=env)
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM stops JupyterLab and the sandbox like Ctrl-C does

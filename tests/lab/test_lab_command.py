@@ -81,7 +81,7 @@ def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path, sig
         assert "03_pause_resume_stop.ipynb" in listing  # JupyterLab serves notebooks/
         # the file browser: one entry per notebook, the paired text forms in one folder of their own
         notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-        assert listing == {**dict.fromkeys(notebooks, "notebook"), "text": "directory"}, listing
+        assert listing == {**dict.fromkeys(notebooks, "notebook"), "apps": "directory", "text": "directory"}, listing
         # the lab's own settings: no "get notified about official Jupyter news?" pop-up, no update check
         notification = http.request("GET", f"http://127.0.0.1:{port}/lab/api/settings/"
                                     f"@jupyterlab/apputils-extension:notification?token={env['JUPYTER_TOKEN']}")

@@ -39,7 +39,7 @@ def test_the_notebooks_folder_lists_one_entry_per_notebook():
     """What the lab's file browser shows (it hides dot-entries such as .ipynb_checkpoints): the
     notebooks and one folder of text forms, one text form per notebook and nothing else."""
     shown = sorted(p.name for p in NOTEBOOKS.iterdir() if not p.name.startswith("."))
-    assert shown == [*ALL, "text"], f"notebooks/ should hold only the notebooks and text/, not {shown}"
+    assert shown == [*ALL, "apps", "text"], f"notebooks/ should hold only the notebooks, apps/ and text/, not {shown}"
     texts = sorted(p.name for p in TEXT.iterdir() if not p.name.startswith("."))
     assert texts == [name.replace(".ipynb", ".py") for name in ALL]
 
