@@ -1,0 +1,346 @@
+"""Room load: N simulated trainees at once against ONE room sandbox (``recops room serve`` in its own
+process), plus the trainer's board refreshing every 2 s.
+
+Each trainee is a thread with its own seat card and a real recops session (the official SDK over
+loopback). It works the training walkthrough's API calls in a loop, with think times between the
+steps: reset its seat (the seat's control-plane credentials), read a state (exercise 1), pause and
+check (2), pause again (3), resume and check (4), try to stop Ben's ad-hoc recording with client
+credentials (400/403, 5a), stop it with Ben's user token and check (5b). At the end each trainee
+leaves its seat in a state of its own (odd seats: the call paused; every third seat: Ben's ad-hoc
+recording stopped), and the trainer's control plane reads every seat back: each must be exactly
+what its own trainee did, whatever the 29 others did meanwhile. Exercise 6 (a week of analytics)
+is left out: it is one heavy query per pass, not the interactive calls this load is about.
+
+Latency is per HTTP request, as the SDK's transport saw it (recops's ``on_exchange``), and per
+control-plane call. Think times keep each trainee's token well under the 300 requests/min limit
+(the peak is printed).
+
+    python -m benchmarks room_load [--trainees=30] [--seconds=60] [--think=1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import urllib3
+
+from .common import clean_env, load_average, percentile, table, target
+
+ACTIVE = "c0a80001-0000-4000-8000-000000000001"  # recorded, ACTIVE in the demo scenario
+PAUSED = "c0a80001-0000-4000-8000-000000000002"  # secure paused
+ADHOC = "c0a80001-0000-4000-8000-000000000004"  # recorded only by Ben's ad-hoc recording
+BOARD_EVERY = 2.0
+P99_TARGET_MS = 50.0
+
+
+@dataclass
+class Samples:
+    """Latencies (ns) and problems of one kind of request; thread-safe."""
+
+    latencies_ns: list[int] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, elapsed_ns: int, problem: str | None = None) -> None:
+        with self._lock:
+            self.latencies_ns.append(elapsed_ns)
+            if problem:
+                self.errors[problem] = self.errors.get(problem, 0) + 1
+
+    def problem(self, what: str) -> None:
+        with self._lock:
+            self.errors[what] = self.errors.get(what, 0) + 1
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+@dataclass
+class Result:
+    trainees: int
+    seconds: float
+    sdk: Samples
+    control: Samples
+    board: Samples
+    board_source: str
+    passes: list[int]
+    peak_per_minute: int  # the busiest token's requests in its busiest 60 s
+    final_states: dict[int, tuple[str, bool]]  # seat -> (ACTIVE's recordingState, Ben's ad-hoc on)
+    expected_states: dict[int, tuple[str, bool]]
+
+    @property
+    def all_ns(self) -> list[int]:
+        return self.sdk.latencies_ns + self.control.latencies_ns + self.board.latencies_ns
+
+    @property
+    def errors(self) -> dict[str, int]:
+        merged: dict[str, int] = {}
+        for kind, samples in (("sdk", self.sdk), ("control", self.control), ("board", self.board)):
+            for what, n in samples.errors.items():
+                merged[f"{kind}: {what}"] = merged.get(f"{kind}: {what}", 0) + n
+        return merged
+
+    @property
+    def mismatched_seats(self) -> dict[int, tuple[tuple[str, bool], tuple[str, bool]]]:
+        return {seat: (self.final_states.get(seat, ("?", False)), want)
+                for seat, want in self.expected_states.items() if self.final_states.get(seat) != want}
+
+
+def expected_final(seat: int) -> tuple[str, bool]:
+    """What trainee ``seat`` leaves behind: (ACTIVE's recordingState, Ben's ad-hoc recording on)."""
+    return ("PAUSED" if seat % 2 else "ACTIVE", seat % 3 != 0)
+
+
+class _Rate:
+    """Requests per token per 60 s window (to show the think times keep under the rate limit)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, who: str) -> None:
+        with self._lock:
+            self.times.setdefault(who, []).append(time.monotonic())
+
+    def peak(self) -> int:
+        best = 0
+        for stamps in self.times.values():
+            lo = 0
+            for hi, t in enumerate(stamps):
+                while t - stamps[lo] > 60.0:
+                    lo += 1
+                best = max(best, hi - lo + 1)
+        return best
+
+
+class Trainee:
+    """One seat's walkthrough in a loop, through the real SDK."""
+
+    def __init__(self, card: Path, journal: Path, sdk: Samples, control: Samples, rate: _Rate,
+                 think: float, rng: random.Random) -> None:
+        import recops
+        from recops import discover
+
+        self.seat = int(card.stem.rsplit("-", 1)[1])
+        self.rc = recops.connect(seat_card=str(card), journal_path=str(journal))
+        self.rc.client.on_exchange = self._exchange("supervisor")
+        self.sdk, self.control_samples, self.rate = sdk, control, rate
+        self.control = discover.sandbox_control(self.rc)
+        self.think, self.rng = think, rng
+        self.passes = 0
+        self.expect_refusal = False  # exercise 5a: client credentials cannot stop an ad-hoc recording
+
+    def _exchange(self, who: str) -> Callable[[Any], None]:
+        def record(exchange: Any) -> None:
+            self.rate.add(f"{self.seat}:{who}")
+            refused_as_expected = self.expect_refusal and exchange.status in (400, 403)
+            problem = None if exchange.status < 400 or refused_as_expected else \
+                f"HTTP {exchange.status} {exchange.method} {exchange.path.split('?')[0]}"
+            self.sdk.add(int(exchange.elapsed_ms * 1e6), problem)
+        return record
+
+    def _pause(self) -> None:
+        time.sleep(self.rng.uniform(0.5, 1.5) * self.think)
+
+    def _control(self, fn: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter_ns()
+        try:
+            value = fn()
+        except Exception as e:
+            self.control_samples.add(time.perf_counter_ns() - t0, f"{type(e).__name__}: {str(e)[:60]}")
+            raise
+        self.control_samples.add(time.perf_counter_ns() - t0)
+        return value
+
+    def _check(self, check: Any) -> None:
+        if not check.passed:
+            self.sdk.problem(f"check {check.exercise} failed: {check.detail[:60]}")
+
+    def reset(self) -> None:
+        assert self.control is not None
+        self._control(self.control.reset)
+        self.rc._sandbox_users.clear()  # a reset org mints new user tokens
+
+    def walkthrough(self) -> None:
+        import recops
+        from recops import training
+
+        rc = self.rc
+        self.reset()
+        self._pause()
+        self._check(training.check_state(rc, "exercise 1", PAUSED, rc.status(PAUSED).recording_state))
+        self._pause()
+        rc.pause(ACTIVE)
+        self._check(training.check_reached(rc, "exercise 2", ACTIVE, "PAUSED", secure_pause=True))
+        again = rc.pause(ACTIVE)
+        if not again.skipped:
+            self.sdk.problem("exercise 3: a repeat pause was sent")
+        self._pause()
+        rc.resume(ACTIVE)
+        self._check(training.check_reached(rc, "exercise 4", ACTIVE, "ACTIVE", secure_pause=False))
+        self._pause()
+        ben = next(p for p in rc.status(ADHOC).participants if p.purpose == "agent")
+        caught = None
+        self.expect_refusal = True
+        try:
+            rc.stop(ADHOC, ben.id)
+        except recops.ApiError as e:
+            caught = e
+        finally:
+            self.expect_refusal = False
+        self._check(training.check_error("exercise 5a", caught, "missing.any.permissions"))
+        as_ben = self._control(lambda: rc.as_sandbox_user(ben.user_id))
+        as_ben.client.on_exchange = self._exchange("ben")
+        as_ben.stop(ADHOC, ben.id)
+        self._check(training.check_adhoc(rc, "exercise 5b", ADHOC, ben.id, on=False))
+        self.passes += 1
+
+    def finish(self) -> None:
+        """Leave the seat in its own final state (see ``expected_final``)."""
+        rc = self.rc
+        self.reset()
+        paused, adhoc_on = expected_final(self.seat)
+        if paused == "PAUSED":
+            rc.pause(ACTIVE)
+        if not adhoc_on:
+            ben = next(p for p in rc.status(ADHOC).participants if p.purpose == "agent")
+            as_ben = self._control(lambda: rc.as_sandbox_user(ben.user_id))
+            as_ben.client.on_exchange = self._exchange("ben")
+            as_ben.stop(ADHOC, ben.id)
+
+    def run(self, until: float) -> None:
+        try:
+            while time.monotonic() < until:
+                self.walkthrough()
+            self.finish()
+        except Exception as e:  # one failed pass is an error of the run, not a crash of the benchmark
+            self.sdk.problem(f"{type(e).__name__}: {str(e)[:80]}")
+
+
+class Board:
+    """The trainer's view, refreshed every 2 s with the admin token: ``GET /_room/board`` where the
+    room serves it, else ``GET /_room`` and each seat's conversations (the control plane's per-org reads)."""
+
+    def __init__(self, url: str, admin_token: str, samples: Samples) -> None:
+        self.url, self.samples = url.rstrip("/"), samples
+        self.http = urllib3.PoolManager(retries=False, timeout=30.0,
+                                        headers={"Authorization": f"Bearer {admin_token}"})
+        self.source = "GET /_room/board" if self.http.request("GET", f"{self.url}/_room/board").status == 200 \
+            else "GET /_room + GET /_sandbox/conversations?org= per seat"
+
+    def _get(self, path: str) -> Any:
+        t0 = time.perf_counter_ns()
+        resp = self.http.request("GET", f"{self.url}{path}")
+        self.samples.add(time.perf_counter_ns() - t0, None if resp.status == 200 else f"HTTP {resp.status} {path}")
+        return resp.json() if resp.status == 200 else None
+
+    def refresh(self) -> None:
+        if self.source.startswith("GET /_room/board"):
+            self._get("/_room/board")
+            return
+        room = self._get("/_room")
+        for seat in (room or {}).get("seats", []):
+            self._get(f"/_sandbox/conversations?org={seat['org']}")
+
+    def run(self, until: float) -> None:
+        while time.monotonic() < until:
+            started = time.monotonic()
+            self.refresh()
+            time.sleep(max(0.0, BOARD_EVERY - (time.monotonic() - started)))
+
+
+def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.0, seed: int = 7) -> Result:
+    """Serve a room of ``trainees`` seats in a child process, load it for ``seconds``, read back
+    every seat's final state as the trainer."""
+    from recops.sandbox.control_client import SandboxClient
+    from recops.sandbox.process import ServedProcess
+
+    work = Path(tempfile.mkdtemp(prefix="recops-room-load-"))
+    cards = work / "cards"
+    command = [sys.executable, "-m", "recops.cli", "room", "serve", "--seats", str(trainees), "--port", "0",
+               "--cards", str(cards)]
+    sdk, control, board_samples, rate = Samples(), Samples(), Samples(), _Rate()
+    with ServedProcess(command, env=clean_env(), start_timeout=60.0) as room:
+        admin_token = (cards / "admin-token").read_text().strip()
+        rng = random.Random(seed)
+        people = [Trainee(cards / f"seat-{k:02d}.json", work / f"journal-{k:02d}.sqlite", sdk, control, rate, think,
+                          random.Random(rng.random())) for k in range(1, trainees + 1)]
+        board = Board(room.url, admin_token, board_samples)
+        until = time.monotonic() + seconds
+        threads = [threading.Thread(target=p.run, args=(until,), daemon=True) for p in people]
+        threads.append(threading.Thread(target=board.run, args=(until,), daemon=True))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds + 120)
+        trainer = SandboxClient(room.url, admin_token=admin_token)
+        final: dict[int, tuple[str, bool]] = {}
+        for p in people:
+            org = f"seat-{p.seat:02d}"
+            state = trainer.conversation(ACTIVE, org=org)["recordingState"]
+            adhoc = trainer.conversation(ADHOC, org=org)
+            final[p.seat] = (state, _ben_adhoc(adhoc))
+    return Result(trainees, seconds, sdk, control, board_samples, board.source, [p.passes for p in people],
+                  rate.peak(), final, {p.seat: expected_final(p.seat) for p in people})
+
+
+def _ben_adhoc(conversation: dict[str, Any]) -> bool:
+    """Whether the agent's ad-hoc recording is on, in the control plane's view of a conversation."""
+    agent = next(p for p in conversation["participants"] if p.get("purpose") == "agent")
+    return bool(agent["adhoc"])
+
+
+def report(result: Result) -> None:
+    def row(name: str, samples: Samples) -> list[object]:
+        ns = samples.latencies_ns
+        return [name, len(ns), samples.error_count, f"{percentile(ns, 50):.1f}", f"{percentile(ns, 95):.1f}",
+                f"{percentile(ns, 99):.1f}", f"{max(ns) / 1e6:.1f}" if ns else "-"]
+
+    p99 = percentile(result.all_ns, 99)
+    rows = [row("trainees: SDK requests", result.sdk), row("trainees: control plane (reset, user token)",
+                                                             result.control),
+            row(f"trainer board every {BOARD_EVERY:.0f} s", result.board)]
+    all_samples = Samples(result.all_ns, result.errors)
+    rows.append(row("all", all_samples))
+    mismatched = result.mismatched_seats
+    notes = [f"{result.trainees} trainees for {result.seconds:.0f} s against one room process; "
+             f"walkthrough passes per trainee: {min(result.passes)}–{max(result.passes)}; board: {result.board_source}",
+             f"busiest token: {result.peak_per_minute} requests in 60 s (the limit is 300/min)",
+             f"final states: {result.trainees - len(mismatched)}/{result.trainees} seats exactly as their own "
+             f"trainee left them" + (f"; WRONG: {mismatched}" if mismatched else ""),
+             f"errors: {result.errors or 0}", load_average()]
+    table("room load: latency per request (ms)", ["requests", "n", "errors", "p50", "p95", "p99", "max"], rows, notes)
+    target(f"room load p99 ({result.trainees} trainees)", f"{p99:.1f} ms", f"≤ {P99_TARGET_MS:.0f} ms",
+           p99 <= P99_TARGET_MS, f"{len(result.all_ns)} requests")
+    target("room load errors, cross-seat effects", f"{sum(result.errors.values())}, {len(mismatched)}", "0, 0",
+           not result.errors and not mismatched)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.room_load", description=__doc__.splitlines()[0])
+    parser.add_argument("--trainees", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, default=1.0, help="mean think time between steps, seconds")
+    parser.add_argument("--quick", action="store_true", help="20 s instead of 60")
+    args = parser.parse_args(argv)
+    result = run_room_load(args.trainees, 20.0 if args.quick else args.seconds, args.think)
+    report(result)
+    return 0 if not result.errors and not result.mismatched_seats else 1
+
+
+if __name__ == "__main__":
+    from .common import print_targets
+
+    status = main()
+    print_targets()
+    sys.exit(status)
