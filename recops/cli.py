@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from .cli_export import export as export_command
+from .cli_room import ADMIN_TOKEN_ENV, room_app
 from .settings import DEFAULT_SANDBOX_PORT
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -27,6 +28,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                        "against a local sandbox of the API.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local Genesys Cloud emulator.")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(room_app, name="room")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm a change on a REAL org.")]
@@ -128,10 +130,20 @@ def sandbox_serve(
                                       help="Port to listen on (0 picks a free one).")] = DEFAULT_SANDBOX_PORT,
     scenario: Annotated[str, typer.Option(help="Scenario to load: a name (see 'recops sandbox scenarios') "
                                                "or a path to a .json file; 'none' starts empty.")] = "demo",
+    admin_token: Annotated[str | None, typer.Option(
+        envvar=ADMIN_TOKEN_ENV, show_envvar=True,
+        help="Protect the control plane with this token (required on a non-loopback --host).")] = None,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C."""
     from .sandbox.control import check_scenario
+    from .sandbox.control_auth import check_bind
     from .sandbox.server import serve
+
+    try:
+        check_bind(host, admin_token)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
 
     name = None if scenario.lower() == "none" else scenario
     if name is not None:
@@ -140,7 +152,7 @@ def sandbox_serve(
         except ValueError as e:
             raise typer.BadParameter(str(e), param_hint="--scenario") from None
     try:
-        serve(host=host, port=port, scenario=name, announce=lambda line: typer.echo(line))
+        serve(host=host, port=port, scenario=name, announce=lambda line: typer.echo(line), admin_token=admin_token)
     except OSError as e:
         typer.echo(f"error: cannot listen on {host}:{port}: {e.strerror or e}. "
                    "Pick another --port (0 chooses a free one).", err=True)
@@ -299,6 +311,9 @@ def lab(
     sandbox_port: Annotated[int, typer.Option(help="The sandbox's port (0: a free one).")] = 0,
     notebooks: Annotated[str | None, typer.Option(help="The notebooks directory (default: ./notebooks).")] = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
+    seat_card: Annotated[str | None, typer.Option(
+        "--seat-card", help="A training room's seat card (seat-NN.json): the notebooks act on that seat "
+                            "(same as RECOPS_SEAT_CARD).")] = None,
 ) -> None:
     """The notebook kit: JupyterLab on notebooks/ with a shared demo sandbox (no credentials needed);
     with credentials set, the notebooks act on that org instead, and say so."""
@@ -306,7 +321,8 @@ def lab(
 
     with _errors(False):
         raise typer.Exit(lab_module.run(port=port, sandbox_port=sandbox_port, notebooks=notebooks,
-                                        open_browser=browser, echo=lambda line: typer.echo(line, err=True)))
+                                        open_browser=browser, echo=lambda line: typer.echo(line, err=True),
+                                        seat_card=seat_card))
 
 
 # --- tables -------------------------------------------------------------------------------------

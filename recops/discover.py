@@ -52,11 +52,13 @@ def workflow_conversation(session: Session, fallback: str) -> str:
 
 
 def sandbox_control(session: Session):  # -> SandboxClient | None
-    """The sandbox's control plane (faults, settings, clock), or None on a real org."""
+    """The sandbox's control plane (faults, settings, clock), or None on a real org. It acts as
+    the session's client: on a training room that is the seat (RECOPS_SEAT_CARD), so its
+    ``reset()`` resets that seat's org only."""
     if not session.is_sandbox:
         return None
-    from .sandbox.control_client import SandboxClient
+    from .targets import control_client
 
     session.client.api_client  # noqa: B018 - resolves the sandbox URL
     assert session.client.base_url is not None
-    return SandboxClient(session.client.base_url)
+    return control_client(session.client.base_url, session.client.credentials, session.settings.seat)

@@ -1,7 +1,9 @@
 """``recops lab``: the notebook kit. Starts a sandbox server (demo scenario) as its own process
 (recops/sandbox/process.py), shared by every notebook of the session through
 ``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/``. With credentials set it starts no
-sandbox and says loudly that the notebooks act on a real org.
+sandbox and says loudly that the notebooks act on a real org. With a seat card (``--seat-card``
+or ``RECOPS_SEAT_CARD``) it starts no sandbox either: every notebook acts on that seat of the
+training room, checked to be the card's room before JupyterLab starts.
 """
 
 from __future__ import annotations
@@ -47,12 +49,20 @@ def lab_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries
 
 
 def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, open_browser: bool = True,
-        echo: Callable[[str], None] = print) -> int:
-    settings = Settings.load()
-    nb_dir = notebooks_dir(notebooks)
+        echo: Callable[[str], None] = print, seat_card: str | None = None) -> int:
     env = dict(os.environ)
+    if seat_card:
+        env["RECOPS_SEAT_CARD"] = str(Path(seat_card).expanduser().absolute())
+    settings = Settings.load(env)
+    nb_dir = notebooks_dir(notebooks)
     sandbox = None
-    if settings.target.is_sandbox:
+    if settings.seat is not None and settings.sandbox_url:
+        from .seat_card import check_room
+
+        check_room(settings.seat, settings.sandbox_url)
+        echo(f"SEAT: {settings.seat.describe()} at {settings.sandbox_url} ({settings.seat.path}); "
+             "every notebook of this lab acts on this seat only")
+    elif settings.target.is_sandbox:
         if settings.sandbox_url:
             echo(f"SANDBOX: using the sandbox at {settings.sandbox_url} (RECOPS_SANDBOX_URL)")
         else:

@@ -83,13 +83,16 @@ class Session:
         """Sandbox only: the same session acting as one of the sandbox's users (for example the
         agent on a call), with a token minted by the sandbox's control plane (once per user)."""
         from .errors import ConfigError
-        from .sandbox.control_client import SandboxClient
+        from .targets import control_client
 
         if not self.is_sandbox:
             raise ConfigError("as_sandbox_user works on the sandbox only",
                               "on a real org, use with_token(<the user's access token>)")
         if user_id not in self._sandbox_users:
-            self._sandbox_users[user_id] = self.with_token(SandboxClient(self._sandbox_url()).user_token(user_id))
+            url = self._sandbox_url()
+            assert url is not None
+            control = control_client(url, self.client.credentials, self.settings.seat)  # a seat: its own users
+            self._sandbox_users[user_id] = self.with_token(control.user_token(user_id))
         return self._sandbox_users[user_id]
 
     def _sandbox_url(self) -> str | None:

@@ -7,7 +7,8 @@ Sources, first match wins per field:
    ``RECOPS_REGION``, ``RECOPS_SANDBOX_URL``, ``RECOPS_TARGET`` (``sandbox``/``org``),
    ``RECOPS_JOURNAL``, ``RECOPS_CONNECT_TIMEOUT``, ``RECOPS_READ_TIMEOUT``,
    ``RECOPS_MAX_RETRY_AFTER``, ``RECOPS_MAX_ATTEMPTS``, ``RECOPS_CACHE_DIR`` (the history cache),
-   ``RECOPS_PROFILE``, ``RECOPS_PROFILE_FILE``;
+   ``RECOPS_PROFILE``, ``RECOPS_PROFILE_FILE``, ``RECOPS_SEAT_CARD`` (a training room's seat card:
+   its URL and supervisor client, see ``recops.seat_card``);
 3. the ``gc`` CLI's names: ``GENESYSCLOUD_OAUTHCLIENT_ID``, ``GENESYSCLOUD_OAUTHCLIENT_SECRET``,
    ``GENESYSCLOUD_ACCESS_TOKEN``, ``GENESYSCLOUD_REGION``;
 4. the tutorial's names: ``GENESYS_CLIENT_ID``, ``GENESYS_CLIENT_SECRET``, ``GENESYS_ENV_HOST``;
@@ -31,10 +32,13 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, RegionError
 from .regions import Region, resolve
+
+if TYPE_CHECKING:
+    from .seat_card import SeatCard
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -90,9 +94,11 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "max_retry_after": ("RECOPS_MAX_RETRY_AFTER",),
     "max_attempts": ("RECOPS_MAX_ATTEMPTS",),
     "cache_dir": ("RECOPS_CACHE_DIR",),
+    "seat_card": ("RECOPS_SEAT_CARD",),
 }
 PROFILE_KEYS = {"client_id", "client_secret", "access_token", "region", "sandbox_url", "target",
-                "journal_path", "connect_timeout", "read_timeout", "max_retry_after", "max_attempts", "cache_dir"}
+                "journal_path", "connect_timeout", "read_timeout", "max_retry_after", "max_attempts", "cache_dir",
+                "seat_card"}
 
 
 def _data_home() -> Path:
@@ -174,6 +180,7 @@ class Settings:
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     cache_dir: Path = field(default_factory=default_cache_dir)
+    seat: SeatCard | None = None  # a training room's seat card (RECOPS_SEAT_CARD): url and client
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -204,6 +211,8 @@ class Settings:
         """What a person may see: never a secret."""
         who = {"user_token": "a user access token", "client_credentials": f"OAuth client {self.client_id}",
                "sandbox_demo": "the sandbox's demo client"}[self.auth_kind]
+        if self.seat is not None:
+            who = f"{self.seat.describe()}, {who}"
         return {"target": self.target.describe(), "as": who, "journal": str(self.journal_path),
                 **{f"source of {k}": v for k, v in self.sources.items()}}
 
@@ -233,6 +242,7 @@ class Settings:
 
     @classmethod
     def _build(cls, raw: dict[str, Any], sources: dict[str, str]) -> Settings:
+        seat = _seat_card(raw, sources)
         client_id = _text(raw.get("client_id"))
         secret = raw.get("client_secret")
         secret_s = secret.get() if isinstance(secret, Secret) else _text(secret)
@@ -287,9 +297,34 @@ class Settings:
             max_retry_after=_number(raw, "max_retry_after", DEFAULT_MAX_RETRY_AFTER),
             max_attempts=_whole(raw, "max_attempts", DEFAULT_MAX_ATTEMPTS, minimum=1),
             cache_dir=Path(raw["cache_dir"]).expanduser() if raw.get("cache_dir") else default_cache_dir(),
+            seat=seat,
             sources=sources,
         )
         return out
+
+
+def _seat_card(raw: dict[str, Any], sources: dict[str, str]) -> SeatCard | None:
+    """A seat card fills in the sandbox URL (unless one is set) and the client credentials
+    (which must not be set as well). ``raw`` and ``sources`` are completed in place."""
+    value = raw.get("seat_card")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    from .seat_card import SeatCard, read_seat_card
+
+    source = sources.get("seat_card", "RECOPS_SEAT_CARD")
+    card = value if isinstance(value, SeatCard) else read_seat_card(str(value).strip(), source)
+    given = [sources.get(k, k) for k in ("client_id", "client_secret", "access_token") if _text(raw.get(k))]
+    if given:
+        raise ConfigError(f"a seat card ({source}) and credentials ({', '.join(given)}) are both set",
+                          f"unset {', '.join(given)}: the seat card carries the seat's credentials")
+    if _text(raw.get("target")) == "org":
+        raise ConfigError(f"RECOPS_TARGET=org contradicts the seat card ({source}): a seat is a training room's "
+                          "sandbox org", "unset one of them")
+    if not _text(raw.get("sandbox_url")):
+        raw["sandbox_url"], sources["sandbox_url"] = card.url, "seat card"
+    raw["client_id"], sources["client_id"] = card.client_id, "seat card"
+    raw["client_secret"], sources["client_secret"] = card.client_secret, "seat card"
+    return card
 
 
 def _text(value: Any) -> str | None:

@@ -8,6 +8,10 @@ credentials, and a description to show.
   from its control plane).
 - ``running_sandbox()``: a sandbox already serving on the default port (``recops sandbox
   serve``), which the CLI prefers so that state carries over from one command to the next.
+- A seat of a training room (``RECOPS_SEAT_CARD``): the card's URL and supervisor client, once
+  the sandbox there proves to be the card's room (``recops.seat_card.check_room``).
+- ``control_client``: the sandbox's control plane, as the session's client (HTTP Basic), so on
+  a room a seat's reset and user tokens stay in its own org.
 
 Nothing here runs on import: ``resolve`` is called by the client on its first request.
 """
@@ -23,7 +27,9 @@ from .errors import ConfigError
 from .settings import DEFAULT_SANDBOX_PORT, Secret, Settings
 
 if TYPE_CHECKING:
+    from .sandbox.control_client import SandboxClient
     from .sandbox.server import SandboxServer
+    from .seat_card import SeatCard
 
 DEMO_CLIENT_ID = "sandbox-supervisor"
 PAUSE_OTHERS = "conversation:recording:pauseOthers"
@@ -70,10 +76,18 @@ def embedded_sandbox() -> SandboxServer:
 
 def sandbox_demo_credentials(url: str) -> Credentials:
     """The sandbox's demo client: ``sandbox-supervisor`` if present, else one that may pause."""
-    from .sandbox.control_client import SandboxClient
+    from .sandbox.control_client import SandboxClient, SandboxControlError
 
     try:
         clients = SandboxClient(url, timeout=10).clients()
+    except SandboxControlError as e:
+        if e.status == 401:
+            raise ConfigError(f"the sandbox at {url} is protected (a training room, or --admin-token): "
+                              "it needs credentials",
+                              "set RECOPS_SEAT_CARD to your seat card (seat-NN.json from the trainer), or "
+                              "RECOPS_CLIENT_ID and RECOPS_CLIENT_SECRET") from None
+        raise ConfigError(f"cannot read demo credentials from the sandbox at {url} (HTTP {e.status})",
+                          "check RECOPS_SANDBOX_URL, or set credentials explicitly") from None
     except Exception as e:  # any failure: not a sandbox we can read
         raise ConfigError(f"cannot read demo credentials from the sandbox at {url} ({type(e).__name__})",
                           "check RECOPS_SANDBOX_URL, or set credentials explicitly") from None
@@ -93,12 +107,33 @@ def resolve(settings: Settings) -> Endpoint:
     given = Credentials(settings.client_id, settings.client_secret, settings.access_token)
     if target.is_sandbox:
         url = target.api_url or embedded_sandbox().url
+        if settings.seat is not None:
+            from .seat_card import check_room
+
+            check_room(settings.seat, url)
+            return Endpoint(url, given, f"SANDBOX at {url}, {settings.seat.describe()}", is_sandbox=True)
         if not (given.client_id and given.client_secret) and not given.access_token:
             given = sandbox_demo_credentials(url)
         return Endpoint(url, given, f"SANDBOX at {url}", is_sandbox=True)
     if target.api_url is None:
         raise ConfigError("no region for the real org", "set GENESYSCLOUD_REGION, e.g. eu-west-1")
     return Endpoint(target.api_url, given, target.describe(), is_sandbox=False)
+
+
+def control_client(url: str, credentials: Credentials | None = None, seat: SeatCard | None = None,
+                   timeout: float = 30.0) -> SandboxClient:
+    """The control plane at ``url``, authenticated as ``credentials`` when they are client
+    credentials (HTTP Basic), else as the ``seat``'s supervisor client (a user-token session of
+    a seat): on a training room that is the seat, limited to its own org; an open sandbox
+    ignores it."""
+    from .sandbox.control_client import SandboxClient
+
+    if (credentials is None or not credentials.client_id) and seat is not None:
+        credentials = Credentials(seat.client_id, seat.client_secret)
+    if credentials is not None and credentials.client_id and credentials.client_secret:
+        return SandboxClient(url, timeout, client_id=credentials.client_id,
+                             client_secret=credentials.client_secret.get())
+    return SandboxClient(url, timeout)
 
 
 def running_sandbox(url: str = DEFAULT_SANDBOX_URL) -> str | None:

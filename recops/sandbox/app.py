@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from . import errors
 from .api import GenesysApi
 from .control import Control
+from .control_auth import ControlAuth, ControlGuard
 from .errors import ApiError
 from .faults import FaultBook
 from .media import no_such_key
@@ -38,21 +39,30 @@ from .pipeline import (
 )
 from .ratelimit import RateLimiter
 from .recordings_api import RecordingsApi
-from .routes import CONTROL, MEDIA, plane_of, route_table
+from .room import Room
+from .routes import CONTROL, MEDIA, ROOM, plane_of, route_table
 from .state import SandboxState
 from .wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
 
 
 class SandboxApp:
-    def __init__(self, state: SandboxState | None = None, scenario: str | None = None) -> None:
+    def __init__(self, state: SandboxState | None = None, scenario: str | None = None, *,
+                 room: Room | None = None, admin_token: str | None = None) -> None:
+        """``room``: a training room (its seats are the orgs; its admin token protects the
+        control plane). ``admin_token`` without a room: the control plane needs it (or a
+        client's Basic credentials, for that client's org); without either it is open."""
         self.state = state or SandboxState()
+        self.room = room
+        if room is not None:
+            scenario, admin_token = room.scenario, room.admin_token
         self.api = GenesysApi(self.state)
         self.recordings = RecordingsApi(self.state)
         self.faults = FaultBook()
         self.limiter = RateLimiter()
         log_: deque[dict[str, Any]] = deque(maxlen=self.state.settings.request_log_size)
-        self.control = Control(self.state, self.faults, self.limiter, log_, scenario)
+        self.control = Control(self.state, self.faults, self.limiter, log_, scenario, room)
         self.routes = route_table(self.api, self.recordings, self.control)
+        self.guard = ControlGuard(self.state, admin_token)
         self.pipeline = Pipeline(
             steps=[
                 CorrelationId(),
@@ -60,7 +70,9 @@ class SandboxApp:
                 Latency(self.state),
                 Authenticate(self.state),
                 RateLimit(self.state, self.limiter),
-                Handle(self.routes, not_found={CONTROL.name: self.control.not_found, MEDIA.name: no_such_key}),
+                ControlAuth(self.guard, self.routes),
+                Handle(self.routes, not_found={CONTROL.name: self.control.not_found, ROOM.name: self.control.not_found,
+                                               MEDIA.name: no_such_key}),
             ],
             final=[RequestLog(lambda: self.control.request_log), ErrorMapping(), DownloadLog()],
         )

@@ -14,6 +14,7 @@ from . import builders, errors, render, scenarios
 from .analytics_jobs import AnalyticsJobsControl
 from .builders import permissions_from, seed_history
 from .clock import iso
+from .control_auth import forbidden, scoped_org
 from .directory import create_queue
 from .errors import ApiError
 from .faults import FaultBook
@@ -25,6 +26,7 @@ from .wire import Reply, Request, empty_reply, json_reply
 
 if TYPE_CHECKING:
     from .ratelimit import RateLimiter
+    from .room import Room
     from .routes import RouteTable
 
 VERSION = "1"
@@ -59,8 +61,10 @@ def conversation_summary(conv: Conversation) -> dict[str, Any]:
 
 class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jobs.py)
     def __init__(self, state: SandboxState, faults: FaultBook, limiter: RateLimiter,
-                 request_log: deque[dict[str, Any]], initial_scenario: str | None) -> None:
+                 request_log: deque[dict[str, Any]], initial_scenario: str | None,
+                 room: Room | None = None) -> None:
         self.state = state
+        self.room = room  # a training room (room.py): its seats are the orgs
         self.faults = faults
         self.limiter = limiter
         self.request_log = request_log
@@ -77,8 +81,11 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
     # --- handlers (rows of routes.route_table) ----------------------------------------------------
 
     def health(self, req: Request) -> Reply:
+        own = req.scope_org
         return json_reply(200, {"status": "ok", "version": VERSION, "scenario": self.state.scenario,
-                                "orgs": sorted(self.state.orgs)})
+                                "orgs": [own] if own else sorted(self.state.orgs),
+                                "room": self.room.id if self.room else None,
+                                "seats": len(self.room.seats) if self.room else 0})
 
     def get_settings(self, req: Request) -> Reply:
         return json_reply(200, self.state.settings.to_wire())
@@ -103,6 +110,11 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         body = self._body(req, required=False) or {}
         if not isinstance(body, dict):
             raise _bad("reset takes an optional object {\"scenario\": name | null}")
+        if req.scope_org is not None:  # a seat: its own org, back to the scenario's copy
+            if "scenario" in body:
+                raise forbidden(f"{req.scope_org} resets its own org to the room's scenario; it cannot load "
+                                "another one (send an empty body)")
+            return json_reply(200, self.reset_org(req.scope_org))
         name = body.get("scenario", self.initial_scenario) if "scenario" in body else self.initial_scenario
         return json_reply(200, self.reset(name))
 
@@ -110,7 +122,7 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         return json_reply(201, client_wire(builders.create_client(self.state, self._body(req))))
 
     def list_clients(self, req: Request) -> Reply:
-        org = req.q("org")
+        org = scoped_org(req, req.q("org"))
         return json_reply(200, [client_wire(c) for c in self.state.clients.values() if org in (None, c.org)])
 
     def _client(self, req: Request) -> OAuthClient:
@@ -120,7 +132,10 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         return client
 
     def get_client(self, req: Request) -> Reply:
-        return json_reply(200, client_wire(self._client(req)))
+        client = self._client(req)
+        if scoped_org(req) not in (None, client.org):
+            raise _missing(f"no client {req.params['clientId']!r}")
+        return json_reply(200, client_wire(client))
 
     def patch_client(self, req: Request) -> Reply:
         client = self._client(req)
@@ -148,13 +163,17 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         body = self._body(req)
         if not isinstance(body, dict) or not isinstance(body.get("userId"), str):
             raise _bad("tokens takes {\"userId\": \"...\", \"org\"?: \"...\", \"lifetimeSeconds\"?: n}")
-        org = body.get("org")
+        org = scoped_org(req, body.get("org"))
         lifetime = body.get("lifetimeSeconds")
         if lifetime is not None and (isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime < 1):
             raise _bad("'lifetimeSeconds' must be a whole number >= 1")
         with self.state.lock:
             candidates = [o for o in self.state.orgs.values() if org in (None, o.name)]
-            user = next((o.users[body["userId"]] for o in candidates if body["userId"] in o.users), None)
+            found = [o.users[body["userId"]] for o in candidates if body["userId"] in o.users]
+            if len(found) > 1 and self.room is not None:
+                raise _bad(f"user {body['userId']!r} is in {len(found)} orgs ({_names(u.org for u in found)}): "
+                           "add \"org\": \"seat-NN\"")
+            user = found[0] if found else None
             if user is None:
                 raise _missing(f"no user {body['userId']!r}; create one with POST /_sandbox/users or "
                                "name it as a participant's userId")
@@ -169,7 +188,7 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
             return json_reply(201, render.conversation(conv))
 
     def list_conversations(self, req: Request) -> Reply:
-        org = req.q("org")
+        org = scoped_org(req, req.q("org"))
         with self.state.lock:
             convs = [c for c in self.state.all_conversations() if org in (None, c.org)]
             active = req.q("active")
@@ -181,11 +200,19 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
             limit = int(limit_text)
             return json_reply(200, [conversation_summary(c) for c in convs[:limit]])
 
-    def _find(self, cid: str) -> Conversation:
-        for conv in self.state.all_conversations():
-            if conv.id == cid:
-                return conv
-        raise _missing(f"no conversation {cid!r}")
+    def _find(self, req: Request) -> Conversation:
+        """The conversation ``{cid}`` in the caller's org (a seat), else in ``?org=`` or any org;
+        in a room, where every seat has the demo's ids, an id in several orgs needs ``?org=``."""
+        cid = req.params["cid"]
+        org = scoped_org(req, req.q("org"))
+        found = [c for o in self.state.orgs.values() if org in (None, o.name)
+                 for c in [o.conversations.get(cid)] if c is not None]
+        if not found:
+            raise _missing(f"no conversation {cid!r}" + (f" in {org}" if org else ""))
+        if len(found) > 1:
+            raise _bad(f"conversation {cid!r} is in {len(found)} orgs ({_names(c.org for c in found)}): "
+                       "add ?org=NAME")
+        return found[0]
 
     @staticmethod
     def _summary_reply(conv: Conversation) -> Reply:
@@ -193,7 +220,7 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
 
     def get_conversation(self, req: Request) -> Reply:
         with self.state.lock:
-            return self._summary_reply(self._find(req.params["cid"]))
+            return self._summary_reply(self._find(req))
 
     def disconnect(self, req: Request) -> Reply:
         return self._change(req, "disconnect")
@@ -203,7 +230,7 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
 
     def _change(self, req: Request, what: str) -> Reply:
         with self.state.lock:
-            conv = self._find(req.params["cid"])
+            conv = self._find(req)
             body = self._body(req, required=False) or {}
             if not isinstance(body, dict):
                 raise _bad("the body must be an object")
@@ -266,7 +293,11 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         cid = req.params["cid"]
         rid = req.params["file"].rsplit(".", 1)[0]
         with self.state.lock:
-            conv = find_conversation(self.state, cid)
+            own = scoped_org(req)
+            if own is None:
+                conv = find_conversation(self.state, cid, rid) or find_conversation(self.state, cid)
+            else:
+                conv = self.state.conversation(own, cid)
             if conv is None:
                 raise _missing(f"no conversation {cid!r}")
             rec = conv.recording(rid)
@@ -282,7 +313,7 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         if not isinstance(body, dict) or set(body) != {"fileState"} or body["fileState"] not in FILE_STATES:
             raise _bad(f"PATCH a recording with {{\"fileState\": one of {', '.join(FILE_STATES)}}}")
         with self.state.lock:
-            conv = self._find(req.params["cid"])
+            conv = self._find(req)
             rec = conv.recording(req.params["rid"])
             if rec is None:
                 raise _missing(f"no recording {req.params['rid']!r} in conversation {conv.id}")
@@ -299,7 +330,10 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
             raise _bad(f"the body must be JSON ({e.code})") from None
 
     def reset(self, scenario: str | None) -> dict[str, Any]:
-        if scenario:
+        if self.room is not None and scenario != self.room.scenario:
+            raise _bad(f"{self.room.id} resets to its seats' copies of the {self.room.scenario} scenario only: "
+                       "POST /_sandbox/reset with an empty body (every seat), or POST /_room/seats/{n}/reset")
+        if scenario and self.room is None:
             check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
         with self.state.lock:
             self.state.reset(settings=SandboxSettings(), restart_clock=True)
@@ -307,10 +341,34 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
             self.limiter.clear()
             self.request_log.clear()
             summary = {"scenario": None, "orgs": [], "clients": 0, "conversations": 0}
-            if scenario:
+            if self.room is not None:
+                summary = self.room.load(self.state)
+            elif scenario:
                 summary = scenarios.load(self.state, scenario)
             self._sync_log_size()
             return summary
+
+    def reset_org(self, org: str) -> dict[str, Any]:
+        """One org back to its copy of the scenario (a seat's reset), the others untouched: its
+        clients keep their ids and secrets, its tokens end, its request-log entries go."""
+        with self.state.lock:
+            seat = self.room.seat_of_org(org) if self.room is not None else None
+            if seat is not None and self.room is not None:
+                summary = self.room.reset_seat(self.state, seat)
+            else:
+                summary = self._reload_org(org)
+            kept = [e for e in self.request_log if e.get("org") != org]
+            self.request_log.clear()
+            self.request_log.extend(kept)
+            return summary
+
+    def _reload_org(self, org: str) -> dict[str, Any]:
+        name = self.state.scenario or self.initial_scenario
+        spec = next((o for o in scenarios.read(name)["orgs"] if o.get("name", "sandbox-org") == org),
+                    None) if name else None
+        self.state.drop_org(org)
+        counts = scenarios.load_org(self.state, spec, org) if spec is not None else {"clients": 0, "conversations": 0}
+        return {"scenario": name, "orgs": [org], **counts}
 
     def _sync_log_size(self) -> None:
         """``requestLogSize`` takes effect at once (a deque's maxlen is fixed, so replace it)."""
@@ -332,6 +390,10 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
                 raise _bad("'limit' must be a whole number")
             entries = entries[-int(limit):] if int(limit) else []
         return entries
+
+
+def _names(orgs: Any) -> str:
+    return ", ".join(sorted(set(orgs)))
 
 
 def check_scenario(name: str) -> None:

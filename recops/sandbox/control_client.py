@@ -6,6 +6,7 @@ It speaks plain urllib3 JSON, so it costs nothing to import, and raises
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -22,18 +23,43 @@ class SandboxControlError(RuntimeError):
 
 
 class SandboxClient:
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    """The control plane at ``url``. On a protected one (a training room, or ``recops sandbox
+    serve --admin-token``) say who you are: ``admin_token=`` (the trainer: everything) or
+    ``client_id=`` + ``client_secret=`` of a seat's client (that seat's org only, sent as
+    HTTP Basic). Credentials are never shown (``repr``, errors)."""
+
+    def __init__(self, url: str, timeout: float = 30.0, *, admin_token: str | None = None,
+                 client_id: str | None = None, client_secret: str | None = None) -> None:
         self.url = url.rstrip("/")
         self._http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=5, read=timeout))
+        if admin_token is not None and client_id is not None:
+            raise ValueError("pass admin_token or client_id + client_secret, not both")
+        if (client_id is None) != (client_secret is None):
+            raise ValueError("client_id and client_secret go together")
+        self._auth: dict[str, str] = {}
+        if admin_token is not None:
+            self._auth["Authorization"] = f"Bearer {admin_token}"
+        elif client_id is not None and client_secret is not None:
+            pair = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+            self._auth["Authorization"] = f"Basic {pair}"
+        self.client_id = client_id
+
+    def __repr__(self) -> str:
+        who = "admin" if self._auth and self.client_id is None else self.client_id or "open"
+        return f"SandboxClient({self.url!r}, as {who})"
 
     def call(self, method: str, endpoint: str, body: Any = None, **query: Any) -> Any:
+        """``/_sandbox/<endpoint>``."""
+        return self._request(method, f"/_sandbox/{endpoint.lstrip('/')}", body, **query)
+
+    def _request(self, method: str, url_path: str, body: Any = None, /, **query: Any) -> Any:
         fields = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in query.items() if v is not None}
-        url = f"{self.url}/_sandbox/{endpoint.lstrip('/')}"
+        url = f"{self.url}{url_path}"
         if fields:
             url += "?" + urlencode(fields)
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else {}
-        resp = self._http.request(method, url, body=data, headers=headers)
+        resp = self._http.request(method, url, body=data, headers={**headers, **self._auth})
         payload: Any = None
         if resp.data:
             try:
@@ -69,21 +95,24 @@ class SandboxClient:
     def add_conversation(self, **spec: Any) -> dict[str, Any]:
         return self.call("POST", "conversations", spec)
 
-    def conversation(self, conversation_id: str) -> dict[str, Any]:
-        return self.call("GET", f"conversations/{conversation_id}")
+    def conversation(self, conversation_id: str, org: str | None = None) -> dict[str, Any]:
+        """``org``: which org's copy (in a room every seat has the demo's ids; a seat needs none)."""
+        return self.call("GET", f"conversations/{conversation_id}", org=org)
 
     def conversations(self, org: str | None = None, active: bool | None = None,
                       limit: int | None = None) -> list[dict[str, Any]]:
         """Summaries of the conversations (the server returns at most ``limit``, default 1000)."""
         return self.call("GET", "conversations", org=org, active=active, limit=limit)
 
-    def disconnect(self, conversation_id: str, participant_id: str | None = None) -> dict[str, Any]:
+    def disconnect(self, conversation_id: str, participant_id: str | None = None,
+                   org: str | None = None) -> dict[str, Any]:
         body = {"participantId": participant_id} if participant_id else {}
-        return self.call("POST", f"conversations/{conversation_id}/disconnect", body)
+        return self.call("POST", f"conversations/{conversation_id}/disconnect", body, org=org)
 
-    def hold(self, conversation_id: str, participant_id: str, held: bool = True) -> dict[str, Any]:
+    def hold(self, conversation_id: str, participant_id: str, held: bool = True,
+             org: str | None = None) -> dict[str, Any]:
         body = {"participantId": participant_id, "held": held}
-        return self.call("POST", f"conversations/{conversation_id}/hold", body)
+        return self.call("POST", f"conversations/{conversation_id}/hold", body, org=org)
 
     def seed(self, **spec: Any) -> dict[str, Any]:
         return self.call("POST", "seed", spec)
@@ -102,7 +131,8 @@ class SandboxClient:
 
     def media(self, conversation_id: str, recording_id: str) -> bytes:
         """The recording's WAV bytes (the truth a batch download's resultUrl must serve)."""
-        resp = self._http.request("GET", f"{self.url}/_sandbox/media/{conversation_id}/{recording_id}.wav")
+        resp = self._http.request("GET", f"{self.url}/_sandbox/media/{conversation_id}/{recording_id}.wav",
+                                  headers=self._auth)
         if resp.status != 200:
             raise SandboxControlError(resp.status, resp.data.decode("utf-8", "replace"))
         return resp.data
@@ -111,3 +141,15 @@ class SandboxClient:
         """Mark a recording ARCHIVED or DELETED (AVAILABLE undoes it)."""
         return self.call("PATCH", f"conversations/{conversation_id}/recordings/{recording_id}",
                          {"fileState": file_state})
+
+    # a training room (the admin token) ----------------------------------------------------------
+    def room(self) -> dict[str, Any]:
+        """``GET /_room``: the room id, its seats, per seat the org and client ids (no secret)."""
+        return self._request("GET", "/_room")
+
+    def seat(self, number: int) -> dict[str, Any]:
+        return self._request("GET", f"/_room/seats/{number}")
+
+    def reset_seat(self, number: int) -> dict[str, Any]:
+        """That seat's org back to the room's copy of the demo; the other seats are untouched."""
+        return self._request("POST", f"/_room/seats/{number}/reset")

@@ -129,11 +129,13 @@ def seeded_file_state(seed: int, recording_id: str, archived_ratio: float, delet
     return None
 
 
-def find_conversation(state: SandboxState, conversation_id: str) -> Conversation | None:
-    """A conversation of any org, materialised or generated."""
+def find_conversation(state: SandboxState, conversation_id: str,
+                      recording_id: str | None = None) -> Conversation | None:
+    """A conversation of any org, materialised or generated; with ``recording_id``, the one that
+    has that recording (in a training room every seat has the same conversation ids)."""
     for org in list(state.orgs):
         conv = state.conversation(org, conversation_id)
-        if conv is not None:
+        if conv is not None and (recording_id is None or conv.recording(recording_id) is not None):
             return conv
     return None
 
@@ -203,7 +205,7 @@ class MediaHost:
                            Expires=iso(int(expires_text)), ServerTime=iso(now))
         rid = req.params["file"].removesuffix(".wav")
         with self.state.lock:
-            conv = find_conversation(self.state, req.params["cid"])
+            conv = find_conversation(self.state, req.params["cid"], rid)
             rec = conv.recording(rid) if conv is not None else None
             if conv is None or rec is None or rec.file_state in ("ARCHIVED", "DELETED") or rec.end is None:
                 raise s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=path.lstrip("/"))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from .batch_download import BatchDownloadApi
 from .directory_api import DirectoryApi
 from .media import MediaHost
+from .room_api import RoomApi
 from .wire import Reply, Request
 
 if TYPE_CHECKING:
@@ -51,10 +52,11 @@ class Plane:
 OAUTH = Plane("oauth", ("oauth",), faults=True, logged=True)
 API = Plane("api", ("api", "v2"), faults=True, authenticated=True, logged=True)
 CONTROL = Plane("control", ("_sandbox",), sandbox_errors=True)
+ROOM = Plane("room", ("_room",), sandbox_errors=True)  # a training room's endpoints (room_api.py)
 # Signed result URLs carry no bearer token [inferred], so no authentication and no per-token rate limit.
 MEDIA = Plane("media", ("media",), faults=True, logged=True, media=True)
 OTHER = Plane("other", ())
-PLANES = (API, OAUTH, CONTROL, MEDIA)
+PLANES = (API, OAUTH, CONTROL, ROOM, MEDIA)
 
 
 def plane_of(segments: tuple[str, ...]) -> Plane:
@@ -122,6 +124,7 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
     directory = DirectoryApi(api.state)  # queue and user names
     batch = BatchDownloadApi(api.state)  # recording batch downloads (batch_download.py)
     media = MediaHost(api.state)  # their signed result URLs (media.py)
+    room = RoomApi(control)  # /_room: a training room's seats
     rows = [
         # --- token endpoint ---
         ("POST", "oauth/token", api.oauth_token),
@@ -189,5 +192,9 @@ def route_table(api: GenesysApi, recordings: RecordingsApi, control: Control) ->
         ("GET", f"{s}/media/{{cid}}/{{file}}", control.media),
         ("GET", f"{s}/analytics/jobs", control.analytics_jobs),
         ("PATCH", f"{s}/analytics/jobs/{{jobId}}", control.analytics_job_patch),
+        # --- a training room (room_api.py; the admin token) ---
+        ("GET", "_room", room.info),
+        ("GET", "_room/seats/{n}", room.seat),
+        ("POST", "_room/seats/{n}/reset", room.reset_seat),
     ]
     return RouteTable([Route(method, _p(path), handler) for method, path, handler in rows])

@@ -17,13 +17,18 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from .app import SandboxApp
+from .control_auth import check_bind
 from .control_client import SandboxClient
 from .state import SandboxState
+
+if TYPE_CHECKING:
+    from .room import Room
 
 log = logging.getLogger("recops.sandbox")
 
@@ -55,8 +60,10 @@ class SandboxServer:
     """A sandbox served from a background thread. ``start()`` returns once it accepts."""
 
     def __init__(self, scenario: str | None = "demo", host: str = LOOPBACK, port: int = 0,
-                 state: SandboxState | None = None) -> None:
-        self.app = SandboxApp(state, scenario=scenario)
+                 state: SandboxState | None = None, *, room: Room | None = None,
+                 admin_token: str | None = None) -> None:
+        check_bind(host, room.admin_token if room is not None else admin_token)
+        self.app = SandboxApp(state, scenario=scenario, room=room, admin_token=admin_token)
         self._host = host
         self._sock = _bind(host, port)
         self.port: int = self._sock.getsockname()[1]
@@ -75,8 +82,9 @@ class SandboxServer:
 
     @functools.cached_property
     def control(self) -> SandboxClient:
-        """A client for this server's control plane (one connection pool, reused)."""
-        return SandboxClient(self.url)
+        """A client for this server's control plane (one connection pool, reused); with the
+        admin token when the control plane needs one (a room)."""
+        return SandboxClient(self.url, admin_token=self.app.guard.admin_token)
 
     def start(self, timeout: float = 10.0) -> SandboxServer:
         def run() -> None:
@@ -119,13 +127,17 @@ def running(scenario: str | None = "demo", port: int = 0) -> Iterator[SandboxSer
 
 
 def serve(host: str = LOOPBACK, port: int = 8765, scenario: str | None = "demo",
-          announce=print) -> None:
-    """Serve in the foreground until Ctrl-C (or SIGTERM)."""
-    app = SandboxApp(scenario=scenario)
+          announce=print, *, admin_token: str | None = None, room: Room | None = None,
+          banner: Callable[[SandboxApp, str, Callable[[str], None]], None] | None = None) -> None:
+    """Serve in the foreground until Ctrl-C (or SIGTERM). ``ValueError`` (before binding) for
+    a non-loopback ``host`` without an admin token (control_auth.check_bind). ``banner``
+    replaces the default banner (a room prints its own and writes its cards)."""
+    check_bind(host, room.admin_token if room is not None else admin_token)
+    app = SandboxApp(scenario=scenario, room=room, admin_token=admin_token)
     sock = _bind(host, port)
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    announce_banner(app, f"http://{shown}:{actual}", announce)
+    (banner or announce_banner)(app, f"http://{shown}:{actual}", announce)
     server = uvicorn.Server(_config(app, host, actual))
     # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal once it has restored
     # the previous handlers. For SIGINT that is a KeyboardInterrupt (caught below); for SIGTERM
@@ -158,3 +170,6 @@ def announce_banner(app: SandboxApp, url: str, announce=print) -> None:
         for c in clients:
             announce(f"    {c.client_id:<24} secret {c.secret:<32} org {c.org:<12} {c.name}")
     announce(f"  control plane: {url}/_sandbox/health   (docs/sandbox.md)   Ctrl-C stops")
+    if app.guard.protected:
+        announce("  the control plane needs the admin token (Authorization: Bearer <token>) or a client's "
+                 "Basic credentials (that client's org only)")

@@ -335,6 +335,18 @@ class SandboxState:
             self.version += 1
             self.scenario = None
 
+    def drop_org(self, name: str) -> None:
+        """Forget one org: its clients (from the global index too), its tokens, users,
+        conversations, histories and jobs; the other orgs are untouched (a room's seat reset)."""
+        with self.lock:
+            org = self.orgs.pop(name, None)
+            if org is not None:
+                for cid in org.clients:
+                    self.clients.pop(cid, None)
+            for value in [v for v, t in self.tokens.items() if t.org == name]:
+                del self.tokens[value]
+            self.version += 1
+
     def set_scenario(self, name: str | None) -> None:
         with self.lock:
             self.scenario = name

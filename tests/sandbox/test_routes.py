@@ -8,7 +8,7 @@ import pytest
 from recops.sandbox import SandboxApp
 from recops.sandbox.api_base import ApiHandlers
 from recops.sandbox.media import MediaHost
-from recops.sandbox.routes import API, CONTROL, MEDIA, OAUTH, OTHER, Route, RouteTable, plane_of
+from recops.sandbox.routes import API, CONTROL, MEDIA, OAUTH, OTHER, ROOM, Route, RouteTable, plane_of
 from recops.sandbox.wire import BadPath, split_path
 
 
@@ -65,6 +65,8 @@ def test_every_row_is_a_handler_of_an_api_class_or_the_control_plane():
         # to the media host over it
         if r.plane is CONTROL:
             assert owner is app.control, r
+        elif r.plane is ROOM:  # a training room's rows (room_api.py) act through the control plane
+            assert owner.control is app.control, r
         else:
             assert isinstance(owner, MediaHost if r.plane is MEDIA else ApiHandlers), r
             assert owner.state is app.state, r

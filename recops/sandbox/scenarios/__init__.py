@@ -16,6 +16,7 @@ A path to a JSON file of that shape works wherever a scenario name does.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,19 +63,32 @@ def load(state: SandboxState, name_or_path: str) -> dict[str, Any]:
         summary = {"scenario": data.get("name", name_or_path), "orgs": [], "clients": 0, "conversations": 0}
         for org_spec in data.get("orgs", []):
             org = org_spec.get("name", "sandbox-org")
-            for c in org_spec.get("clients", []):
-                create_client(state, c, org)
-                summary["clients"] += 1
-            for q in org_spec.get("queues", []):
-                create_queue(state, q, org)
-            for u in org_spec.get("users", []):
-                create_user(state, u, org)
-            for conv in org_spec.get("conversations", []):
-                create_conversation(state, conv, org)
-                summary["conversations"] += 1
-            if org_spec.get("seed"):
-                seeded = seed_history(state, {**org_spec["seed"], "org": org})
-                summary["conversations"] += seeded["created"]
+            loaded = load_org(state, org_spec, org)
+            summary["clients"] += loaded["clients"]
+            summary["conversations"] += loaded["conversations"]
             summary["orgs"].append(org)
         state.set_scenario(data.get("name", name_or_path))
     return summary
+
+
+def load_org(state: SandboxState, org_spec: dict[str, Any], org: str,
+             client: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, int]:
+    """One org of a scenario into ``state`` under the name ``org`` (the room loads the demo org
+    once per seat); ``client`` rewrites each client spec first (a seat's client ids and secrets).
+    Returns the counts of clients and conversations created."""
+    counts = {"clients": 0, "conversations": 0}
+    with state.lock:
+        for c in org_spec.get("clients", []):
+            create_client(state, client(c) if client else c, org)
+            counts["clients"] += 1
+        for q in org_spec.get("queues", []):
+            create_queue(state, q, org)
+        for u in org_spec.get("users", []):
+            create_user(state, u, org)
+        for conv in org_spec.get("conversations", []):
+            create_conversation(state, conv, org)
+            counts["conversations"] += 1
+        if org_spec.get("seed"):
+            seeded = seed_history(state, {**org_spec["seed"], "org": org})
+            counts["conversations"] += seeded["created"]
+    return counts
