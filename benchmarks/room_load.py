@@ -72,6 +72,7 @@ class Result:
     sdk: Samples
     control: Samples
     board: Samples
+    renewals: Samples  # 401s right after the seat's own reset (it drops the seat's tokens): recops renews
     board_source: str
     passes: list[int]
     peak_per_minute: int  # the busiest token's requests in its busiest 60 s
@@ -126,26 +127,32 @@ class _Rate:
 class Trainee:
     """One seat's walkthrough in a loop, through the real SDK."""
 
-    def __init__(self, card: Path, journal: Path, sdk: Samples, control: Samples, rate: _Rate,
+    def __init__(self, card: Path, journal: Path, sdk: Samples, control: Samples, renewals: Samples, rate: _Rate,
                  think: float, rng: random.Random) -> None:
         import recops
         from recops import discover
 
         self.seat = int(card.stem.rsplit("-", 1)[1])
-        self.rc = recops.connect(seat_card=str(card), journal_path=str(journal))
-        self.rc.client.on_exchange = self._exchange("supervisor")
         self.sdk, self.control_samples, self.rate = sdk, control, rate
-        self.control = discover.sandbox_control(self.rc)
         self.think, self.rng = think, rng
         self.passes = 0
         self.expect_refusal = False  # exercise 5a: client credentials cannot stop an ad-hoc recording
+        self.token_dropped = False  # a seat's reset drops its tokens: the next call's 401 renews it
+        self.renewals = renewals
+        self.rc = recops.connect(seat_card=str(card), journal_path=str(journal))
+        self.rc.client.on_exchange = self._exchange("supervisor")
+        self.control = discover.sandbox_control(self.rc)
 
     def _exchange(self, who: str) -> Callable[[Any], None]:
         def record(exchange: Any) -> None:
             self.rate.add(f"{self.seat}:{who}")
-            refused_as_expected = self.expect_refusal and exchange.status in (400, 403)
-            problem = None if exchange.status < 400 or refused_as_expected else \
-                f"HTTP {exchange.status} {exchange.method} {exchange.path.split('?')[0]}"
+            problem = None
+            if exchange.status == 401 and who == "supervisor" and self.token_dropped:
+                self.renewals.add(int(exchange.elapsed_ms * 1e6))  # recops renews the token, once
+            elif exchange.status >= 400 and not (self.expect_refusal and exchange.status in (400, 403)):
+                problem = f"HTTP {exchange.status} {exchange.method} {exchange.path.split('?')[0]}"
+            if exchange.status < 400 and who == "supervisor":
+                self.token_dropped = False
             self.sdk.add(int(exchange.elapsed_ms * 1e6), problem)
         return record
 
@@ -169,7 +176,8 @@ class Trainee:
     def reset(self) -> None:
         assert self.control is not None
         self._control(self.control.reset)
-        self.rc._sandbox_users.clear()  # a reset org mints new user tokens
+        self.token_dropped = True
+        self.rc._sandbox_users.clear()  # the reset dropped the agents' user tokens too
 
     def walkthrough(self) -> None:
         import recops
@@ -249,13 +257,16 @@ class Board:
             self._get("/_room/board")
             return
         room = self._get("/_room")
-        for seat in (room or {}).get("seats", []):
+        for seat in (room or {}).get("seatList", []):
             self._get(f"/_sandbox/conversations?org={seat['org']}")
 
     def run(self, until: float) -> None:
         while time.monotonic() < until:
             started = time.monotonic()
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception as e:  # an error of the run, not a crash of the board's thread
+                self.samples.problem(f"{type(e).__name__}: {str(e)[:80]}")
             time.sleep(max(0.0, BOARD_EVERY - (time.monotonic() - started)))
 
 
@@ -269,12 +280,12 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.0,
     cards = work / "cards"
     command = [sys.executable, "-m", "recops.cli", "room", "serve", "--seats", str(trainees), "--port", "0",
                "--cards", str(cards)]
-    sdk, control, board_samples, rate = Samples(), Samples(), Samples(), _Rate()
+    sdk, control, board_samples, renewals, rate = Samples(), Samples(), Samples(), Samples(), _Rate()
     with ServedProcess(command, env=clean_env(), start_timeout=60.0) as room:
         admin_token = (cards / "admin-token").read_text().strip()
         rng = random.Random(seed)
-        people = [Trainee(cards / f"seat-{k:02d}.json", work / f"journal-{k:02d}.sqlite", sdk, control, rate, think,
-                          random.Random(rng.random())) for k in range(1, trainees + 1)]
+        people = [Trainee(cards / f"seat-{k:02d}.json", work / f"journal-{k:02d}.sqlite", sdk, control, renewals,
+                          rate, think, random.Random(rng.random())) for k in range(1, trainees + 1)]
         board = Board(room.url, admin_token, board_samples)
         until = time.monotonic() + seconds
         threads = [threading.Thread(target=p.run, args=(until,), daemon=True) for p in people]
@@ -290,7 +301,7 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.0,
             state = trainer.conversation(ACTIVE, org=org)["recordingState"]
             adhoc = trainer.conversation(ADHOC, org=org)
             final[p.seat] = (state, _ben_adhoc(adhoc))
-    return Result(trainees, seconds, sdk, control, board_samples, board.source, [p.passes for p in people],
+    return Result(trainees, seconds, sdk, control, board_samples, renewals, board.source, [p.passes for p in people],
                   rate.peak(), final, {p.seat: expected_final(p.seat) for p in people})
 
 
@@ -315,7 +326,9 @@ def report(result: Result) -> None:
     mismatched = result.mismatched_seats
     notes = [f"{result.trainees} trainees for {result.seconds:.0f} s against one room process; "
              f"walkthrough passes per trainee: {min(result.passes)}–{max(result.passes)}; board: {result.board_source}",
-             f"busiest token: {result.peak_per_minute} requests in 60 s (the limit is 300/min)",
+             f"busiest token: {result.peak_per_minute} requests in 60 s (the limit is 300/min); "
+             f"{len(result.renewals.latencies_ns)} token renewals (the 401 after a seat's own reset, which drops its "
+             "tokens; counted in the SDK row, not as errors)",
              f"final states: {result.trainees - len(mismatched)}/{result.trainees} seats exactly as their own "
              f"trainee left them" + (f"; WRONG: {mismatched}" if mismatched else ""),
              f"errors: {result.errors or 0}", load_average()]
