@@ -2,10 +2,13 @@
 process), plus the trainer's board refreshing every 2 s.
 
 Each trainee is a thread with its own seat card and a real recops session (the official SDK over
-loopback). It works the training walkthrough's API calls in a loop, with think times between the
-steps: reset its seat (the seat's control-plane credentials), read a state (exercise 1), pause and
-check (2), pause again (3), resume and check (4), try to stop Ben's ad-hoc recording with client
-credentials (400/403, 5a), stop it with Ben's user token and check (5b). At the end each trainee
+loopback), five trainees per load-generator process (a class is many machines; one Python process
+for all 30 would mostly measure its own GIL). It resets its seat once (the walkthrough's first
+cell, with the seat's control-plane credentials), then works the walkthrough's API calls in a
+loop, with think times between the steps: read a state (exercise 1), pause and check (2), pause
+again (3), resume and check (4), try to stop Ben's ad-hoc recording with client credentials (403,
+5a), stop it with Ben's user token and check (5b), start it again as Ben (so the next pass needs
+no reset). At the end each trainee
 leaves its seat in a state of its own (odd seats: the call paused; every third seat: Ben's ad-hoc
 recording stopped), and the trainer's control plane reads every seat back: each must be exactly
 what its own trainee did, whatever the 29 others did meanwhile. Exercise 6 (a week of analytics)
@@ -15,7 +18,7 @@ Latency is per HTTP request, as the SDK's transport saw it (recops's ``on_exchan
 control-plane call. Think times keep each trainee's token well under the 300 requests/min limit
 (the peak is printed).
 
-    python -m benchmarks room_load [--trainees=30] [--seconds=60] [--think=1.0]
+    python -m benchmarks room_load [--trainees=30] [--seconds=60] [--think=1.5] [--per-process=5]
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class Result:
     peak_per_minute: int  # the busiest token's requests in its busiest 60 s
     final_states: dict[int, tuple[str, bool]]  # seat -> (ACTIVE's recordingState, Ben's ad-hoc on)
     expected_states: dict[int, tuple[str, bool]]
+    server_ns: list[int]  # the room's own time per request (its request log's durationMs)
 
     @property
     def all_ns(self) -> list[int]:
@@ -179,12 +183,21 @@ class Trainee:
         self.token_dropped = True
         self.rc._sandbox_users.clear()  # the reset dropped the agents' user tokens too
 
+    def _as_ben(self) -> tuple[Any, Any]:
+        ben = next(p for p in self.rc.status(ADHOC).participants if p.purpose == "agent")
+        minted = ben.user_id not in self.rc._sandbox_users  # a session mints a user's token once
+        as_ben = self._control(lambda: self.rc.as_sandbox_user(ben.user_id)) if minted else \
+            self.rc.as_sandbox_user(ben.user_id)
+        as_ben.client.on_exchange = self._exchange("ben")
+        return ben, as_ben
+
     def walkthrough(self) -> None:
+        """One pass of exercises 1-5; it ends where it began (Ben's ad-hoc recording started again),
+        so the next pass needs no reset."""
         import recops
         from recops import training
 
         rc = self.rc
-        self.reset()
         self._pause()
         self._check(training.check_state(rc, "exercise 1", PAUSED, rc.status(PAUSED).recording_state))
         self._pause()
@@ -197,7 +210,7 @@ class Trainee:
         rc.resume(ACTIVE)
         self._check(training.check_reached(rc, "exercise 4", ACTIVE, "ACTIVE", secure_pause=False))
         self._pause()
-        ben = next(p for p in rc.status(ADHOC).participants if p.purpose == "agent")
+        ben, as_ben = self._as_ben()
         caught = None
         self.expect_refusal = True
         try:
@@ -207,27 +220,25 @@ class Trainee:
         finally:
             self.expect_refusal = False
         self._check(training.check_error("exercise 5a", caught, "missing.any.permissions"))
-        as_ben = self._control(lambda: rc.as_sandbox_user(ben.user_id))
-        as_ben.client.on_exchange = self._exchange("ben")
         as_ben.stop(ADHOC, ben.id)
         self._check(training.check_adhoc(rc, "exercise 5b", ADHOC, ben.id, on=False))
+        self._pause()
+        as_ben.start(ADHOC, ben.id)
+        self._check(training.check_adhoc(rc, "ad-hoc on again", ADHOC, ben.id, on=True))
         self.passes += 1
 
     def finish(self) -> None:
         """Leave the seat in its own final state (see ``expected_final``)."""
-        rc = self.rc
-        self.reset()
         paused, adhoc_on = expected_final(self.seat)
         if paused == "PAUSED":
-            rc.pause(ACTIVE)
+            self.rc.pause(ACTIVE)
         if not adhoc_on:
-            ben = next(p for p in rc.status(ADHOC).participants if p.purpose == "agent")
-            as_ben = self._control(lambda: rc.as_sandbox_user(ben.user_id))
-            as_ben.client.on_exchange = self._exchange("ben")
+            ben, as_ben = self._as_ben()
             as_ben.stop(ADHOC, ben.id)
 
     def run(self, until: float) -> None:
         try:
+            self.reset()  # the walkthrough's first cell: this seat back to the demo scenario
             while time.monotonic() < until:
                 self.walkthrough()
             self.finish()
@@ -270,9 +281,31 @@ class Board:
             time.sleep(max(0.0, BOARD_EVERY - (time.monotonic() - started)))
 
 
-def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.0, seed: int = 7) -> Result:
-    """Serve a room of ``trainees`` seats in a child process, load it for ``seconds``, read back
-    every seat's final state as the trainer."""
+def _trainee_group(seats: list[int], cards: str, work: str, think: float, seeds: list[float], seconds: float,
+                   ready: Any, results: Any) -> None:
+    """One worker process: ``seats``' trainees as threads (a class is many machines; one Python
+    process for all 30 would measure its own GIL). Sends its samples back on ``results``."""
+    sdk, control, renewals, rate = Samples(), Samples(), Samples(), _Rate()
+    people = [Trainee(Path(cards) / f"seat-{k:02d}.json", Path(work) / f"journal-{k:02d}.sqlite", sdk, control,
+                      renewals, rate, think, random.Random(seed)) for k, seed in zip(seats, seeds, strict=True)]
+    ready.wait()
+    until = time.monotonic() + seconds
+    threads = [threading.Thread(target=p.run, args=(until,), daemon=True) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    results.put({"sdk": (sdk.latencies_ns, sdk.errors), "control": (control.latencies_ns, control.errors),
+                 "renewals": (renewals.latencies_ns, renewals.errors), "passes": {p.seat: p.passes for p in people},
+                 "rate": rate.times})
+
+
+def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5, seed: int = 7,
+                  per_process: int = 5) -> Result:
+    """Serve a room of ``trainees`` seats in a child process, load it for ``seconds`` from worker
+    processes of ``per_process`` trainees each, read back every seat's final state as the trainer."""
+    import multiprocessing
+
     from recops.sandbox.control_client import SandboxClient
     from recops.sandbox.process import ServedProcess
 
@@ -281,28 +314,45 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.0,
     command = [sys.executable, "-m", "recops.cli", "room", "serve", "--seats", str(trainees), "--port", "0",
                "--cards", str(cards)]
     sdk, control, board_samples, renewals, rate = Samples(), Samples(), Samples(), Samples(), _Rate()
+    passes: dict[int, int] = {}
     with ServedProcess(command, env=clean_env(), start_timeout=60.0) as room:
         admin_token = (cards / "admin-token").read_text().strip()
-        rng = random.Random(seed)
-        people = [Trainee(cards / f"seat-{k:02d}.json", work / f"journal-{k:02d}.sqlite", sdk, control, renewals,
-                          rate, think, random.Random(rng.random())) for k in range(1, trainees + 1)]
-        board = Board(room.url, admin_token, board_samples)
-        until = time.monotonic() + seconds
-        threads = [threading.Thread(target=p.run, args=(until,), daemon=True) for p in people]
-        threads.append(threading.Thread(target=board.run, args=(until,), daemon=True))
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(seconds + 120)
         trainer = SandboxClient(room.url, admin_token=admin_token)
+        trainer.settings(requestLogSize=1_000_000)  # keep every request's server-side duration
+        rng = random.Random(seed)
+        groups = [list(range(k, min(k + per_process, trainees + 1))) for k in range(1, trainees + 1, per_process)]
+        ctx = multiprocessing.get_context("spawn")
+        ready, results = ctx.Barrier(len(groups) + 1), ctx.Queue()
+        workers = [ctx.Process(target=_trainee_group, daemon=True,
+                               args=(g, str(cards), str(work), think, [rng.random() for _ in g], seconds, ready,
+                                     results)) for g in groups]
+        for w in workers:
+            w.start()
+        board = Board(room.url, admin_token, board_samples)
+        ready.wait(timeout=120)
+        until = time.monotonic() + seconds
+        board_thread = threading.Thread(target=board.run, args=(until,), daemon=True)
+        board_thread.start()
+        for _ in workers:
+            got = results.get(timeout=seconds + 180)
+            for name, samples in (("sdk", sdk), ("control", control), ("renewals", renewals)):
+                samples.latencies_ns += got[name][0]
+                for what, n in got[name][1].items():
+                    samples.errors[what] = samples.errors.get(what, 0) + n
+            passes.update(got["passes"])
+            rate.times.update(got["rate"])
+        for w in workers:
+            w.join(30)
+        board_thread.join(BOARD_EVERY * 2 + 30)
+        server_ns = [int(e["durationMs"] * 1e6) for e in trainer.requests(limit=1_000_000) if "durationMs" in e]
         final: dict[int, tuple[str, bool]] = {}
-        for p in people:
-            org = f"seat-{p.seat:02d}"
+        for seat in range(1, trainees + 1):
+            org = f"seat-{seat:02d}"
             state = trainer.conversation(ACTIVE, org=org)["recordingState"]
-            adhoc = trainer.conversation(ADHOC, org=org)
-            final[p.seat] = (state, _ben_adhoc(adhoc))
-    return Result(trainees, seconds, sdk, control, board_samples, renewals, board.source, [p.passes for p in people],
-                  rate.peak(), final, {p.seat: expected_final(p.seat) for p in people})
+            final[seat] = (state, _ben_adhoc(trainer.conversation(ADHOC, org=org)))
+    return Result(trainees, seconds, sdk, control, board_samples, renewals, board.source,
+                  [passes.get(k, 0) for k in range(1, trainees + 1)], rate.peak(), final,
+                  {k: expected_final(k) for k in range(1, trainees + 1)}, server_ns)
 
 
 def _ben_adhoc(conversation: dict[str, Any]) -> bool:
@@ -322,7 +372,8 @@ def report(result: Result) -> None:
                                                              result.control),
             row(f"trainer board every {BOARD_EVERY:.0f} s", result.board)]
     all_samples = Samples(result.all_ns, result.errors)
-    rows.append(row("all", all_samples))
+    rows.append(row("all (as the clients saw them)", all_samples))
+    rows.append(row("the room process's own time per request", Samples(result.server_ns)))
     mismatched = result.mismatched_seats
     notes = [f"{result.trainees} trainees for {result.seconds:.0f} s against one room process; "
              f"walkthrough passes per trainee: {min(result.passes)}–{max(result.passes)}; board: {result.board_source}",
@@ -343,10 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.room_load", description=__doc__.splitlines()[0])
     parser.add_argument("--trainees", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--think", type=float, default=1.0, help="mean think time between steps, seconds")
+    parser.add_argument("--think", type=float, default=1.5, help="mean think time between steps, seconds")
+    parser.add_argument("--per-process", type=int, default=5, help="trainees per load-generator process")
     parser.add_argument("--quick", action="store_true", help="20 s instead of 60")
     args = parser.parse_args(argv)
-    result = run_room_load(args.trainees, 20.0 if args.quick else args.seconds, args.think)
+    result = run_room_load(args.trainees, 20.0 if args.quick else args.seconds, args.think,
+                           per_process=args.per_process)
     report(result)
     return 0 if not result.errors and not result.mismatched_seats else 1
 
