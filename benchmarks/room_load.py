@@ -24,6 +24,7 @@ control-plane call. Think times keep each trainee's token well under the 300 req
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -36,7 +37,7 @@ from typing import Any
 
 import urllib3
 
-from .common import clean_env, load_average, percentile, table, target
+from .common import clean_env, load_average, percentile, split_cpus, table, target
 
 ACTIVE = "c0a80001-0000-4000-8000-000000000001"  # recorded, ACTIVE in the demo scenario
 PAUSED = "c0a80001-0000-4000-8000-000000000002"  # secure paused
@@ -51,11 +52,13 @@ class Samples:
 
     latencies_ns: list[int] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    measure_from: float = 0.0  # time.monotonic() before which latencies are warm-up (errors always count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, elapsed_ns: int, problem: str | None = None) -> None:
         with self._lock:
-            self.latencies_ns.append(elapsed_ns)
+            if time.monotonic() >= self.measure_from:
+                self.latencies_ns.append(elapsed_ns)
             if problem:
                 self.errors[problem] = self.errors.get(problem, 0) + 1
 
@@ -82,6 +85,8 @@ class Result:
     final_states: dict[int, tuple[str, bool]]  # seat -> (ACTIVE's recordingState, Ben's ad-hoc on)
     expected_states: dict[int, tuple[str, bool]]
     server_ns: list[int]  # the room's own time per request (its request log's durationMs)
+    warmup: float = 0.0
+    pinned: str = ""
 
     @property
     def all_ns(self) -> list[int]:
@@ -282,14 +287,17 @@ class Board:
 
 
 def _trainee_group(seats: list[int], cards: str, work: str, think: float, seeds: list[float], seconds: float,
-                   ready: Any, results: Any) -> None:
+                   warmup: float, cpus: set[int] | None, ready: Any, results: Any) -> None:
     """One worker process: ``seats``' trainees as threads (a class is many machines; one Python
     process for all 30 would measure its own GIL). Sends its samples back on ``results``."""
     sdk, control, renewals, rate = Samples(), Samples(), Samples(), _Rate()
     people = [Trainee(Path(cards) / f"seat-{k:02d}.json", Path(work) / f"journal-{k:02d}.sqlite", sdk, control,
                       renewals, rate, think, random.Random(seed)) for k, seed in zip(seats, seeds, strict=True)]
+    if cpus and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cpus)
     ready.wait()
-    until = time.monotonic() + seconds
+    sdk.measure_from = time.monotonic() + warmup
+    until = time.monotonic() + warmup + seconds
     threads = [threading.Thread(target=p.run, args=(until,), daemon=True) for p in people]
     for t in threads:
         t.start()
@@ -301,7 +309,7 @@ def _trainee_group(seats: list[int], cards: str, work: str, think: float, seeds:
 
 
 def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5, seed: int = 7,
-                  per_process: int = 5) -> Result:
+                  per_process: int = 5, warmup: float = 5.0, pin: bool = True) -> Result:
     """Serve a room of ``trainees`` seats in a child process, load it for ``seconds`` from worker
     processes of ``per_process`` trainees each, read back every seat's final state as the trainer."""
     import multiprocessing
@@ -315,7 +323,8 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5,
                "--cards", str(cards)]
     sdk, control, board_samples, renewals, rate = Samples(), Samples(), Samples(), Samples(), _Rate()
     passes: dict[int, int] = {}
-    with ServedProcess(command, env=clean_env(), start_timeout=60.0) as room:
+    server_cpus, client_cpus = split_cpus(pin)
+    with ServedProcess(command, env=clean_env(), cpus=server_cpus, start_timeout=60.0) as room:
         admin_token = (cards / "admin-token").read_text().strip()
         trainer = SandboxClient(room.url, admin_token=admin_token)
         trainer.settings(requestLogSize=1_000_000)  # keep every request's server-side duration
@@ -324,13 +333,14 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5,
         ctx = multiprocessing.get_context("spawn")
         ready, results = ctx.Barrier(len(groups) + 1), ctx.Queue()
         workers = [ctx.Process(target=_trainee_group, daemon=True,
-                               args=(g, str(cards), str(work), think, [rng.random() for _ in g], seconds, ready,
-                                     results)) for g in groups]
+                               args=(g, str(cards), str(work), think, [rng.random() for _ in g], seconds, warmup,
+                                     client_cpus, ready, results)) for g in groups]
         for w in workers:
             w.start()
         board = Board(room.url, admin_token, board_samples)
         ready.wait(timeout=120)
-        until = time.monotonic() + seconds
+        board_samples.measure_from = time.monotonic() + warmup
+        until = time.monotonic() + warmup + seconds
         board_thread = threading.Thread(target=board.run, args=(until,), daemon=True)
         board_thread.start()
         for _ in workers:
@@ -352,7 +362,9 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5,
             final[seat] = (state, _ben_adhoc(trainer.conversation(ADHOC, org=org)))
     return Result(trainees, seconds, sdk, control, board_samples, renewals, board.source,
                   [passes.get(k, 0) for k in range(1, trainees + 1)], rate.peak(), final,
-                  {k: expected_final(k) for k in range(1, trainees + 1)}, server_ns)
+                  {k: expected_final(k) for k in range(1, trainees + 1)}, server_ns, warmup,
+                  f"room on CPU {sorted(server_cpus)}, trainees on {sorted(client_cpus)}" if server_cpus and client_cpus
+                  else "not pinned")
 
 
 def _ben_adhoc(conversation: dict[str, Any]) -> bool:
@@ -367,7 +379,8 @@ def report(result: Result) -> None:
         return [name, len(ns), samples.error_count, f"{percentile(ns, 50):.1f}", f"{percentile(ns, 95):.1f}",
                 f"{percentile(ns, 99):.1f}", f"{max(ns) / 1e6:.1f}" if ns else "-"]
 
-    p99 = percentile(result.all_ns, 99)
+    steady = result.sdk.latencies_ns + result.board.latencies_ns
+    p99 = percentile(steady, 99)
     rows = [row("trainees: SDK requests", result.sdk), row("trainees: control plane (reset, user token)",
                                                              result.control),
             row(f"trainer board every {BOARD_EVERY:.0f} s", result.board)]
@@ -382,10 +395,13 @@ def report(result: Result) -> None:
              "tokens; counted in the SDK row, not as errors)",
              f"final states: {result.trainees - len(mismatched)}/{result.trainees} seats exactly as their own "
              f"trainee left them" + (f"; WRONG: {mismatched}" if mismatched else ""),
-             f"errors: {result.errors or 0}", load_average()]
+             f"latencies after a {result.warmup:.0f} s warm-up (the logins and the {result.trainees} seat resets at "
+             "once), except the control-plane row, which holds every reset and user-token mint; the p99 target is "
+             "taken over the SDK and board rows; the room's own time comes from its request log (API requests only)",
+             f"errors (counted throughout): {result.errors or 0}; {result.pinned}; {load_average()}"]
     table("room load: latency per request (ms)", ["requests", "n", "errors", "p50", "p95", "p99", "max"], rows, notes)
     target(f"room load p99 ({result.trainees} trainees)", f"{p99:.1f} ms", f"≤ {P99_TARGET_MS:.0f} ms",
-           p99 <= P99_TARGET_MS, f"{len(result.all_ns)} requests")
+           p99 <= P99_TARGET_MS, f"{len(steady)} API and board requests")
     target("room load errors, cross-seat effects", f"{sum(result.errors.values())}, {len(mismatched)}", "0, 0",
            not result.errors and not mismatched)
 
