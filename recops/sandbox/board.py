@@ -13,7 +13,8 @@ answers the board judges by the request that reads them (docs/sandbox.md, "Train
 
 Only the requests made since the org was (re)built count (``OrgState.created``), so a seat reset
 clears its row. Each seat's last error (status, Genesys code, path, time) comes with its
-explanation from ``recops.explain``; stuck seats (a last error, or a failing exercise) come first.
+explanation from ``recops.explain``; stuck seats (a failing exercise, or a last error other
+than the one exercise 5 asks for) come first.
 """
 
 from __future__ import annotations
@@ -313,7 +314,7 @@ class BoardApi:
         self.tracker = SeatTracker()
 
     def _seats(self) -> dict[int, str]:
-        room = getattr(self.control, "room", None)
+        room = self.control.room
         if room is None:
             raise errors.sandbox_not_found("this sandbox is not a training room: start one with "
                                            "`recops room serve --seats N` (docs/sandbox.md, trainer board)")
@@ -333,12 +334,12 @@ class BoardApi:
     def board_html(self, req: Request) -> Reply:
         """The page, 200 with the admin token (``Authorization: Bearer`` or ``?token=``), else 401
         with the same page, which asks for the token (it holds neither token nor data)."""
-        room = getattr(self.control, "room", None)
-        self._seats()
+        self._seats()  # 404 on a sandbox that is no room
+        admin_token = str(self.control.room.admin_token) if self.control.room is not None else ""
         given = req.q("token") or ""
         auth = req.headers.get("authorization", "").strip()
         if auth[:7].lower() == "bearer ":
             given = auth[7:].strip()
-        ok = bool(given) and hmac.compare_digest(given.encode(), str(room.admin_token).encode())
+        ok = bool(given) and hmac.compare_digest(given.encode(), admin_token.encode())
         return Reply(200 if ok else 401, board_page().encode(), content_type="text/html; charset=utf-8",
                      headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

@@ -70,6 +70,7 @@ function errorCell(err, expected) {
     el("div", {}, el("b", {}, "what to do: "), err.explanation.remedy));
 }
 async function resetSeat(n) {
+  if (!window.confirm(`Reset seat ${n}? Its org goes back to the demo scenario and its progress is lost.`)) return;
   const r = await call("POST", `/_room/seats/${n}/reset`);
   $("status").textContent = r && r.ok ? `seat ${n} reset` : `reset of seat ${n} failed` + (r ? ` (${r.status})` : "");
   refresh();

@@ -103,6 +103,13 @@ def test_board_page_follows_the_seats_and_resets_one(tmp_path):
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUTPUT_DIR / "trainer-board.png"), full_page=True)
 
+        asked: list[str] = []
+        page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+        page.locator('button[data-reset="2"]').click()  # dismissed: nothing happens
+        expect(page.locator("#status")).to_have_text("")
+        assert asked and "Reset seat 2?" in asked[0]
+        assert two.status(EX2).recording_state == "PAUSED"
+        page.once("dialog", lambda d: d.accept())
         page.locator('button[data-reset="2"]').click()
         expect(page.locator("#status")).to_have_text("seat 2 reset")
         expect(seat2_ex2).to_have_text("not-started")
