@@ -64,8 +64,8 @@ def room_banner(room: Room, cards: Path | None, public_url: str | None, token_gi
             echo(f"  admin token: as given ({ADMIN_TOKEN_ENV} or --admin-token); also in {folder}/admin-token")
         else:
             echo(f"  admin token (shown once; also in {folder}/admin-token): {room.admin_token}")
-        echo(f"  trainer: GET {url}/_room with 'Authorization: Bearer <admin token>'; POST "
-             f"{url}/_room/seats/N/reset resets seat N")
+        echo(f"  trainer: GET {card_url}/_room with 'Authorization: Bearer <admin token>'; POST "
+             f"{card_url}/_room/seats/N/reset resets seat N")
         announce(f"recops room listening on {url}  (room {room.id}, {len(room.seats)} seats)   Ctrl-C stops")
 
     return banner

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .app import SandboxApp
     from .control_client import SandboxClient, SandboxControlError
     from .models import DEFAULT_ORG
+    from .room import Room
     from .server import SandboxServer, running, serve
     from .settings import ASSUMPTIONS, SandboxSettings
     from .state import SandboxState
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "SandboxApp": "app", "SandboxClient": "control_client", "SandboxControlError": "control_client",
     "DEFAULT_ORG": "models", "SandboxState": "state", "SandboxServer": "server", "running": "server",
-    "serve": "server", "ASSUMPTIONS": "settings", "SandboxSettings": "settings",
+    "serve": "server", "ASSUMPTIONS": "settings", "SandboxSettings": "settings", "Room": "room",
 }
 
 
@@ -49,6 +50,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ASSUMPTIONS",
     "DEFAULT_ORG",
+    "Room",
     "SandboxApp",
     "SandboxClient",
     "SandboxControlError",

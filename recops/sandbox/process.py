@@ -257,4 +257,16 @@ def sandbox_process(scenario: str | None = "demo", *, port: int = 0, host: str =
     return ServedProcess(sandbox_command(scenario, port, host), env=env, cpus=cpus, start_timeout=start_timeout)
 
 
-__all__ = ["LOOPBACK", "URL_PATTERN", "ProcessStartError", "ServedProcess", "sandbox_command", "sandbox_process"]
+def room_process(seats: int, cards: str | os.PathLike[str], *, port: int = 0, host: str = LOOPBACK,
+                 env: Mapping[str, str] | None = None, cpus: Iterable[int] | None = None,
+                 start_timeout: float = 60.0) -> ServedProcess:
+    """``recops room serve`` as a child process (not started). Its ``url`` is read from the banner's
+    last line, printed once the cards are in ``cards`` (``seat-NN.json``, ``admin-token``, ...).
+    The admin token is taken from ``env``'s ``RECOPS_ADMIN_TOKEN`` when set, else generated."""
+    command = [sys.executable, "-m", "recops.cli", "room", "serve", "--seats", str(seats), "--host", host,
+               "--port", str(port), "--cards", str(cards)]
+    return ServedProcess(command, env=env, cpus=cpus, start_timeout=start_timeout)
+
+
+__all__ = ["LOOPBACK", "URL_PATTERN", "ProcessStartError", "ServedProcess", "room_process", "sandbox_command",
+           "sandbox_process"]

@@ -261,3 +261,22 @@ def test_a_sandbox_that_is_no_room_says_how_to_start_one(sb):
     assert "recops room serve --seats N" in body["message"]
     health = request("GET", f"{sb.url}/_sandbox/health").body
     assert (health["room"], health["seats"]) == (None, 0)
+
+
+def test_a_token_protected_sandbox_lets_a_client_reset_only_its_org(sdk, demo):
+    """``recops sandbox serve --admin-token``, no room: a demo client's Basic credentials act as
+    its org; resetting reloads that org from the scenario, the other org keeps its state."""
+    with SandboxServer(scenario="demo", admin_token="t0ken") as server:
+        assert_error(request("GET", f"{server.url}/_sandbox/clients"), 401, "sandbox.unauthorized")
+        admin = SandboxClient(server.url, admin_token="t0ken")
+        supervisor = SandboxClient(server.url, client_id=demo.SUPERVISOR[0], client_secret=demo.SUPERVISOR[1])
+        other = sdk.ApiClient(host=server.url).get_client_credentials_token(*demo.OTHER_ORG)
+        sdk.ConversationsApi(other).put_conversations_call_recordingstate(
+            demo.OTHER_ORG_CONV, recording_state(sdk, "PAUSED"))
+        mine = sdk.ApiClient(host=server.url).get_client_credentials_token(*demo.SUPERVISOR)
+        sdk.ConversationsApi(mine).put_conversations_call_recordingstate(DEMO_CALL, recording_state(sdk, "PAUSED"))
+        assert supervisor.reset()["orgs"] == ["sandbox-org"]
+        assert admin.conversation(DEMO_CALL)["recordingState"] == "ACTIVE"
+        assert admin.conversation(demo.OTHER_ORG_CONV)["recordingState"] == "PAUSED"
+        assert {c["org"] for c in supervisor.clients()} == {"sandbox-org"}
+        assert supervisor.health()["room"] is None

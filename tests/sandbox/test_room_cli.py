@@ -16,6 +16,7 @@ import pytest
 
 from recops.sandbox.process import ServedProcess
 from recops.sandbox.room import HARD_CAP, PER_SEAT_BYTES, check_seats, parse_card_rows, seat_bound
+from recops.sandbox.server import SandboxServer
 
 from .http_helpers import assert_error, get_token, request
 
@@ -114,3 +115,42 @@ def test_sandbox_serve_with_an_admin_token_protects_its_control_plane(cli_env):
         assert "trainer-token-for-this-test" not in served.output()
     finally:
         served.stop(signal.SIGTERM, timeout=15)
+
+
+def test_an_embedded_server_refuses_a_public_host_without_a_token_too():
+    from recops.sandbox.control_auth import check_bind, is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.5", "class-room.local"))
+    with pytest.raises(ValueError, match=r"refusing to serve on 0\.0\.0\.0 without an admin token"):
+        SandboxServer(host="0.0.0.0")
+    with pytest.raises(ValueError, match="the admin token is empty"):
+        check_bind("0.0.0.0", "  ")
+    check_bind("127.0.0.1", None)  # loopback: open, as always
+
+
+def test_room_process_starts_a_room_whose_cards_are_ready_with_its_url(cli_env, tmp_path):
+    from recops.sandbox.process import room_process
+
+    cli_env["RECOPS_ADMIN_TOKEN"] = "given-admin-token"
+    with room_process(2, tmp_path / "cards", env=cli_env) as served:
+        card = json.loads((tmp_path / "cards" / "seat-02.json").read_text())
+        assert card["url"] == served.url and card["seat"] == 2
+        assert (tmp_path / "cards" / "admin-token").read_text().strip() == "given-admin-token"
+        assert "given-admin-token" not in served.output()  # a given token is not printed
+        r = request("GET", f"{served.url}/_room", headers={"Authorization": "Bearer given-admin-token"})
+        assert r.status == 200 and r.body["seats"] == 2
+
+
+def test_cards_carry_the_public_url_and_a_wildcard_bind_names_this_machine(cli_env, tmp_path):
+    from recops.cli_room import reachable_host
+
+    assert reachable_host("127.0.0.1") == "127.0.0.1" and reachable_host("::1") == "[::1]"
+    assert reachable_host("0.0.0.0") not in ("0.0.0.0", "")
+    command = [str(RECOPS), "room", "serve", "--seats", "1", "--port", "0", "--cards", str(tmp_path / "c"),
+               "--public-url", "http://class-room.example:9000/"]
+    with ServedProcess(command, env=cli_env, start_timeout=START_TIMEOUT):
+        card = json.loads((tmp_path / "c" / "seat-01.json").read_text())
+    assert card["url"] == "http://class-room.example:9000"
+    bad = run(cli_env, "room", "serve", "--seats", "1", "--port", "0", "--public-url", "class-room:9000")
+    assert bad.returncode == 2 and "http(s) URL" in bad.stderr
