@@ -315,16 +315,14 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5,
     import multiprocessing
 
     from recops.sandbox.control_client import SandboxClient
-    from recops.sandbox.process import ServedProcess
+    from recops.sandbox.process import room_process
 
     work = Path(tempfile.mkdtemp(prefix="recops-room-load-"))
     cards = work / "cards"
-    command = [sys.executable, "-m", "recops.cli", "room", "serve", "--seats", str(trainees), "--port", "0",
-               "--cards", str(cards)]
     sdk, control, board_samples, renewals, rate = Samples(), Samples(), Samples(), Samples(), _Rate()
     passes: dict[int, int] = {}
     server_cpus, client_cpus = split_cpus(pin)
-    with ServedProcess(command, env=clean_env(), cpus=server_cpus, start_timeout=60.0) as room:
+    with room_process(trainees, cards, env=clean_env(), cpus=server_cpus) as room:
         admin_token = (cards / "admin-token").read_text().strip()
         trainer = SandboxClient(room.url, admin_token=admin_token)
         trainer.settings(requestLogSize=1_000_000)  # keep every request's server-side duration
