@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,15 +18,15 @@ from recops.explain import explain
 from recops.sandbox import SandboxServer
 from recops.sandbox.room import Room
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from ..ports import CHROMIUM, needs_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 EX2 = "c0a80001-0000-4000-8000-000000000001"
 EX5 = "c0a80001-0000-4000-8000-000000000004"
 TOKEN = "browser-board-admin-token"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-                                reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 def _seat(server: SandboxServer, room: Room, n: int, tmp_path: Path) -> recops.Session:

@@ -11,21 +11,19 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from recops.lab import lab_command
 from recops.sandbox import SandboxClient
 from recops.sandbox.process import ServedProcess, sandbox_process
 
+from ..ports import CHROMIUM, free_port, needs_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
 NEWS_PROMPT = "Would you like to get notified about official Jupyter news?"
@@ -33,15 +31,7 @@ KERNEL_READY = """() => { const w = window.jupyterapp && window.jupyterapp.shell
   const s = w && w.sessionContext; const k = s && s.session && s.session.kernel;
   return !!(s && s.isReady && k && k.connectionStatus === 'connected' && k.status === 'idle'); }"""
 
-# Skipped on a developer machine without chromium; in CI (CI=true) a missing browser fails instead.
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-                                reason="Debian's chromium is not installed (apt-get install chromium)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 def _clean_env(base: Path) -> dict[str, str]:
@@ -69,7 +59,7 @@ def _lab_env(base: Path, sandbox_url: str) -> dict[str, str]:
 
 def _start_lab(nbdir: Path, env: dict[str, str]) -> tuple[ServedProcess, int, str]:
     """JupyterLab on a free port; started once it printed its URL (recops/sandbox/process.py)."""
-    port = _free_port()
+    port = free_port()
     token = secrets.token_hex(16)
     lab = ServedProcess(
         [*lab_command(nbdir, port, open_browser=False, port_retries=0),  # `recops lab`'s lab and settings

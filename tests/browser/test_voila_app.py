@@ -9,34 +9,24 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from recops.sandbox import SandboxClient
 from recops.sandbox.process import ServedProcess
 
+from ..ports import CHROMIUM, free_port, needs_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
 # a code cell's input (markdown cells render inside an input area too: that is text, not code)
 CODE_SELECTORS = (".jp-CodeCell .jp-InputArea, .jp-CodeMirrorEditor, .cm-editor, .CodeMirror, "
                   ".jp-CodeCell .jp-InputPrompt")
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-                                reason="Debian's chromium is not installed (apt-get install chromium)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 def _env(base: Path, sandbox_url: str) -> dict[str, str]:
@@ -82,7 +72,7 @@ def test_the_control_panel_and_walkthrough_apps_in_voila(tmp_path):
         room_url = match.group(1)
         control = SandboxClient(room_url, admin_token=(cards / "admin-token").read_text().strip())
         env = _env(tmp_path, room_url)
-        port = _free_port()
+        port = free_port()
         app = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--app", "--no-browser", f"--port={port}"],
                             url_pattern=rf"(http://127\.0\.0\.1:{port})/", env=env, cwd=ROOT,
                             start_timeout=90).start()

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from ..ports import free_port
 from .kernel_ws import RemoteKernel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,12 +33,6 @@ PAUSED = "c0a80001-0000-4000-8000-000000000002"  # secure paused in the demo sce
 pytestmark = pytest.mark.skipif(
     not Path(PROXY).exists() and not os.environ.get("CI"),
     reason="npm's configurable-http-proxy is not installed (see .ci/run: npm install --prefix .ci/node ...)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(what: str, ready, seconds: float, log: Path):
@@ -78,7 +72,7 @@ def hub(tmp_path):
     seat_map = tmp_path / "seats.json"
     seat_map.write_text(json.dumps(USERS))
     password = os.urandom(12).hex()
-    port, room_port = _free_port(), _free_port()
+    port, room_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECOPS_", "JUPYTERHUB_"))}
     env |= {"RECOPS_HUB_SEAT_MAP": str(seat_map), "RECOPS_HUB_CARDS": str(cards), "RECOPS_HUB_HOMES": str(homes),
             "RECOPS_HUB_ROOM_SEATS": "3", "RECOPS_HUB_ROOM_PORT": str(room_port), "RECOPS_HUB_PASSWORD": password,
@@ -87,8 +81,8 @@ def hub(tmp_path):
     with log.open("w") as out:
         proc = subprocess.Popen(
             [str(BIN / "jupyterhub"), "-f", str(ROOT / "jupyterhub_config.py"), "--ip", "127.0.0.1",
-             "--port", str(port), "--JupyterHub.hub_ip=127.0.0.1", f"--JupyterHub.hub_port={_free_port()}",
-             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{_free_port()}"],
+             "--port", str(port), "--JupyterHub.hub_ip=127.0.0.1", f"--JupyterHub.hub_port={free_port()}",
+             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{free_port()}"],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

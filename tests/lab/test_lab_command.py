@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -20,13 +19,9 @@ import urllib3
 
 from recops.sandbox.process import ServedProcess
 
+from ..ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -56,7 +51,7 @@ def _wait_for_lab(lab: ServedProcess, port: int, token: str) -> None:
 def _lab(env: dict[str, str], sig: int = signal.SIGINT) -> Iterator[tuple[ServedProcess, int, list[int]]]:
     """``recops lab --no-browser`` on a free port until the block ends (recops/sandbox/process.py
     reads its output); then ``sig`` stops it and its exit code is appended to the yielded list."""
-    port = _free_port()
+    port = free_port()
     codes: list[int] = []
     lab = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--no-browser", "--port", str(port)],
                         url_pattern=None, env=env, cwd=ROOT).start()
