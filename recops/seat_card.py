@@ -52,28 +52,37 @@ def read_seat_card(path: str | Path, source: str = "RECOPS_SEAT_CARD") -> SeatCa
     except OSError as e:
         raise ConfigError(f"cannot read the seat card {card_path} ({source}): {e.strerror or e}",
                           f"check the file's permissions, or {ASK}") from None
+    return parse_seat_card(text, f"{card_path} ({source})", card_path,
+                           redo="use the seat-NN.json file exactly as written")
+
+
+def parse_seat_card(text: str | bytes, where: str, path: Path | None = None, *, need_org: bool = True,
+                    redo: str = "paste the whole content of your seat-NN.json file, or upload the file") -> SeatCard:
+    """A card from its JSON text (a file's, or one pasted or uploaded in the seat picker);
+    ``ConfigError`` naming ``where`` and what is wrong. Without ``need_org`` a card may leave out
+    ``org`` (it is ``seat-NN``). ``redo`` is the first thing to try when the text is garbled."""
     try:
         data: Any = json.loads(text)
-    except ValueError:
-        raise ConfigError(f"the seat card {card_path} ({source}) is not JSON",
-                          f"use the seat-NN.json file exactly as written, or {ASK}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigError(f"the seat card {where} is not JSON", f"{redo}, or {ASK}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"the seat card {card_path} ({source}) is not a JSON object", ASK)
-    missing = [k for k in CARD_FIELDS if not data.get(k)]
+        raise ConfigError(f"the seat card {where} is not a JSON object (a card is a JSON object of its fields)",
+                          f"{redo}, or {ASK}")
+    missing = [k for k in CARD_FIELDS if not data.get(k) and (need_org or k != "org")]
     if missing:
-        raise ConfigError(f"the seat card {card_path} ({source}) lacks {', '.join(missing)}",
-                          f"use the seat-NN.json file exactly as written, or {ASK}")
-    strings = [k for k in CARD_FIELDS if k != "seat" and not isinstance(data[k], str)]
+        raise ConfigError(f"the seat card {where} lacks {', '.join(missing)}", f"{redo}, or {ASK}")
+    strings = [k for k in CARD_FIELDS if k != "seat" and k in data and not isinstance(data[k], str)]
     seat = data["seat"]
     if strings or isinstance(seat, bool) or not isinstance(seat, int) or seat < 1:
         bad = strings or ["seat"]
-        raise ConfigError(f"the seat card {card_path} ({source}) has a wrong {', '.join(bad)}", ASK)
+        raise ConfigError(f"the seat card {where} has a wrong {', '.join(bad)}", ASK)
     url = data["url"].rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"the seat card {card_path} ({source}) has no http(s) url ({url!r})", ASK)
+        raise ConfigError(f"the seat card {where} has no http(s) url ({url!r})", ASK)
     readonly_secret = data.get("readonlyClientSecret")
     return SeatCard(
-        path=card_path, room=data["room"], seat=seat, url=url, org=data["org"],
+        path=path or Path(f"({where})"), room=data["room"], seat=seat, url=url,
+        org=data.get("org") or f"seat-{seat:02d}",
         client_id=data["clientId"], client_secret=Secret(data["clientSecret"]),
         readonly_client_id=data.get("readonlyClientId") or None,
         readonly_client_secret=Secret(readonly_secret) if isinstance(readonly_secret, str) and readonly_secret

@@ -23,14 +23,13 @@ import urllib3
 
 from ..display import error_lines
 from ..errors import AuthError, ConfigError
-from ..seat_card import SeatCard, read_seat_card
+from ..seat_card import SeatCard, parse_seat_card, read_seat_card
 from ..settings import Secret, Settings
 
 if TYPE_CHECKING:
     from ..session import Session
 
 SEAT_CARD_ENV = "RECOPS_SEAT_CARD"
-CARD_FIELDS = ("room", "seat", "url", "clientId", "clientSecret")  # what a pasted card needs
 
 
 class SeatRefused(ConfigError):
@@ -38,31 +37,9 @@ class SeatRefused(ConfigError):
 
 
 def parse_card(text: str | bytes, where: str = "pasted") -> SeatCard:
-    """A seat card (``recops.seat_card.SeatCard``) from its JSON text; ConfigError naming what is
-    wrong with it. ``where`` names it in messages ("pasted", "uploaded", a file's path)."""
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise ConfigError(f"this is not a seat card ({where}): it is not JSON",
-                          "paste the whole content of your seat-NN.json file, or upload the file") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"this is not a seat card ({where}): a card is a JSON object",
-                          "paste the whole content of your seat-NN.json file, or upload the file")
-    missing = [k for k in CARD_FIELDS if not data.get(k)]
-    if missing:
-        raise ConfigError(f"this seat card ({where}) lacks {', '.join(missing)}",
-                          "ask the trainer for your seat-NN.json file and paste it whole")
-    seat = data["seat"]
-    if isinstance(seat, bool) or not isinstance(seat, int) or seat < 1:
-        raise ConfigError(f"this seat card's seat is not a seat number: {seat!r}",
-                          "ask the trainer for your seat-NN.json file")
-    url = str(data["url"]).rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"this seat card ({where}) has no http(s) url ({url!r})",
-                          "ask the trainer for your seat-NN.json file")
-    return SeatCard(path=Path(f"({where})"), room=str(data["room"]), seat=seat, url=url,
-                    org=str(data.get("org") or f"seat-{seat:02d}"), client_id=str(data["clientId"]),
-                    client_secret=Secret(str(data["clientSecret"])))
+    """A seat card from its JSON text, checked as a card file is (``recops.seat_card``), except
+    that ``org`` may be left out; ``where`` names it in messages ("pasted", "uploaded …")."""
+    return parse_seat_card(text, f"({where})", need_org=False)
 
 
 def _health(url: str, auth: tuple[str, str] | None) -> dict[str, Any]:
