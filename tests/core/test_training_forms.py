@@ -7,6 +7,7 @@ never raising."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -132,6 +133,14 @@ def test_check_fails_on_a_hand_edited_or_missing_trainee_form(nb_dir):
     (nb_dir / "text" / TRAINEE_TEXT.name).unlink()
     result = forms("--notebooks", str(nb_dir), "--check")
     assert result.returncode == 1 and TRAINEE_TEXT.name in result.stderr
+    as_json = forms("--notebooks", str(nb_dir), "--check", "--json")
+    assert as_json.returncode == 1
+    report = json.loads(as_json.stdout)
+    assert report["check"] is True and report["written"] == []
+    assert sorted(Path(p).name for p in report["stale"]) == sorted([TRAINEE.name, TRAINEE_TEXT.name])
+    written = json.loads(forms("--notebooks", str(nb_dir), "--json").stdout)
+    assert sorted(Path(p).name for p in written["written"]) == sorted([TRAINEE.name, TRAINEE_TEXT.name])
+    assert json.loads(forms("--notebooks", str(nb_dir), "--check", "--json").stdout)["stale"] == []
 
 
 @pytest.mark.parametrize("check", [False, True], ids=["write", "check"])
