@@ -29,7 +29,7 @@ import pwd
 import sys
 from pathlib import Path
 
-from recops import hub
+from recops.kit import hub
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821  (JupyterHub's config loader provides it)
 

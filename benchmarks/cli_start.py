@@ -6,7 +6,7 @@ so that load from other processes falls on each alike; the median of N runs each
 3, else 9), after one warm-up run of each (the ``.pyc`` caches). Then where the time of
 ``recops status`` goes, as differences between cumulative steps (the interpreter, ``import
 recops.cli``, the SDK modules recops loads, the calls), the same command with the SDK imported in
-full (``RECOPS_SDK_FULL_IMPORT=1``: what every command paid before recops/sdk.py), and the
+full (``RECOPS_SDK_FULL_IMPORT=1``: what every command paid before recops/api/sdk.py), and the
 largest imports of one run (``python -X importtime``).
 
 Run: ``python -m benchmarks cli`` (``--quick`` for a short run). Loopback only; bounded.
@@ -38,7 +38,7 @@ STATUS = [str(_RECOPS), "status", ACTIVE] if _RECOPS.exists() else [PY, "-m", "r
 STEPS = [
     ("python -c pass (the interpreter)", [PY, "-c", "pass"]),
     ("+ import recops.cli (typer, rich, recops)", [PY, "-c", "import recops.cli"]),
-    ("+ the SDK modules recops loads (recops/sdk.py)",
+    ("+ the SDK modules recops loads (recops/api/sdk.py)",
      [PY, "-c", "import recops.cli; from recops import sdk; p = sdk.load(); p.ConversationsApi; p.RecordingApi"]),
     ("+ settings, login, 3 calls, output = recops status", STATUS),
 ]
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         before = steps[name]
     table("where the time of recops status goes (cumulative steps, each a fresh process)",
           ["step", "ms", "step ms", "ratio vs SDK import"], rows)
-    table("largest top-level imports of one recops status (python -X importtime; modules loaded by recops/sdk.py "
+    table("largest top-level imports of one recops status (python -X importtime; modules loaded by recops/api/sdk.py "
           "through importlib are not listed here, see the step above)",
           ["module", "cumulative ms"], [[name, f"{ms:.0f}"] for name, ms in top])
     target('CLI first answer: recops status / import PureCloudPlatformClientV2', f"{ratio:.2f}x",

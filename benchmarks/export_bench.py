@@ -96,7 +96,7 @@ def _wait_for_fresh_budget() -> None:
 
 def _result_urls(session: Any, conversation_ids: list[str]) -> list[str]:
     """Fresh result URLs for ``conversation_ids`` (batches of 100, submitted and awaited)."""
-    from recops import batches
+    from recops.export import batches
 
     client = session.client
     urls: list[str] = []

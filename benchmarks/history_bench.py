@@ -96,7 +96,7 @@ def _session(url: str, cache: Path):
 
 def _result_page_latency(session, start: datetime, pages: int = 5) -> float:
     """The median time of one result page (pageSize 1000) of a fulfilled one-day job."""
-    from recops import jobs
+    from recops.history import jobs
 
     client = session.client
     job = jobs.submit(client, start, start + timedelta(days=1), [])

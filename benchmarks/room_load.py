@@ -139,7 +139,7 @@ class Trainee:
     def __init__(self, card: Path, journal: Path, sdk: Samples, control: Samples, renewals: Samples, rate: _Rate,
                  think: float, rng: random.Random) -> None:
         import recops
-        from recops import discover
+        from recops.kit import discover
 
         self.seat = int(card.stem.rsplit("-", 1)[1])
         self.sdk, self.control_samples, self.rate = sdk, control, rate
@@ -200,7 +200,7 @@ class Trainee:
         """One pass of exercises 1-5; it ends where it began (Ben's ad-hoc recording started again),
         so the next pass needs no reset."""
         import recops
-        from recops import training
+        from recops.kit import training
 
         rc = self.rc
         self._pause()

@@ -8,9 +8,11 @@ is loaded only when the first call needs it; pandas only when a table is built.
     rc.status("c0a80001-0000-4000-8000-000000000001")
 """
 
-from .bulk import Outcomes
-from .client import Client
-from .errors import (
+from recops.api.client import Client
+from recops.api.settings import Secret, Settings, Target
+from recops.base.progress import CancelToken, HistoryProgress
+from recops.export.run import ExportResult
+from recops.genesys.errors import (
     ApiError,
     AuthError,
     BadRequest,
@@ -32,20 +34,19 @@ from .errors import (
     Timeout,
     TransportError,
 )
-from .explain import explain
-from .export import ExportResult
-from .files import RecordingsResult
-from .jobs import Cancelled, JobFailed
-from .journal import Journal
-from .ledger import Ledger
-from .names import Names
-from .progress import CancelToken, HistoryProgress
-from .recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingStatus
-from .regions import REGIONS, Region
-from .regions import resolve as resolve_region
+from recops.genesys.explain import explain
+from recops.genesys.regions import REGIONS, Region
+from recops.genesys.regions import resolve as resolve_region
+from recops.history.jobs import Cancelled, JobFailed
+from recops.history.ledger import Ledger
+from recops.history.names import Names
+from recops.history.store import Store
+from recops.ops.bulk import Outcomes
+from recops.ops.files import RecordingsResult
+from recops.ops.journal import Journal
+from recops.ops.recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingStatus
+
 from .session import Session, connect
-from .settings import Secret, Settings, Target
-from .store import Store
 
 __version__ = "0.1.0"
 

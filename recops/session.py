@@ -18,23 +18,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .client import Client
-from .files import RecordingsResult, recordings
-from .journal import Journal
-from .reconcile import reconcile
-from .recording import Outcome, RecordingOps, RecordingStatus, status
-from .settings import DEFAULT_CONCURRENCY, Settings
+from recops.api.client import Client
+from recops.api.settings import DEFAULT_CONCURRENCY, Settings
+from recops.ops.files import RecordingsResult, recordings
+from recops.ops.journal import Journal
+from recops.ops.reconcile import reconcile
+from recops.ops.recording import Outcome, RecordingOps, RecordingStatus, status
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .bulk import Outcomes, Progress
-    from .export import ExportResult, OnExportProgress
-    from .ledger import Ledger
-    from .names import Names
-    from .progress import OnProgress
-    from .store import Store
-    from .transport import Exchange, Wait
+    from recops.api.transport import Exchange, Wait
+    from recops.base.progress import OnProgress
+    from recops.export.run import ExportResult, OnExportProgress
+    from recops.history.ledger import Ledger
+    from recops.history.names import Names
+    from recops.history.store import Store
+    from recops.ops.bulk import Outcomes, Progress
 
 
 class Session:
@@ -72,7 +72,7 @@ class Session:
     def with_token(self, access_token: str) -> Session:
         """The same target and journal, acting with a user's access token (needed for a
         participant's ad-hoc start/stop and for the participant's own secure pause)."""
-        from .settings import Secret
+        from recops.api.settings import Secret
 
         settings = self.settings.with_overrides(access_token=Secret(access_token), client_id=None,
                                                 client_secret=None, sandbox_url=self._sandbox_url())
@@ -82,8 +82,8 @@ class Session:
     def as_sandbox_user(self, user_id: str) -> Session:
         """Sandbox only: the same session acting as one of the sandbox's users (for example the
         agent on a call), with a token minted by the sandbox's control plane (once per user)."""
-        from .errors import ConfigError
-        from .targets import control_client
+        from recops.api.targets import control_client
+        from recops.genesys.errors import ConfigError
 
         if not self.is_sandbox:
             raise ConfigError("as_sandbox_user works on the sandbox only",
@@ -109,7 +109,7 @@ class Session:
         return recordings(self.client, conversation_id, wait=wait)
 
     def states(self, conversation_ids: Iterable[str], concurrency: int = DEFAULT_CONCURRENCY) -> pd.DataFrame:
-        from .tables import states_frame
+        from recops.history.tables import states_frame
 
         return states_frame(self.client, conversation_ids, concurrency=concurrency)
 
@@ -119,7 +119,7 @@ class Session:
         the details query for short recent ranges, the analytics jobs for longer or older ones
         (``via`` forces either), cached by day as Parquet (``rc.store``). Filters: ``queue_id``,
         ``user_id``, ``media_type``, ``recorded``. ``cancel``: a ``recops.CancelToken``."""
-        from .tables import interval_frame
+        from recops.history.tables import interval_frame
 
         return interval_frame(self.client, interval, via=via, progress=progress, on_progress=on_progress,
                               cancel=cancel, **filters)
@@ -128,7 +128,7 @@ class Session:
               on_progress: OnProgress | None = None, cancel: Any = None, **filters: Any) -> Store:
         """As ``interval``, but only fills the cache (no DataFrame): for months of history that
         are then queried with ``store.sql``. Returns the store of those filters."""
-        from .tables import read_history
+        from recops.history.tables import read_history
 
         return read_history(self.client, interval, via=via, progress=progress, on_progress=on_progress,
                             cancel=cancel, **filters).store
@@ -141,27 +141,27 @@ class Session:
 
     def store_for(self, **filters: Any) -> Store:
         """The history cache of one filter set (``queue_id``, ``user_id``, ``media_type``, ``recorded``)."""
-        from .history import Filters
-        from .tables import history_store
+        from recops.history.reader import Filters
+        from recops.history.tables import history_store
 
         return history_store(self.client, Filters(**filters))
 
     @property
     def names(self) -> Names:
-        """Queue and agent names, looked up in batches and cached for this session (``recops.names``)."""
-        from .names import names_for
+        """Queue and agent names, looked up in batches and cached for this session (``recops.history.names``)."""
+        from recops.history.names import names_for
 
         return names_for(self.client)
 
     def ledger(self, interval: str | tuple[datetime, datetime], *, wait: float = 0.0,
                concurrency: int = DEFAULT_CONCURRENCY, on_progress: Callable[[int, int], None] | None = None,
                **filters: Any) -> Ledger:
-        """The pause ledger of ``interval`` (``recops.ledger``): one row per recording of an ended,
+        """The pause ledger of ``interval`` (``recops.history.ledger``): one row per recording of an ended,
         recorded conversation (``.table``), one per pause (``.pauses``), and the recorded
         conversations with no secure pause (``.unpaused``). ``filters`` as for ``interval``;
         ``wait``: seconds to wait for a conversation's recordings still transcoding."""
-        from .intervals import iso, parse_interval
-        from .ledger import build_ledger
+        from recops.genesys.intervals import iso, parse_interval
+        from recops.history.ledger import build_ledger
 
         start, end = parse_interval(interval)
         conversations = self.interval(interval, **(filters | {"recorded": True}))
@@ -173,10 +173,10 @@ class Session:
                on_progress: OnExportProgress | None = None, cancel: Any = None) -> ExportResult:
         """Download the recordings of ``source`` (conversation ids, or a table with a
         ``conversation_id`` column, e.g. ``rc.interval(...)``) into ``dest``, with a manifest
-        (``recops.export``). Re-running it resumes: complete files are never fetched again.
+        (``recops.export.run``). Re-running it resumes: complete files are never fetched again.
         ``on_progress(done, total)``; ``cancel``: a ``recops.CancelToken``."""
-        from .export import export
-        from .export_state import default_path
+        from recops.export.run import export
+        from recops.export.state import default_path
 
         return export(self.client, source, dest, state_path=default_path(self.journal.path),
                       dry_run=dry_run, concurrency=concurrency, progress=progress, on_progress=on_progress,
@@ -192,9 +192,9 @@ class Session:
     def pause_many(self, conversation_ids: Iterable[str], confirm: bool = False, dry_run: bool = False,
                    on_progress: Progress | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> Outcomes:
         """Secure-pause every conversation: one ``Outcome`` per id, in order; a failure is an
-        Outcome carrying the error, never an exception that stops the rest (see ``recops.bulk``).
+        Outcome carrying the error, never an exception that stops the rest (see ``recops.ops.bulk``).
         ``on_progress(done, total, outcome)`` follows the run."""
-        from .bulk import run_many
+        from recops.ops.bulk import run_many
 
         return run_many(self.ops, "pause", conversation_ids, confirm=confirm, dry_run=dry_run,
                         concurrency=concurrency, on_progress=on_progress)
@@ -202,7 +202,7 @@ class Session:
     def resume_many(self, conversation_ids: Iterable[str], confirm: bool = False, dry_run: bool = False,
                     on_progress: Progress | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> Outcomes:
         """Resume every conversation after a secure pause; as ``pause_many``."""
-        from .bulk import run_many
+        from recops.ops.bulk import run_many
 
         return run_many(self.ops, "resume", conversation_ids, confirm=confirm, dry_run=dry_run,
                         concurrency=concurrency, on_progress=on_progress)
@@ -216,7 +216,7 @@ class Session:
         return self.ops.stop(conversation_id, participant_id, confirm=confirm, dry_run=dry_run)
 
     def reconcile(self, settle_after: float | None = None) -> list[dict[str, Any]]:
-        """Settle in-doubt changes by reading the state (see ``recops.reconcile``)."""
+        """Settle in-doubt changes by reading the state (see ``recops.ops.reconcile``)."""
         return reconcile(self.client, self.journal, settle_after=settle_after)
 
 

@@ -52,14 +52,14 @@ class Demo:
 
 @pytest.fixture(autouse=True)
 def _history_cache(tmp_path_factory, monkeypatch):
-    """A fresh history cache (recops.store) for each test: the session's sandbox keeps its URL
+    """A fresh history cache (recops.history.store) for each test: the session's sandbox keeps its URL
     across resets, so cached days of one test must not answer another's."""
     monkeypatch.setenv("RECOPS_CACHE_DIR", str(tmp_path_factory.mktemp("history-cache")))
 
 
 @pytest.fixture(autouse=True)
 def output_dir(tmp_path_factory, monkeypatch):
-    """This test's per-user output folder (``recops.settings.output_dir()``): what the notebooks
+    """This test's per-user output folder (``recops.api.settings.output_dir()``): what the notebooks
     and widgets write by default lands here, never in the checkout or another test's folder."""
     path = tmp_path_factory.mktemp("recops-output")
     monkeypatch.setenv("RECOPS_OUTPUT_DIR", str(path))

@@ -34,8 +34,8 @@ import pandas as pd
 from IPython.display import display
 
 import recops
-from recops import discover
-from recops.widgets import banner
+from recops.kit import discover
+from recops.kit.widgets import banner
 
 rc = recops.connect(target=target)
 banner(rc)

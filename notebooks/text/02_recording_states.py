@@ -25,16 +25,16 @@ interval = None  # ISO-8601 "start/end"; None: the last 7 days
 history_interval = None  # any length and age; None: the 30 days before the last 7
 history_via = "auto"  # "auto", "query" or "jobs" (the asynchronous analytics jobs)
 seed_history = True  # sandbox only: seed a month of history first (its demo org holds one week)
-csv_path = None  # None: recording_states.csv in your tables folder (recops.settings.output_dir("tables"))
+csv_path = None  # None: recording_states.csv in your tables folder (recops.api.settings.output_dir("tables"))
 target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 import matplotlib.pyplot as plt
 
 import recops
-from recops import intervals
-from recops.settings import table_path
-from recops.widgets import ConversationPicker, StateTable, banner
+from recops.api.settings import table_path
+from recops.genesys import intervals
+from recops.kit.widgets import ConversationPicker, StateTable, banner
 
 rc = recops.connect(target=target)
 interval = interval or intervals.last(hours=7 * 24)

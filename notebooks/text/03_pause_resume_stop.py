@@ -34,9 +34,10 @@ target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 import recops
-from recops import discover, intervals
-from recops.participants import adhoc_rights
-from recops.widgets import BulkActions, ControlPanel, StateTable, WorkflowRunner
+from recops.genesys import intervals
+from recops.kit import discover
+from recops.kit.widgets import BulkActions, ControlPanel, StateTable, WorkflowRunner
+from recops.ops.participants import adhoc_rights
 
 rc = recops.connect(target=target)
 conversation_id = conversation_id or discover.live_conversation(rc)

@@ -31,8 +31,8 @@ target = None  # None (from the environment), "sandbox" or "org"
 from IPython.display import display
 
 import recops
-from recops import discover
-from recops.diagnostics import raw
+from recops.kit import discover
+from recops.ops.diagnostics import raw
 
 rc = recops.connect(target=target)
 sandbox = discover.sandbox_control(rc)  # None on a real org

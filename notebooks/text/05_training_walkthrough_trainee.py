@@ -27,8 +27,9 @@ reset_sandbox = True  # start from the demo scenario
 
 # %%
 import recops
-from recops import discover, intervals, training
-from recops.widgets import ControlPanel, banner
+from recops.genesys import intervals
+from recops.kit import discover, training
+from recops.kit.widgets import ControlPanel, banner
 
 rc = recops.connect(target=target)
 sandbox = discover.sandbox_control(rc)

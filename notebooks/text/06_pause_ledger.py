@@ -24,7 +24,7 @@
 
 # %% tags=["parameters"]
 interval = None  # ISO-8601 "start/end"; None: the last 24 hours
-csv_path = None  # None: pause_ledger.csv in your tables folder (recops.settings.output_dir("tables"))
+csv_path = None  # None: pause_ledger.csv in your tables folder (recops.api.settings.output_dir("tables"))
 unpaused_csv_path = None  # None: unpaused_conversations.csv in the same folder
 parquet_path = None  # a path to also write the ledger as Parquet (needs pyarrow); None: no Parquet
 demo_pauses = True  # sandbox only: first make a few calls with real secure pauses and holds
@@ -34,9 +34,10 @@ target = None  # None (from the environment), "sandbox" or "org"
 import matplotlib.pyplot as plt
 
 import recops
-from recops import discover, intervals
-from recops.settings import table_path
-from recops.widgets import banner
+from recops.api.settings import table_path
+from recops.genesys import intervals
+from recops.kit import discover
+from recops.kit.widgets import banner
 
 rc = recops.connect(target=target)
 sandbox = discover.sandbox_control(rc)  # None on a real org

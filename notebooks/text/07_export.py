@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 interval = None  # ISO-8601 "start/end"; None: the last 24 hours
 queue = None  # a queue id to export only its conversations; None: every queue
-dest = None  # the destination folder; None: your exports folder (recops.settings.output_dir("exports"))
+dest = None  # the destination folder; None: your exports folder (recops.api.settings.output_dir("exports"))
 rows = 3  # how many rows (the first ones) to select here; None: every row
 dry_run = False  # True: only list what would be fetched
 demo_deleted = True  # sandbox only: also select a call whose recording was deleted, to show a failure
@@ -35,9 +35,10 @@ target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 import recops
-from recops import discover, intervals
-from recops.settings import output_dir
-from recops.widgets import ExportPanel, banner
+from recops.api.settings import output_dir
+from recops.genesys import intervals
+from recops.kit import discover
+from recops.kit.widgets import ExportPanel, banner
 
 rc = recops.connect(target=target)
 sandbox = discover.sandbox_control(rc)  # None on a real org

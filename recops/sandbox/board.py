@@ -13,7 +13,7 @@ answers the board judges by the request that reads them (docs/sandbox.md, "Train
 
 Only the requests made since the org was (re)built count (``OrgState.created``), so a seat reset
 clears its row. Each seat's last error (status, Genesys code, path, time) comes with its
-explanation from ``recops.explain``; stuck seats (a failing exercise, or a last error other
+explanation from ``recops.genesys.explain``; stuck seats (a failing exercise, or a last error other
 than the one exercise 5 asks for) come first.
 """
 
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..explain import explain
+from recops.genesys.explain import explain
+
 from . import errors
 from .board_page import board_page
 from .state import OrgState, SandboxState
@@ -200,7 +201,7 @@ def facts_of(org: OrgState, entries: Iterable[Entry]) -> SeatFacts:
 
 
 def explanation_of(e: Entry) -> dict[str, Any]:
-    """``recops.explain`` of a logged error: a tutorial path is explained by the call itself,
+    """``recops.genesys.explain`` of a logged error: a tutorial path is explained by the call itself,
     anything else by its status and Genesys code."""
     try:
         ex = explain(f"{e['method']} {e['path']}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import recops
-from recops.explain import explain
+from recops.genesys.explain import explain
 from recops.sandbox import SandboxServer
 from recops.sandbox.room import Room
 

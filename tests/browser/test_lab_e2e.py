@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from recops.lab import lab_command
+from recops.kit.lab import lab_command
 from recops.sandbox import SandboxClient
 from recops.sandbox.process import ServedProcess, sandbox_process
 

@@ -1,7 +1,7 @@
 """Helpers for tests/core/test_{errors_explain,transport}.py.
 
 Everything here drives real parts: the unmodified SDK over loopback against the real sandbox
-server, and ``recops.client.Client`` on recops's transport. Nothing fakes a reply.
+server, and ``recops.api.client.Client`` on recops's transport. Nothing fakes a reply.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from recops.client import Client
-from recops.settings import Settings
+from recops.api.client import Client
+from recops.api.settings import Settings
 
 
 def sdk_exception(call: Callable[[], Any]) -> Any:

@@ -1,4 +1,4 @@
-"""Every SDK call recops makes, run through the partly loaded SDK (recops/sdk.py) against a sandbox.
+"""Every SDK call recops makes, run through the partly loaded SDK (recops/api/sdk.py) against a sandbox.
 
 Run as a script in a fresh interpreter (``python lazy_sdk_calls.py``, configured by environment:
 ``SANDBOX_URL``, ``AVA_TOKEN``, ``BEN_TOKEN`` and ``CONVERSATIONS``, a JSON object media -> id), so
@@ -117,7 +117,7 @@ def _submit_job(c: Ctx) -> Any:
 
 
 def _job_status(c: Ctx) -> Any:
-    """Polled until the job leaves QUEUED/PENDING (as recops.jobs.wait does)."""
+    """Polled until the job leaves QUEUED/PENDING (as recops.history.jobs.wait does)."""
     api = c.sdk.AnalyticsApi(c.client)
     deadline = time.monotonic() + 60
     while True:
@@ -138,7 +138,7 @@ def _submit_batch(c: Ctx) -> Any:
 
 
 def _batch_status(c: Ctx) -> Any:
-    """Polled until Completed (as recops.export_pipeline does)."""
+    """Polled until Completed (as recops.export.pipeline does)."""
     api = c.sdk.RecordingApi(c.client)
     deadline = time.monotonic() + 60
     while True:
@@ -202,7 +202,7 @@ CALLS: dict[str, Callable[[Ctx], Any]] = {
 
 
 def main() -> int:
-    from recops import sdk as loader
+    from recops.api import sdk as loader
 
     sdk = loader.load()
     ctx = Ctx(sdk, os.environ["SANDBOX_URL"], json.loads(os.environ["CONVERSATIONS"]),

@@ -9,7 +9,7 @@ from rich.console import Console
 
 import recops
 from recops import ConfirmationRequired
-from recops.bulk import Outcomes
+from recops.ops.bulk import Outcomes
 
 from ..conftest import Demo
 from .ops_helpers import api_log, clear_log, connect, summary, writes

@@ -1,4 +1,4 @@
-"""The ``recops`` command (typer's CliRunner on ``recops.cli.app``) against the real sandbox:
+"""The ``recops`` command (typer's CliRunner on ``recops.cli.commands.app``) against the real sandbox:
 human and ``--json`` output, exit codes with the Genesys code, dry run, tables, the journal,
 and secrets never printed."""
 
@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import recops
-from recops.cli import app
-from recops.tables import INTERVAL_COLUMNS, STATE_COLUMNS
+from recops.cli.commands import app
+from recops.history.tables import INTERVAL_COLUMNS, STATE_COLUMNS
 
 from ..conftest import Demo
 from .ops_helpers import clear_log, connect, iso, sandbox_now, summary, writes

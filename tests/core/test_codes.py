@@ -1,4 +1,4 @@
-"""The one table of Genesys codes (recops.codes): its rows are well formed, and the error tree,
+"""The one table of Genesys codes (recops.genesys.codes): its rows are well formed, and the error tree,
 the remedies and explain() all answer from it, for real errors from the sandbox and for
 injected ones whose code recops does not know."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from recops import codes, errors
-from recops.explain import explain
+from recops.genesys import codes, errors
+from recops.genesys.explain import explain
 from recops.sandbox.errors import CATALOGUE
 
 from .helpers import conversation_patch, recording_state, sdk_exception

@@ -11,9 +11,9 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from recops import errors
-from recops.cli import app
-from recops.explain import explain
+from recops.cli.commands import app
+from recops.genesys import errors
+from recops.genesys.explain import explain
 
 from .helpers import conversation_patch, make_client, recording_state, sdk_exception
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import recops
-from recops.export_state import ExportState
+from recops.export.state import ExportState
 
 from ..conftest import Demo
 from .export_helpers import (

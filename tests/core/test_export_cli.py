@@ -14,7 +14,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from recops.cli import app
+from recops.cli.commands import app
 
 from .export_helpers import (
     batch_posts,

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import recops
-from recops.cli import app
+from recops.cli.commands import app
 
 from ..conftest import Demo
 from .ops_helpers import calls, clear_log, connect

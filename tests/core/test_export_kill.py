@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from recops.export_state import ExportState
+from recops.export.state import ExportState
 from recops.sandbox.control_client import SandboxClient
 from recops.sandbox.process import sandbox_process
 

@@ -1,4 +1,4 @@
-"""recops/export_state.py: the export progress store (SQLite WAL, synchronous=FULL) and its key."""
+"""recops/export/state.py: the export progress store (SQLite WAL, synchronous=FULL) and its key."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from recops.errors import JournalError
-from recops.export_state import ExportState, default_path, export_id
+from recops.export.state import ExportState, default_path, export_id
+from recops.genesys.errors import JournalError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,7 +61,7 @@ def test_a_completion_survives_a_sigkill_right_after_it_is_recorded(tmp_path):
     path = tmp_path / "exports.sqlite"
     code = textwrap.dedent(f"""
         import os, signal
-        from recops.export_state import ExportState
+        from recops.export.state import ExportState
         state = ExportState({str(path)!r})
         state.complete("e", "c", "r", file="c/r.wav", size=3, sha256="x", media_type="audio/wav")
         os.kill(os.getpid(), signal.SIGKILL)

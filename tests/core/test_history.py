@@ -12,8 +12,8 @@ import pytest
 
 import recops
 from recops import CancelToken, ConfigError
-from recops.history import SETTLE
-from recops.tables import INTERVAL_COLUMNS
+from recops.history.reader import SETTLE
+from recops.history.tables import INTERVAL_COLUMNS
 
 from .ops_helpers import all_conversations, clear_log, connect, iso, sandbox_now, started_in, utc_midnight
 

@@ -12,7 +12,7 @@ import pytest
 
 import recops
 from recops import JobFailed
-from recops.tables import INTERVAL_COLUMNS
+from recops.history.tables import INTERVAL_COLUMNS
 
 from .ops_helpers import all_conversations, clear_log, connect, iso, sandbox_now, started_in, utc_midnight
 
@@ -76,7 +76,7 @@ def test_auto_reads_old_history_through_jobs(sb, tmp_path):
 def test_the_cursor_is_followed_to_the_last_page_and_no_further(sb, tmp_path):
     rc, first, interval = history_org(sb, tmp_path, "jobs-cursor", days=1, per_day=95, ago=10)
     clear_log(sb)
-    from recops.tables import read_history
+    from recops.history.tables import read_history
 
     read = read_history(rc.client, interval, via="jobs", progress=False, page_size=10)
     frame = read.table()
@@ -188,7 +188,7 @@ def test_recops_table_via_jobs_and_a_bad_via(sb, tmp_path):
 
     from typer.testing import CliRunner
 
-    from recops.cli import app
+    from recops.cli.commands import app
 
     rc, first, interval = history_org(sb, tmp_path, "jobs-cli-data", days=2, per_day=15, ago=40)
     creds = rc.client.credentials

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from recops import jobs
-from recops.analytics import conversation_row
-from recops.job_rows import OUTDATED, json_row
+from recops.history import jobs
+from recops.history.job_rows import OUTDATED, json_row
+from recops.history.query import conversation_row
 
 from .test_history_jobs import history_org
 

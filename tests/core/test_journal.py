@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 import recops
 from recops import ConnectionFailed, Journal, PermissionDenied, ServerError
-from recops.cli import app
-from recops.journal import COLUMNS, FRAME_DTYPES
+from recops.cli.commands import app
+from recops.ops.journal import COLUMNS, FRAME_DTYPES
 
 from ..conftest import Demo
 from .ops_helpers import (

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from recops.ledger import LEDGER_COLUMNS, PAUSE_COLUMNS, UNPAUSED_COLUMNS
+from recops.history.ledger import LEDGER_COLUMNS, PAUSE_COLUMNS, UNPAUSED_COLUMNS
 
 from ..conftest import Demo
 from .ops_helpers import REPO, cli_env, connect, iso, parse_iso

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recops.names import BATCH, add_names
-from recops.tables import STATE_COLUMNS
+from recops.history.names import BATCH, add_names
+from recops.history.tables import STATE_COLUMNS
 
 from ..conftest import Demo
 from .ops_helpers import clear_log, connect, iso, sandbox_now

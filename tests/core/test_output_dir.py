@@ -1,4 +1,4 @@
-"""The user's output folder (``recops.settings.output_dir``): where notebooks and widgets write
+"""The user's output folder (``recops.api.settings.output_dir``): where notebooks and widgets write
 tables and exports unless told otherwise, never the current directory or the checkout."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from recops.settings import default_journal_path, output_dir, table_path
+from recops.api.settings import default_journal_path, output_dir, table_path
 
 
 def test_recops_output_dir_comes_first(output_dir: Path, monkeypatch, tmp_path):
-    from recops.settings import output_dir as resolve
+    from recops.api.settings import output_dir as resolve
 
     assert resolve() == output_dir  # the per-test folder tests/conftest.py sets
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

@@ -1,4 +1,4 @@
-"""``recops.participants.adhoc_rights``: who may start/stop each participant's ad-hoc recording,
+"""``recops.ops.participants.adhoc_rights``: who may start/stop each participant's ad-hoc recording,
 and with which session, decided against the real sandbox; the chosen session's PATCH works."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import recops
-from recops.participants import NEEDS_USER_TOKEN, adhoc_rights, recording_agent
+from recops.ops.participants import NEEDS_USER_TOKEN, adhoc_rights, recording_agent
 
 from ..conftest import Demo
 from .ops_helpers import api_log, clear_log, connect, summary

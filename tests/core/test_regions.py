@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from recops.errors import ConfigError, RegionError
-from recops.regions import REGIONS, resolve
+from recops.genesys.errors import ConfigError, RegionError
+from recops.genesys.regions import REGIONS, resolve
 
 # The real table, written out here on purpose: the test must not derive it from the code.
 TABLE = {

@@ -13,9 +13,10 @@ import pytest
 from rich.console import Console
 
 import recops
-from recops import errors, training
-from recops.diagnostics import raw
-from recops.explain import explain
+from recops.genesys import errors
+from recops.genesys.explain import explain
+from recops.kit import training
+from recops.ops.diagnostics import raw
 
 from ..conftest import Demo
 

@@ -1,4 +1,4 @@
-"""recops/sdk.py: the SDK loaded in part. Every SDK call recops makes works through it against the
+"""recops/api/sdk.py: the SDK loaded in part. Every SDK call recops makes works through it against the
 sandbox, in a fresh interpreter (so an earlier full import cannot mask a missing name), without the
 SDK's ~6,650 model modules; the full import is used when forced or when the partial load fails."""
 
@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from recops import sdk as loader
+from recops.api import sdk as loader
 
 from . import lazy_sdk_calls
 from .lazy_sdk_calls import CALLS, CLASSES
@@ -106,7 +106,7 @@ def test_every_sdk_call_recops_makes_works_through_the_partial_load(sb, demo):
 def test_import_elsewhere_gets_the_partial_package_and_every_name_resolves():
     proc = _python("""
         import json, sys
-        from recops import sdk as loader
+        from recops.api import sdk as loader
         pkg = loader.load()
         import PureCloudPlatformClientV2 as again
         from PureCloudPlatformClientV2 import ConversationsApi, YearMonth
@@ -140,7 +140,7 @@ def test_import_elsewhere_gets_the_partial_package_and_every_name_resolves():
 
 def test_the_full_import_when_forced_by_the_environment():
     proc = _python("""
-        from recops import sdk as loader
+        from recops.api import sdk as loader
         pkg = loader.load()
         print(loader.is_lazy(), len(loader.loaded_modules()), pkg.ConversationsApi.__name__)
     """, RECOPS_SDK_FULL_IMPORT="1")
@@ -153,7 +153,7 @@ def test_the_full_import_when_forced_by_the_environment():
 def test_a_failing_partial_load_falls_back_to_the_full_import():
     proc = _python("""
         import sys
-        from recops import sdk as loader
+        from recops.api import sdk as loader
         partial = loader._load_lazy
 
         def broken():
@@ -180,7 +180,7 @@ def test_an_sdk_already_imported_is_used_as_it_is(sdk):
 def test_the_recops_client_uses_the_partial_load_in_a_fresh_process(sb, demo, tmp_path):
     proc = _python(f"""
         import recops
-        from recops import sdk as loader
+        from recops.api import sdk as loader
         rc = recops.connect(journal={str(tmp_path / "j.sqlite")!r})
         status = rc.status({demo.ACTIVE!r})
         print(status.recording_state, loader.is_lazy(), len(loader.loaded_modules()))

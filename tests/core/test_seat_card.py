@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 import recops
-from recops import discover
-from recops.errors import ConfigError
+from recops.api.settings import Settings
+from recops.genesys.errors import ConfigError
+from recops.kit import discover
 from recops.sandbox.room import Room
 from recops.sandbox.server import SandboxServer
-from recops.settings import Settings
 
 from ..conftest import Demo
 
@@ -151,7 +151,7 @@ def test_a_protected_sandbox_without_a_card_says_to_use_one(room_server, tmp_pat
 
 
 def test_recops_lab_checks_the_card_before_starting_jupyterlab(cards, tmp_path, room_server):
-    from recops import lab
+    from recops.kit import lab
 
     card = json.loads((cards / "seat-01.json").read_text())
     stale = tmp_path / "stale.json"

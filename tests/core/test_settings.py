@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from recops.errors import ConfigError, RegionError
-from recops.settings import Secret, Settings
+from recops.api.settings import Secret, Settings
+from recops.genesys.errors import ConfigError, RegionError
 
 ID, SECRET, TOKEN = "client-id-123", "s3cr3t-VALUE-never-printed", "tok-VALUE-never-printed"
 

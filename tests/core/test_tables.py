@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from recops import BadRequest, ConfigError, RecopsError
-from recops.analytics import MAX_DAYS
-from recops.intervals import chunks, parse_interval
-from recops.tables import INTERVAL_COLUMNS, STATE_COLUMNS
+from recops.genesys.intervals import chunks, parse_interval
+from recops.history.query import MAX_DAYS
+from recops.history.tables import INTERVAL_COLUMNS, STATE_COLUMNS
 
 from ..conftest import Demo
 from .ops_helpers import (

@@ -1,4 +1,4 @@
-"""``recops.targets``: where and as whom, resolved one step before the ``Client`` (URL,
+"""``recops.api.targets``: where and as whom, resolved one step before the ``Client`` (URL,
 credentials, description), lazily; and a ``Client`` given an ``Endpoint`` acts there."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import recops
-from recops.client import Client
-from recops.settings import Secret, Settings
-from recops.targets import Credentials, Endpoint, resolve, running_sandbox
+from recops.api.client import Client
+from recops.api.settings import Secret, Settings
+from recops.api.targets import Credentials, Endpoint, resolve, running_sandbox
 
 from ..conftest import Demo
 from .ops_helpers import REPO, api_log, clear_log
@@ -36,7 +36,7 @@ def test_a_client_given_an_endpoint_acts_there_as_those_credentials(sb):
     endpoint = Endpoint(sb.url, Credentials(Demo.READONLY[0], Secret(Demo.READONLY[1])), "the classroom", True)
     client = Client(Settings.load(env={}), endpoint=endpoint)  # the settings alone would embed a sandbox
     clear_log(sb)
-    assert recops.recording.status(client, Demo.ACTIVE).recording_state == "ACTIVE"
+    assert recops.ops.recording.status(client, Demo.ACTIVE).recording_state == "ACTIVE"
     assert client.describe() == "the classroom" and client.base_url == sb.url
     assert client.principal == f"client:{Demo.READONLY[0]}"
     token = next(e for e in api_log(sb) if e["path"] == "/oauth/token")

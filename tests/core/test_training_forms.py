@@ -1,7 +1,7 @@
-"""The training walkthrough's two forms from one source (recops/training_forms.py), through the
+"""The training walkthrough's two forms from one source (recops/kit/training_forms.py), through the
 real ``recops training forms`` command: the committed trainee form is exactly what the trainer
 form generates, generation is deterministic, ``--check`` catches every kind of drift; the trainee
-form holds no answer and keeps everything else; and the self-checks (recops/training.py), on
+form holds no answer and keeps everything else; and the self-checks (recops/kit/training.py), on
 the real sandbox, say NOT YET and what to fill in for a blank or a wrong kind of answer,
 never raising."""
 
@@ -18,9 +18,10 @@ import nbformat
 import pytest
 
 import recops
-from recops import intervals, training, training_forms
-from recops.errors import ConfigError
-from recops.widgets import ControlPanel
+from recops.genesys import intervals
+from recops.genesys.errors import ConfigError
+from recops.kit import training, training_forms
+from recops.kit.widgets import ControlPanel
 
 from ..conftest import Demo
 from .ops_helpers import connect

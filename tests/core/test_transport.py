@@ -1,4 +1,4 @@
-"""recops's transport, driven through ``recops.client.Client`` and the real SDK against the
+"""recops's transport, driven through ``recops.api.client.Client`` and the real SDK against the
 sandbox: real timeouts, no hidden urllib3 retries, the explicit retry policy, token renewal,
 pacing, the lazy SDK import, and the SDK config file that cannot redirect a client."""
 
@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from recops import errors
-from recops.transport import Pacer, Wait, read_timeout
+from recops.api.transport import Pacer, Wait, read_timeout
+from recops.genesys import errors
 
 from .helpers import log, make_client, recording_state
 from .ops_helpers import wait_for
@@ -128,8 +128,8 @@ def test_read_timeout_can_be_raised_for_a_block(sb, impatient, demo):
 
 
 def test_connection_refused_is_connection_failed_not_timeout(demo):
-    from recops.client import Client
-    from recops.settings import Settings
+    from recops.api.client import Client
+    from recops.api.settings import Settings
 
     c = Client(Settings.load(env={}, sandbox_url="http://127.0.0.1:9", client_id="x", client_secret="y",
                              max_attempts=2))
@@ -191,7 +191,7 @@ def test_503_with_retry_after_on_a_patch_is_still_not_retried(sb, client, demo):
 
 
 def test_the_sdk_client_is_ours(client):
-    from recops.transport import RecopsHttpClient
+    from recops.api.transport import RecopsHttpClient
 
     assert isinstance(client.api_client.get_http_client(), RecopsHttpClient)
     assert client.api_client.gateway_configuration is None
@@ -349,8 +349,8 @@ def test_a_failed_renewal_is_raised_as_the_token_error(sb, demo):
 
 
 def test_a_user_token_is_not_renewed(sb, demo):
-    from recops.client import Client
-    from recops.settings import Settings
+    from recops.api.client import Client
+    from recops.api.settings import Settings
 
     token = sb.control.user_token(demo.AVA)
     c = Client(Settings.load(env={}, sandbox_url=sb.url, access_token=token))
@@ -369,8 +369,8 @@ def test_pacing_waits_before_the_budget_is_spent(sb, demo):
     clock, so the rest of the budget must be spread over ~4 s of real time."""
     sb.control.settings(rateLimitPerMinute=20)
     events: list[tuple[str, object]] = []
-    from recops.client import Client
-    from recops.settings import Settings
+    from recops.api.client import Client
+    from recops.api.settings import Settings
 
     c = Client(Settings.load(env={}, sandbox_url=sb.url, client_id=demo.SUPERVISOR[0],
                              client_secret=demo.SUPERVISOR[1]),

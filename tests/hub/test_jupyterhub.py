@@ -177,7 +177,7 @@ def test_each_hub_user_acts_on_their_own_seat(hub):
 
     # bob's seat credentials cannot reach another seat through the control plane either.
     denied = _run(kernels["bob"], PREAMBLE + """
-from recops import discover
+from recops.kit import discover
 from recops.sandbox.control_client import SandboxControlError
 control = discover.sandbox_control(rc)
 codes = []

@@ -1,4 +1,4 @@
-"""recops.hub: the seat map and a user's home, as jupyterhub_config.py uses them (bad input gets a
+"""recops.kit.hub: the seat map and a user's home, as jupyterhub_config.py uses them (bad input gets a
 clear error saying what to do)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from recops import hub
-from recops.errors import ConfigError
+from recops.genesys.errors import ConfigError
+from recops.kit import hub
 
 
 def test_a_seat_map_gives_each_user_one_seat(tmp_path):

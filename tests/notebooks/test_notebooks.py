@@ -2,7 +2,7 @@
 committed without outputs, in sync with its paired py:percent text form in ``notebooks/text/``
 (so the lab's file browser shows one entry per notebook). The training walkthrough runs in both
 its forms: the trainer form passes every self-check, the trainee form (generated, answers
-blank: recops/training_forms.py) runs untouched without an exception and every self-check says
+blank: recops/kit/training_forms.py) runs untouched without an exception and every self-check says
 NOT YET and what to fill in."""
 
 from __future__ import annotations

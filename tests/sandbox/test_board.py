@@ -9,8 +9,9 @@ import io
 import pytest
 
 import recops
-from recops import intervals, training
-from recops.explain import explain
+from recops.genesys import intervals
+from recops.genesys.explain import explain
+from recops.kit import training
 from recops.sandbox import SandboxServer, board
 from recops.sandbox.control_client import SandboxClient
 

@@ -143,7 +143,7 @@ def test_room_process_starts_a_room_whose_cards_are_ready_with_its_url(cli_env, 
 
 
 def test_cards_carry_the_public_url_and_a_wildcard_bind_names_this_machine(cli_env, tmp_path):
-    from recops.cli_room import reachable_host
+    from recops.cli.room import reachable_host
 
     assert reachable_host("127.0.0.1") == "127.0.0.1" and reachable_host("::1") == "[::1]"
     assert reachable_host("0.0.0.0") not in ("0.0.0.0", "")

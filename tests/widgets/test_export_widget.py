@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import recops
-from recops import intervals
-from recops.widgets import ExportPanel
+from recops.genesys import intervals
+from recops.kit.widgets import ExportPanel
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from recops import intervals
+from recops.genesys import intervals
+from recops.kit.widgets.apps import SeatApp, control_panels, walkthrough
+from recops.kit.widgets.seat import SeatPicker, parse_card
 from recops.sandbox.room import Room
 from recops.sandbox.server import SandboxServer
-from recops.widgets.apps import SeatApp, control_panels, walkthrough
-from recops.widgets.seat import SeatPicker, parse_card
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -250,7 +250,7 @@ def test_the_app_notebooks_are_thin_without_outputs_and_paired(name):
     nb = nbformat.read(apps / name, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert len(code) == 1 and code[0].outputs == [] and code[0].execution_count is None
-    assert code[0].source.splitlines()[0] == f"from recops.widgets.apps import {name.removesuffix('.ipynb')}_app"
+    assert code[0].source.splitlines()[0] == f"from recops.kit.widgets.apps import {name.removesuffix('.ipynb')}_app"
     assert nb.metadata["kernelspec"]["name"] == "python3"
     text = jupytext.read(apps / "text" / name.replace(".ipynb", ".py"))
     assert nb.metadata["jupytext"]["formats"] == text.metadata["jupytext"]["formats"] == "ipynb,text//py:percent"

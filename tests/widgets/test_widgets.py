@@ -8,7 +8,7 @@ import csv
 import pytest
 
 import recops
-from recops.widgets import BulkActions, ControlPanel, ConversationPicker, StateTable, WorkflowRunner
+from recops.kit.widgets import BulkActions, ControlPanel, ConversationPicker, StateTable, WorkflowRunner
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

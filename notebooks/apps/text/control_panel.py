@@ -19,6 +19,6 @@
 # Pick your seat, then pause, resume and stop the recording of your seat's calls.
 
 # %%
-from recops.widgets.apps import control_panel_app
+from recops.kit.widgets.apps import control_panel_app
 
 control_panel_app()

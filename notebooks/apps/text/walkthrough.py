@@ -19,6 +19,6 @@
 # Pick your seat, then work through the exercises; each **Check** says PASSED or NOT YET.
 
 # %%
-from recops.widgets.apps import walkthrough_app
+from recops.kit.widgets.apps import walkthrough_app
 
 walkthrough_app()

@@ -1,0 +1,493 @@
+"""The ``recops`` command (typer + rich).
+
+Human output by default, ``--json`` for machines. Every command that talks to Genesys says
+which target it acts on (on stderr, so ``--json`` stdout stays clean). Exit codes: 0 success
+or no-op; 2 configuration/usage; 3 a change that makes no sense now; 4 Genesys answered an
+error (its code is printed); 5 no answer (timeout, connection); 6 journal. ``pause``/``resume`` on
+several ids (or ``--from-file``) exit with the highest code among the ids that failed, 0 if none
+did (see docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from typing import Annotated, Any
+
+import typer
+
+from recops.api.settings import ADMIN_TOKEN_ENV, DEFAULT_SANDBOX_PORT
+
+from .export import export as export_command
+from .room import room_app
+from .training import training_app
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Operate Genesys Cloud call recordings. With no credentials set, everything runs "
+                       "against a local sandbox of the API.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="The local Genesys Cloud emulator.")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(room_app, name="room")
+app.add_typer(training_app, name="training")  # recops/cli/training.py
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm a change on a REAL org.")]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")]
+ParticipantOpt = Annotated[str, typer.Option("--participant", "-p", help="The participant id.")]
+
+EXIT_CODES = {"ConfigError": 2, "InvalidTransition": 3, "ApiError": 4, "TransportError": 5, "JournalError": 6}
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=True)
+
+
+def _esc(value: Any) -> str:
+    """Text for rich markup: Genesys messages carry brackets ("[conversation:recording:pauseOthers]")
+    that rich would otherwise read as markup tags and drop."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(_jsonable(value), indent=2, default=str))
+
+
+def _exit_code(error: Exception) -> int:
+    for cls in type(error).__mro__:
+        if cls.__name__ in EXIT_CODES:
+            return EXIT_CODES[cls.__name__]
+    return 1
+
+
+@contextmanager
+def _errors(as_json: bool) -> Iterator[None]:
+    from recops.genesys.errors import RecopsError
+
+    try:
+        yield
+    except RecopsError as e:
+        info: dict[str, Any] = {"type": type(e).__name__, "message": e.message, "remedy": e.remedy}
+        for attr in ("status", "code", "context_id", "permissions", "retry_after", "method", "path"):
+            if getattr(e, attr, None) not in (None, "", []):
+                info[attr] = getattr(e, attr)
+        if as_json:
+            _print_json({"error": info})
+        else:
+            _console(stderr=True).print(e)  # the error renders itself: what went wrong, then what to do
+        raise typer.Exit(_exit_code(e)) from None
+
+
+def _session(as_json: bool) -> Any:
+    """A session on the configured target. With nothing configured, the CLI prefers a sandbox
+    already serving on the default port, so state carries over from one command to the next;
+    otherwise it embeds one whose state lasts for this command only."""
+    from recops.api.settings import Settings
+    from recops.api.targets import running_sandbox
+    from recops.session import connect
+
+    settings = Settings.load()
+    err = _console(stderr=True)
+    if settings.target.is_sandbox and settings.target.api_url is None:
+        url = running_sandbox()
+        if url:
+            settings = settings.with_overrides(sandbox_url=url)
+        else:
+            err.print("[dim]no sandbox on the default port: using an embedded one whose state lasts for "
+                      "this command only (start one with `recops sandbox serve`)[/]", highlight=False)
+    session = connect(settings)
+    err.print(f"[bold]target:[/] {_target_banner(session)}", highlight=False)
+    return session
+
+
+def _target_banner(session: Any) -> str:
+    text = _esc(session.target)
+    return f"[green]{text}[/]" if session.is_sandbox else f"[bold red]{text}[/]"
+
+
+# --- sandbox ------------------------------------------------------------------------------------
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535,
+                                      help="Port to listen on (0 picks a free one).")] = DEFAULT_SANDBOX_PORT,
+    scenario: Annotated[str, typer.Option(help="Scenario to load: a name (see 'recops sandbox scenarios') "
+                                               "or a path to a .json file; 'none' starts empty.")] = "demo",
+    admin_token: Annotated[str | None, typer.Option(
+        envvar=ADMIN_TOKEN_ENV, show_envvar=True,
+        help="Protect the control plane with this token (required on a non-loopback --host).")] = None,
+) -> None:
+    """Serve the sandbox in the foreground until Ctrl-C."""
+    from recops.sandbox.control import check_scenario
+    from recops.sandbox.control_auth import check_bind
+    from recops.sandbox.server import serve
+
+    try:
+        check_bind(host, admin_token)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+    name = None if scenario.lower() == "none" else scenario
+    if name is not None:
+        try:
+            check_scenario(name)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--scenario") from None
+    try:
+        serve(host=host, port=port, scenario=name, announce=lambda line: typer.echo(line), admin_token=admin_token)
+    except OSError as e:
+        typer.echo(f"error: cannot listen on {host}:{port}: {e.strerror or e}. "
+                   "Pick another --port (0 chooses a free one).", err=True)
+        raise typer.Exit(2) from None
+
+
+@sandbox_app.command("scenarios")
+def sandbox_scenarios() -> None:
+    """List the named scenarios."""
+    from recops.sandbox import scenarios
+
+    for name, text in scenarios.available().items():
+        typer.echo(f"{name:<10} {text}")
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+@app.command()
+def target(as_json: JsonOpt = False) -> None:
+    """Show where recops would act and as whom (no request is sent)."""
+    from recops.api.settings import Settings
+
+    with _errors(as_json):
+        info = Settings.load().describe()
+        if as_json:
+            _print_json(info)
+        else:
+            for key, value in info.items():
+                typer.echo(f"{key:>22}: {value}")
+
+
+@app.command()
+def status(conversation_ids: Annotated[list[str], typer.Argument(help="Conversation ids.")],
+           as_json: JsonOpt = False) -> None:
+    """Recording state, secure pause, participants' recording flags and recording files."""
+    with _errors(as_json):
+        session = _session(as_json)
+        results = [session.status(cid) for cid in conversation_ids]
+        if as_json:
+            _print_json(results if len(results) > 1 else results[0])
+            return
+        for st in results:
+            _show_status(st)
+
+
+def _show_status(st: Any) -> None:
+    _console().print(st)  # a table of participants on a wide terminal, two lines each on a narrow one
+
+
+@app.command()
+def recordings(conversation_id: str,
+               wait: Annotated[float, typer.Option(help="Seconds to wait for transcoding to finish.")] = 0.0,
+               as_json: JsonOpt = False) -> None:
+    """The conversation's recordings; says 'transcoding' (HTTP 202) rather than showing none."""
+    with _errors(as_json):
+        result = _session(as_json).recordings(conversation_id, wait=wait)
+        if as_json:
+            _print_json(result)
+            return
+        from recops.base.display import recordings_rich
+
+        _console().print(recordings_rich(result))
+
+
+# --- changes ------------------------------------------------------------------------------------
+
+
+def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
+    with _errors(as_json):
+        outcome = run(_session(as_json))
+        if as_json:
+            _print_json(outcome)
+        else:
+            _console().print(outcome, highlight=False)
+
+
+IdsArg = Annotated[list[str] | None, typer.Argument(
+    help="Conversation ids: one, or several (then a progress bar and a summary table).", show_default=False)]
+FromFileOpt = Annotated[str | None, typer.Option(
+    "--from-file", metavar="FILE|-", help="Also read conversation ids from FILE ('-': stdin), one or more per line; "
+                                          "blank lines and # comments are ignored.")]
+
+
+@app.command()
+def pause(conversation_ids: IdsArg = None, from_file: FromFileOpt = None, yes: YesOpt = False,
+          dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Secure-pause the conversations' recording (writes recordingState PAUSED)."""
+    _state_change("pause", conversation_ids, from_file, yes, dry_run, as_json)
+
+
+@app.command()
+def resume(conversation_ids: IdsArg = None, from_file: FromFileOpt = None, yes: YesOpt = False,
+           dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Resume after a secure pause (writes recordingState ACTIVE)."""
+    _state_change("resume", conversation_ids, from_file, yes, dry_run, as_json)
+
+
+def _state_change(action: str, ids: list[str] | None, from_file: str | None, yes: bool, dry_run: bool,
+                  as_json: bool) -> None:
+    """One id: the single-id form (its Outcome, errors raised as ever). Several, or --from-file:
+    each id is done and reported, whatever the others do (``Session.pause_many``)."""
+    if ids and len(ids) == 1 and from_file is None:
+        _change(as_json, lambda s: getattr(s, action)(ids[0], confirm=yes, dry_run=dry_run))
+        return
+    code = 0
+    with _errors(as_json):
+        from recops.genesys.errors import ConfigError
+
+        from .many import read_ids, run_with_progress, worst_exit_code
+
+        all_ids = [*(ids or []), *(read_ids(from_file) if from_file is not None else [])]
+        if not all_ids:
+            raise ConfigError(f"no conversation id to {action}",
+                              f"pass ids (recops {action} ID ID ...) or --from-file FILE ('-' for stdin)")
+        session = _session(as_json)
+        outcomes = run_with_progress(session, action, all_ids, yes, dry_run, _console(stderr=True))
+        if as_json:
+            _print_json(outcomes.to_dicts())
+        else:
+            _console().print(outcomes)
+        code = worst_exit_code(outcomes, EXIT_CODES)
+    raise typer.Exit(code)
+
+
+AsUserOpt = Annotated[str | None, typer.Option(
+    "--as-user", help="Sandbox only: act as this sandbox user (e.g. the agent on the call), with a token the "
+                      "sandbox mints. On a real org set GENESYSCLOUD_ACCESS_TOKEN to the user's token instead.")]
+
+
+def _acting(session: Any, as_user: str | None) -> Any:
+    return session.as_sandbox_user(as_user) if as_user else session
+
+
+@app.command()
+def start(conversation_id: str, participant: ParticipantOpt, as_user: AsUserOpt = None, yes: YesOpt = False,
+          dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Start a participant's ad-hoc recording (needs a participant's user token)."""
+    _change(as_json, lambda s: _acting(s, as_user).start(conversation_id, participant, confirm=yes,
+                                                           dry_run=dry_run))
+
+
+@app.command()
+def stop(conversation_id: str, participant: ParticipantOpt, as_user: AsUserOpt = None, yes: YesOpt = False,
+         dry_run: DryOpt = False, as_json: JsonOpt = False) -> None:
+    """Stop a participant's ad-hoc recording (needs a participant's user token)."""
+    _change(as_json, lambda s: _acting(s, as_user).stop(conversation_id, participant, confirm=yes,
+                                                          dry_run=dry_run))
+
+
+# --- the notebook kit ---------------------------------------------------------------------------
+
+
+@app.command()
+def lab(
+    port: Annotated[int, typer.Option(help="JupyterLab's port.")] = 8888,
+    sandbox_port: Annotated[int, typer.Option(help="The sandbox's port (0: a free one).")] = 0,
+    notebooks: Annotated[str | None, typer.Option(help="The notebooks directory (default: ./notebooks).")] = None,
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
+    app: Annotated[bool, typer.Option("--app", help="Voilà apps instead of JupyterLab: no code, a seat "
+                                                    "picker, the control panel and the walkthrough.")] = False,
+    seat_card: Annotated[str | None, typer.Option(
+        "--seat-card", help="A training room's seat card (seat-NN.json): the notebooks act on that seat "
+                            "(same as RECOPS_SEAT_CARD).")] = None,
+) -> None:
+    """The notebook kit: JupyterLab on notebooks/ with a shared demo sandbox (no credentials needed);
+    with credentials set, the notebooks act on that org instead, and say so."""
+    from recops.kit import lab as lab_module
+
+    with _errors(False):
+        raise typer.Exit(lab_module.run(port=port, sandbox_port=sandbox_port, notebooks=notebooks,
+                                        open_browser=browser, echo=lambda line: typer.echo(line, err=True),
+                                        seat_card=seat_card, app=app))
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+@app.command()
+def table(
+    ids: Annotated[list[str] | None,
+                   typer.Option("--ids", help="Conversation ids (repeat, or comma-separate).")] = None,
+    interval: Annotated[str | None, typer.Option(help="ISO-8601 start/end; any length.")] = None,
+    queue: Annotated[str | None, typer.Option(help="With --interval: only this queue id.")] = None,
+    user: Annotated[str | None, typer.Option(help="With --interval: only this user id.")] = None,
+    media: Annotated[str | None, typer.Option(help="With --interval: media type, e.g. voice.")] = None,
+    recorded: Annotated[bool | None, typer.Option("--recorded/--not-recorded",
+                                                  help="With --interval: recorded or not.")] = None,
+    via: Annotated[str, typer.Option(help="With --interval: auto, query (the details query) or jobs "
+                                          "(the asynchronous analytics jobs).")] = "auto",
+    csv: Annotated[str | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A table of recording states: live, for --ids; from analytics, for --interval (any length
+    and age; settled days are cached as Parquet)."""
+    with _errors(as_json):
+        from recops.genesys.errors import ConfigError
+
+        if bool(ids) == bool(interval):
+            raise ConfigError("give either --ids or --interval", "e.g. recops table --interval "
+                              "2026-03-02T00:00:00Z/2026-03-09T00:00:00Z")
+        session = _session(as_json)
+        if ids:
+            frame = session.states([i for chunk in ids for i in chunk.split(",")])
+        else:
+            frame = session.interval(interval, queue_id=queue, user_id=user, media_type=media, recorded=recorded,
+                                     via=via, progress=not as_json)
+        if csv:
+            frame.to_csv(csv, index=False)
+        if as_json:
+            typer.echo(frame.to_json(orient="records", date_format="iso", indent=2))
+        else:
+            import pandas as pd
+
+            with pd.option_context("display.max_rows", 50, "display.width", 200):
+                typer.echo(frame.to_string(index=False) if len(frame) else "(no rows)")
+            typer.echo(f"{len(frame)} rows" + (f", written to {csv}" if csv else ""))
+        from recops.history.names import show_notes
+
+        show_notes(frame, echo=lambda line: typer.echo(line, err=True))  # why names are missing, if they are
+
+
+@app.command()
+def ledger(
+    interval: Annotated[str, typer.Option(help="ISO-8601 start/end: the conversations that started in it.")],
+    queue: Annotated[str | None, typer.Option(help="Only this queue id.")] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user id.")] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for recordings still transcoding.")] = 0.0,
+    csv: Annotated[str | None, typer.Option(help="Write the ledger (one row per recording) to this CSV file.")] = None,
+    parquet: Annotated[str | None, typer.Option(help="Write the ledger to this Parquet file (needs pyarrow).")] = None,
+    unpaused_csv: Annotated[str | None, typer.Option(
+        "--unpaused-csv", help="Write the recorded conversations with no secure pause to this CSV file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The pause ledger: per recording of each ended, recorded conversation, how long it was securely
+    paused or hold-suppressed, whether a secure pause was open at the end, and who paused it."""
+    with _errors(as_json):
+        session = _session(as_json)
+        result = _ledger_with_progress(session, interval, queue, user, wait, _console(stderr=True))
+        if csv:
+            result.to_csv(csv)
+        if parquet:
+            result.to_parquet(parquet)
+        if unpaused_csv:
+            result.unpaused.to_csv(unpaused_csv, index=False)
+        if as_json:
+            _print_json({"summary": result.summary(), "notes": result.notes,
+                         "recordings": json.loads(result.table.to_json(orient="records", date_format="iso")),
+                         "unpaused": json.loads(result.unpaused.to_json(orient="records", date_format="iso"))})
+            return
+        _console().print(result)
+        for path, what in ((csv, "ledger"), (parquet, "ledger"), (unpaused_csv, "unpaused conversations")):
+            if path:
+                typer.echo(f"{what} written to {path}")
+
+
+def _ledger_with_progress(session: Any, interval: str, queue: str | None, user: str | None, wait: float,
+                          err: Any) -> Any:
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("reading recordings", total=None)
+        return session.ledger(interval, queue_id=queue, user_id=user, wait=wait,
+                              on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+
+
+app.command("export")(export_command)  # recops/cli/export.py
+
+
+# --- journal ------------------------------------------------------------------------------------
+
+
+@app.command()
+def journal(
+    in_doubt: Annotated[bool, typer.Option("--in-doubt", help="Only changes whose outcome is unknown.")] = False,
+    reconcile: Annotated[bool, typer.Option("--reconcile",
+                                            help="Settle in-doubt changes by reading the state.")] = False,
+    settle_after: Annotated[float | None, typer.Option(
+        help="With --reconcile: leave changes younger than this many seconds in doubt (they may still "
+             "be in flight); default: the connect + read timeout.")] = None,
+    csv: Annotated[str | None, typer.Option(help="Export the whole journal to this CSV file.")] = None,
+    limit: Annotated[int, typer.Option(help="Show the last N entries.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The journal of changes: intent and outcome of every pause/resume/start/stop."""
+    with _errors(as_json):
+        from recops.api.settings import Settings
+        from recops.ops.journal import Journal
+
+        if reconcile:
+            decided = _session(as_json).reconcile(settle_after=settle_after)
+            if as_json:
+                _print_json(decided)
+            else:
+                settled = sum(1 for d in decided if d["status"] != "intent")
+                typer.echo(f"reconciled {settled} of {len(decided)} in-doubt change(s)")
+                for d in decided:
+                    detail = d.get("state", d.get("note", ""))
+                    typer.echo(f"  #{d['id']} {d['conversation_id']}: {d['status']} {detail}")
+            return
+        j = Journal(Settings.load().journal_path)
+        if csv:
+            j.to_csv(csv)
+        entries = j.in_doubt() if in_doubt else j.entries(limit=limit)
+        if as_json:
+            _print_json(entries)
+            return
+        for e in entries:
+            who = f" {e.participant_id}" if e.participant_id else ""
+            typer.echo(f"#{e.id} {e.started_at} {e.action} {e.conversation_id}{who}: {e.status} "
+                       f"{e.before_state} -> {e.after_state or e.desired_state} "
+                       f"{e.error_code or ''} {e.context_id or ''} [{e.principal} on {e.target}]")
+        if csv:
+            typer.echo(f"journal written to {csv}")
+
+
+@app.command()
+def explain(text: Annotated[list[str], typer.Argument(help="A status, a code, an error body, or an API call.")],
+            as_json: JsonOpt = False) -> None:
+    """What an error (or a tutorial's API call) means and what to do instead."""
+    from recops.genesys.explain import explain as run
+
+    try:
+        result = run(" ".join(text))
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        _console().print(result)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+

@@ -1,0 +1,99 @@
+"""``recops export (--interval … [--queue …] | --from-file FILE|-) --dest DIR``: the CLI face of
+``Session.export`` (registered by recops/cli/commands.py). Progress on stderr when it is a terminal; a
+summary table, or ``--json`` (the manifest); the exit code of the run (see docs/cli.md):
+
+- 0: every recording exported (a dry run: nothing unresolvable);
+- 2: bad input (no ids, a destination that is a file or not writable, too little free space),
+  or the only rows not exported are malformed ids;
+- 4: some recordings could not be exported (failed, archived, deleted, unknown conversation or
+  recording, no recordings): the manifest says why for each, the others are on disk;
+- 130: interrupted (Ctrl-C): the manifest lists what is done; re-run the same command to resume.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Annotated, Any
+
+import typer
+
+EXIT_INVALID_ONLY = 2
+EXIT_SOME_FAILED = 4
+EXIT_INTERRUPTED = 130
+FINE = ("exported", "pending")
+
+
+def exit_code(result: Any) -> int:
+    """0, 2 (only malformed ids left out) or 4 (some recordings not exported)."""
+    statuses = {r.status for r in result.rows} - set(FINE)
+    if not statuses:
+        return 0
+    return EXIT_INVALID_ONLY if statuses == {"invalid"} else EXIT_SOME_FAILED
+
+
+def read_source(from_file: str) -> Any:
+    """Conversation ids from FILE ('-': stdin): one or more per line (blank lines and # comments
+    ignored), or a CSV whose header names a ``conversation_id`` column (``recops table --csv``)."""
+    from recops.genesys.errors import ConfigError
+
+    try:
+        text = sys.stdin.read() if from_file == "-" else open(from_file, encoding="utf-8").read()  # noqa: SIM115
+    except OSError as e:
+        raise ConfigError(f"cannot read conversation ids from {from_file}: {e.strerror or e}",
+                          "pass a readable file, or '-' for stdin") from None
+    first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+    if "conversation_id" in first.split(","):
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(text), dtype=str, comment=None)
+    return [token for line in text.splitlines() for token in line.split("#", 1)[0].replace(",", " ").split()]
+
+
+def export(
+    dest: Annotated[str, typer.Option("--dest", metavar="DIR", help="Directory for the files and the manifest "
+                                                                    "(created if missing).")],
+    interval: Annotated[str | None, typer.Option(help="ISO-8601 start/end: the recorded conversations that "
+                                                     "started in it.")] = None,
+    queue: Annotated[str | None, typer.Option(help="With --interval: only this queue id.")] = None,
+    from_file: Annotated[str | None, typer.Option(
+        "--from-file", metavar="FILE|-",
+        help="Conversation ids from FILE ('-': stdin), one or more per line; or a CSV with a conversation_id "
+             "column (e.g. from recops table --csv).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be fetched (and what is already "
+                                                            "complete); send no batch, download nothing.")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Downloads at once.")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="The manifest as JSON on stdout.")] = False,
+) -> None:
+    """Download recordings with a manifest (CSV + JSON in DIR); re-run the same command to resume."""
+    from .commands import _console, _errors, _print_json, _session
+
+    code = 0
+    with _errors(as_json):
+        from recops.genesys.errors import ConfigError
+
+        if bool(interval) == bool(from_file):
+            raise ConfigError("give either --interval or --from-file",
+                              "e.g. recops export --from-file ids.txt --dest recordings/")
+        if queue and not interval:
+            raise ConfigError("--queue goes with --interval", "add --interval START/END, or drop --queue")
+        source = read_source(from_file) if from_file else None
+        err = _console(stderr=True)
+        session = _session(as_json)
+        if interval:
+            source = session.interval(interval, queue_id=queue, recorded=True, progress=err.is_terminal)
+        try:
+            result = session.export(source, dest, dry_run=dry_run, concurrency=concurrency,
+                                    progress=err.is_terminal)
+        except KeyboardInterrupt:
+            err.print(f"interrupted: the manifest in {dest} lists what is done; run the same command again "
+                      "to resume", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        if as_json:
+            _print_json(result.to_dict())
+        else:
+            _console().print(result, highlight=False)
+            if result.manifest_csv is not None:
+                typer.echo(f"manifest: {result.manifest_csv} and {result.manifest_json}")
+        code = exit_code(result)
+    raise typer.Exit(code)

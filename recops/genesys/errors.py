@@ -1,0 +1,259 @@
+"""recops's errors: one tree, built from the SDK's ``ApiException`` (and the transport
+failures the SDK does not wrap) in one place, ``from_exception``.
+
+    RecopsError                      base of everything recops raises on purpose
+    ├── ConfigError (ValueError)     settings, credentials, region: fix the configuration
+    │   ├── RegionError              unknown region or invented host (names the real one)
+    │   └── ConfirmationRequired     a write against a real org without --yes / confirm=True
+    ├── InvalidTransition            the change makes no sense in the current state (checked locally)
+    ├── JournalError                 the journal cannot be written or read
+    ├── TransportError               no HTTP answer at all
+    │   ├── Timeout                  connect or read timeout (no answer in time)
+    │   └── ConnectionFailed         refused, reset or dropped connection
+    └── ApiError                     Genesys answered with an error (status, code, contextId)
+        ├── BadRequest               400
+        │   ├── NotAUser             400 not.a.user: needs a user token
+        │   └── CallDisconnected     400 conversation.error.call.disconnected
+        ├── AuthError                401, and the token endpoint's 400 invalid_client
+        ├── PermissionDenied         403 (``permissions`` lists what would have been enough)
+        │   └── NotAParticipant      403/404: the user is not (active) on the conversation
+        ├── NotFound                 404
+        ├── Conflict                 409 (generic; never read as "already paused")
+        ├── RateLimited              429 (``retry_after`` seconds, if the server said)
+        └── ServerError              5xx
+
+Every error has ``remedy``: what a person can do about it, from the one table of Genesys codes
+(``recops.genesys.codes``, which also decides the ``ApiError`` subclass). ``str(error)`` never contains a
+secret: messages are built from status, code, Genesys's message and the request path only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import codes
+
+
+class RecopsError(Exception):
+    remedy: str = ""
+
+    def __init__(self, message: str, remedy: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        if remedy:
+            self.remedy = remedy
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.remedy}" if self.remedy else self.message
+
+    def __rich__(self) -> Any:  # the terminal: what went wrong, then what to do
+        from recops.base.display import error_rich
+
+        return error_rich(self)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from recops.base.display import error_html
+
+        return error_html(self)
+
+
+class ConfigError(RecopsError, ValueError):
+    pass
+
+
+class RegionError(ConfigError):
+    sandbox_url: str | None = None  # set when the value looked like a sandbox URL: where to put it instead
+
+
+class ConfirmationRequired(ConfigError):
+    remedy = "Re-run with --yes (CLI) or confirm=True (Python) once you are sure of the target."
+
+
+class InvalidTransition(RecopsError):
+    pass
+
+
+class JournalError(RecopsError):
+    pass
+
+
+class TransportError(RecopsError):
+    def __init__(self, message: str, method: str = "", path: str = "", remedy: str = "") -> None:
+        super().__init__(message, remedy)
+        self.method = method
+        self.path = path
+
+
+class Timeout(TransportError):
+    remedy = ("The server did not answer in time. Check the network or raise the timeout "
+              "(RECOPS_READ_TIMEOUT / RECOPS_CONNECT_TIMEOUT); for a change, read the state "
+              "before retrying: it may have been applied.")
+
+
+class ConnectionFailed(TransportError):
+    remedy = ("No connection to the server. Check the region/host and the network; for a "
+              "change, read the state before retrying: it may have been applied.")
+
+
+class ApiError(RecopsError):
+    """An error answer from Genesys Cloud (or the sandbox)."""
+
+    def __init__(self, status: int, code: str, message: str, context_id: str | None = None,
+                 method: str = "", path: str = "", permissions: list[str] | None = None,
+                 retry_after: float | None = None, body: Any = None, injected: bool = False) -> None:
+        self.status = status
+        self.code = code
+        self.genesys_message = message
+        self.context_id = context_id
+        self.method = method
+        self.path = path
+        self.permissions = permissions or []
+        self.retry_after = retry_after
+        self.body = body
+        self.injected = injected
+        where = f" on {method} {path}" if method else ""
+        ctx = f" (contextId {context_id})" if context_id else ""
+        super().__init__(f"{status} {code}{where}: {message}{ctx}", remedy_for(status, code, permissions))
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class NotAUser(BadRequest):
+    pass
+
+
+class CallDisconnected(BadRequest):
+    pass
+
+
+class AuthError(ApiError):
+    pass
+
+
+class PermissionDenied(ApiError):
+    pass
+
+
+class NotAParticipant(PermissionDenied):
+    pass
+
+
+class NotFound(ApiError):
+    pass
+
+
+class Conflict(ApiError):
+    pass
+
+
+class RateLimited(ApiError):
+    pass
+
+
+class ServerError(ApiError):
+    pass
+
+
+_API_CLASSES: dict[str, type[ApiError]] = {cls.__name__: cls for cls in (
+    ApiError, BadRequest, NotAUser, CallDisconnected, AuthError, PermissionDenied, NotAParticipant, NotFound,
+    Conflict, RateLimited, ServerError)}
+
+
+# --- remedies ---------------------------------------------------------------------------------
+
+
+def remedy_for(status: int, code: str, permissions: list[str] | None = None) -> str:
+    """What to do about ``status``/``code`` (from the one table, ``recops.genesys.codes``), naming the
+    permissions that would have been enough."""
+    text = codes.remedy(status, code)
+    if permissions:
+        text = f"{text} Needed (any one of): {', '.join(permissions)}."
+    return text
+
+
+# --- building errors from what the SDK raises --------------------------------------------------
+
+
+def parse_body(body: Any) -> dict[str, Any]:
+    if isinstance(body, dict):
+        return body
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str) and body.strip():
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    return {}
+
+
+def permissions_from(body: dict[str, Any]) -> list[str]:
+    params = body.get("messageParams") or {}
+    text = params.get("permissions") if isinstance(params, dict) else None
+    if not text:
+        message = body.get("message", "")
+        if "[" in message and "]" in message and "permission" in message:
+            text = message[message.rfind("[") + 1: message.rfind("]")]
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def api_error(status: int, body: Any, headers: Any = None, method: str = "", path: str = "") -> ApiError:
+    """An ``ApiError`` of the right class from a status, a raw body and the response headers."""
+    parsed = parse_body(body)
+    code = parsed.get("code") or parsed.get("error") or f"http.{status}"
+    message = parsed.get("message") or parsed.get("error_description") or parsed.get("description") \
+        or f"HTTP {status}"
+    get = (lambda name: headers.get(name)) if headers is not None else (lambda name: None)
+    context_id = parsed.get("contextId") or get("inin-correlation-id")
+    retry_after = None
+    raw_retry = get("Retry-After")
+    if raw_retry is not None:
+        try:
+            retry_after = float(raw_retry)
+        except ValueError:
+            retry_after = None
+    cls = _API_CLASSES[codes.error_class_name(status, code)]
+    return cls(status, code, message, context_id=context_id, method=method, path=path,
+               permissions=permissions_from(parsed), retry_after=retry_after, body=parsed or None,
+               injected=get("X-Sandbox-Fault") == "injected")  # "delayed": a real answer, only late
+
+
+def _where(method: str, path: str) -> str:
+    return f" for {method} {path}".rstrip() if method or path else ""
+
+
+def from_exception(exc: BaseException, method: str = "", path: str = "") -> RecopsError:
+    """The one place SDK and transport failures become recops errors."""
+    if isinstance(exc, RecopsError):
+        return exc
+    status = getattr(exc, "status", None)
+    if type(exc).__name__ == "ApiException" and isinstance(status, int):
+        if status == 0:
+            return ConnectionFailed(f"TLS or transport failure: {getattr(exc, 'reason', '')}", method, path)
+        return api_error(status, getattr(exc, "body", None), getattr(exc, "headers", None), method, path)
+    try:
+        import urllib3.exceptions as ux
+    except ImportError:  # pragma: no cover
+        ux = None
+    if ux is not None:
+        reason = getattr(exc, "reason", None) or exc
+        # NewConnectionError (refused, unreachable, unknown host) subclasses ConnectTimeoutError in
+        # urllib3 for backwards compatibility: it is a connection failure, not a timeout.
+        refused = isinstance(exc, ux.NewConnectionError) or isinstance(reason, ux.NewConnectionError)
+        timed_out = isinstance(exc, ux.TimeoutError) or isinstance(reason, ux.TimeoutError)
+        if timed_out and not refused:
+            return Timeout(f"no answer in time{_where(method, path)}", method, path)
+        if isinstance(exc, (ux.HTTPError, ConnectionError)):
+            return ConnectionFailed(f"connection failed{_where(method, path)}: {type(reason).__name__}",
+                                    method, path)
+    if isinstance(exc, ConnectionError):
+        return ConnectionFailed(f"connection failed{_where(method, path)}: {type(exc).__name__}", method, path)
+    if isinstance(exc, TimeoutError):  # socket.timeout and friends, outside urllib3
+        return Timeout(f"no answer in time{_where(method, path)}", method, path)
+    if isinstance(exc, json.JSONDecodeError):
+        return ApiError(0, "invalid.response", "the server's reply was not JSON", method=method, path=path)
+    return RecopsError(f"unexpected {type(exc).__name__}: {exc}")

@@ -1,0 +1,360 @@
+"""The pause ledger: for an interval, how long each recording of an ended conversation was
+paused, why, and by whom, from the recordings' pause annotations.
+
+    led = rc.ledger("2026-03-02T00:00:00Z/2026-03-03T00:00:00Z")
+    led.table        # one row per recording: pause count, securely paused ms, hold-suppressed ms,
+                     # share paused, secure pause still open at the end, who paused
+    led.pauses       # one row per pause annotation (the distribution of pause durations)
+    led.unpaused     # recorded conversations with no secure pause at all
+    led.notes        # what could not be read, and why (names, transcoding, errors)
+
+Sources: the conversations that started in the interval and were recorded (``Session.interval``
+with ``recorded=True``: the analytics details query or jobs), then, for each ended one,
+``GET /api/v2/conversations/{id}/recordings?formatId=NONE`` (with the audio's secure pauses
+copied onto screen recordings: ``includePauseAnnotationsForScreenRecordings``; ``RecordingApi.
+get_conversation_recordings``: pause and hold annotations are system annotations, listed there
+and not in ``…/recordingmetadata``). A 202 means "still transcoding": such a conversation gets a
+row that says so, and is never counted as unpaused. Reads run ``concurrency`` at a time through
+the transport's pacing (the rate-limit headers), as ``Session.states`` does.
+
+What each column means and which wire field it comes from: docs/ledger.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from recops.api.settings import DEFAULT_CONCURRENCY
+from recops.base.frames import typed_frame
+from recops.genesys.errors import ConfigError, PermissionDenied, RecopsError
+
+from .names import add_names, names_for, with_name_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from recops.api.client import Client
+
+SECURE = "SecurePause"
+HOLD = "Hold"
+PAUSE_REASONS = (SECURE, HOLD, "FlowOrQueue", "Pause")  # Annotation.reason [documented, v176/v213]
+# A secure pause whose annotation ends this close to the recording's end was still open at the end
+# (an unresumed pause runs to the end of the recording; the slack covers millisecond rounding of
+# location, duration and the recording's start/end times).
+OPEN_TOLERANCE_MS = 5
+POLL_MS = 5000
+
+LEDGER_COLUMNS = with_name_columns({
+    "conversation_id": "string",
+    "recording_id": "string",
+    "conversation_start": "datetime64[ns, UTC]",
+    "conversation_end": "datetime64[ns, UTC]",
+    "queue_ids": "string",
+    "user_ids": "string",
+    "media": "string",
+    "file_state": "string",
+    "recording_start": "datetime64[ns, UTC]",
+    "recording_end": "datetime64[ns, UTC]",
+    "recording_ms": "Int64",
+    "pause_count": "Int64",
+    "secure_paused_ms": "Int64",
+    "hold_count": "Int64",
+    "hold_paused_ms": "Int64",
+    "other_paused_ms": "Int64",
+    "secure_share": "Float64",
+    "paused_share": "Float64",
+    "open_at_end": "boolean",
+    "paused_by": "string",
+    "pause_reasons": "string",
+    "note": "string",
+})
+PAUSE_COLUMNS = with_name_columns({
+    "conversation_id": "string",
+    "recording_id": "string",
+    "reason": "string",
+    "started_at": "datetime64[ns, UTC]",
+    "offset_ms": "Int64",
+    "duration_ms": "Int64",
+    "open_at_end": "boolean",
+    "paused_by": "string",
+    "annotation_id": "string",
+})
+UNPAUSED_COLUMNS = with_name_columns({
+    "conversation_id": "string",
+    "conversation_start": "datetime64[ns, UTC]",
+    "conversation_end": "datetime64[ns, UTC]",
+    "queue_ids": "string",
+    "user_ids": "string",
+    "recordings": "Int64",
+    "hold_paused_ms": "Int64",
+})
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(repr=False)
+class Ledger:
+    """The ledger of one interval (see the module docstring)."""
+
+    interval: str
+    table: pd.DataFrame
+    pauses: pd.DataFrame
+    unpaused: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        t = self.table
+        read = t[t["recording_id"].notna()]
+        return {
+            "interval": self.interval,
+            "conversations": int(t["conversation_id"].nunique()),
+            "recordings": len(read),
+            "secure_pauses": int(read["pause_count"].sum()),
+            "secure_paused_s": round(int(read["secure_paused_ms"].sum()) / 1000, 1),
+            "hold_paused_s": round(int(read["hold_paused_ms"].sum()) / 1000, 1),
+            "open_at_end": int(read["open_at_end"].fillna(False).sum()),
+            "unpaused_conversations": len(self.unpaused),
+            "not_read": int(t["recording_id"].isna().sum()),
+        }
+
+    def __repr__(self) -> str:
+        lines = [f"{key}: {value}" for key, value in self.summary().items()]
+        return "\n".join(["Ledger", *lines, *(f"note: {n}" for n in self.notes)])
+
+    def to_csv(self, path: str) -> None:
+        self.table.to_csv(path, index=False)
+
+    def to_parquet(self, path: str) -> None:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ConfigError("writing Parquet needs pyarrow", "pip install pyarrow (or use --csv)") from None
+        self.table.to_parquet(path, index=False)
+
+    def __rich__(self) -> Any:
+        from recops.base.display import ledger_rich
+
+        return ledger_rich(self)
+
+    def _repr_html_(self) -> str:
+        from recops.base.display import ledger_html
+
+        return ledger_html(self)
+
+
+# --- reading one conversation's recordings ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Read:
+    conversation_id: str
+    recordings: list[Any]  # SDK Recording objects
+    state: str  # "available" | "transcoding" | "error"
+    note: str | None = None
+
+
+def _read(client: Client, conversation_id: str, wait: float) -> _Read:
+    """The conversation's recordings with their annotations; polls a 202 for up to ``wait`` s."""
+    from recops.api.transport import read_timeout
+
+    path = f"/api/v2/conversations/{conversation_id}/recordings"
+    started = time.monotonic()
+    while True:
+        left = max(0.0, wait - (time.monotonic() - started))
+        max_wait_ms = max(1, min(POLL_MS, int(left * 1000)))
+        try:
+            with read_timeout(client.settings.read_timeout + max_wait_ms / 1000):
+                items = client.call("GET", path, client.recording_api.get_conversation_recordings,
+                                    conversation_id, max_wait_ms=max_wait_ms, format_id="NONE",
+                                    include_pause_annotations_for_screen_recordings=True)
+                code = client.last_status()
+        except PermissionDenied as e:
+            return _Read(conversation_id, [], "error", f"recordings not readable: {e.status} {e.code} "
+                                                      f"({', '.join(e.permissions) or 'permission'})")
+        except RecopsError as e:
+            return _Read(conversation_id, [], "error", f"recordings not read: {getattr(e, 'code', '') or e.message}")
+        if code != 202:
+            return _Read(conversation_id, list(items or []), "available")
+        if time.monotonic() - started >= wait:
+            return _Read(conversation_id, [], "transcoding",
+                         "recordings still transcoding (HTTP 202): pauses not known yet; read the ledger again later")
+
+
+# --- pause annotations -----------------------------------------------------------------------------
+
+
+def _ms(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def pause_annotations(annotations: Iterable[Any] | None) -> list[Any]:
+    """The pause annotations (a ``reason`` among SecurePause, Hold, FlowOrQueue, Pause), nested
+    lists included; bookmarks (no reason) are left out. Not de-duplicated by id: all pause
+    annotations of a recording share one id [documented]."""
+    out: list[Any] = []
+    for a in annotations or []:
+        if getattr(a, "reason", None) in PAUSE_REASONS:
+            out.append(a)
+        elif getattr(a, "annotations", None):
+            out.extend(pause_annotations(a.annotations))
+    return out
+
+
+def _offset(a: Any) -> int | None:
+    """Wall-clock offset from the recording's start: ``realtimeLocation`` ("before removing the
+    cumulative duration of all pauses"), else ``location``."""
+    return _ms(a.realtime_location if a.realtime_location is not None else a.location)
+
+
+def _duration(a: Any) -> int:
+    for value in (a.duration_ms, a.absolute_duration_ms, a.recording_duration_ms):
+        if value is not None:
+            return int(value)
+    return 0
+
+
+def _union_ms(spans: list[tuple[int, int]]) -> int:
+    """Length of the union of ``(start, end)`` spans: a hold during a secure pause is two
+    annotations but one stretch of paused time."""
+    total, reach = 0, None
+    for start, end in sorted(spans):
+        if reach is None or start > reach:
+            total += end - start
+            reach = end
+        elif end > reach:
+            total += end - reach
+            reach = end
+    return total
+
+
+def _recording_rows(conv: dict[str, Any], rec: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    start, end = _when(rec.start_time), _when(rec.end_time)
+    length = round((end - start).total_seconds() * 1000) if start and end else None
+    pauses = pause_annotations(rec.annotations)
+    totals = {SECURE: 0, HOLD: 0, "other": 0}
+    spans: list[tuple[int, int]] = []
+    pause_rows = []
+    users: list[str] = []
+    user_names: dict[str, str | None] = {}
+    open_at_end = False
+    for a in pauses:
+        offset, duration = _offset(a), _duration(a)
+        totals[a.reason if a.reason in (SECURE, HOLD) else "other"] += duration
+        if offset is not None:
+            spans.append((offset, offset + duration))
+        is_open = (a.reason == SECURE and length is not None and offset is not None
+                   and offset + duration >= length - OPEN_TOLERANCE_MS)
+        open_at_end = open_at_end or is_open
+        user = getattr(a, "user", None)
+        user_id = getattr(user, "id", None)
+        if user_id:
+            user_names[user_id] = getattr(user, "name", None)
+            if user_id not in users:
+                users.append(user_id)
+        pause_rows.append({
+            "conversation_id": conv["conversation_id"], "recording_id": rec.id, "reason": a.reason,
+            "started_at": start + timedelta(milliseconds=offset) if start and offset is not None else None,
+            "offset_ms": offset, "duration_ms": duration, "open_at_end": is_open, "paused_by": user_id,
+            "annotation_id": a.id,
+        })
+    secure = [a for a in pauses if a.reason == SECURE]
+    row = _base(conv) | {
+        "recording_id": rec.id, "media": rec.media, "file_state": rec.file_state,
+        "recording_start": start, "recording_end": end, "recording_ms": length,
+        "pause_count": len(secure), "secure_paused_ms": totals[SECURE],
+        "hold_count": sum(a.reason == HOLD for a in pauses), "hold_paused_ms": totals[HOLD],
+        "other_paused_ms": totals["other"],
+        "secure_share": round(totals[SECURE] / length, 4) if length else None,
+        "paused_share": round(_union_ms(spans) / length, 4) if length else None,
+        "open_at_end": open_at_end, "paused_by": ",".join(users) or None,
+        "pause_reasons": ",".join(dict.fromkeys(a.reason for a in pauses)) or None,
+        "note": ("file still UPLOADING: annotations may be incomplete"
+                 if (rec.file_state or "").upper() == "UPLOADING" else None),
+        "_user_names": user_names,
+    }
+    return row, pause_rows
+
+
+def _base(conv: dict[str, Any]) -> dict[str, Any]:
+    return {k: conv.get(k) for k in ("conversation_id", "conversation_start", "conversation_end", "queue_ids",
+                                     "user_ids")}
+
+
+# --- the ledger --------------------------------------------------------------------------------------
+
+
+def build_ledger(client: Client, interval: str, conversations: pd.DataFrame, *, wait: float = 0.0,
+                 concurrency: int = DEFAULT_CONCURRENCY, on_progress: Progress | None = None) -> Ledger:
+    """The ledger of ``conversations`` (an interval table: ``conversation_id``, ``ended``,
+    ``recorded``, ``queue_ids``, ``user_ids``, start and end)."""
+    if concurrency < 1:
+        raise ConfigError("concurrency must be at least 1")
+    notes = list(conversations.attrs.get("notes", []))
+    convs = conversations
+    if "recorded" in convs.columns:
+        convs = convs[convs["recorded"].fillna(False).astype(bool)]
+    active = convs[~convs["ended"].fillna(False).astype(bool)]
+    if len(active):
+        notes.append(f"{len(active)} recorded conversation(s) still in progress: left out until they end")
+    convs = convs[convs["ended"].fillna(False).astype(bool)]
+    records = convs.to_dict("records")
+    for r in records:
+        for key in ("conversation_start", "conversation_end"):
+            r[key] = None if r.get(key) is None or str(r.get(key)) == "NaT" else r[key]
+    total = len(records)
+    done = 0
+    if total:
+        client.api_client  # noqa: B018 - authenticate once before fanning out
+
+    def one(conv: dict[str, Any]) -> _Read:
+        return _read(client, conv["conversation_id"], wait)
+
+    rows: list[dict[str, Any]] = []
+    pause_rows: list[dict[str, Any]] = []
+    unpaused: list[dict[str, Any]] = []
+    seen_users: dict[str, str | None] = {}
+    with ThreadPoolExecutor(max_workers=min(concurrency, max(1, total))) as pool:
+        for conv, read in zip(records, pool.map(one, records), strict=True):
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total)
+            if read.state != "available" or not read.recordings:
+                rows.append(_base(conv) | {"note": read.note or "no recording listed for this conversation"})
+                continue
+            secure = 0
+            held = 0
+            for rec in read.recordings:
+                row, prs = _recording_rows(conv, rec)
+                seen_users.update(row.pop("_user_names"))
+                rows.append(row)
+                pause_rows.extend(prs)
+                secure += row["pause_count"]
+                held += row["hold_paused_ms"]
+            if not secure:
+                unpaused.append(_base(conv) | {"recordings": len(read.recordings), "hold_paused_ms": held})
+    names_for(client).remember("user", seen_users)
+    not_read = sum(1 for r in rows if r.get("recording_id") is None)
+    if not_read:
+        notes.append(f"{not_read} conversation(s) not read (transcoding, no recording, or an error): "
+                     "see the note column; they are not counted as unpaused")
+    table = add_names(typed_frame(rows, LEDGER_COLUMNS), client)
+    pauses = add_names(typed_frame(pause_rows, PAUSE_COLUMNS), client)
+    unpaused_frame = add_names(typed_frame(unpaused, UNPAUSED_COLUMNS), client)
+    for frame in (table, pauses, unpaused_frame):
+        for note in frame.attrs.get("notes", []):
+            if note not in notes:
+                notes.append(note)
+    for frame in (table, pauses, unpaused_frame):
+        frame.attrs["notes"] = notes
+    return Ledger(interval, table, pauses, unpaused_frame, notes)

@@ -1,0 +1,114 @@
+"""``recops lab``: the notebook kit. Starts a sandbox server (demo scenario) as its own process
+(recops/sandbox/process.py), shared by every notebook of the session through
+``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/`` (``--app``: Voilà on ``notebooks/apps``).
+With credentials set it starts no
+sandbox and says loudly that the notebooks act on a real org. With a seat card (``--seat-card``
+or ``RECOPS_SEAT_CARD``) it starts no sandbox either: every notebook acts on that seat of the
+training room, checked to be the card's room before JupyterLab starts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from recops.api.settings import Settings
+from recops.genesys.errors import ConfigError
+
+
+def notebooks_dir(explicit: str | None = None) -> Path:
+    checkout = Path(__file__).resolve().parents[2]  # recops/kit/lab.py -> the repository's root
+    candidates = [Path(explicit)] if explicit else [Path.cwd() / "notebooks", checkout / "notebooks"]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise ConfigError(f"no notebooks directory found (looked in {', '.join(map(str, candidates))})",
+                      "run from the repository root, or pass --notebooks DIR")
+
+
+LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"
+
+
+def lab_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
+    """The JupyterLab command ``recops lab`` runs. Its app settings (``recops/lab_settings``:
+    ``overrides.json``) turn off the "get notified about official Jupyter news?" pop-up and the
+    update check, which would cover the widgets; they are defaults, so a user's own JupyterLab
+    settings still win. The server side of both is off too (no news URL, no update check)."""
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={nb_dir}", f"--port={port}",
+           f"--ServerApp.port_retries={port_retries}", f"--LabApp.app_settings_dir={LAB_SETTINGS}",
+           "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd
+
+
+def app_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
+    """The Voilà command ``recops lab --app`` runs: the apps in ``notebooks/apps`` (the seat
+    picker, then the control panel or the walkthrough), no code shown (Voilà's default)."""
+    apps = nb_dir / "apps"
+    if not apps.is_dir():
+        raise ConfigError(f"no apps folder in {nb_dir}", "run from the repository root, or pass --notebooks DIR")
+    cmd = [sys.executable, "-m", "voila", str(apps), f"--port={port}", f"--Voila.port_retries={port_retries}",
+           "--Voila.ip=127.0.0.1"]
+    if not open_browser:
+        cmd.append("--no-browser")
+    return cmd
+
+
+def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, open_browser: bool = True,
+        echo: Callable[[str], None] = print, seat_card: str | None = None, app: bool = False) -> int:
+    env = dict(os.environ)
+    if seat_card:
+        env["RECOPS_SEAT_CARD"] = str(Path(seat_card).expanduser().absolute())
+    settings = Settings.load(env)
+    nb_dir = notebooks_dir(notebooks)
+    command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
+    sandbox = None
+    if settings.seat is not None and settings.sandbox_url:
+        from recops.api.seat_card import check_room
+
+        check_room(settings.seat, settings.sandbox_url)
+        echo(f"SEAT: {settings.seat.describe()} at {settings.sandbox_url} ({settings.seat.path}); "
+             "every notebook of this lab acts on this seat only")
+    elif settings.target.is_sandbox:
+        if settings.sandbox_url:
+            echo(f"SANDBOX: using the sandbox at {settings.sandbox_url} (RECOPS_SANDBOX_URL)")
+        else:
+            from recops.sandbox.process import sandbox_process
+
+            sandbox = sandbox_process("demo", port=sandbox_port, env=env).start()
+            url = env["RECOPS_SANDBOX_URL"] = sandbox.url
+            echo(f"SANDBOX: started the demo sandbox at {url}; every notebook of this lab shares it")
+            echo("         (no credentials are set: nothing here can touch a real org)")
+    else:
+        line = "!" * 78
+        echo(line)
+        echo(f"!! REAL ORG: {settings.target.describe()}")
+        echo("!! Credentials are set: the notebooks act on this org. Every change needs confirmation.")
+        echo(line)
+    lab = subprocess.Popen(command, env=env)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops JupyterLab and the sandbox like Ctrl-C does
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        return lab.wait()
+    except KeyboardInterrupt:
+        lab.send_signal(signal.SIGINT)
+        try:
+            return lab.wait(15)
+        except subprocess.TimeoutExpired:
+            lab.kill()
+            return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if sandbox is not None:
+            sandbox.stop()

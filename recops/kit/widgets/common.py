@@ -1,0 +1,101 @@
+"""Pieces every recops widget uses: the SANDBOX / REAL ORG banner, the log panel, and the
+rule that callback output goes to an ``Output`` widget (never lost in the kernel log)."""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from recops.base.display import error_lines
+
+if TYPE_CHECKING:
+    from recops.api.transport import Wait
+    from recops.session import Session
+
+
+def banner(session: Session) -> w.HTML:
+    """A visible banner: green for the sandbox, red for a real org."""
+    if session.is_sandbox:
+        style = "background:#e6f4ea;color:#137333;border:1px solid #137333"
+        where = session.target.removeprefix("SANDBOX").strip()
+        text = f"SANDBOX — the local emulator {where}; nothing here can reach a real org"
+    else:
+        style = "background:#fce8e6;color:#a50e0e;border:2px solid #a50e0e"
+        where = session.target.removeprefix("REAL ORG").strip()
+        text = f"REAL ORG — {where}; every change needs your confirmation"
+    return w.HTML(f'<div class="recops-banner" style="{style};padding:4px 8px;border-radius:4px;'
+                  f'font-weight:600">{html.escape(text)}</div>')
+
+
+class LogPanel(w.VBox):
+    """Timestamped lines, errors with their remedy and contextId. Thread-safe."""
+
+    def __init__(self, title: str = "log", height: str = "160px") -> None:
+        self.output = w.Output(layout=w.Layout(max_height=height, overflow="auto", border="1px solid #ddd"))
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        super().__init__([w.HTML(f"<b>{html.escape(title)}</b>"), self.output])
+
+    def write(self, text: str) -> None:
+        line = f"{datetime.now().strftime('%H:%M:%S')} {text}"
+        with self._lock:
+            self.lines.append(line)
+            self.output.append_stdout(line + "\n")
+
+    def error(self, error: BaseException) -> None:
+        """The error as it renders itself (what went wrong, contextId, then what to do)."""
+        (head, message), *rest = error_lines(error)
+        self.write(f"{head.replace('error', 'ERROR', 1)}: {message}")  # "ERROR [code]: ..."
+        for label, text in rest:
+            self.write(f"  {label}: {text}")
+
+    def wait(self, wait: Wait) -> None:
+        self.write(wait.describe())
+
+    def clear(self) -> None:
+        with self._lock:
+            self.lines.clear()
+            self.output.clear_output()
+
+
+class ClosesListeners:
+    """Mix-in for a widget that listens to a session (``Session.on_wait``): ``close()`` removes
+    its listeners, so a closed widget is no longer called (nor kept alive) by the session."""
+
+    def listen_waits(self, session: Session, fn: Callable[[Wait], None]) -> None:
+        if not hasattr(self, "_unsubscribers"):
+            self._unsubscribers: list[Callable[[], None]] = []
+        self._unsubscribers.append(session.on_wait(fn))
+
+    def close(self) -> None:
+        for unsubscribe in getattr(self, "_unsubscribers", []):
+            unsubscribe()
+        self._unsubscribers = []
+        super().close()  # type: ignore[misc]
+
+
+def guarded(log: LogPanel, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A button callback that reports failures in ``log`` instead of the kernel's stderr."""
+
+    def run(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as e:  # everything reaches the user's log panel
+            log.error(e)
+            return None
+
+    return run
+
+
+def confirm_box(session: Session) -> w.Checkbox:
+    """Hidden on the sandbox; on a real org, changes are sent only while it is ticked."""
+    box = w.Checkbox(value=False, description="I confirm changes on the REAL ORG", indent=False)
+    if session.is_sandbox:
+        box.value = True
+        box.layout.display = "none"
+    return box

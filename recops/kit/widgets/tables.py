@@ -1,0 +1,87 @@
+"""Interactive tables: recording states with row selection (itables' ``ITable`` widget, offline:
+DataTables ships inside the widget), refresh and CSV export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from recops.api.settings import DEFAULT_CONCURRENCY, output_dir, table_path
+
+from .common import ClosesListeners, LogPanel, banner, guarded
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from recops.session import Session
+
+
+CSV_NAME = "recording_states.csv"
+
+
+def selectable_table(frame: pd.DataFrame) -> Any:
+    from itables.widget import ITable
+
+    return ITable(frame, select=True, maxBytes=0, classes="display compact", pageLength=10)
+
+
+class StateTable(ClosesListeners, w.VBox):
+    """Live recording states of a list of conversations. "Export CSV" writes ``csv_path``, by
+    default ``recording_states.csv`` in the user's tables folder (``output_dir("tables")``)."""
+
+    def __init__(self, session: Session, conversation_ids: Iterable[str] = (), csv_path: str | Path | None = None,
+                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self.session = session
+        self.conversation_ids = list(conversation_ids)
+        self.concurrency = concurrency
+        self.frame: pd.DataFrame | None = None
+        self.log_panel = LogPanel("state table", height="90px")
+        self.table = selectable_table(self._empty())
+        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        self.csv_path = w.Text(value=str(Path(csv_path).expanduser() if csv_path else output_dir("tables") / CSV_NAME),
+                               description="CSV file")
+        self.export_button = w.Button(description="Export CSV", icon="download")
+        self.count_label = w.Label()
+        self.refresh_button.on_click(guarded(self.log_panel, lambda _: self.refresh()))
+        self.export_button.on_click(guarded(self.log_panel, lambda _: self.export()))
+        self.listen_waits(session, self.log_panel.wait)
+        super().__init__([banner(session), w.HBox([self.refresh_button, self.csv_path, self.export_button,
+                                                   self.count_label]), self.table, self.log_panel])
+        self.add_class("recops-state-table")
+        if self.conversation_ids:
+            guarded(self.log_panel, self.refresh)()
+
+    def _empty(self) -> pd.DataFrame:
+        from recops.base.frames import typed_frame
+        from recops.history.tables import STATE_COLUMNS
+
+        return typed_frame([], STATE_COLUMNS)
+
+    def load(self, conversation_ids: Iterable[str]) -> None:
+        self.conversation_ids = list(conversation_ids)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.frame = self.session.states(self.conversation_ids, concurrency=self.concurrency)
+        self.table.update(self.frame, selected_rows=[])
+        errors = int(self.frame["error"].notna().sum())
+        self.count_label.value = f"{len(self.frame)} conversations" + (f", {errors} errors" if errors else "")
+        self.log_panel.write(f"refreshed {len(self.frame)} conversations")
+
+    @property
+    def selected_ids(self) -> list[str]:
+        if self.frame is None:
+            return []
+        rows = [i for i in self.table.selected_rows if 0 <= i < len(self.frame)]
+        return [str(self.frame.iloc[i]["conversation_id"]) for i in rows]
+
+    def export(self) -> Path:
+        if self.frame is None:
+            raise ValueError("nothing to export yet: refresh first")
+        path = table_path(self.csv_path.value, CSV_NAME)
+        self.frame.to_csv(path, index=False)
+        self.log_panel.write(f"wrote {len(self.frame)} rows to {path}")
+        return path
