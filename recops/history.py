@@ -36,6 +36,7 @@ from . import jobs
 from .errors import ConfigError
 from .intervals import days as touched_days
 from .intervals import iso, utc_day
+from .job_rows import json_row, rows_to_table
 from .progress import Bar, HistoryProgress, OnProgress, cancel_check
 from .settings import DEFAULT_CONCURRENCY
 from .store import Store
@@ -189,7 +190,6 @@ def read(client: Client, store: Store, start: datetime, end: datetime, filters: 
 
 def _by_query(client: Client, store: Store, result: HistoryRead, p: DayPlan, filters: Filters) -> int:
     from .analytics import conversation_rows
-    from .store import rows_to_table
 
     rows = conversation_rows(client, p.start, p.end, **filters.identity())
     if not p.final:
@@ -208,8 +208,6 @@ def _by_query(client: Client, store: Store, result: HistoryRead, p: DayPlan, fil
 
 def _job_rows(conversations: list[dict[str, Any]], p: DayPlan, filters: Filters) -> list[dict[str, Any]]:
     """The rows of one results page (JSON, ``jobs.raw_pages``) that started in the day's part."""
-    from .job_rows import json_row
-
     out = []
     for conv in conversations:
         row = json_row(conv)
@@ -275,8 +273,6 @@ def _by_jobs(client: Client, store: Store, result: HistoryRead, todo: list[DayPl
                 raise
             rows = writer.rows
         else:
-            from .store import rows_to_table
-
             live = [rows_to_table(_job_rows(page, p, filters)) for page in jobs.raw_pages(client, job_id, page_size,
                                                                                          stopped)]
             rows = sum(len(t) for t in live)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, RecopsError
 from .frames import typed_frame
+from .job_rows import DTYPES
 from .names import add_names, with_name_columns
 from .recording import status
 from .settings import DEFAULT_CONCURRENCY
@@ -46,19 +47,7 @@ STATE_COLUMNS = with_name_columns({
     "error": "string",
     "context_id": "string",
 })
-INTERVAL_COLUMNS = {
-    "conversation_id": "string",
-    "conversation_start": "datetime64[ns, UTC]",
-    "conversation_end": "datetime64[ns, UTC]",
-    "ended": "boolean",
-    "direction": "string",
-    "media_type": "string",
-    "recorded": "boolean",
-    "queue_ids": "string",
-    "user_ids": "string",
-    "agents": "string",
-    "participants": "Int64",
-}
+INTERVAL_COLUMNS = with_name_columns(DTYPES)  # the row schema (recops.job_rows), names after their ids
 
 
 def _state_row(client: Client, cid: str) -> dict[str, Any]:
@@ -113,9 +102,6 @@ def interval_frame(client: Client, interval: str | tuple[datetime, datetime], *,
                         recorded=recorded, via=via, cache_dir=cache_dir, progress=progress,
                         on_progress=on_progress, cancel=cancel, page_size=page_size, concurrency=concurrency)
     return add_names(arrow_frame(read.table(), INTERVAL_COLUMNS), client)
-
-
-INTERVAL_COLUMNS = with_name_columns(INTERVAL_COLUMNS)  # queue_names, agent_names after their ids (recops.names)
 
 
 def read_history(client: Client, interval: str | tuple[datetime, datetime], *, queue_id: str | None = None,
