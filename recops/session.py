@@ -128,7 +128,7 @@ class Session:
               on_progress: OnProgress | None = None, cancel: Any = None, **filters: Any) -> Store:
         """As ``interval``, but only fills the cache (no DataFrame): for months of history that
         are then queried with ``store.sql``. Returns the store of those filters."""
-        from .tables import read_history
+        from .history import read_history
 
         return read_history(self.client, interval, via=via, progress=progress, on_progress=on_progress,
                             cancel=cancel, **filters).store
@@ -141,8 +141,7 @@ class Session:
 
     def store_for(self, **filters: Any) -> Store:
         """The history cache of one filter set (``queue_id``, ``user_id``, ``media_type``, ``recorded``)."""
-        from .history import Filters
-        from .tables import history_store
+        from .history import Filters, history_store
 
         return history_store(self.client, Filters(**filters))
 
