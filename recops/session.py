@@ -19,22 +19,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recops.api.client import Client
-from recops.api.settings import DEFAULT_CONCURRENCY, Settings
 from recops.ops.files import RecordingsResult, recordings
 from recops.ops.journal import Journal
 from recops.ops.reconcile import reconcile
 from recops.ops.recording import Outcome, RecordingOps, RecordingStatus, status
+from recops.api.settings import DEFAULT_CONCURRENCY, Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from recops.api.transport import Exchange, Wait
-    from recops.base.progress import OnProgress
+    from recops.ops.bulk import Outcomes, Progress
     from recops.export.run import ExportResult, OnExportProgress
     from recops.history.ledger import Ledger
     from recops.history.names import Names
+    from recops.base.progress import OnProgress
     from recops.history.store import Store
-    from recops.ops.bulk import Outcomes, Progress
+    from recops.api.transport import Exchange, Wait
 
 
 class Session:
@@ -82,8 +82,8 @@ class Session:
     def as_sandbox_user(self, user_id: str) -> Session:
         """Sandbox only: the same session acting as one of the sandbox's users (for example the
         agent on a call), with a token minted by the sandbox's control plane (once per user)."""
-        from recops.api.targets import control_client
         from recops.genesys.errors import ConfigError
+        from recops.api.targets import control_client
 
         if not self.is_sandbox:
             raise ConfigError("as_sandbox_user works on the sandbox only",
@@ -128,7 +128,7 @@ class Session:
               on_progress: OnProgress | None = None, cancel: Any = None, **filters: Any) -> Store:
         """As ``interval``, but only fills the cache (no DataFrame): for months of history that
         are then queried with ``store.sql``. Returns the store of those filters."""
-        from recops.history.tables import read_history
+        from recops.history.reader import read_history
 
         return read_history(self.client, interval, via=via, progress=progress, on_progress=on_progress,
                             cancel=cancel, **filters).store
@@ -141,8 +141,7 @@ class Session:
 
     def store_for(self, **filters: Any) -> Store:
         """The history cache of one filter set (``queue_id``, ``user_id``, ``media_type``, ``recorded``)."""
-        from recops.history.reader import Filters
-        from recops.history.tables import history_store
+        from recops.history.reader import Filters, history_store
 
         return history_store(self.client, Filters(**filters))
 

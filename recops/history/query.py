@@ -1,11 +1,11 @@
 """The analytics details query, read whole: ``POST /api/v2/analytics/conversations/details/query``.
 
-``conversation_rows(client, start, end, ...)`` returns one row per conversation that started in
-the interval: every page, de-duplicated by conversationId (pages can shift while data arrives),
-intervals over 7 days split, and a chunk that hits the 10,000-result cap split again while that
-narrows it (the query matches whole days, so below a day it does not: such a chunk is read in
-ascending and descending order, which reaches up to 20,000; beyond that it is an error, not a
-short table).
+``conversation_rows(client, start, end, ...)`` returns one row (``recops.history.job_rows.model_row``) per
+conversation that started in the interval: every page, de-duplicated by conversationId (pages can
+shift while data arrives), intervals over 7 days split, and a chunk that hits the 10,000-result
+cap split again while that narrows it (the query matches whole days, so below a day it does not:
+such a chunk is read in ascending and descending order, which reaches up to 20,000; beyond that it
+is an error, not a short table).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import RecopsError
 from recops.genesys.intervals import chunks, iso
+from .job_rows import model_row
 
 if TYPE_CHECKING:
     from recops.api.client import Client
@@ -53,39 +54,6 @@ def segment_filters(sdk: Any, queue_id: str | None = None, user_id: str | None =
     return filters
 
 
-def conversation_row(conv: Any) -> dict[str, Any]:
-    """One table row from an analytics conversation (the query's or a job's)."""
-    media = None
-    recorded = False
-    queues: list[str] = []
-    users: list[str] = []
-    agents: list[str] = []
-    for p in conv.participants or []:
-        if p.user_id and p.user_id not in users:
-            users.append(p.user_id)
-            if p.participant_name:
-                agents.append(p.participant_name)
-        for s in p.sessions or []:
-            media = media or s.media_type
-            recorded = recorded or bool(s.recording)
-            for seg in s.segments or []:
-                if seg.queue_id and seg.queue_id not in queues:
-                    queues.append(seg.queue_id)
-    return {
-        "conversation_id": conv.conversation_id,
-        "conversation_start": conv.conversation_start,
-        "conversation_end": conv.conversation_end,
-        "ended": conv.conversation_end is not None,
-        "direction": conv.originating_direction,
-        "media_type": media,
-        "recorded": recorded,
-        "queue_ids": ",".join(queues) or None,
-        "user_ids": ",".join(users) or None,
-        "agents": ", ".join(agents) or None,
-        "participants": len(conv.participants or []),
-    }
-
-
 class _NotNarrowed(Exception):
     """A sub-interval's query counts as many results as its parent's: the API matches whole
     days (§2.1: conversations that started on a day the interval touches), so splitting the
@@ -121,7 +89,7 @@ def _keep(result: Any, start: datetime, end: datetime, seen: dict[str, dict[str,
     convs = result.conversations or []
     for conv in convs:
         if conv.conversation_start is not None and start <= conv.conversation_start < end:
-            seen[conv.conversation_id] = conversation_row(conv)  # the latest page wins: data may still arrive
+            seen[conv.conversation_id] = model_row(conv)  # the latest page wins: data may still arrive
     return len(convs)
 
 

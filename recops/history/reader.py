@@ -1,5 +1,10 @@
 """Any interval of conversation history, day by day, into the Parquet cache (``recops.history.store``).
 
+``read_history(client, interval, ...)`` is the one entry point (``rc.interval`` builds its
+DataFrame from it in ``recops.history.tables``, ``rc.fetch`` returns its store): it parses the interval
+and checks every option once (``check_options``: ``via``, ``page_size``, ``concurrency``), before
+any request, then reads. The rows are those of ``recops.history.job_rows``.
+
 How each UTC day the interval touches is read:
 
 - **cache**: a complete day already in the store is never asked for again;
@@ -30,15 +35,16 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recops.api.settings import DEFAULT_CONCURRENCY
-from recops.base.progress import Bar, HistoryProgress, OnProgress, cancel_check
+from . import jobs
 from recops.genesys.errors import ConfigError
 from recops.genesys.intervals import days as touched_days
-from recops.genesys.intervals import iso, utc_day
-
-from . import jobs
+from recops.genesys.intervals import iso, parse_past_interval, utc_day
+from .job_rows import json_row, rows_to_table
+from recops.base.progress import Bar, HistoryProgress, OnProgress, cancel_check
+from recops.api.settings import DEFAULT_CONCURRENCY
 from .store import Store
 
 if TYPE_CHECKING:
@@ -111,15 +117,9 @@ def query_reach(now: datetime) -> datetime:
 
 def plan(start: datetime, end: datetime, now: datetime, via: str, store: Store,
          available: Callable[[], datetime | None]) -> list[DayPlan]:
-    """How each day is read. ``available()`` (the data lake's availability date) is asked only
-    if a job may be needed. Raises ``ConfigError`` (before any request) for a forced query the
-    details query cannot answer."""
-    if via not in VIA:
-        raise ConfigError(f"via must be one of {', '.join(VIA)}, not {via!r}")
+    """How each day is read (``via`` already checked by ``check_options``). ``available()`` (the
+    data lake's availability date) is asked only if a job may be needed."""
     reach = query_reach(now)
-    if via == "query" and start < reach:
-        raise ConfigError(f"the details query reaches back to {iso(reach)} (35 days, today included); "
-                          f"this interval starts {iso(start)}", "use via='jobs' (or 'auto') for older history")
     settled = now - SETTLE
     short = end - start <= timedelta(days=QUERY_MAX_DAYS) and start >= reach
     out: list[DayPlan] = []
@@ -153,12 +153,59 @@ def plan(start: datetime, end: datetime, now: datetime, via: str, store: Store,
     return out
 
 
-def read(client: Client, store: Store, start: datetime, end: datetime, filters: Filters, *, via: str = "auto",
-         now: datetime | None = None, page_size: int = jobs.PAGE_SIZE, progress: bool = True,
-         on_progress: OnProgress | None = None, cancel: Any = None,
-         concurrency: int = DEFAULT_CONCURRENCY) -> HistoryRead:
+def read_history(client: Client, interval: str | tuple[datetime, datetime], *, queue_id: str | None = None,
+                 user_id: str | None = None, media_type: str | None = None, recorded: bool | None = None,
+                 via: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
+                 on_progress: OnProgress | None = None, cancel: Any = None, page_size: int | None = None,
+                 concurrency: int = DEFAULT_CONCURRENCY) -> HistoryRead:
+    """Fill the cache with the final days of ``interval`` that it lacks and read the newer ones
+    (``HistoryRead``; ``recops.history.tables.interval_frame`` builds the DataFrame from it).
+
+    ``via``: ``"auto"``, ``"query"`` or ``"jobs"``; ``page_size``: a job's results per page (None:
+    ``jobs.PAGE_SIZE``); ``concurrency``: jobs read at a time. A bad interval or option raises
+    ``ConfigError`` here, before any request."""
+    now = datetime.now(timezone.utc)
+    start, end = parse_past_interval(interval, now)
+    page_size = check_options(start, now, via, page_size, concurrency)
+    filters = Filters(queue_id, user_id, media_type, recorded)
+    store = history_store(client, filters, cache_dir)
+    return _read(client, store, start, end, filters, now=now, via=via, page_size=page_size, progress=progress,
+                 on_progress=on_progress, cancel=cancel, concurrency=concurrency)
+
+
+def check_options(start: datetime, now: datetime, via: str, page_size: int | None, concurrency: int) -> int:
+    """Every option of a read, checked once, before any request: ``ConfigError`` says which and
+    what to give instead. Returns the page size to use."""
+    if via not in VIA:
+        raise ConfigError(f"via must be one of {', '.join(VIA)}, not {via!r}")
+    reach = query_reach(now)
+    if via == "query" and start < reach:
+        raise ConfigError(f"the details query reaches back to {iso(reach)} (35 days, today included); "
+                          f"this interval starts {iso(start)}", "use via='jobs' (or 'auto') for older history")
+    if page_size is None:
+        page_size = jobs.PAGE_SIZE
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise ConfigError(f"page_size must be a whole number of at least 1, not {page_size!r}",
+                          f"leave it out for {jobs.PAGE_SIZE} conversations per results page")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigError(f"concurrency must be a whole number of at least 1, not {concurrency!r}",
+                          f"leave it out for {DEFAULT_CONCURRENCY} jobs read at a time")
+    return page_size
+
+
+def history_store(client: Client, filters: Filters | None = None, cache_dir: str | Path | None = None) -> Store:
+    """The cache of one filter set on this client's target, as this principal."""
+    filters = filters or Filters()
+    client.api_client  # noqa: B018 - resolves the target's URL and credentials
+    principal = client.credentials.client_id or client.user_id or "user-token"
+    identity = {"url": client.base_url, "principal": principal, **filters.identity()}
+    return Store(Path(cache_dir) if cache_dir else client.settings.cache_dir, identity)
+
+
+def _read(client: Client, store: Store, start: datetime, end: datetime, filters: Filters, *, now: datetime,
+          via: str, page_size: int, progress: bool, on_progress: OnProgress | None, cancel: Any,
+          concurrency: int) -> HistoryRead:
     """Fill ``store`` with the final days of ``[start, end)`` that it lacks; read newer days."""
-    now = now or datetime.now(timezone.utc)
     days = plan(start, end, now, via, store, lambda: jobs.availability(client))
     result = HistoryRead(store, start, end, days)
     check = cancel_check(cancel)
@@ -190,7 +237,6 @@ def read(client: Client, store: Store, start: datetime, end: datetime, filters: 
 
 def _by_query(client: Client, store: Store, result: HistoryRead, p: DayPlan, filters: Filters) -> int:
     from .query import conversation_rows
-    from .store import rows_to_table
 
     rows = conversation_rows(client, p.start, p.end, **filters.identity())
     if not p.final:
@@ -209,8 +255,6 @@ def _by_query(client: Client, store: Store, result: HistoryRead, p: DayPlan, fil
 
 def _job_rows(conversations: list[dict[str, Any]], p: DayPlan, filters: Filters) -> list[dict[str, Any]]:
     """The rows of one results page (JSON, ``jobs.raw_pages``) that started in the day's part."""
-    from .job_rows import json_row
-
     out = []
     for conv in conversations:
         row = json_row(conv)
@@ -276,8 +320,6 @@ def _by_jobs(client: Client, store: Store, result: HistoryRead, todo: list[DayPl
                 raise
             rows = writer.rows
         else:
-            from .store import rows_to_table
-
             live = [rows_to_table(_job_rows(page, p, filters)) for page in jobs.raw_pages(client, job_id, page_size,
                                                                                          stopped)]
             rows = sum(len(t) for t in live)
@@ -285,13 +327,13 @@ def _by_jobs(client: Client, store: Store, result: HistoryRead, todo: list[DayPl
         return p, rows, live
 
     ready: deque[tuple[DayPlan, str]] = deque()
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="recops-jobs")
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="recops-jobs")
     running: set[Future[tuple[DayPlan, int, list[pa.Table]]]] = set()
     try:
         while len(ready) < MAX_JOBS_IN_FLIGHT and (job := submit_next()) is not None:
             ready.append(job)
         while ready or running:
-            while ready and len(running) < max(1, concurrency):
+            while ready and len(running) < concurrency:
                 running.add(pool.submit(work, *ready.popleft()))
             done, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:

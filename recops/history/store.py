@@ -9,8 +9,8 @@ Layout under the cache directory (``Settings.cache_dir``, ``RECOPS_CACHE_DIR``):
 
 ``key`` is a stable hash of the normalised query *without* its interval: the target's URL, who
 asks (a client id or a user id: different principals may see different divisions), the filters
-and the row schema's version. The interval only selects days, so a month read once serves every
-interval inside it.
+and the row schema's version (``recops.history.job_rows``, which also gives the files' Arrow schema). The
+interval only selects days, so a month read once serves every interval inside it.
 
 A day is complete only once its file was written whole (a temp file, fsync, ``os.replace``) and
 then listed in the manifest (itself replaced atomically). A crash leaves at worst an unlisted
@@ -27,52 +27,19 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import ConfigError
+from .job_rows import SCHEMA_VERSION, arrow_schema, rows_to_table
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-SCHEMA_VERSION = 1
 TABLE = "conversations"
-
-# the stored columns: name -> (arrow type name, pandas dtype)
-ROW_COLUMNS: dict[str, tuple[str, str]] = {
-    "conversation_id": ("string", "string"),
-    "conversation_start": ("timestamp", "datetime64[ns, UTC]"),
-    "conversation_end": ("timestamp", "datetime64[ns, UTC]"),
-    "ended": ("bool", "boolean"),
-    "direction": ("string", "string"),
-    "media_type": ("string", "string"),
-    "recorded": ("bool", "boolean"),
-    "queue_ids": ("string", "string"),
-    "user_ids": ("string", "string"),
-    "agents": ("string", "string"),
-    "participants": ("int64", "Int64"),
-}
-
-
-def arrow_schema() -> pa.Schema:
-    import pyarrow as pa
-
-    kinds = {"string": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"), "bool": pa.bool_(),
-             "int64": pa.int64()}
-    return pa.schema([(name, kinds[kind]) for name, (kind, _) in ROW_COLUMNS.items()])
-
-
-def rows_to_table(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """Rows (dicts with ``ROW_COLUMNS``) as an Arrow table of the stored schema."""
-    import pyarrow as pa
-
-    rows = list(rows)
-    schema = arrow_schema()
-    return pa.table({name: pa.array([r.get(name) for r in rows], type=schema.field(name).type)
-                     for name in schema.names}, schema=schema)
 
 
 def query_key(identity: Mapping[str, Any]) -> str:

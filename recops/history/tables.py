@@ -3,8 +3,9 @@
 - ``states_frame(client, ids)``: the live state of each listed conversation (bounded
   concurrency; the transport paces requests from the rate-limit headers).
 - ``interval_frame(client, interval, ...)``: recording flags of every conversation that started
-  in an interval of any length and age, through the details query or the analytics jobs
-  (``recops.history.reader``), cached as Parquet by day (``recops.history.store``).
+  in an interval of any length and age, read (through the details query or the analytics jobs)
+  and cached as Parquet by day by ``recops.history.reader.read_history``; its columns are the row
+  schema's (``recops.history.job_rows``), with the name columns of ``recops.history.names``.
 """
 
 from __future__ import annotations
@@ -12,26 +13,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recops.api.settings import DEFAULT_CONCURRENCY
-from recops.base.frames import typed_frame
 from recops.genesys.errors import ConfigError, RecopsError
-from recops.ops.recording import status
-
+from recops.base.frames import typed_frame
+from .job_rows import DTYPES
 from .names import add_names, with_name_columns
+from recops.ops.recording import status
+from recops.api.settings import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
     from recops.api.client import Client
-    from recops.base.progress import OnProgress
-
-    from .reader import Filters as HistoryFilters
-    from .reader import HistoryRead
-    from .store import Store
 
 STATE_COLUMNS = with_name_columns({
     "conversation_id": "string",
@@ -48,19 +43,7 @@ STATE_COLUMNS = with_name_columns({
     "error": "string",
     "context_id": "string",
 })
-INTERVAL_COLUMNS = {
-    "conversation_id": "string",
-    "conversation_start": "datetime64[ns, UTC]",
-    "conversation_end": "datetime64[ns, UTC]",
-    "ended": "boolean",
-    "direction": "string",
-    "media_type": "string",
-    "recorded": "boolean",
-    "queue_ids": "string",
-    "user_ids": "string",
-    "agents": "string",
-    "participants": "Int64",
-}
+INTERVAL_COLUMNS = with_name_columns(DTYPES)  # the row schema (recops.history.job_rows), names after their ids
 
 
 def _state_row(client: Client, cid: str) -> dict[str, Any]:
@@ -102,55 +85,16 @@ def states_frame(client: Client, conversation_ids: Iterable[str],
 # --- interval tables --------------------------------------------------------------------------
 
 
-def interval_frame(client: Client, interval: str | tuple[datetime, datetime], *, queue_id: str | None = None,
-                   user_id: str | None = None, media_type: str | None = None, recorded: bool | None = None,
-                   via: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
-                   on_progress: OnProgress | None = None, cancel: Any = None,
-                   page_size: int | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> pd.DataFrame:
+def interval_frame(client: Client, interval: str | tuple[datetime, datetime], **options: Any) -> pd.DataFrame:
     """Every conversation that started in ``interval`` (any length, any age), one row each.
 
-    Read day by day through the details query or the analytics jobs (``via``: ``"auto"``,
-    ``"query"``, ``"jobs"``; see ``recops.history.reader``), cached as Parquet by day (``recops.history.store``)."""
-    read = read_history(client, interval, queue_id=queue_id, user_id=user_id, media_type=media_type,
-                        recorded=recorded, via=via, cache_dir=cache_dir, progress=progress,
-                        on_progress=on_progress, cancel=cancel, page_size=page_size, concurrency=concurrency)
+    Read day by day through the details query or the analytics jobs and cached as Parquet by day
+    by ``recops.history.reader.read_history``, which takes and checks the ``options`` (filters, ``via``,
+    ``cache_dir``, ``progress``, ``on_progress``, ``cancel``, ``page_size``, ``concurrency``)."""
+    from .reader import read_history
+
+    read = read_history(client, interval, **options)
     return add_names(arrow_frame(read.table(), INTERVAL_COLUMNS), client)
-
-
-INTERVAL_COLUMNS = with_name_columns(INTERVAL_COLUMNS)  # queue_names, agent_names after their ids (names.py)
-
-
-def read_history(client: Client, interval: str | tuple[datetime, datetime], *, queue_id: str | None = None,
-                 user_id: str | None = None, media_type: str | None = None, recorded: bool | None = None,
-                 via: str = "auto", cache_dir: str | Path | None = None, progress: bool = True,
-                 on_progress: OnProgress | None = None, cancel: Any = None,
-                 page_size: int | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> HistoryRead:
-    """Fill the cache for ``interval`` without building a DataFrame (``HistoryRead``)."""
-    from recops.genesys.intervals import parse_past_interval
-
-    from . import jobs, reader
-
-    start, end = parse_past_interval(interval)  # bad input fails here, before any request
-    if via not in reader.VIA:
-        raise ConfigError(f"via must be one of {', '.join(reader.VIA)}, not {via!r}")
-    filters = reader.Filters(queue_id, user_id, media_type, recorded)
-    store = history_store(client, filters, cache_dir)
-    return reader.read(client, store, start, end, filters, via=via, progress=progress,
-                        on_progress=on_progress, cancel=cancel, page_size=page_size or jobs.PAGE_SIZE,
-                        concurrency=concurrency)
-
-
-def history_store(client: Client, filters: HistoryFilters | None = None,
-                  cache_dir: str | Path | None = None) -> Store:
-    """The cache of one filter set on this client's target, as this principal."""
-    from .reader import Filters
-    from .store import Store
-
-    filters = filters or Filters()
-    client.api_client  # noqa: B018 - resolves the target's URL and credentials
-    principal = client.credentials.client_id or client.user_id or "user-token"
-    identity = {"url": client.base_url, "principal": principal, **filters.identity()}
-    return Store(Path(cache_dir) if cache_dir else client.settings.cache_dir, identity)
 
 
 def arrow_frame(table: pa.Table, columns: dict[str, str]) -> pd.DataFrame:

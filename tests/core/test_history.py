@@ -77,6 +77,26 @@ def test_an_interval_in_the_future_or_a_bad_via_fails_before_any_request(sb, tmp
     assert [r for r in sb.control.requests() if r["path"].startswith("/api/")] == []
 
 
+@pytest.mark.parametrize(("option", "value"), [
+    ("via", "fast"), ("via", None), ("page_size", 0), ("page_size", -5), ("page_size", 2.5), ("page_size", "10"),
+    ("concurrency", 0), ("concurrency", True),
+])
+def test_each_option_is_checked_before_any_request_with_one_message(sb, tmp_path, option, value):
+    rc = connect(sb, None, tmp_path / "j.sqlite")
+    now = sandbox_now(sb)
+    interval = f"{iso(now - timedelta(days=1))}/{iso(now)}"
+    clear_log(sb)
+    # the same check and message whichever entry point reads the history
+    messages = set()
+    for read in (rc.interval, rc.fetch):
+        with pytest.raises(ConfigError) as info:
+            read(interval, progress=False, **{option: value})
+        assert str(info.value).startswith(f"{option} must be")
+        messages.add(str(info.value))
+    assert len(messages) == 1
+    assert [r for r in sb.control.requests() if r["path"].startswith("/api/")] == []
+
+
 # --- the cache --------------------------------------------------------------------------------------
 
 

@@ -76,7 +76,7 @@ def test_auto_reads_old_history_through_jobs(sb, tmp_path):
 def test_the_cursor_is_followed_to_the_last_page_and_no_further(sb, tmp_path):
     rc, first, interval = history_org(sb, tmp_path, "jobs-cursor", days=1, per_day=95, ago=10)
     clear_log(sb)
-    from recops.history.tables import read_history
+    from recops.history.reader import read_history
 
     read = read_history(rc.client, interval, via="jobs", progress=False, page_size=10)
     frame = read.table()
