@@ -19,22 +19,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recops.api.client import Client
+from recops.api.settings import DEFAULT_CONCURRENCY, Settings
 from recops.ops.files import RecordingsResult, recordings
 from recops.ops.journal import Journal
 from recops.ops.reconcile import reconcile
 from recops.ops.recording import Outcome, RecordingOps, RecordingStatus, status
-from recops.api.settings import DEFAULT_CONCURRENCY, Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from recops.ops.bulk import Outcomes, Progress
+    from recops.api.transport import Exchange, Wait
+    from recops.base.progress import OnProgress
     from recops.export.run import ExportResult, OnExportProgress
     from recops.history.ledger import Ledger
     from recops.history.names import Names
-    from recops.base.progress import OnProgress
     from recops.history.store import Store
-    from recops.api.transport import Exchange, Wait
+    from recops.ops.bulk import Outcomes, Progress
 
 
 class Session:
@@ -82,8 +82,8 @@ class Session:
     def as_sandbox_user(self, user_id: str) -> Session:
         """Sandbox only: the same session acting as one of the sandbox's users (for example the
         agent on a call), with a token minted by the sandbox's control plane (once per user)."""
-        from recops.genesys.errors import ConfigError
         from recops.api.targets import control_client
+        from recops.genesys.errors import ConfigError
 
         if not self.is_sandbox:
             raise ConfigError("as_sandbox_user works on the sandbox only",

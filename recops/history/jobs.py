@@ -124,7 +124,7 @@ def raw_pages(client: Client, job_id: str, page_size: int = PAGE_SIZE,
               cancel: CancelCheck = never) -> Iterator[list[dict[str, Any]]]:
     """As ``pages``, but each page's conversations as plain JSON (camelCase dicts), not SDK
     models: the same request through the SDK's ``ApiClient``, without building a model object
-    per conversation, participant, session, segment and metric (``recops.history.job_rows``)."""
+    per conversation, participant, session, segment and metric (``recops.history.rows``)."""
     api = client.analytics_api.api_client
     path = f"{JOBS}/{job_id}/results"
     cursor = None

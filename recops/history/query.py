@@ -1,6 +1,6 @@
 """The analytics details query, read whole: ``POST /api/v2/analytics/conversations/details/query``.
 
-``conversation_rows(client, start, end, ...)`` returns one row (``recops.history.job_rows.model_row``) per
+``conversation_rows(client, start, end, ...)`` returns one row (``recops.history.rows.model_row``) per
 conversation that started in the interval: every page, de-duplicated by conversationId (pages can
 shift while data arrives), intervals over 7 days split, and a chunk that hits the 10,000-result
 cap split again while that narrows it (the query matches whole days, so below a day it does not:
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import RecopsError
 from recops.genesys.intervals import chunks, iso
-from .job_rows import model_row
+
+from .rows import model_row
 
 if TYPE_CHECKING:
     from recops.api.client import Client

@@ -3,7 +3,7 @@
 ``read_history(client, interval, ...)`` is the one entry point (``rc.interval`` builds its
 DataFrame from it in ``recops.history.tables``, ``rc.fetch`` returns its store): it parses the interval
 and checks every option once (``check_options``: ``via``, ``page_size``, ``concurrency``), before
-any request, then reads. The rows are those of ``recops.history.job_rows``.
+any request, then reads. The rows are those of ``recops.history.rows``.
 
 How each UTC day the interval touches is read:
 
@@ -38,13 +38,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import jobs
+from recops.api.settings import DEFAULT_CONCURRENCY
+from recops.base.progress import Bar, HistoryProgress, OnProgress, cancel_check
 from recops.genesys.errors import ConfigError
 from recops.genesys.intervals import days as touched_days
 from recops.genesys.intervals import iso, parse_past_interval, utc_day
-from .job_rows import json_row, rows_to_table
-from recops.base.progress import Bar, HistoryProgress, OnProgress, cancel_check
-from recops.api.settings import DEFAULT_CONCURRENCY
+
+from . import jobs
+from .rows import json_row, rows_to_table
 from .store import Store
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ Layout under the cache directory (``Settings.cache_dir``, ``RECOPS_CACHE_DIR``):
 
 ``key`` is a stable hash of the normalised query *without* its interval: the target's URL, who
 asks (a client id or a user id: different principals may see different divisions), the filters
-and the row schema's version (``recops.history.job_rows``, which also gives the files' Arrow schema). The
+and the row schema's version (``recops.history.rows``, which also gives the files' Arrow schema). The
 interval only selects days, so a month read once serves every interval inside it.
 
 A day is complete only once its file was written whole (a temp file, fsync, ``os.replace``) and
@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import ConfigError
-from .job_rows import SCHEMA_VERSION, arrow_schema, rows_to_table
+
+from .rows import SCHEMA_VERSION, arrow_schema, rows_to_table
 
 if TYPE_CHECKING:
     import pandas as pd

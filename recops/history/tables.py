@@ -5,7 +5,7 @@
 - ``interval_frame(client, interval, ...)``: recording flags of every conversation that started
   in an interval of any length and age, read (through the details query or the analytics jobs)
   and cached as Parquet by day by ``recops.history.reader.read_history``; its columns are the row
-  schema's (``recops.history.job_rows``), with the name columns of ``recops.history.names``.
+  schema's (``recops.history.rows``), with the name columns of ``recops.history.names``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from recops.genesys.errors import ConfigError, RecopsError
-from recops.base.frames import typed_frame
-from .job_rows import DTYPES
-from .names import add_names, with_name_columns
-from recops.ops.recording import status
 from recops.api.settings import DEFAULT_CONCURRENCY
+from recops.base.frames import typed_frame
+from recops.genesys.errors import ConfigError, RecopsError
+from recops.ops.recording import status
+
+from .names import add_names, with_name_columns
+from .rows import DTYPES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,7 +44,7 @@ STATE_COLUMNS = with_name_columns({
     "error": "string",
     "context_id": "string",
 })
-INTERVAL_COLUMNS = with_name_columns(DTYPES)  # the row schema (recops.history.job_rows), names after their ids
+INTERVAL_COLUMNS = with_name_columns(DTYPES)  # the row schema (recops.history.rows), names after their ids
 
 
 def _state_row(client: Client, cid: str) -> dict[str, Any]:

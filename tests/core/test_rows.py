@@ -1,4 +1,4 @@
-"""The interval table's row schema (``recops.history.job_rows``): a details job's results read as plain
+"""The interval table's row schema (``recops.history.rows``): a details job's results read as plain
 JSON (``jobs.raw_pages`` + ``json_row``) give exactly the rows the SDK's models give
 (``model_row``), page for page, cursor included; values outside the SDK's enumerations read as
 the SDK reads them; and every row, the Arrow schema and the DataFrame's columns are ``COLUMNS``."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from recops.history import jobs
-from recops.history.job_rows import COLUMNS, DTYPES, OUTDATED, arrow_schema, json_row, model_row, rows_to_table
 from recops.history.names import with_name_columns
+from recops.history.rows import COLUMNS, DTYPES, OUTDATED, arrow_schema, json_row, model_row, rows_to_table
 from recops.history.tables import INTERVAL_COLUMNS
 
 from .test_history_jobs import history_org
