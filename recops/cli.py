@@ -215,9 +215,7 @@ def recordings(conversation_id: str,
         if as_json:
             _print_json(result)
             return
-        from .display import recordings_rich
-
-        _console().print(recordings_rich(result))
+        _console().print(result)
 
 
 # --- changes ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..display import error_lines
+from ..errors import error_lines
 
 if TYPE_CHECKING:
     from ..session import Session

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import urllib3
 
-from ..display import error_lines
-from ..errors import AuthError, ConfigError
+from ..errors import AuthError, ConfigError, error_lines
 from ..seat_card import SeatCard, parse_seat_card, read_seat_card
 from ..settings import Secret, Settings
 
