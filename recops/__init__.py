@@ -43,8 +43,9 @@ from .progress import CancelToken, HistoryProgress
 from .recording import Failure, Outcome, ParticipantState, RecordingFile, RecordingStatus
 from .regions import REGIONS, Region
 from .regions import resolve as resolve_region
+from .secret import Secret
 from .session import Session, connect
-from .settings import Secret, Settings, Target
+from .settings import Settings, Target
 from .store import Store
 
 __version__ = "0.1.0"

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError
-from .settings import DEFAULT_SANDBOX_PORT, Secret, Settings
+from .secret import Secret
+from .settings import DEFAULT_SANDBOX_PORT, Settings
 
 if TYPE_CHECKING:
     from .sandbox.control_client import SandboxClient

@@ -23,7 +23,8 @@ import urllib3
 
 from ..errors import AuthError, ConfigError, error_lines
 from ..seat_card import SeatCard, parse_seat_card, read_seat_card
-from ..settings import Secret, Settings
+from ..secret import Secret
+from ..settings import Settings
 
 if TYPE_CHECKING:
     from ..session import Session
