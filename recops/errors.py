@@ -25,6 +25,8 @@ failures the SDK does not wrap) in one place, ``from_exception``.
 Every error has ``remedy``: what a person can do about it, from the one table of Genesys codes
 (``recops.codes``, which also decides the ``ApiError`` subclass). ``str(error)`` never contains a
 secret: messages are built from status, code, Genesys's message and the request path only.
+Every error renders itself from those same fields: ``__rich__`` (the terminal) and
+``_repr_html_`` (notebooks); ``error_lines`` gives the lines of any exception (the widgets').
 """
 
 from __future__ import annotations
