@@ -9,7 +9,8 @@ is loaded only when the first call needs it; pandas only when a table is built.
 """
 
 from recops.api.client import Client
-from recops.api.settings import Secret, Settings, Target
+from recops.api.secret import Secret
+from recops.api.settings import Settings, Target
 from recops.base.progress import CancelToken, HistoryProgress
 from recops.export.run import ExportResult
 from recops.genesys.errors import (

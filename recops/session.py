@@ -72,7 +72,7 @@ class Session:
     def with_token(self, access_token: str) -> Session:
         """The same target and journal, acting with a user's access token (needed for a
         participant's ad-hoc start/stop and for the participant's own secure pause)."""
-        from recops.api.settings import Secret
+        from recops.api.secret import Secret
 
         settings = self.settings.with_overrides(access_token=Secret(access_token), client_id=None,
                                                 client_secret=None, sandbox_url=self._sandbox_url())

@@ -20,7 +20,7 @@ from typing import Any
 
 from recops.genesys.errors import ConfigError
 
-from .settings import Secret
+from .secret import Secret
 
 CARD_FIELDS = ("room", "seat", "url", "org", "clientId", "clientSecret")
 ASK = "ask the trainer for your seat card (seat-NN.json in the folder `recops room serve` printed)"

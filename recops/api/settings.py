@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 from recops.genesys.errors import ConfigError, RegionError
 from recops.genesys.regions import Region, resolve
 
+from .secret import Secret
+
 if TYPE_CHECKING:
     from .seat_card import SeatCard
 
@@ -44,32 +46,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-class Secret:
-    """A string that does not print itself."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 # Defaults, stated once (the fields below, the loader and the other modules use these names).

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from recops.genesys.errors import ConfigError
 
-from .settings import DEFAULT_SANDBOX_PORT, Secret, Settings
+from .secret import Secret
+from .settings import DEFAULT_SANDBOX_PORT, Settings
 
 if TYPE_CHECKING:
     from recops.sandbox.control_client import SandboxClient

@@ -11,9 +11,8 @@ did (see docs/cli.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +20,7 @@ import typer
 from recops.api.settings import ADMIN_TOKEN_ENV, DEFAULT_SANDBOX_PORT
 
 from .export import export as export_command
+from .plumbing import console, open_session, print_json, read_ids, reported_errors
 from .room import room_app
 from .training import training_app
 
@@ -36,91 +36,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm a change on a REAL org.")]
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")]
 ParticipantOpt = Annotated[str, typer.Option("--participant", "-p", help="The participant id.")]
-
-EXIT_CODES = {"ConfigError": 2, "InvalidTransition": 3, "ApiError": 4, "TransportError": 5, "JournalError": 6}
-
-
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, soft_wrap=True)
-
-
-def _esc(value: Any) -> str:
-    """Text for rich markup: Genesys messages carry brackets ("[conversation:recording:pauseOthers]")
-    that rich would otherwise read as markup tags and drop."""
-    from rich.markup import escape
-
-    return escape(str(value))
-
-
-def _jsonable(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(_jsonable(value), indent=2, default=str))
-
-
-def _exit_code(error: Exception) -> int:
-    for cls in type(error).__mro__:
-        if cls.__name__ in EXIT_CODES:
-            return EXIT_CODES[cls.__name__]
-    return 1
-
-
-@contextmanager
-def _errors(as_json: bool) -> Iterator[None]:
-    from recops.genesys.errors import RecopsError
-
-    try:
-        yield
-    except RecopsError as e:
-        info: dict[str, Any] = {"type": type(e).__name__, "message": e.message, "remedy": e.remedy}
-        for attr in ("status", "code", "context_id", "permissions", "retry_after", "method", "path"):
-            if getattr(e, attr, None) not in (None, "", []):
-                info[attr] = getattr(e, attr)
-        if as_json:
-            _print_json({"error": info})
-        else:
-            _console(stderr=True).print(e)  # the error renders itself: what went wrong, then what to do
-        raise typer.Exit(_exit_code(e)) from None
-
-
-def _session(as_json: bool) -> Any:
-    """A session on the configured target. With nothing configured, the CLI prefers a sandbox
-    already serving on the default port, so state carries over from one command to the next;
-    otherwise it embeds one whose state lasts for this command only."""
-    from recops.api.settings import Settings
-    from recops.api.targets import running_sandbox
-    from recops.session import connect
-
-    settings = Settings.load()
-    err = _console(stderr=True)
-    if settings.target.is_sandbox and settings.target.api_url is None:
-        url = running_sandbox()
-        if url:
-            settings = settings.with_overrides(sandbox_url=url)
-        else:
-            err.print("[dim]no sandbox on the default port: using an embedded one whose state lasts for "
-                      "this command only (start one with `recops sandbox serve`)[/]", highlight=False)
-    session = connect(settings)
-    err.print(f"[bold]target:[/] {_target_banner(session)}", highlight=False)
-    return session
-
-
-def _target_banner(session: Any) -> str:
-    text = _esc(session.target)
-    return f"[green]{text}[/]" if session.is_sandbox else f"[bold red]{text}[/]"
-
 
 # --- sandbox ------------------------------------------------------------------------------------
 
@@ -178,10 +93,10 @@ def target(as_json: JsonOpt = False) -> None:
     """Show where recops would act and as whom (no request is sent)."""
     from recops.api.settings import Settings
 
-    with _errors(as_json):
+    with reported_errors(as_json):
         info = Settings.load().describe()
         if as_json:
-            _print_json(info)
+            print_json(info)
         else:
             for key, value in info.items():
                 typer.echo(f"{key:>22}: {value}")
@@ -191,18 +106,18 @@ def target(as_json: JsonOpt = False) -> None:
 def status(conversation_ids: Annotated[list[str], typer.Argument(help="Conversation ids.")],
            as_json: JsonOpt = False) -> None:
     """Recording state, secure pause, participants' recording flags and recording files."""
-    with _errors(as_json):
-        session = _session(as_json)
+    with reported_errors(as_json):
+        session = open_session()
         results = [session.status(cid) for cid in conversation_ids]
         if as_json:
-            _print_json(results if len(results) > 1 else results[0])
+            print_json(results if len(results) > 1 else results[0])
             return
         for st in results:
             _show_status(st)
 
 
 def _show_status(st: Any) -> None:
-    _console().print(st)  # a table of participants on a wide terminal, two lines each on a narrow one
+    console().print(st)  # a table of participants on a wide terminal, two lines each on a narrow one
 
 
 @app.command()
@@ -210,26 +125,24 @@ def recordings(conversation_id: str,
                wait: Annotated[float, typer.Option(help="Seconds to wait for transcoding to finish.")] = 0.0,
                as_json: JsonOpt = False) -> None:
     """The conversation's recordings; says 'transcoding' (HTTP 202) rather than showing none."""
-    with _errors(as_json):
-        result = _session(as_json).recordings(conversation_id, wait=wait)
+    with reported_errors(as_json):
+        result = open_session().recordings(conversation_id, wait=wait)
         if as_json:
-            _print_json(result)
+            print_json(result)
             return
-        from recops.base.display import recordings_rich
-
-        _console().print(recordings_rich(result))
+        console().print(result)
 
 
 # --- changes ------------------------------------------------------------------------------------
 
 
 def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
-    with _errors(as_json):
-        outcome = run(_session(as_json))
+    with reported_errors(as_json):
+        outcome = run(open_session())
         if as_json:
-            _print_json(outcome)
+            print_json(outcome)
         else:
-            _console().print(outcome, highlight=False)
+            console().print(outcome, highlight=False)
 
 
 IdsArg = Annotated[list[str] | None, typer.Argument(
@@ -261,22 +174,22 @@ def _state_change(action: str, ids: list[str] | None, from_file: str | None, yes
         _change(as_json, lambda s: getattr(s, action)(ids[0], confirm=yes, dry_run=dry_run))
         return
     code = 0
-    with _errors(as_json):
+    with reported_errors(as_json):
         from recops.genesys.errors import ConfigError
 
-        from .many import read_ids, run_with_progress, worst_exit_code
+        from .many import run_with_progress, worst_exit_code
 
         all_ids = [*(ids or []), *(read_ids(from_file) if from_file is not None else [])]
         if not all_ids:
             raise ConfigError(f"no conversation id to {action}",
                               f"pass ids (recops {action} ID ID ...) or --from-file FILE ('-' for stdin)")
-        session = _session(as_json)
-        outcomes = run_with_progress(session, action, all_ids, yes, dry_run, _console(stderr=True))
+        session = open_session()
+        outcomes = run_with_progress(session, action, all_ids, yes, dry_run, console(stderr=True))
         if as_json:
-            _print_json(outcomes.to_dicts())
+            print_json(outcomes.to_dicts())
         else:
-            _console().print(outcomes)
-        code = worst_exit_code(outcomes, EXIT_CODES)
+            console().print(outcomes)
+        code = worst_exit_code(outcomes)
     raise typer.Exit(code)
 
 
@@ -324,7 +237,7 @@ def lab(
     with credentials set, the notebooks act on that org instead, and say so."""
     from recops.kit import lab as lab_module
 
-    with _errors(False):
+    with reported_errors(False):
         raise typer.Exit(lab_module.run(port=port, sandbox_port=sandbox_port, notebooks=notebooks,
                                         open_browser=browser, echo=lambda line: typer.echo(line, err=True),
                                         seat_card=seat_card, app=app))
@@ -350,13 +263,13 @@ def table(
 ) -> None:
     """A table of recording states: live, for --ids; from analytics, for --interval (any length
     and age; settled days are cached as Parquet)."""
-    with _errors(as_json):
+    with reported_errors(as_json):
         from recops.genesys.errors import ConfigError
 
         if bool(ids) == bool(interval):
             raise ConfigError("give either --ids or --interval", "e.g. recops table --interval "
                               "2026-03-02T00:00:00Z/2026-03-09T00:00:00Z")
-        session = _session(as_json)
+        session = open_session()
         if ids:
             frame = session.states([i for chunk in ids for i in chunk.split(",")])
         else:
@@ -391,9 +304,9 @@ def ledger(
 ) -> None:
     """The pause ledger: per recording of each ended, recorded conversation, how long it was securely
     paused or hold-suppressed, whether a secure pause was open at the end, and who paused it."""
-    with _errors(as_json):
-        session = _session(as_json)
-        result = _ledger_with_progress(session, interval, queue, user, wait, _console(stderr=True))
+    with reported_errors(as_json):
+        session = open_session()
+        result = _ledger_with_progress(session, interval, queue, user, wait, console(stderr=True))
         if csv:
             result.to_csv(csv)
         if parquet:
@@ -401,11 +314,11 @@ def ledger(
         if unpaused_csv:
             result.unpaused.to_csv(unpaused_csv, index=False)
         if as_json:
-            _print_json({"summary": result.summary(), "notes": result.notes,
+            print_json({"summary": result.summary(), "notes": result.notes,
                          "recordings": json.loads(result.table.to_json(orient="records", date_format="iso")),
                          "unpaused": json.loads(result.unpaused.to_json(orient="records", date_format="iso"))})
             return
-        _console().print(result)
+        console().print(result)
         for path, what in ((csv, "ledger"), (parquet, "ledger"), (unpaused_csv, "unpaused conversations")):
             if path:
                 typer.echo(f"{what} written to {path}")
@@ -440,14 +353,14 @@ def journal(
     as_json: JsonOpt = False,
 ) -> None:
     """The journal of changes: intent and outcome of every pause/resume/start/stop."""
-    with _errors(as_json):
+    with reported_errors(as_json):
         from recops.api.settings import Settings
         from recops.ops.journal import Journal
 
         if reconcile:
-            decided = _session(as_json).reconcile(settle_after=settle_after)
+            decided = open_session().reconcile(settle_after=settle_after)
             if as_json:
-                _print_json(decided)
+                print_json(decided)
             else:
                 settled = sum(1 for d in decided if d["status"] != "intent")
                 typer.echo(f"reconciled {settled} of {len(decided)} in-doubt change(s)")
@@ -460,7 +373,7 @@ def journal(
             j.to_csv(csv)
         entries = j.in_doubt() if in_doubt else j.entries(limit=limit)
         if as_json:
-            _print_json(entries)
+            print_json(entries)
             return
         for e in entries:
             who = f" {e.participant_id}" if e.participant_id else ""
@@ -483,11 +396,14 @@ def explain(text: Annotated[list[str], typer.Argument(help="A status, a code, an
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
     else:
-        _console().print(result)
+        console().print(result)
 
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -13,10 +13,11 @@ summary table, or ``--json`` (the manifest); the exit code of the run (see docs/
 from __future__ import annotations
 
 import io
-import sys
 from typing import Annotated, Any
 
 import typer
+
+from .plumbing import console, ids_in, open_session, print_json, read_text, reported_errors
 
 EXIT_INVALID_ONLY = 2
 EXIT_SOME_FAILED = 4
@@ -35,19 +36,13 @@ def exit_code(result: Any) -> int:
 def read_source(from_file: str) -> Any:
     """Conversation ids from FILE ('-': stdin): one or more per line (blank lines and # comments
     ignored), or a CSV whose header names a ``conversation_id`` column (``recops table --csv``)."""
-    from recops.genesys.errors import ConfigError
-
-    try:
-        text = sys.stdin.read() if from_file == "-" else open(from_file, encoding="utf-8").read()  # noqa: SIM115
-    except OSError as e:
-        raise ConfigError(f"cannot read conversation ids from {from_file}: {e.strerror or e}",
-                          "pass a readable file, or '-' for stdin") from None
+    text = read_text(from_file)
     first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
     if "conversation_id" in first.split(","):
         import pandas as pd
 
         return pd.read_csv(io.StringIO(text), dtype=str, comment=None)
-    return [token for line in text.splitlines() for token in line.split("#", 1)[0].replace(",", " ").split()]
+    return ids_in(text)
 
 
 def export(
@@ -66,10 +61,8 @@ def export(
     as_json: Annotated[bool, typer.Option("--json", help="The manifest as JSON on stdout.")] = False,
 ) -> None:
     """Download recordings with a manifest (CSV + JSON in DIR); re-run the same command to resume."""
-    from .commands import _console, _errors, _print_json, _session
-
     code = 0
-    with _errors(as_json):
+    with reported_errors(as_json):
         from recops.genesys.errors import ConfigError
 
         if bool(interval) == bool(from_file):
@@ -78,8 +71,8 @@ def export(
         if queue and not interval:
             raise ConfigError("--queue goes with --interval", "add --interval START/END, or drop --queue")
         source = read_source(from_file) if from_file else None
-        err = _console(stderr=True)
-        session = _session(as_json)
+        err = console(stderr=True)
+        session = open_session()
         if interval:
             source = session.interval(interval, queue_id=queue, recorded=True, progress=err.is_terminal)
         try:
@@ -90,9 +83,9 @@ def export(
                       "to resume", highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         if as_json:
-            _print_json(result.to_dict())
+            print_json(result.to_dict())
         else:
-            _console().print(result, highlight=False)
+            console().print(result, highlight=False)
             if result.manifest_csv is not None:
                 typer.echo(f"manifest: {result.manifest_csv} and {result.manifest_json}")
         code = exit_code(result)

@@ -1,32 +1,18 @@
-"""The many-id form of ``recops pause|resume``: reading ids from a file or stdin, a progress bar
-on stderr when it is a terminal, and the exit code of a run (see docs/cli.md)."""
+"""The many-id form of ``recops pause|resume``: a progress bar on stderr when it is a terminal,
+and the exit code of a run (see docs/cli.md). The ids themselves are read by
+``recops.cli.plumbing.read_ids``."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
+
+from .plumbing import exit_code_of
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from recops.ops.bulk import Outcomes
     from recops.session import Session
-
-
-def read_ids(source: str) -> list[str]:
-    """Ids from a file or stdin ('-'): whitespace- or comma-separated, '#' starts a comment."""
-    from recops.genesys.errors import ConfigError
-
-    try:
-        if source == "-":
-            text = sys.stdin.read()
-        else:
-            with open(source, encoding="utf-8") as fh:
-                text = fh.read()
-    except OSError as e:
-        raise ConfigError(f"cannot read conversation ids from {source}: {e.strerror or e}") from None
-    return [token for line in text.splitlines()
-            for token in line.split("#", 1)[0].replace(",", " ").split()]
 
 
 def run_with_progress(session: Session, action: str, ids: list[str], yes: bool, dry_run: bool,
@@ -49,13 +35,7 @@ def run_with_progress(session: Session, action: str, ids: list[str], yes: bool, 
             stop_listening()
 
 
-def worst_exit_code(outcomes: Outcomes, exit_codes: dict[str, int]) -> int:
+def worst_exit_code(outcomes: Outcomes) -> int:
     """0 when every id was changed, skipped as a no-op or dry-run; otherwise the highest of the
-    failures' exit codes (the CLI's EXIT_CODES rise with severity: usage 2 < nonsense now 3 <
-    refused by Genesys 4 < no answer, maybe applied 5 < journal 6)."""
-    codes = [0]
-    for outcome in outcomes.failures:
-        assert outcome.error is not None
-        cls = outcome.error.error_class()
-        codes.append(next((exit_codes[c.__name__] for c in cls.__mro__ if c.__name__ in exit_codes), 1))
-    return max(codes)
+    failures' exit codes (``recops.cli.plumbing.EXIT_CODES`` rise with severity)."""
+    return max([0, *(exit_code_of(o.error.error_class()) for o in outcomes.failures if o.error is not None)])

@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from .plumbing import print_json, reported_errors
+
 EXIT_STALE = 1
 
 training_app = typer.Typer(no_args_is_help=True, help="Tools for running a class.")
@@ -37,20 +39,16 @@ def forms(
     from recops.kit import training_forms
     from recops.kit.lab import notebooks_dir
 
-    from .commands import _errors
-
     stale: list[Path] = []
     changed: list[Path] = []
-    with _errors(as_json=as_json):  # a ConfigError: what went wrong, what to do, exit 2
+    with reported_errors(as_json=as_json):  # a ConfigError: what went wrong, what to do, exit 2
         nb_dir = notebooks_dir(notebooks)
         if check:
             stale = training_forms.stale(nb_dir)
         else:
             changed = training_forms.write(nb_dir)
     if as_json:
-        from .commands import _print_json
-
-        _print_json({"check": check, "stale": [_shown(p) for p in stale], "written": [_shown(p) for p in changed]})
+        print_json({"check": check, "stale": [_shown(p) for p in stale], "written": [_shown(p) for p in changed]})
         if stale:
             raise typer.Exit(EXIT_STALE)
         return

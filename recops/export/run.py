@@ -28,10 +28,12 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from recops.api.settings import DEFAULT_CONCURRENCY
+from recops.base.display import AMBER, BLUE, GREEN, RED, badge, code, html_table, rich_lines, rich_table, rich_text
 from recops.base.progress import cancel_check
 from recops.genesys.errors import ConfigError
 
@@ -106,15 +108,46 @@ class ExportResult:
         what = "cancelled" if self.cancelled else "export"
         return f"{what}, {len(self.rows)} row(s) into {self.dest}: {parts}"
 
-    def __rich__(self) -> Any:
-        from recops.base.display import export_rich
+    SHOWN_ROWS: ClassVar[int] = 20  # rows shown: those not exported first (they need attention), then the rest
+    STATUS_STYLES: ClassVar[dict[str, tuple[str, str]]] = {
+        "exported": ("green", GREEN), "pending": ("cyan", BLUE), "cancelled": ("yellow", AMBER)}  # else red
+    COLUMNS: ClassVar[tuple[str, ...]] = ("conversation", "recording", "status", "file", "bytes", "detail")
 
-        return export_rich(self)
+    def shown_rows(self, limit: int = SHOWN_ROWS) -> list[dict[str, str]]:
+        """The rows to show, as display strings: failures first, at most ``limit``."""
+        rows = sorted(self.rows, key=lambda r: r.status in ("exported", "pending"))[:limit]
+        return [{"conversation": r.conversation_id, "recording": r.recording_id or "", "status": r.status,
+                 "file": r.file or "", "bytes": "" if r.bytes is None else str(r.bytes),
+                 "detail": r.error or r.note or ""} for r in rows]
+
+    def _more(self, shown: int) -> str:
+        where = f"; full list: {self.manifest_csv}" if self.manifest_csv else ""
+        return f"... {len(self.rows) - shown} more row(s){where}" if len(self.rows) > shown else ""
+
+    def _status_style(self, status: str) -> tuple[str, str]:
+        return self.STATUS_STYLES.get(status, ("red", RED))
+
+    def __rich__(self) -> Any:  # the summary as the title, the rows that need attention first
+        rows = self.shown_rows()
+        table = rich_table(self.COLUMNS, ([*(r[c] for c in self.COLUMNS[:2]),
+                                           rich_text((r["status"], self._status_style(r["status"])[0])),
+                                           *(r[c] for c in self.COLUMNS[3:])] for r in rows),
+                           title=self.summary(), no_wrap={"conversation", "recording"}, right={"bytes"})
+        parts: list[Any] = [table]
+        if more := self._more(len(rows)):
+            parts.append(rich_text((more, "dim")))
+        return rich_lines(parts)
 
     def _repr_html_(self) -> str:
-        from recops.base.display import export_html
+        def cell(column: str, value: str) -> str:
+            if column == "status":
+                return badge(value, self._status_style(value)[1])
+            return code(value) if column in ("conversation", "recording") else escape(value)
 
-        return export_html(self)
+        rows = self.shown_rows()
+        more = self._more(len(rows))
+        table = html_table(self.COLUMNS, rows, css_class="recops-export", caption=self.summary(), cell=cell)
+        return table + (f"<div>{escape(more)}</div>" if more else "")
 
 
 def export(client: Client, source: Any, dest: str | Path, *, state_path: Path, dry_run: bool = False,

@@ -25,12 +25,17 @@ failures the SDK does not wrap) in one place, ``from_exception``.
 Every error has ``remedy``: what a person can do about it, from the one table of Genesys codes
 (``recops.genesys.codes``, which also decides the ``ApiError`` subclass). ``str(error)`` never contains a
 secret: messages are built from status, code, Genesys's message and the request path only.
+Every error renders itself from those same fields: ``__rich__`` (the terminal) and
+``_repr_html_`` (notebooks); ``error_lines`` gives the lines of any exception (the widgets').
 """
 
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Any
+
+from recops.base.display import RED, box, html_rows, rich_lines, rich_text
 
 from . import codes
 
@@ -48,14 +53,19 @@ class RecopsError(Exception):
         return f"{self.message} — {self.remedy}" if self.remedy else self.message
 
     def __rich__(self) -> Any:  # the terminal: what went wrong, then what to do
-        from recops.base.display import error_rich
+        styles = {"do": "yellow", "note": "dim"}
+        return rich_lines(rich_text((f"{label}:", styles.get(label, "bold red")), " ", text)
+                          for label, text in error_lines(self))
 
-        return error_rich(self)
+    def _repr_html_(self) -> str:  # notebooks: never the request itself, only its method and path
+        head = f'<div style="color:{RED}">{self._html_head()}</div>'
+        return box("recops-error", RED, head + html_rows(self._html_fields()))
 
-    def _repr_html_(self) -> str:  # notebooks
-        from recops.base.display import error_html
+    def _html_head(self) -> str:
+        return f"<b>{escape(type(self).__name__)}</b>"
 
-        return error_html(self)
+    def _html_fields(self) -> list[tuple[str, Any]]:
+        return [("message", self.message), ("do", self.remedy)]
 
 
 class ConfigError(RecopsError, ValueError):
@@ -83,6 +93,9 @@ class TransportError(RecopsError):
         super().__init__(message, remedy)
         self.method = method
         self.path = path
+
+    def _html_fields(self) -> list[tuple[str, Any]]:
+        return [("message", self.message), ("request", f"{self.method} {self.path}".strip()), ("do", self.remedy)]
 
 
 class Timeout(TransportError):
@@ -115,6 +128,16 @@ class ApiError(RecopsError):
         where = f" on {method} {path}" if method else ""
         ctx = f" (contextId {context_id})" if context_id else ""
         super().__init__(f"{status} {code}{where}: {message}{ctx}", remedy_for(status, code, permissions))
+
+    def _html_head(self) -> str:
+        return (f"<b>{escape(type(self).__name__)}</b> {self.status} <code>{escape(self.code)}</code>"
+                + (" <i>(injected by the sandbox)</i>" if self.injected else ""))
+
+    def _html_fields(self) -> list[tuple[str, Any]]:
+        return [("message", self.genesys_message), ("request", f"{self.method} {self.path}".strip()),
+                ("contextId", self.context_id), ("needs any of", ", ".join(self.permissions)),
+                ("retry after", f"{self.retry_after:g} s" if self.retry_after is not None else None),
+                ("do", self.remedy)]
 
 
 class BadRequest(ApiError):
@@ -160,6 +183,29 @@ class ServerError(ApiError):
 _API_CLASSES: dict[str, type[ApiError]] = {cls.__name__: cls for cls in (
     ApiError, BadRequest, NotAUser, CallDisconnected, AuthError, PermissionDenied, NotAParticipant, NotFound,
     Conflict, RateLimited, ServerError)}
+
+
+# --- how an error reads, as lines (the terminal above, and the widgets' error lines) ---------------
+
+
+def error_head(error: BaseException) -> str:
+    """``error [code]`` for an answer from Genesys, ``error`` for recops's own errors."""
+    code = getattr(error, "code", None) if isinstance(error, ApiError) else None
+    return f"error [{code}]" if code else "error"
+
+
+def error_lines(error: BaseException) -> list[tuple[str, str]]:
+    """(label, text) lines: what went wrong (status, code, request, Genesys's message, contextId),
+    what to do (the remedy, naming the missing permissions), and whether the sandbox injected it.
+    Any exception reads this way; one that is no ``RecopsError`` shows its type and text."""
+    message = error.message if isinstance(error, RecopsError) else f"{type(error).__name__}: {error}"
+    lines = [(error_head(error), message)]
+    remedy = error.remedy if isinstance(error, RecopsError) else ""
+    if remedy:
+        lines.append(("do", remedy))
+    if isinstance(error, ApiError) and error.injected:
+        lines.append(("note", "injected by the sandbox's fault injection (X-Sandbox-Fault: injected)"))
+    return lines
 
 
 # --- remedies ---------------------------------------------------------------------------------

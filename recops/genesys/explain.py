@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from html import escape
 from typing import Any
+
+from recops.base.display import BLUE, box, html_rows, rich_lines, rich_text
 
 from . import codes
 from .errors import parse_body, permissions_from, remedy_for
@@ -28,23 +31,35 @@ class Explanation:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
-    def __str__(self) -> str:
-        from recops.base.display import explanation_text
+    def head(self) -> str:
+        """``403 missing.any.permissions``; the topic when there is neither status nor code."""
+        return " ".join(str(x) for x in (self.status, self.code) if x) or self.topic
 
-        return explanation_text(self)
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, text): what it means, the permissions it needs, what to do, how we know, contextId."""
+        lines = [("meaning", self.meaning)]
+        if self.permissions:
+            lines.append(("needs any of", ", ".join(self.permissions)))
+        lines += [("do", self.remedy), ("evidence", self.evidence)]
+        if self.context_id:
+            lines.append(("contextId", f"{self.context_id} (quote it to Genesys support)"))
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join([self.head(), *(f"  {label + ':':<9} {text}" for label, text in self.lines())])
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's plain text: the explanation, not the repr
         p.text(str(self))
 
-    def __rich__(self) -> Any:
-        from recops.base.display import explanation_rich
-
-        return explanation_rich(self)
+    def __rich__(self) -> Any:  # what str() says, styled
+        styles = {"do": "yellow", "evidence": "dim"}
+        rows = [rich_text((self.head(), "bold"))]
+        rows += [rich_text((f"  {label + ':':<9} ", styles.get(label, "bold")), text) for label, text in self.lines()]
+        return rich_lines(rows)
 
     def _repr_html_(self) -> str:
-        from recops.base.display import explanation_html
-
-        return explanation_html(self)
+        head = f"<b>{escape(self.head())}</b>" + (f" <i>{escape(self.topic)}</i>" if self.topic != self.code else "")
+        return box("recops-explanation", BLUE, f"<div>{head}</div>{html_rows(self.lines())}")
 
 
 TUTORIAL_EVIDENCE = codes.Evidence("documented", "the SDK, CLI and spec have no such name "

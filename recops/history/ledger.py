@@ -27,9 +27,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from recops.api.settings import DEFAULT_CONCURRENCY
+from recops.base.display import BLUE, box, html_rows, html_table, rich_lines, rich_table, rich_text
 from recops.base.frames import typed_frame
 from recops.genesys.errors import ConfigError, PermissionDenied, RecopsError
 
@@ -96,6 +98,13 @@ UNPAUSED_COLUMNS = with_name_columns({
 
 Progress = Callable[[int, int], None]
 
+SUMMARY_LABELS = (("conversations", "recorded conversations (ended)"), ("recordings", "recordings read"),
+                  ("secure_pauses", "secure pauses"), ("secure_paused_s", "securely paused (s)"),
+                  ("hold_paused_s", "hold-suppressed (s)"), ("open_at_end", "secure pause open at call end"),
+                  ("unpaused_conversations", "recorded with no secure pause"),
+                  ("not_read", "not read (transcoding/error)"))
+SHOWN_ROWS = 20  # the recordings with the most securely paused time, in a terminal or a notebook
+
 
 @dataclass(repr=False)
 class Ledger:
@@ -136,15 +145,50 @@ class Ledger:
             raise ConfigError("writing Parquet needs pyarrow", "pip install pyarrow (or use --csv)") from None
         self.table.to_parquet(path, index=False)
 
-    def __rich__(self) -> Any:
-        from recops.base.display import ledger_rich
+    def top_rows(self, limit: int = SHOWN_ROWS) -> list[dict[str, str]]:
+        """The recordings with the most securely paused time, as display strings."""
+        t = self.table
+        paused = t[t["pause_count"].fillna(0) > 0].sort_values("secure_paused_ms", ascending=False).head(limit)
 
-        return ledger_rich(self)
+        def text(value: Any) -> str:
+            return "" if value is None or (not isinstance(value, str) and value != value) or str(value) == "<NA>" \
+                else str(value)
+
+        rows = [{"conversation": text(r["conversation_id"]), "queue": text(r["queue_names"]),
+                 "agent": text(r["agent_names"]), "pauses": text(r["pause_count"]),
+                 "secure s": f"{r['secure_paused_ms'] / 1000:.1f}", "hold s": f"{r['hold_paused_ms'] / 1000:.1f}",
+                 "paused": "" if text(r["paused_share"]) == "" else f"{r['paused_share']:.0%}",
+                 "open at end": "yes" if r["open_at_end"] is True else "",
+                 "paused by": text(r["paused_by_names"])} for r in paused.to_dict("records")]
+        if not any(r["paused by"] for r in rows):  # the annotations named nobody: no empty column
+            for r in rows:
+                del r["paused by"]
+        return rows
+
+    def __rich__(self) -> Any:  # the summary, the most paused recordings, the notes
+        from rich.table import Column, Table
+
+        summary = self.summary()
+        head = Table("", Column("", justify="right"), title="pause ledger", title_justify="left", show_header=False)
+        head.add_row("interval", self.interval)
+        for key, label in SUMMARY_LABELS:
+            head.add_row(label, str(summary[key]))
+        rows = self.top_rows()
+        parts: list[Any] = [head]
+        if rows:
+            parts.append(rich_table(list(rows[0]), (list(r.values()) for r in rows),
+                                    title="recordings with the most securely paused time", no_wrap={"conversation"}))
+        parts.extend(rich_text(("note: ", "yellow"), n) for n in self.notes)
+        return rich_lines(parts)
 
     def _repr_html_(self) -> str:
-        from recops.base.display import ledger_html
-
-        return ledger_html(self)
+        summary = self.summary()
+        head = html_rows((label, summary[key]) for key, label in SUMMARY_LABELS)
+        rows = self.top_rows()
+        detail = html_table(list(rows[0]), rows, css_class="recops-ledger") if rows else ""
+        notes = "".join(f"<div>note: {escape(n)}</div>" for n in self.notes)
+        return box("recops-ledger", BLUE,
+                   f"<div><b>pause ledger {escape(self.interval)}</b></div>{head}{detail}{notes}")
 
 
 # --- reading one conversation's recordings ---------------------------------------------------------

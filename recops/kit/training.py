@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import TYPE_CHECKING, Any
+
+from recops.base.display import GREEN, RED, badge, box, rich_text
 
 if TYPE_CHECKING:
     from recops.session import Session
@@ -24,23 +27,26 @@ class Check:
     passed: bool
     detail: str
 
-    def __str__(self) -> str:  # "✓ PASSED exercise 1: ...": the word is the verdict, the glyph decoration
-        from recops.base.display import check_text
+    def verdict(self) -> tuple[str, str, str, str]:
+        """(glyph, word, rich style, HTML colour): the word carries the verdict, the glyph only decorates."""
+        return ("✓", "PASSED", "bold green", GREEN) if self.passed else ("✗", "NOT YET", "bold red", RED)
 
-        return check_text(self)
+    def __str__(self) -> str:  # "✓ PASSED exercise 1: ...": the word is the verdict, the glyph decoration
+        glyph, word, _, _ = self.verdict()
+        return f"{glyph} {word} {self.exercise}: {self.detail}"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython shows the verdict, not the repr
         p.text(str(self))
 
     def __rich__(self) -> Any:
-        from recops.base.display import check_rich
-
-        return check_rich(self)
+        glyph, word, style, _ = self.verdict()
+        return rich_text((f"{glyph} {word}", style), " ", (self.exercise, "bold"), f": {self.detail}")
 
     def _repr_html_(self) -> str:
-        from recops.base.display import check_html
-
-        return check_html(self)
+        glyph, word, _, color = self.verdict()
+        inner = (f'<span aria-hidden="true" style="color:{color}">{glyph}</span> {badge(word, color)} '
+                 f"<b>{escape(self.exercise)}</b>: {escape(self.detail)}")
+        return box("recops-check", color, inner)
 
 
 def blank(value: object) -> bool:

@@ -20,9 +20,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from recops.api.settings import DEFAULT_CONCURRENCY
+from recops.base.display import AMBER, GREEN, GREY, RED, badge, code, html_table, rich_table, rich_text
 from recops.genesys.errors import ConfigError, ConfirmationRequired, RecopsError
 
 from .recording import Failure, Outcome
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 CONVERSATION_ID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 ACTIONS = ("pause", "resume")
 RESULTS = ("changed", "dry run", "skipped", "failed")
+RESULT_STYLES = {"changed": ("green", GREEN), "dry run": ("yellow", AMBER), "skipped": ("dim", GREY),
+                 "failed": ("red", RED)}  # result -> (rich style, HTML colour)
 
 Progress = Callable[[int, int, Outcome], None]
 
@@ -96,15 +100,21 @@ class Outcomes(list[Outcome]):
                  "context_id": o.error.context_id if o.error else o.context_id} for o in self]
         return typed_frame(rows, FRAME_COLUMNS)
 
-    def __rich__(self) -> Any:  # rendered in recops.base.display
-        from recops.base.display import outcomes_rich
-
-        return outcomes_rich(self)
+    def __rich__(self) -> Any:  # the summary as the title, then one row per id
+        return rich_table(("conversation", "result", "detail"),
+                          ((r["conversation_id"], rich_text((r["result"], RESULT_STYLES[r["result"]][0])), r["detail"])
+                           for r in self.rows()), title=self.summary(), no_wrap={"conversation"})
 
     def _repr_html_(self) -> str:
-        from recops.base.display import outcomes_html
+        def cell(column: str, value: str) -> str:
+            if column == "conversation":
+                return code(value)
+            return badge(value, RESULT_STYLES[value][1]) if column == "result" else escape(value)
 
-        return outcomes_html(self)
+        rows = [{"conversation": r["conversation_id"], "result": r["result"], "detail": r["detail"]}
+                for r in self.rows()]
+        return html_table(("conversation", "result", "detail"), rows, css_class="recops-outcomes",
+                          caption=self.summary(), cell=cell)
 
 
 FRAME_COLUMNS = {"conversation_id": "string", "action": "string", "before": "string", "after": "string",

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import urllib3
 
+from recops.base.display import GREEN, RED, box, rich_lines, rich_text
 from recops.genesys.explain import Explanation, explain
 
 if TYPE_CHECKING:
@@ -49,23 +51,35 @@ class RawExchange:
         text = json.dumps(self.body) if isinstance(self.body, (dict, list)) else str(self.status)
         return explain(text if isinstance(self.body, dict) else str(self.status))
 
-    def __str__(self) -> str:
-        from recops.base.display import exchange_lines
+    def lines(self) -> list[str]:
+        """``> METHOD path (Authorization: kind)``, the request body, ``< status``, the kept headers, the body."""
+        lines = [f"> {self.method} {self.path}   (Authorization: {self.token})"]
+        if self.request_body is not None:
+            lines.append(f"> {json.dumps(self.request_body)}")
+        lines.append(f"< {self.status}")
+        lines += [f"< {k}: {v}" for k, v in self.headers.items()]
+        if self.body not in (None, ""):
+            lines.append(f"< {json.dumps(self.body) if not isinstance(self.body, str) else self.body}")
+        return lines
 
-        return "\n".join(exchange_lines(self))
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's plain text
         p.text(str(self))
 
     def __rich__(self) -> Any:
-        from recops.base.display import exchange_rich
-
-        return exchange_rich(self)
+        status = f"< {self.status}"
+        status_style = "bold green" if self.ok else "bold red"
+        return rich_lines(rich_text((line, status_style if line == status else "cyan" if line.startswith(">") else ""))
+                          for line in self.lines())
 
     def _repr_html_(self) -> str:
-        from recops.base.display import exchange_html
-
-        return exchange_html(self)
+        color = GREEN if self.ok else RED
+        status = f"< {self.status}"
+        body = "\n".join(f'<b style="color:{color}">{escape(line)}</b>' if line == status else escape(line)
+                         for line in self.lines())
+        return box("recops-exchange", color, f'<pre style="margin:0;white-space:pre-wrap">{body}</pre>')
 
 
 def raw(session: Session, method: str, path: str, body: Any = None, token: Any = USE_SESSION,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from recops.base.display import AMBER, BLUE, GREY, box, code, html_table, rich_lines, rich_text
 
 from .recording import RecordingFile
 
@@ -24,6 +27,31 @@ class RecordingsResult:
     @property
     def transcoding(self) -> bool:
         return self.state == "transcoding"
+
+    def lines(self) -> list[str]:
+        """One line per recording (id, fileState, role, media URIs), or why there is none to fetch yet."""
+        cid = self.conversation_id
+        if self.transcoding:
+            head = [f"{cid}: recordings are still being prepared; retry later or pass --wait SECONDS"]
+            return head + [f"{r.id} {r.file_state} {r.role or ''}".rstrip() for r in self.recordings]
+        if not self.recordings:
+            return [f"{cid}: no recordings"]
+        return [f"{r.id} {r.file_state} {r.role or ''} {' '.join(self.uris.get(r.id, []))}".rstrip()
+                for r in self.recordings]
+
+    def __rich__(self) -> Any:
+        return rich_lines(rich_text(line) for line in self.lines())
+
+    def _repr_html_(self) -> str:
+        if self.transcoding:
+            head, color = "recordings are still being prepared; retry later or pass wait=SECONDS", AMBER
+        else:
+            head, color = (f"{len(self.recordings)} recording(s)", BLUE) if self.recordings else ("no recordings", GREY)
+        rows = [{"recording": r.id, "fileState": r.file_state or "", "role": r.role or "", "media": r.media or "",
+                 "media URIs": " ".join(self.uris.get(r.id, []))} for r in self.recordings]
+        table = html_table(list(rows[0]), rows, cell=lambda c, v: code(v) if c == "recording" else escape(v)) \
+            if rows else ""
+        return box("recops-recordings", color, f"<div><b>{code(self.conversation_id)}</b>: {escape(head)}</div>{table}")
 
 
 UNREADY_FILE_STATES = ("UPLOADING",)  # still being recorded or prepared: waiting will change it

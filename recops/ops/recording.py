@@ -16,13 +16,35 @@ asks for confirmation on a real org, journals intent and outcome, and reads the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from html import escape
 from typing import TYPE_CHECKING, Any
 
+from recops.base.display import (
+    AMBER,
+    BLUE,
+    GREEN,
+    GREY,
+    RED,
+    STATE_COLORS,
+    STATE_STYLES,
+    badge,
+    box,
+    code,
+    html_rows,
+    html_table,
+    rich_table,
+    rich_text,
+    state_badge_html,
+)
 from recops.genesys.errors import ApiError, ConfirmationRequired, InvalidTransition, PermissionDenied, RecopsError
 
 if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.text import Text
+
     from recops.api.client import Client
 
     from .journal import Journal
@@ -65,6 +87,19 @@ class ParticipantState:
     def active(self) -> bool:
         return self.state not in ("disconnected", "terminated", None)
 
+    def words(self) -> dict[str, str]:
+        """What matters of the participant, as short words (a row of the status table)."""
+        return {"participant": self.id, "purpose": self.purpose or "", "name": self.name or "",
+                "state": self.state or "",
+                "recording": "unknown" if self.recording is None else ("yes" if self.recording else "no"),
+                "ad hoc": "ON" if self.adhoc else "OFF", "held": "yes" if self.held else "no"}
+
+    def html_line(self) -> str:
+        """One line of HTML: name, purpose, state, recording and ad-hoc flags (the control panel's)."""
+        v = self.words()
+        return (f"{escape(self.name or self.id)} <i>{escape(v['purpose'])}</i> — {escape(v['state'])}, recording "
+                f"{escape(v['recording'])}, ad hoc {v['ad hoc']}")
+
 
 @dataclass(frozen=True)
 class RecordingFile:
@@ -99,15 +134,66 @@ class RecordingStatus:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def __rich__(self) -> Any:  # rendered in recops.base.display
-        from recops.base.display import StatusView
+    def head(self) -> str:
+        """``ID call (ended): recordingState PAUSED, securePause True``."""
+        ended = " (ended)" if self.ended else ""
+        media = f" {self.media_type}" if self.media_type else ""
+        return (f"{self.conversation_id}{media}{ended}: recordingState {self.recording_state}, "
+                f"securePause {self.secure_pause}")
 
-        return StatusView(self)
+    def detail(self) -> str:
+        return f"securePause {self.secure_pause}" + (", call ended" if self.ended else "")
+
+    def recording_lines(self) -> list[str]:
+        """One line per recording file, or why the files could not be read."""
+        if self.recordings is not None:
+            return [f"recording {r.id}: {r.file_state} {r.media or ''}".rstrip() for r in self.recordings]
+        return [self.recordings_note] if self.recordings_note else []
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """A table of participants when it fits the width, else two short lines per participant, so
+        that every value is visible at 80 columns (and the participant id, which --participant
+        takes, is never cut)."""
+        style = f"bold {STATE_STYLES.get(self.recording_state, '')}".strip()
+        head = self.head()
+        where, _, state = head.partition(": ")
+        rest = state.removeprefix(f"recordingState {self.recording_state}")
+        if options.max_width >= len(head):
+            yield rich_text((f"{where}: ", "bold"), "recordingState ", (self.recording_state, style), rest)
+        else:  # narrow: the id on its own line, the state below it, no value cut by the wrap
+            yield rich_text((f"{where}:", "bold"))
+            yield rich_text("  recordingState ", (self.recording_state, style), rest)
+        rows = [p.words() for p in self.participants]
+        if rows and options.max_width >= _table_width(rows):
+            yield rich_table(list(rows[0]), (list(r.values()) for r in rows), no_wrap={"participant"})
+        else:
+            yield from _compact(rows)
+        for line in self.recording_lines():
+            yield rich_text("  ", (line, "" if self.recordings is not None else "dim"))
 
     def _repr_html_(self) -> str:
-        from recops.base.display import status_html
+        media = f" {escape(self.media_type)}" if self.media_type else ""
+        head = (f"<b><code>{escape(self.conversation_id)}</code></b>{media}{' (ended)' if self.ended else ''}: "
+                f"recordingState {state_badge_html(self.recording_state)}, securePause {self.secure_pause}")
+        rows = [p.words() for p in self.participants]
+        table = html_table(list(rows[0]), rows, cell=lambda c, v: code(v) if c == "participant" else escape(v)) \
+            if rows else ""
+        files = "".join(f"<li>{escape(line)}</li>" for line in self.recording_lines())
+        color = STATE_COLORS.get(self.recording_state, GREY)
+        return box("recops-status", color, f"<div>{head}</div>{table}" + (f"<ul>{files}</ul>" if files else ""))
 
-        return status_html(self)
+
+def _table_width(rows: list[dict[str, str]]) -> int:
+    widths = [max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _compact(rows: list[dict[str, str]]) -> Iterator[Text]:
+    purpose = max((len(r["purpose"]) for r in rows), default=0)
+    for r in rows:
+        yield rich_text("  ", (r["participant"], "bold"), "  ", r["purpose"].ljust(purpose), "  ", r["name"])
+        yield rich_text("      ", r["state"] or "-", f" · recording {r['recording']} · ad hoc {r['ad hoc']}"
+                        f" · held {r['held']}")
 
 
 @dataclass(frozen=True)
@@ -182,15 +268,32 @@ class Outcome:
                 f"via {self.endpoint} (contextId {self.context_id})")
         return f"{text}: {self.reason}" if self.reason else text
 
-    def __rich__(self) -> Any:  # rendered in recops.base.display
-        from recops.base.display import outcome_rich
+    def verdict(self) -> tuple[str, str, str]:
+        """(word, rich style, HTML colour): FAILED, DRY RUN, NOTHING TO DO or APPLIED."""
+        if self.error is not None:
+            return "FAILED", "red", RED
+        if self.dry_run:
+            return "DRY RUN", "cyan", BLUE
+        if self.skipped:
+            return "NOTHING TO DO", "yellow", AMBER
+        return "APPLIED", "green", GREEN
 
-        return outcome_rich(self)
+    def __rich__(self) -> Any:  # the summary, coloured by its verdict
+        _, style, _ = self.verdict()
+        return rich_text((self.summary(), style))
 
     def _repr_html_(self) -> str:
-        from recops.base.display import outcome_html
-
-        return outcome_html(self)
+        word, _, color = self.verdict()
+        change = f"{self.before} → {self.after or '?'}" if not self.dry_run else self.before
+        error = self.error
+        request = json.dumps(self.request) if self.request is not None else None
+        rows = [("conversation", self.conversation_id), ("participant", self.participant_id), ("state", change),
+                ("endpoint", self.endpoint), ("request", request),
+                ("why", self.reason), ("error", error.describe() if error is not None else None),
+                ("contextId", error.context_id if error is not None else self.context_id),
+                ("journal", f"#{self.journal_id}" if self.journal_id is not None else None), ("target", self.target)]
+        head = f"{badge(word, color)} <b>{escape(self.action)}</b>"
+        return box("recops-outcome", color, f"<div>{head}</div>{html_rows(rows)}")
 
 
 # --- reading ----------------------------------------------------------------------------------

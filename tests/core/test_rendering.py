@@ -138,6 +138,29 @@ def test_status_html_escapes_what_the_server_sent(sb, rc):
     assert SCRIPT in flat(terminal(st))  # the terminal shows it as text too (rich markup is not parsed)
 
 
+# --- RecordingsResult -------------------------------------------------------------------------
+
+
+def test_recordings_available_transcoding_and_none(rc):
+    done = rc.recordings(Demo.ENDED)
+    [r] = done.recordings
+    text = flat(terminal(done, width=200))
+    assert text.startswith(f"{r.id} AVAILABLE CUSTOMER_EXPERIENCE http")
+    parsed = html_of(done)
+    assert "recops-recordings" in parsed.classes and "table" in parsed.tags
+    for value in (Demo.ENDED, r.id, "AVAILABLE", "CUSTOMER_EXPERIENCE", *done.uris[r.id]):
+        assert value in parsed.text, value
+    live = rc.recordings(Demo.ACTIVE)
+    assert live.transcoding
+    assert "still being prepared" in flat(terminal(live)) and "--wait" in flat(terminal(live))
+    assert "still being prepared" in html_of(live).text and "wait=" in html_of(live).text
+    none = rc.recordings(Demo.UNRECORDED)
+    assert flat(terminal(none)) == f"{Demo.UNRECORDED}: no recordings"
+    assert "no recordings" in html_of(none).text and "table" not in html_of(none).tags
+    token = rc.client.api_client.access_token
+    assert token not in terminal(done, width=200) + done._repr_html_()
+
+
 # --- Outcome ------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from recops.base.display import error_lines
+from recops.genesys.errors import error_lines
 
 if TYPE_CHECKING:
     from recops.api.transport import Wait

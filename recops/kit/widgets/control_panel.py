@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from recops.base.display import participant_html, state_badge_html, status_detail
+from recops.base.display import state_badge_html
 from recops.ops.participants import adhoc_rights
 
 from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
@@ -68,7 +68,7 @@ class ControlPanel(ClosesListeners, w.VBox):
         st = self.session.status(self.conversation_id)
         self.status = st
         self.state_label.value = f'<span style="font-size:1.2em">{state_badge_html(st.recording_state)}</span>'
-        self.detail_label.value = status_detail(st)
+        self.detail_label.value = st.detail()
         self.pause_button.disabled = st.ended or st.recording_state == "NONE" or st.secure_pause
         self.resume_button.disabled = st.ended or not st.secure_pause
         self._rows(st)
@@ -87,7 +87,7 @@ class ControlPanel(ClosesListeners, w.VBox):
             start.disabled = not may.can_start
             stop.disabled = not may.can_stop
             why = f" ({may.reason})" if rights.actor is None and may.reason else ""
-            label = w.HTML(participant_html(p) + html.escape(why))
+            label = w.HTML(p.html_line() + html.escape(why))
             rows.append(w.HBox([label, start, stop]))
         self.participant_rows.children = rows
 

@@ -22,9 +22,9 @@ import ipywidgets as w
 import urllib3
 
 from recops.api.seat_card import SeatCard, parse_seat_card, read_seat_card
-from recops.api.settings import Secret, Settings
-from recops.base.display import error_lines
-from recops.genesys.errors import AuthError, ConfigError
+from recops.api.secret import Secret
+from recops.api.settings import Settings
+from recops.genesys.errors import AuthError, ConfigError, error_lines
 
 if TYPE_CHECKING:
     from recops.session import Session
