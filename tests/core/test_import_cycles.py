@@ -156,12 +156,12 @@ def graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_recops_imports(graph):
     # the scan reads module-level, relative, parent-relative and function-level imports alike
-    assert "recops.codes" in graph["recops.errors"]  # from . import codes
-    assert "recops.errors" in graph["recops.widgets.common"]  # from ..errors import …
-    assert "recops.sandbox.server" in graph["recops.cli"]  # inside a function
-    assert "recops.session" not in graph["recops.recording"]  # under TYPE_CHECKING only
-    assert PACKAGE not in graph["recops.errors"]  # `from . import codes` names the submodule, not the package
-    assert PACKAGE in graph["recops.widgets.seat"]  # `import recops` (inside a function) is the package
+    assert "recops.genesys.codes" in graph["recops.genesys.errors"]  # from . import codes
+    assert "recops.genesys.errors" in graph["recops.kit.widgets.common"]  # from recops.genesys.errors import …
+    assert "recops.sandbox.server" in graph["recops.cli.commands"]  # inside a function
+    assert "recops.session" not in graph["recops.ops.recording"]  # under TYPE_CHECKING only
+    assert PACKAGE not in graph["recops.genesys.errors"]  # `from . import codes` names the submodule, not the package
+    assert PACKAGE in graph["recops.kit.widgets.seat"]  # `import recops` (inside a function) is the package
 
 
 def test_cycles_are_found_and_named():
