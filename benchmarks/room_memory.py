@@ -14,14 +14,14 @@ import json
 import subprocess
 import sys
 
-from recops.sandbox.room import MEASURED_SEAT_BYTES, PER_SEAT_BYTES, seat_bound
+from recops.sandbox.room.seats import MEASURED_SEAT_BYTES, PER_SEAT_BYTES, seat_bound
 
 from .common import table
 
 PROBE = r"""
 import gc, json, sys
 from recops.sandbox.room import Room
-from recops.sandbox.state import SandboxState
+from recops.sandbox.model.state import SandboxState
 
 def rss():
     for line in open("/proc/self/status"):

@@ -137,8 +137,8 @@ def sandbox_serve(
         help="Protect the control plane with this token (required on a non-loopback --host).")] = None,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C."""
-    from .sandbox.control import check_scenario
-    from .sandbox.control_auth import check_bind
+    from .sandbox.control.auth import check_bind
+    from .sandbox.scenarios import check_scenario
     from .sandbox.server import serve
 
     try:

@@ -17,14 +17,10 @@ from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import errors
-from .api import GenesysApi
-from .control import Control
-from .control_auth import ControlAuth, ControlGuard
-from .errors import ApiError
-from .faults import FaultBook
-from .media import no_such_key
-from .pipeline import (
+from .control.auth import ControlAuth, ControlGuard
+from .control.plane import Control
+from .http.faults import FaultBook
+from .http.pipeline import (
     Authenticate,
     CorrelationId,
     DownloadLog,
@@ -37,12 +33,16 @@ from .pipeline import (
     RateLimit,
     RequestLog,
 )
-from .ratelimit import RateLimiter
-from .recordings_api import RecordingsApi
+from .http.ratelimit import RateLimiter
+from .http.routes import CONTROL, MEDIA, ROOM, plane_of, route_table
+from .http.wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
+from .model import errors
+from .model.errors import ApiError
+from .model.state import SandboxState
 from .room import Room
-from .routes import CONTROL, MEDIA, ROOM, plane_of, route_table
-from .state import SandboxState
-from .wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
+from .services.conversations import GenesysApi
+from .services.media import no_such_key
+from .services.recordings import RecordingsApi
 
 
 class SandboxApp:

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from .app import SandboxApp
-from .control_auth import check_bind
+from .control.auth import check_bind
 from .control_client import SandboxClient
-from .state import SandboxState
+from .model.state import SandboxState
 
 if TYPE_CHECKING:
     from .room import Room

@@ -11,8 +11,9 @@ import pytest
 import recops
 from recops import intervals, training
 from recops.explain import explain
-from recops.sandbox import SandboxServer, board
+from recops.sandbox import SandboxServer
 from recops.sandbox.control_client import SandboxClient
+from recops.sandbox.room import board
 
 from .board_helpers import BEN, EX1, EX2, EX5, seat_org, seat_session, two_seat_scenario
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from recops.sandbox.settings import ASSUMPTIONS
+from recops.sandbox.model.settings import ASSUMPTIONS
 
 from .http_helpers import assert_error, get_token, request, token_request
 

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from recops.sandbox import analytics, recordings_api
+from recops.sandbox.services import analytics
+from recops.sandbox.services import recordings as recordings_api
 
 from .http_helpers import assert_error, get_token, request
 from .sdk_helpers import api_error, day_interval, new_id

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from recops.sandbox.analytics import _conv_row, _rows_of
 from recops.sandbox.control_client import SandboxControlError
-from recops.sandbox.history import build_history, parse_generated
-from recops.sandbox.render import analytics_conversation
+from recops.sandbox.seeds.history import build_history, parse_generated
+from recops.sandbox.services.analytics import _conv_row, _rows_of
+from recops.sandbox.services.render import analytics_conversation
 
 from .http_helpers import get_token, request
 from .sdk_helpers import interval, utc_midnight

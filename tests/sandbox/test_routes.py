@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from recops.sandbox import SandboxApp
-from recops.sandbox.api_base import ApiHandlers
-from recops.sandbox.media import MediaHost
-from recops.sandbox.routes import API, CONTROL, MEDIA, OAUTH, OTHER, ROOM, Route, RouteTable, plane_of
-from recops.sandbox.wire import BadPath, split_path
+from recops.sandbox.http.routes import API, CONTROL, MEDIA, OAUTH, OTHER, ROOM, Route, RouteTable, plane_of
+from recops.sandbox.http.wire import BadPath, split_path
+from recops.sandbox.services.base import ApiHandlers
+from recops.sandbox.services.media import MediaHost
 
 
 def _handler(name):

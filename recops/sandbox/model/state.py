@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..seeds.history import generated_conversation
 from .clock import Clock
-from .history import generated_conversation
 from .models import (
     DEFAULT_ORG,
     RECORDING_MEDIA,

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import errors, scenarios
-from .state import SandboxState
+from .. import scenarios
+from ..model import errors
+from ..model.state import SandboxState
 
 SCENARIO = "demo"
 SCENARIO_ORG = "sandbox-org"  # the demo org every seat copies

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..explain import explain
-from . import errors
+from ...explain import explain
+from ..http.wire import Reply, Request, json_reply
+from ..model import errors
+from ..model.state import OrgState, SandboxState
 from .board_page import board_page
-from .state import OrgState, SandboxState
-from .wire import Reply, Request, json_reply
 
 if TYPE_CHECKING:
-    from .control import Control
+    from ..control.plane import Control
 
 Entry = dict[str, Any]
 

@@ -32,8 +32,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Conversation, Pause, Recording
-from .settings import SandboxSettings
+from ..model.models import Conversation, Pause, Recording
+from ..model.settings import SandboxSettings
 
 ANNOTATION_TYPE = "System"  # Annotation.type has no documented values [unknown]; the sandbox's choice
 NAMES = {"SecurePause": "Secure Pause", "Hold": "Hold"}

@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from ..http.wire import Reply, Request
+from ..model.clock import iso
+from ..model.errors import ApiError
+from ..model.models import Conversation, Recording
 from .annotations import AnnotationRules, media_ms
-from .clock import iso
-from .errors import ApiError
-from .models import Conversation, Recording
-from .wire import Reply, Request
 
 if TYPE_CHECKING:
-    from .state import SandboxState
+    from ..model.state import SandboxState
 
 RATE = 8000  # samples per second, 8-bit mono: one byte per sample
 HEADER_BYTES = 44

@@ -28,15 +28,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import errors
-from . import permissions as perms
+from ..http.wire import Reply, Request, empty_reply, json_reply
+from ..model import errors
+from ..model import permissions as perms
+from ..model.clock import iso
+from ..model.models import Token, new_id
+from ..model.state import SandboxState
 from .analytics import DAY, Query, parse_query
 from .analytics_select import Selection, Window, select
-from .api_base import ApiHandlers, positive_int
-from .clock import iso
-from .models import Token, new_id
-from .state import SandboxState
-from .wire import Reply, Request, empty_reply, json_reply
+from .base import ApiHandlers, positive_int
 
 AVAILABILITY = ("analytics:conversationDetail:view",)  # only this one [documented: D257, CLI]
 STATES = ("QUEUED", "PENDING", "FAILED", "CANCELLED", "FULFILLED", "EXPIRED")

@@ -26,13 +26,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
-from . import permissions as perms
-from .api_base import ApiHandlers
-from .errors import ApiError
+from ..http.wire import Reply, Request, json_reply
+from ..model import errors
+from ..model import permissions as perms
+from ..model.errors import ApiError
+from ..model.models import Conversation, Token, new_id
+from .base import ApiHandlers
 from .media import CONTENT_TYPE, file_state, signed_url
-from .models import Conversation, Token, new_id
-from .wire import Reply, Request, json_reply
 
 MAX_ITEMS = 100  # "List of up to 100 items requested" [documented]
 SELF = "/api/v2/recording/batchrequests"

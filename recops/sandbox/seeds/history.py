@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .media import seeded_file_state
-from .models import DEFAULT_ORG, Conversation, Participant, Recording, Session
-from .specs import reject_unknown
+from ..model.models import DEFAULT_ORG, Conversation, Participant, Recording, Session
+from ..model.specs import reject_unknown
+from ..services.media import seeded_file_state
 
 if TYPE_CHECKING:
-    from .state import SandboxState
+    from ..model.state import SandboxState
 
 MASK64 = (1 << 64) - 1
 DEFAULT_DIVISION = Conversation.__dataclass_fields__["division_id"].default

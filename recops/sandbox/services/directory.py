@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from . import errors
-from . import permissions as perms
-from .api_base import ApiHandlers, positive_int
-from .clock import iso
-from .errors import ApiError
-from .models import Queue, User
-from .wire import Reply, Request, json_reply
+from ..http.wire import Reply, Request, json_reply
+from ..model import errors
+from ..model import permissions as perms
+from ..model.clock import iso
+from ..model.errors import ApiError
+from ..model.models import Queue, User
+from .base import ApiHandlers, positive_int
 
 QUEUE_VIEW = ("routing:queue:view",)
 HOME_DIVISION_ID = "00000000-0000-4000-8000-000000000001"  # every sandbox entity's division

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import errors
-from .wire import Reply, Request, json_reply
+from ..http.wire import Reply, Request, json_reply
+from ..model import errors
 
 if TYPE_CHECKING:
-    from .control import Control
-    from .room import Room
+    from ..control.plane import Control
+    from .seats import Room
 
 
 class RoomApi:

@@ -12,15 +12,16 @@ import binascii
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import errors, render
-from . import permissions as perms
+from ..http.wire import Reply, Request, empty_reply, json_reply
+from ..model import errors
+from ..model import permissions as perms
+from ..model.errors import OAuthError
+from ..model.models import ROUTE_MEDIA, Conversation, Token
+from ..model.state import SandboxState
+from . import render
 from .analytics import DetailsIndex, parse_query
 from .analytics_jobs import AnalyticsJobsHandlers
 from .analytics_select import SyncSelections
-from .errors import OAuthError
-from .models import ROUTE_MEDIA, Conversation, Token
-from .state import SandboxState
-from .wire import Reply, Request, empty_reply, json_reply
 
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]
 PARTICIPANT_STATES = [

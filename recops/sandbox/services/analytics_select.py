@@ -21,14 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import errors
+from ..model import errors
+from ..model.models import Conversation
+from ..seeds.history import MAX_DURATION, GeneratedHistory
 from .analytics import Query, _conv_row, _day_bounds, _rows_of
-from .history import MAX_DURATION, GeneratedHistory
-from .models import Conversation
 from .render import analytics_conversation
 
 if TYPE_CHECKING:
-    from .state import OrgState, SandboxState
+    from ..model.state import OrgState, SandboxState
 
 SHIFT = 40
 LOW = (1 << SHIFT) - 1

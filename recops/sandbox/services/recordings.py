@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from . import errors, render
-from . import permissions as perms
+from ..http.wire import Reply, Request, empty_reply, json_reply
+from ..model import errors
+from ..model import permissions as perms
+from ..model.clock import parse_iso
+from ..model.models import Conversation, Recording, Token
+from . import render
 from .annotations import AnnotationRules, annotations
-from .api_base import ApiHandlers, bool_param, positive_int
-from .clock import parse_iso
+from .base import ApiHandlers, bool_param, positive_int
 from .media import file_state
-from .models import Conversation, Recording, Token
-from .wire import Reply, Request, empty_reply, json_reply
 
 FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
 MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # mediaFormats: no NONE [documented]

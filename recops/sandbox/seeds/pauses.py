@@ -14,8 +14,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Conversation, Participant
-from .state import SandboxState
+from ..model.models import Conversation, Participant
+from ..model.state import SandboxState
 
 # seed spec key -> default share of conversations (securePauseRatio is parsed by builders.py)
 PAUSE_SEED_KEYS: dict[str, float] = {

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from . import errors
-from .clock import parse_interval
-from .models import MEDIA_TYPES, Conversation
-from .settings import SandboxSettings
-from .state import SandboxState
+from ..model import errors
+from ..model.clock import parse_interval
+from ..model.models import MEDIA_TYPES, Conversation
+from ..model.settings import SandboxSettings
+from ..model.state import SandboxState
 
 DAY = 86400.0
 

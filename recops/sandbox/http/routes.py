@@ -22,17 +22,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .batch_download import BatchDownloadApi
-from .board import BoardApi
-from .directory_api import DirectoryApi
-from .media import MediaHost
-from .room_api import RoomApi
+from ..room.api import RoomApi
+from ..room.board import BoardApi
+from ..services.batch_downloads import BatchDownloadApi
+from ..services.directory import DirectoryApi
+from ..services.media import MediaHost
 from .wire import Reply, Request
 
 if TYPE_CHECKING:
-    from .api import GenesysApi
-    from .control import Control
-    from .recordings_api import RecordingsApi
+    from ..control.plane import Control
+    from ..services.conversations import GenesysApi
+    from ..services.recordings import RecordingsApi
 
 Handler = Callable[[Request], "Reply | Awaitable[Reply]"]
 

@@ -31,11 +31,11 @@ import binascii
 import hmac
 import ipaddress
 
-from .errors import ApiError
-from .pipeline import Exchange
-from .routes import CONTROL, ROOM, RouteTable
-from .state import SandboxState
-from .wire import Request
+from ..http.pipeline import Exchange
+from ..http.routes import CONTROL, ROOM, RouteTable
+from ..http.wire import Request
+from ..model.errors import ApiError
+from ..model.state import SandboxState
 
 # (method, path pattern) of the control routes a seat's credentials may call; each handler
 # narrows itself to the seat's org.

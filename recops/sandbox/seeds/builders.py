@@ -11,11 +11,8 @@ import time
 import uuid
 from typing import Any
 
-from .clock import parse_interval, parse_iso
-from .directory import agent_name as seeded_agent_name
-from .directory import seed_queues
-from .media import FILE_STATES, seeded_file_state
-from .models import (
+from ..model.clock import parse_interval, parse_iso
+from ..model.models import (
     DEFAULT_ORG,
     MEDIA_TYPES,
     PURPOSES,
@@ -25,10 +22,13 @@ from .models import (
     Session,
     new_id,
 )
-from .permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
-from .seed_pauses import PAUSE_SEED_KEYS, PauseRatios, apply_pauses, plan_pauses
-from .specs import reject_unknown
-from .state import SandboxState
+from ..model.permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
+from ..model.specs import reject_unknown
+from ..model.state import SandboxState
+from ..services.media import FILE_STATES, seeded_file_state
+from .names import agent_name as seeded_agent_name
+from .names import seed_queues
+from .pauses import PAUSE_SEED_KEYS, PauseRatios, apply_pauses, plan_pauses
 
 CONVERSATION_KEYS = {
     "id", "org", "mediaType", "recording", "queueId", "direction", "externalTag", "divisionId",

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..http.wire import dumps
+from ..model.clock import iso
+from ..model.models import MEDIA_TYPES, Conversation, Participant, Recording
 from .annotations import AnnotationRules, annotations, media_ms
-from .clock import iso
 from .media import size_for
-from .models import MEDIA_TYPES, Conversation, Participant, Recording
-from .wire import dumps
 
 
 class BodyCache:

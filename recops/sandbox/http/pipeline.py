@@ -34,13 +34,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import errors
-from .errors import ApiError
+from ..model import errors
+from ..model.errors import ApiError
+from ..model.state import SandboxState
+from ..services.media import xml_error_reply
 from .faults import Fault, FaultBook
-from .media import xml_error_reply
 from .ratelimit import Budget, RateLimiter
 from .routes import Plane, Route, RouteTable
-from .state import SandboxState
 from .wire import Reply, Request, error_reply, json_reply
 
 log = logging.getLogger("recops.sandbox")

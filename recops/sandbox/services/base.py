@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import errors
-from . import permissions as perms
-from .errors import ApiError
-from .models import Conversation, Token
-from .state import SandboxState
+from ..model import errors
+from ..model import permissions as perms
+from ..model.errors import ApiError
+from ..model.models import Conversation, Token
+from ..model.state import SandboxState
 
 
 class ApiHandlers:

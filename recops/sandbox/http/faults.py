@@ -17,8 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
-from .specs import reject_unknown
+from ..model import errors
+from ..model.specs import reject_unknown
 
 ACTIONS = ("respond", "delay", "drop", "truncate")
 MAX_LATENCY_MS = 600_000

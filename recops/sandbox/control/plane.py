@@ -10,24 +10,27 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from . import builders, errors, render, scenarios
-from .analytics_jobs import AnalyticsJobsControl
-from .builders import permissions_from, seed_history
-from .clock import iso
-from .control_auth import forbidden, scoped_org
-from .directory import create_queue
-from .errors import ApiError
-from .faults import FaultBook
-from .media import CONTENT_TYPE, FILE_STATES, find_conversation, recording_media_ms, wav_bytes
-from .models import DEFAULT_ORG, Conversation, OAuthClient
-from .settings import SandboxSettings, assumptions_wire
-from .state import SandboxState
-from .wire import Reply, Request, empty_reply, json_reply
+from .. import scenarios
+from ..http.faults import FaultBook
+from ..http.wire import Reply, Request, empty_reply, json_reply
+from ..model import errors
+from ..model.clock import iso
+from ..model.errors import ApiError
+from ..model.models import DEFAULT_ORG, Conversation, OAuthClient
+from ..model.settings import SandboxSettings, assumptions_wire
+from ..model.state import SandboxState
+from ..seeds import builders
+from ..seeds.builders import permissions_from, seed_history
+from ..seeds.names import create_queue
+from ..services import render
+from ..services.analytics_jobs import AnalyticsJobsControl
+from ..services.media import CONTENT_TYPE, FILE_STATES, find_conversation, recording_media_ms, wav_bytes
+from .auth import forbidden, scoped_org
 
 if TYPE_CHECKING:
-    from .ratelimit import RateLimiter
-    from .room import Room
-    from .routes import RouteTable
+    from ..http.ratelimit import RateLimiter
+    from ..http.routes import RouteTable
+    from ..room import Room
 
 VERSION = "1"
 
@@ -334,7 +337,7 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
             raise _bad(f"{self.room.id} resets to its seats' copies of the {self.room.scenario} scenario only: "
                        "POST /_sandbox/reset with an empty body (every seat), or POST /_room/seats/{n}/reset")
         if scenario and self.room is None:
-            check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
+            scenarios.check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
         with self.state.lock:
             self.state.reset(settings=SandboxSettings(), restart_clock=True)
             self.faults.clear()
@@ -396,17 +399,4 @@ def _names(orgs: Any) -> str:
     return ", ".join(sorted(set(orgs)))
 
 
-def check_scenario(name: str) -> None:
-    """``ValueError`` with a readable message unless the scenario loads cleanly. A built-in
-    name is only looked up; a scenario file is loaded into a throwaway state first, so a
-    malformed one is reported instead of leaving a half-loaded sandbox."""
-    scenarios.read(name)
-    if name in scenarios.available():
-        return
-    try:
-        scenarios.load(SandboxState(), name)
-    except (ValueError, TypeError, AttributeError, KeyError) as e:
-        raise ValueError(f"scenario {name!r} cannot be loaded: {e}") from None
-
-
-__all__ = ["DEFAULT_ORG", "Control", "check_scenario"]
+__all__ = ["DEFAULT_ORG", "Control"]

@@ -18,10 +18,10 @@ from urllib.parse import unquote
 
 import orjson
 
-from . import errors
+from ..model import errors
 
 if TYPE_CHECKING:
-    from .models import Token
+    from ..model.models import Token
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import DEFAULT_ORG, Queue
-from .specs import reject_unknown
-from .state import SandboxState
+from ..model.models import DEFAULT_ORG, Queue
+from ..model.specs import reject_unknown
+from ..model.state import SandboxState
 
 QUEUE_NAMES = (
     "Sales", "Support", "Billing", "Retention", "Technical Support", "Claims", "Collections",
