@@ -8,23 +8,23 @@ Errors use the Genesys envelope with ``sandbox.*`` codes, so one parser reads bo
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import scenarios
 from ..http.faults import FaultBook
+from ..http.routes import Row
 from ..http.wire import Reply, Request, empty_reply, json_reply
 from ..model import errors
 from ..model.clock import iso
 from ..model.errors import ApiError
-from ..model.models import DEFAULT_ORG, Conversation, OAuthClient
+from ..model.models import DEFAULT_ORG, FILE_STATES, Conversation, OAuthClient
 from ..model.settings import SandboxSettings, assumptions_wire
 from ..model.state import SandboxState
 from ..seeds import builders
 from ..seeds.builders import permissions_from, seed_history
 from ..seeds.names import create_queue
 from ..services import render
-from ..services.analytics_jobs import AnalyticsJobsControl
-from ..services.media import CONTENT_TYPE, FILE_STATES, find_conversation, recording_media_ms, wav_bytes
+from ..services.media import CONTENT_TYPE, find_conversation, recording_media_ms, wav_bytes
 from .auth import forbidden, scoped_org
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def conversation_summary(conv: Conversation) -> dict[str, Any]:
     }
 
 
-class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jobs.py)
+class Control:
     def __init__(self, state: SandboxState, faults: FaultBook, limiter: RateLimiter,
                  request_log: deque[dict[str, Any]], initial_scenario: str | None,
                  room: Room | None = None) -> None:
@@ -81,7 +81,7 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
         return _missing(f"no control endpoint {req.method} {req.path}{hint}; see docs/sandbox.md")
 
 
-    # --- handlers (rows of routes.route_table) ----------------------------------------------------
+    # --- handlers (the rows in ROUTES) ----------------------------------------------------
 
     def health(self, req: Request) -> Reply:
         own = req.scope_org
@@ -322,6 +322,39 @@ class Control(AnalyticsJobsControl):  # + /_sandbox/analytics/jobs (analytics_jo
                 raise _missing(f"no recording {req.params['rid']!r} in conversation {conv.id}")
             self.state.set_file_state(conv, rec, body["fileState"])
             return self._summary_reply(conv)
+
+    S = "_sandbox"
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", f"{S}/health", health),
+        Row("GET", f"{S}/settings", get_settings),
+        Row("PUT", f"{S}/settings", put_settings),
+        Row("GET", f"{S}/assumptions", assumptions),
+        Row("GET", f"{S}/scenarios", list_scenarios),
+        Row("POST", f"{S}/scenarios/{{name}}", load_scenario),
+        Row("POST", f"{S}/reset", post_reset),
+        Row("POST", f"{S}/clients", create_client),
+        Row("GET", f"{S}/clients", list_clients),
+        Row("GET", f"{S}/clients/{{clientId}}", get_client),
+        Row("PATCH", f"{S}/clients/{{clientId}}", patch_client),
+        Row("POST", f"{S}/users", create_user),
+        Row("POST", f"{S}/queues", create_queue),
+        Row("POST", f"{S}/tokens", user_token),
+        Row("POST", f"{S}/conversations", create_conversation),
+        Row("GET", f"{S}/conversations", list_conversations),
+        Row("GET", f"{S}/conversations/{{cid}}", get_conversation),
+        Row("POST", f"{S}/conversations/{{cid}}/disconnect", disconnect),
+        Row("POST", f"{S}/conversations/{{cid}}/hold", hold),
+        Row("PATCH", f"{S}/conversations/{{cid}}/recordings/{{rid}}", patch_recording),
+        Row("POST", f"{S}/seed", seed),
+        Row("POST", f"{S}/faults", add_faults),
+        Row("GET", f"{S}/faults", list_faults),
+        Row("DELETE", f"{S}/faults", clear_faults),
+        Row("POST", f"{S}/clock", advance_clock),
+        Row("GET", f"{S}/clock", get_clock),
+        Row("GET", f"{S}/requests", list_requests),
+        Row("DELETE", f"{S}/requests", clear_requests),
+        Row("GET", f"{S}/media/{{cid}}/{{file}}", media),
+    )
 
     # --- pieces ---------------------------------------------------------------------------------
 

@@ -56,6 +56,10 @@ RECORDING_MEDIA: dict[str, tuple[str, str | None]] = {
     "screenshare": ("screen", "Screen"),
 }
 
+# the recording file states a control-plane patch, a seed or a conversation spec may set
+# (ARCHIVED / DELETED mark ``Recording.file_state``; AVAILABLE clears the mark)
+FILE_STATES = ("AVAILABLE", "ARCHIVED", "DELETED")
+
 
 def new_id() -> str:
     return str(uuid.uuid4())

@@ -11,9 +11,8 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..seeds.history import generated_conversation
 from .clock import Clock
 from .models import (
     DEFAULT_ORG,
@@ -30,6 +29,9 @@ from .models import (
 from .permissions import DEFAULT_AGENT_PERMISSIONS
 from .settings import SandboxSettings
 
+if TYPE_CHECKING:  # the state holds generated histories; it never imports their module
+    from ..seeds.history import GeneratedHistory
+
 
 @dataclass
 class OrgState:
@@ -38,7 +40,10 @@ class OrgState:
     users: dict[str, User] = field(default_factory=dict)
     queues: dict[str, Queue] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
-    histories: list[Any] = field(default_factory=list)  # history.GeneratedHistory, never materialised
+    histories: list[GeneratedHistory] = field(default_factory=list)  # computed per index, never built whole
+    # indices of generated conversations materialised by a write, per history key: they live
+    # in ``conversations`` now, and the analytics selection skips them in their history
+    materialised: dict[int, set[int]] = field(default_factory=dict)
     analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
     batch_jobs: dict[str, Any] = field(default_factory=dict)  # batch_download.BatchJob by id
     created: float = field(default_factory=time.time)  # wall time it was (re)built: the trainer board's start
@@ -160,13 +165,35 @@ class SandboxState:
     # --- conversations ----------------------------------------------------------------------
 
     def conversation(self, org: str, conversation_id: str) -> Conversation | None:
+        """A conversation to read: a materialised one, else a generated one built for this read
+        (a change to it would be lost: a write asks ``conversation_for_write``)."""
         o = self.orgs.get(org)
         if o is None:
             return None
         conv = o.conversations.get(conversation_id)
-        if conv is None and o.histories:  # a generated one, built for this read (read-only)
-            conv = generated_conversation(o.histories, conversation_id)
+        if conv is None and o.histories:
+            found = _generated(o, conversation_id)
+            if found is not None:
+                conv = found[0].conversation(found[1])
         return conv
+
+    def conversation_for_write(self, org: str, conversation_id: str) -> Conversation | None:
+        """A conversation a handler is about to change. A generated one is materialised first:
+        it joins the org's conversations, so the change is kept and every later read, the
+        analytics query and the jobs see the one changed copy (its history skips its index)."""
+        with self.lock:
+            o = self.orgs.get(org)
+            if o is None:
+                return None
+            conv = o.conversations.get(conversation_id)
+            if conv is None and o.histories:
+                found = _generated(o, conversation_id)
+                if found is not None:
+                    history, index = found
+                    conv = o.conversations[conversation_id] = history.conversation(index)
+                    o.materialised.setdefault(history.key, set()).add(index)
+                    self.version += 1
+            return conv
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
@@ -192,7 +219,7 @@ class SandboxState:
             self.version += 1
             return conv
 
-    def add_history(self, history: Any) -> Any:
+    def add_history(self, history: GeneratedHistory) -> GeneratedHistory:
         """A generated history (history.py) joins its org's conversations."""
         with self.lock:
             self.org(history.org).histories.append(history)
@@ -353,3 +380,12 @@ class SandboxState:
         with self.lock:
             self.scenario = name
             self.version += 1
+
+
+def _generated(org: OrgState, conversation_id: str) -> tuple[GeneratedHistory, int] | None:
+    """The generated history holding this id, and the id's index in it."""
+    for history in org.histories:
+        index = history.index_of(conversation_id)
+        if index is not None:
+            return history, index
+    return None

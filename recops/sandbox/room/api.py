@@ -11,8 +11,9 @@ that is no room, every ``/_room`` endpoint is 404 saying how to start one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from ..http.routes import Row
 from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 
@@ -42,3 +43,9 @@ class RoomApi:
         room = self._room()
         seat = room.seat(req.params["n"])
         return json_reply(200, self.control.reset_org(seat.org))
+
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "_room", info),
+        Row("GET", "_room/seats/{n}", seat),
+        Row("POST", "_room/seats/{n}/reset", reset_seat),
+    )

@@ -25,9 +25,10 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...explain import explain
+from ..http.routes import Row
 from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 from ..model.state import OrgState, SandboxState
@@ -343,3 +344,9 @@ class BoardApi:
         ok = bool(given) and hmac.compare_digest(given.encode(), admin_token.encode())
         return Reply(200 if ok else 401, board_page().encode(), content_type="text/html; charset=utf-8",
                      headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "_room/board", board_json),
+        Row("GET", "_room/board.html", board_html),  # answers 401 itself without the token
+        Row("GET", "_room/results.csv", results_csv),
+    )

@@ -11,9 +11,10 @@ import time
 import uuid
 from typing import Any
 
-from ..model.clock import parse_interval, parse_iso
+from ..model.clock import parse_iso
 from ..model.models import (
     DEFAULT_ORG,
+    FILE_STATES,
     MEDIA_TYPES,
     PURPOSES,
     SESSION_STATES_ON_CREATE,
@@ -25,10 +26,11 @@ from ..model.models import (
 from ..model.permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
 from ..model.specs import reject_unknown
 from ..model.state import SandboxState
-from ..services.media import FILE_STATES, seeded_file_state
+from .history import seed_generated
 from .names import agent_name as seeded_agent_name
 from .names import seed_queues
 from .pauses import PAUSE_SEED_KEYS, PauseRatios, apply_pauses, plan_pauses
+from .spec import FILE_STATE_RATIOS, RATIO_DEFAULTS, seed_fields, seeded_file_state
 
 CONVERSATION_KEYS = {
     "id", "org", "mediaType", "recording", "queueId", "direction", "externalTag", "divisionId",
@@ -226,51 +228,6 @@ def create_user(state: SandboxState, spec: Any, org: str | None = None):
 # --- synthetic history --------------------------------------------------------------------------
 
 
-RATIO_DEFAULTS = {"recordedRatio": 0.8, "securePauseRatio": 0.1, "adhocRatio": 0.05}
-FILE_STATE_RATIOS = ("archivedRatio", "deletedRatio")  # shares of recordings marked ARCHIVED / DELETED
-SIZE_DEFAULTS = {"queues": 4, "agents": 12}
-
-
-def seed_fields(spec: dict[str, Any], now: float, max_count: int, count_error: str) -> dict[str, Any]:
-    """The fields a materialised and a generated history seed share, checked: ``count``, ``seed``,
-    the interval (``start``/``end``, epoch seconds; the 7 days up to now by default), the three
-    ratios and the numbers of queues and agents. ``ValueError`` says what to send instead."""
-    count = spec.get("count", 100)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= max_count:
-        raise ValueError(count_error)
-    seed = spec.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError("'seed' must be a whole number")
-    if spec.get("interval") is not None:
-        try:
-            start, end = parse_interval(spec["interval"])
-        except ValueError:
-            raise ValueError("'interval' must be an ISO-8601 'start/end'") from None
-        if end <= start:
-            raise ValueError("'interval' end must be after its start")
-    else:
-        start, end = now - 7 * 86400, now - 3600
-    out: dict[str, Any] = {"count": count, "seed": seed, "start": start, "end": end}
-    for key, default in RATIO_DEFAULTS.items():
-        value = spec.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ValueError(f"'{key}' must be a number from 0 to 1")
-        out[key] = float(value)
-    for key in FILE_STATE_RATIOS:
-        value = spec.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ValueError(f"'{key}' must be a number from 0 to 1")
-        out[key] = float(value)
-    if out["archivedRatio"] + out["deletedRatio"] > 1:
-        raise ValueError("'archivedRatio' + 'deletedRatio' must be at most 1")
-    for key, default in SIZE_DEFAULTS.items():
-        value = spec.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-            raise ValueError(f"'{key}' must be a whole number from 1 to 1000")
-        out[key] = value
-    return out
-
-
 def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     """N ended conversations over an interval, deterministic from ``seed``.
 
@@ -283,9 +240,7 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise ValueError("seed takes a JSON object such as {\"count\": 1000, \"seed\": 42}")
     if spec.get("generated"):
-        from .history import seed_generated  # a history computed per index, never materialised
-
-        return seed_generated(state, spec)
+        return seed_generated(state, spec)  # a history computed per index, never materialised
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
              "queues", "agents", "generated", *FILE_STATE_RATIOS} | set(PAUSE_SEED_KEYS)
     reject_unknown(spec, known, "seed")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..model.models import DEFAULT_ORG, Conversation, Participant, Recording, Session
 from ..model.specs import reject_unknown
-from ..services.media import seeded_file_state
+from .spec import seed_fields, seeded_file_state
 
 if TYPE_CHECKING:
     from ..model.state import SandboxState
@@ -105,7 +105,7 @@ class GeneratedHistory:
     queue_ids: tuple[str, ...]
     agents: tuple[tuple[str, str], ...]  # (userId, name)
     key: int  # hash of (org, seed): the ids' prefix and the facts' salt
-    archived_ratio: float = 0.0  # shares of recordings marked ARCHIVED / DELETED (media.seeded_file_state)
+    archived_ratio: float = 0.0  # shares of recordings marked ARCHIVED / DELETED (spec.seeded_file_state)
     deleted_ratio: float = 0.0
 
     # --- index <-> time and id ----------------------------------------------------------------
@@ -324,8 +324,6 @@ def parse_generated(spec: dict[str, Any], now: float) -> dict[str, Any]:
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
              "queues", "agents", "generated", "archivedRatio", "deletedRatio"}
     reject_unknown(spec, known, "seed")
-    from .builders import seed_fields  # builders imports the state, which imports this module
-
     out = seed_fields(spec, now, max_count=MAX_GENERATED,
                       count_error=f"'count' of a generated history must be a whole number from 1 to {MAX_GENERATED}")
     org = spec.get("org") or DEFAULT_ORG
@@ -377,12 +375,3 @@ def seed_generated(state: SandboxState, spec: dict[str, Any]) -> dict[str, Any]:
         "agentIds": [a for a, _ in history.agents],
         "seconds": round(time.perf_counter() - t0, 3),
     }
-
-
-def generated_conversation(histories: list[GeneratedHistory], conversation_id: str) -> Conversation | None:
-    """The generated conversation with this id, built afresh (changes to it are not kept)."""
-    for h in histories:
-        i = h.index_of(conversation_id)
-        if i is not None:
-            return h.conversation(i)
-    return None

@@ -12,3 +12,21 @@ to a service touches its module only; adding a service, its module and this list
 Imports: ``sandbox.model``, ``sandbox.http``, ``sandbox.seeds``; never the control plane or
 the room.
 """
+
+from __future__ import annotations
+
+from .analytics_jobs import AnalyticsJobsApi
+from .analytics_query import AnalyticsQueryApi
+from .batch_downloads import BatchDownloadApi
+from .conversations import ConversationsApi
+from .directory import DirectoryApi
+from .media import MediaHost
+from .oauth import OAuthApi
+from .recordings import RecordingsApi
+
+# route-table order (literal segments before captures across services too:
+# conversations/calls/{cid} before conversations/{cid}/recordings)
+SERVICES = (OAuthApi, ConversationsApi, RecordingsApi, AnalyticsQueryApi, AnalyticsJobsApi, DirectoryApi,
+            BatchDownloadApi, MediaHost)
+
+__all__ = ["SERVICES"]

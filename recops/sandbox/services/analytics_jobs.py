@@ -26,8 +26,9 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
+from ..http.routes import Row
 from ..http.wire import Reply, Request, empty_reply, json_reply
 from ..model import errors
 from ..model import permissions as perms
@@ -42,6 +43,7 @@ AVAILABILITY = ("analytics:conversationDetail:view",)  # only this one [document
 STATES = ("QUEUED", "PENDING", "FAILED", "CANCELLED", "FULFILLED", "EXPIRED")
 TERMINAL_OVERRIDES = ("FAILED", "EXPIRED", "CANCELLED")
 JOB_ONLY_KEYS = ("limit", "startOfDayIntervalMatching")
+JOBS = "api/v2/analytics/conversations/details/jobs"
 
 
 @dataclass
@@ -146,8 +148,8 @@ def parse_job_query(body: Any, state: SandboxState) -> tuple[Query, Window, int 
 # --- handlers -----------------------------------------------------------------------------------
 
 
-class AnalyticsJobsHandlers(ApiHandlers):
-    """The five ``/api/v2`` endpoints (a base class of ``api.GenesysApi``)."""
+class AnalyticsJobsApi(ApiHandlers):
+    """The five ``/api/v2`` endpoints of the details jobs."""
 
     def _job(self, token: Token, job_id: str) -> DetailsJob:
         org = self.state.orgs.get(token.org)
@@ -234,37 +236,10 @@ class AnalyticsJobsHandlers(ApiHandlers):
         # every conversation the sandbox holds is in its "data lake" at once [inferred]
         return json_reply(200, {"dataAvailabilityDate": iso(self.state.clock.now())})
 
-class AnalyticsJobsControl:
-    """``/_sandbox/analytics/jobs`` (a base class of ``control.Control``)."""
-
-    state: SandboxState
-
-    def analytics_jobs(self, req: Request) -> Reply:
-        org = req.q("org")
-        with self.state.lock:
-            now = self.state.clock.now()
-            jobs = [j for o in self.state.orgs.values() if org in (None, o.name) for j in o.analytics_jobs.values()]
-            return json_reply(200, [{"jobId": j.id, "org": j.org, **j.status_wire(now)} for j in jobs])
-
-    def analytics_job_patch(self, req: Request) -> Reply:
-        """``PATCH /_sandbox/analytics/jobs/{jobId}`` ``{"state": "FAILED"|"EXPIRED"|"CANCELLED",
-        "errorMessage"?}``: end a job now, as Genesys might."""
-        try:
-            body = req.json()
-        except errors.ApiError as e:
-            raise errors.sandbox_bad_request(f"the body must be JSON ({e.code})") from None
-        if not isinstance(body, dict) or body.get("state") not in TERMINAL_OVERRIDES or \
-                set(body) - {"state", "errorMessage"}:
-            raise errors.sandbox_bad_request(
-                "PATCH a job with {\"state\": \"FAILED\"|\"EXPIRED\"|\"CANCELLED\", \"errorMessage\"?: \"...\"}")
-        message = body.get("errorMessage")
-        if message is not None and not isinstance(message, str):
-            raise errors.sandbox_bad_request("'errorMessage' must be a string")
-        with self.state.lock:
-            job = next((o.analytics_jobs[req.params["jobId"]] for o in self.state.orgs.values()
-                        if req.params["jobId"] in o.analytics_jobs), None)
-            if job is None:
-                raise errors.sandbox_not_found(f"no details job {req.params['jobId']!r}")
-            self.state.end_analytics_job(job, body["state"], message)
-            return json_reply(200, {"jobId": job.id, "org": job.org, **job.status_wire(self.state.clock.now())})
-
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("POST", JOBS, jobs_submit),
+        Row("GET", f"{JOBS}/availability", jobs_availability),
+        Row("GET", f"{JOBS}/{{jobId}}", jobs_status),
+        Row("DELETE", f"{JOBS}/{{jobId}}", jobs_delete),
+        Row("GET", f"{JOBS}/{{jobId}}/results", jobs_results),
+    )

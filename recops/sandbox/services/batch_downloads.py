@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from ..http.routes import Row
 from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 from ..model import permissions as perms
@@ -202,3 +203,8 @@ class BatchDownloadApi(ApiHandlers):
         assert rec is not None
         state = file_state(conv, rec, now, self.state.settings.transcoding_delay_seconds)
         return PlannedResult(index, conv.id, rid, ERROR_MESSAGES.get(state) if state != "AVAILABLE" else None)
+
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("POST", "api/v2/recording/batchrequests", batch_submit),
+        Row("GET", "api/v2/recording/batchrequests/{jobId}", batch_status),
+    )

@@ -1,27 +1,25 @@
-"""The emulated Genesys Cloud endpoints: ``/oauth/token`` and ``/api/v2/...`` (recordings
-are in recordings_api.py).
+"""The emulated conversation endpoints: reads (``GET /conversations[/{id}]``,
+``GET /conversations/calls[/{id}]``), secure pause and resume (``recordingstate``), the
+participant's ``PATCH /conversations/calls/{id}`` and ad-hoc recording through the participant
+``PATCH`` routes.
 
-Handlers parse the wire, check permissions and user context (api_base.py), change the state
-through ``SandboxState`` and render.
+Handlers parse the wire, check permissions and user context (base.py), change the state
+through ``SandboxState`` and render (render.py). A write to a generated conversation
+materialises it first (``SandboxState.conversation_for_write``), so the write is kept.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Any, ClassVar
 
+from ..http.routes import Row
 from ..http.wire import Reply, Request, empty_reply, json_reply
 from ..model import errors
 from ..model import permissions as perms
-from ..model.errors import OAuthError
 from ..model.models import ROUTE_MEDIA, Conversation, Token
 from ..model.state import SandboxState
 from . import render
-from .analytics import DetailsIndex, parse_query
-from .analytics_jobs import AnalyticsJobsHandlers
-from .analytics_select import SyncSelections
+from .base import ApiHandlers
 
 RECORDING_STATES = ["ACTIVE", "PAUSED", "NONE"]
 PARTICIPANT_STATES = [
@@ -30,53 +28,14 @@ PARTICIPANT_STATES = [
 ]
 
 
-class GenesysApi(AnalyticsJobsHandlers):  # + the async details jobs (analytics_jobs.py)
+C = "api/v2/conversations"
+
+
+class ConversationsApi(ApiHandlers):
     def __init__(self, state: SandboxState) -> None:
         super().__init__(state)
-        self.details = DetailsIndex(state)
-        self.generated = SyncSelections(state)
         self.conversation_bodies = render.BodyCache(render.conversation)
         self.call_bodies = render.BodyCache(render.call_conversation)
-
-    # --- token endpoint -----------------------------------------------------------------------
-
-    def oauth_token(self, req: Request) -> Reply:
-        try:
-            token = self._grant(req)
-        except OAuthError as e:
-            return json_reply(e.status, e.body())
-        return json_reply(200, {
-            "access_token": token.value,
-            "token_type": "bearer",
-            "expires_in": max(0, round(token.expires_at - self.state.clock.now())),
-        })
-
-    def _grant(self, req: Request) -> Token:
-        if req.content_type != "application/x-www-form-urlencoded":
-            # [inferred] shape: the OAuth error body, as the documented invalid_client ones
-            raise OAuthError("invalid_request", "Content-Type must be application/x-www-form-urlencoded")
-        try:
-            form = parse_qs(req.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            raise OAuthError("invalid_request", "the form body is not valid UTF-8") from None
-        grant = (form.get("grant_type") or [""])[-1]
-        if grant != "client_credentials":
-            raise OAuthError("unsupported_grant_type", f"grant type {grant!r} is not supported by the sandbox; "
-                             "use client_credentials, or POST /_sandbox/tokens for a user token")
-        client_id, secret = _basic_auth(req.headers.get("authorization", ""))
-        if client_id is None:  # form fields work too (reported, undocumented)
-            client_id = (form.get("client_id") or [None])[-1]
-            secret = (form.get("client_secret") or [None])[-1]
-        with self.state.lock:
-            client = self.state.clients.get(client_id or "")
-            if client is None:
-                raise OAuthError("invalid_client", "client not found")
-            if secret != client.secret:
-                raise OAuthError("invalid_client", "authentication failed")
-            if "client_credentials" not in client.grants:
-                raise OAuthError("unauthorized_client",
-                                 "client is not authorized to use the client_credential grant type")
-            return self.state.issue_client_token(client)
 
     # --- conversations --------------------------------------------------------------------------
 
@@ -260,50 +219,18 @@ class GenesysApi(AnalyticsJobsHandlers):  # + the async details jobs (analytics_
             self.state.update_participant(conv, p, changes)
             return empty_reply(202)
 
-    # --- analytics ------------------------------------------------------------------------------
-
-    def details_query(self, req: Request) -> Reply:
-        token = req.bearer
-        self._require_any(token, perms.ANALYTICS_DETAILS)
-        settings = self.state.settings
-        query = parse_query(req.json(), settings, now=self.state.clock.now())
-        with self.state.lock:
-            org = self.state.orgs.get(token.org)
-            if org is not None and org.histories:  # generated histories: analytics_select.py
-                return json_reply(200, self.generated.details_page(org, query))
-            convs = list(org.conversations.values()) if org else []
-            matched = self.details.matches(token.org, query, convs, settings.assumption("analyticsIntervalMatching"))
-            cap = settings.analytics_result_cap
-            offset = (query.page_number - 1) * query.page_size
-            if offset >= cap and settings.assumption("analyticsPastResultCap") == "reject":
-                raise errors.bad_request(f"Paging is limited to the first {cap} results; narrow the interval "
-                                         "or use an asynchronous details job.")
-            page = matched[offset:min(offset + query.page_size, cap)] if offset < cap else []
-            out: dict[str, Any] = {}
-            if page:  # an empty result has no 'conversations' key [inferred]
-                out["conversations"] = [render.analytics_conversation(c) for c in page]
-            out["totalHits"] = len(matched)
-            return json_reply(200, out)
-
-    def users_me(self, req: Request) -> Reply:
-        """The token's user (``UserMe``, a few fields). Client credentials have no user: 400
-        ``not.a.user`` [documented that it fails; the code is inferred]."""
-        token = req.bearer
-        if not token.is_user:
-            raise errors.not_a_user()
-        with self.state.lock:
-            user = self.state.org(token.org).users.get(token.user_id or "")
-            if user is None:
-                raise errors.not_found()
-            return json_reply(200, {"id": user.id, "name": user.name, "state": "active",
-                                    "selfUri": f"/api/v2/users/{user.id}"})
-
-    def analytics_details(self, req: Request) -> Reply:
-        token = req.bearer
-        self._require_any(token, perms.ANALYTICS_DETAILS)
-        with self.state.lock:
-            conv = self._conversation(token, req.params["cid"])
-            return json_reply(200, render.analytics_conversation(conv))
+    # literal segments before captures: /conversations/calls is no conversation id
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", C, list_conversations),
+        Row("GET", f"{C}/calls", list_calls),
+        Row("GET", f"{C}/calls/{{cid}}", get_call),
+        Row("PATCH", f"{C}/calls/{{cid}}", patch_call),
+        Row("PATCH", f"{C}/calls/{{cid}}/participants/{{pid}}", patch_call_participant),
+        Row("PUT", f"{C}/{{media}}/{{cid}}/recordingstate", put_recordingstate),
+        Row("GET", f"{C}/{{cid}}", get_conversation),
+        Row("PATCH", f"{C}/{{cid}}/recordingstate", patch_recordingstate),
+        Row("PATCH", f"{C}/{{cid}}/participants/{{pid}}", patch_participant),
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -320,16 +247,4 @@ def _recording_state_value(value: Any) -> str:
         raise errors.invalid_value(value, "recordingState", ["ACTIVE", "PAUSED"])
     return value.upper()
 
-
-def _basic_auth(header: str) -> tuple[str | None, str | None]:
-    if not header.lower().startswith("basic "):
-        return None, None
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None, None
-    if ":" not in decoded:
-        return None, None
-    cid, _, secret = decoded.partition(":")
-    return cid, secret
 

@@ -1,5 +1,5 @@
-"""The emulated name lookups: ``GET /api/v2/routing/queues[/{queueId}]`` and
-``GET /api/v2/users[/{userId}]``.
+"""The emulated directory: ``GET /api/v2/users/me`` (the token's user) and the name lookups
+``GET /api/v2/routing/queues[/{queueId}]`` and ``GET /api/v2/users[/{userId}]``.
 
 Parameters, defaults, permissions and error codes are documented (docs/genesys-api.md, "Queue
 and user lookups"); the maximum ``pageSize``, how an ``id`` list combines with paging and how
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
+from ..http.routes import Row
 from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 from ..model import permissions as perms
@@ -142,6 +143,20 @@ def name_matcher(pattern: str) -> Callable[[str], bool]:
 
 
 class DirectoryApi(ApiHandlers):
+    def users_me(self, req: Request) -> Reply:
+        """The token's user (``UserMe``, a few fields). Client credentials have no user: 400
+        ``not.a.user`` [documented that it fails; the code is inferred]."""
+        token = req.bearer
+        if not token.is_user:
+            raise errors.not_a_user()
+        with self.state.lock:
+            user = self.state.org(token.org).users.get(token.user_id or "")
+            if user is None:
+                raise errors.not_found()
+            return json_reply(200, {"id": user.id, "name": user.name, "state": "active",
+                                    "selfUri": f"/api/v2/users/{user.id}"})
+
+
     def _paging(self, req: Request) -> tuple[int, int]:
         page_size = positive_int(req.q("pageSize"), "pageSize", 25)
         page_number = positive_int(req.q("pageNumber"), "pageNumber", 1)
@@ -241,3 +256,11 @@ class DirectoryApi(ApiHandlers):
                 raise user_not_found()
             return json_reply(200, render_user(user, HOME_DIVISION_ID))
 
+    # users/me before users/{userId}: "me" is no user id
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "api/v2/users/me", users_me),
+        Row("GET", "api/v2/routing/queues", list_queues),
+        Row("GET", "api/v2/routing/queues/{queueId}", get_queue),
+        Row("GET", "api/v2/users", list_users),
+        Row("GET", "api/v2/users/{userId}", get_user),
+    )

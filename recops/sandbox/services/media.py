@@ -30,10 +30,11 @@ import math
 import secrets
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from ..http.routes import Row
 from ..http.wire import Reply, Request
 from ..model.clock import iso
 from ..model.errors import ApiError
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 RATE = 8000  # samples per second, 8-bit mono: one byte per sample
 HEADER_BYTES = 44
 CONTENT_TYPE = "audio/wav"  # the real contentType is the trunk's codec [documented]; the sandbox serves WAV
-FILE_STATES = ("AVAILABLE", "ARCHIVED", "DELETED")  # what a control-plane/seed/spec override may set
 MEDIA_PREFIX = "/media/batch"
 
 _SECRET = secrets.token_bytes(32)  # signs result URLs; per process, never shown
@@ -112,21 +112,6 @@ def file_state(conv: Conversation, rec: Recording, now: float, transcoding_delay
         return rec.file_state
     ready = conv.ready_at(transcoding_delay)
     return "AVAILABLE" if ready is not None and now >= ready else "UPLOADING"
-
-
-def seeded_file_state(seed: int, recording_id: str, archived_ratio: float, deleted_ratio: float) -> str | None:
-    """A seeded recording's mark: ``ARCHIVED`` for a share ``archived_ratio`` of recordings,
-    ``DELETED`` for ``deleted_ratio``, from a hash of (seed, id), so it leaves the seed's other
-    random draws untouched."""
-    if archived_ratio <= 0 and deleted_ratio <= 0:
-        return None
-    h = int.from_bytes(hashlib.sha256(f"{seed}/{recording_id}/fileState".encode()).digest()[:7], "big")
-    u = h / (1 << 56)
-    if u < archived_ratio:
-        return "ARCHIVED"
-    if u < archived_ratio + deleted_ratio:
-        return "DELETED"
-    return None
 
 
 def find_conversation(state: SandboxState, conversation_id: str,
@@ -211,6 +196,11 @@ class MediaHost:
                 raise s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=path.lstrip("/"))
             ms = recording_media_ms(self.state, conv, rec)
         return Reply(200, wav_bytes(rid, ms, self.state.settings.media_max_seconds), content_type=CONTENT_TYPE)
+
+    # signed result URLs, no bearer token (the media plane, http/routes.py)
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "media/batch/{jobId}/{cid}/{file}", download),
+    )
 
 
 def no_such_key(req: Request, routes: object) -> ApiError:

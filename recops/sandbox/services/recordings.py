@@ -9,8 +9,9 @@ the ``Recording`` [documented-2018].
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
+from ..http.routes import Row
 from ..http.wire import Reply, Request, empty_reply, json_reply
 from ..model import errors
 from ..model import permissions as perms
@@ -155,3 +156,11 @@ class RecordingsApi(ApiHandlers):
         with self.state.lock:
             conv, rec = self._recording(req, token)
             return json_reply(200, self._metadata(conv, rec))
+
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "api/v2/conversations/{cid}/recordings", list_recordings),
+        Row("GET", "api/v2/conversations/{cid}/recordings/{rid}", get_recording),
+        Row("PUT", "api/v2/conversations/{cid}/recordings/{rid}", put_recording),
+        Row("GET", "api/v2/conversations/{cid}/recordingmetadata", list_metadata),
+        Row("GET", "api/v2/conversations/{cid}/recordingmetadata/{rid}", get_metadata),
+    )
