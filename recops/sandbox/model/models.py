@@ -146,6 +146,7 @@ class Participant:
     ani: str | None = None
     dnis: str | None = None
     end_time: float | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # participant data (the details jobs show it)
 
     @property
     def active(self) -> bool:

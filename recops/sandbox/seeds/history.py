@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..model import analytics_wire as wire
 from ..model.models import DEFAULT_ORG, Conversation, Participant, Recording, Session
 from ..model.specs import reject_unknown
 from .spec import seed_fields, seeded_file_state
@@ -209,6 +210,7 @@ class GeneratedHistory:
             leg(2, "acd", "Queue", begin, None, queue),
             leg(3, "agent", agent_name, agent_start, agent_id, queue),
         ]
+        parts[0].attributes = self.attributes(i)  # participant data, as the jobs' pages show it
         parts[1].session.state = "disconnected"
         parts[1].end_time = agent_start
         parts[1].session.disconnected_time = agent_start
@@ -239,51 +241,27 @@ class GeneratedHistory:
         return conv
 
     def render(self, i: int, attributes: bool) -> dict[str, Any]:
-        """``render.analytics_conversation(self.conversation(i))`` without building it (the
-        results pages of a large job); ``attributes``: the customer's ``attributes`` map too.
-        tests/sandbox/test_generated_history.py holds the two equal."""
+        """``analytics_wire.analytics_conversation(self.conversation(i), attributes)`` without
+        building the conversation (the results pages of a large job): the same renderer, fed
+        with the facts. tests/sandbox/test_generated_history.py holds the two equal."""
         f = self.facts(i)
         agent_ms, ani, _ = self._extras(f)
         queue = self.queue_ids[f.queue]
         agent_id, agent_name = self.agents[f.agent]
         s_begin, s_end, s_agent = iso_ms(f.start_ms), iso_ms(f.start_ms + f.duration_ms), iso_ms(agent_ms)
         pid = self._id
-
-        def participant(kind: int, purpose: str, name: str, start: str, end: str, disconnect: str,
-                        recorded: bool, q: str | None, user: str | None, caller: str | None) -> dict[str, Any]:
-            segment: dict[str, Any] = {"segmentStart": start, "segmentEnd": end, "segmentType": "interact"}
-            if q:
-                segment["queueId"] = q
-            segment["disconnectType"] = disconnect
-            session: dict[str, Any] = {"sessionId": pid(kind + 8, i), "mediaType": "voice", "direction": "inbound"}
-            if caller:
-                session["ani"] = caller
-            if recorded:
-                session["recording"] = True
-            session["segments"] = [segment]
-            out: dict[str, Any] = {"participantId": pid(kind, i), "participantName": name, "purpose": purpose}
-            if user:
-                out["userId"] = user
-            out["sessions"] = [session]
-            return out
-
-        customer = participant(1, "customer", "Customer", s_begin, s_end, "endpoint", f.recorded, None, None, ani)
-        if attributes:
-            customer["attributes"] = self.attributes(i)
-        return {
-            "conversationId": self.conversation_id(i),
-            "conversationStart": s_begin,
-            "conversationEnd": s_end,
-            "conversationInitiator": "customer",
-            "divisionIds": [DEFAULT_DIVISION],
-            "originatingDirection": "inbound" if f.inbound else "outbound",
-            "participants": [
-                customer,
-                participant(2, "acd", "Queue", s_begin, s_agent, "transfer", f.recorded, queue, None, None),
-                participant(3, "agent", agent_name, s_agent, s_end, "endpoint", f.recorded or f.adhoc, queue,
-                            agent_id, None),
-            ],
-        }
+        recorded = f.recorded
+        return wire.conversation(
+            self.conversation_id(i), s_begin, s_end, "customer", DEFAULT_DIVISION, None,
+            "inbound" if f.inbound else "outbound", [
+                wire.participant(pid(1, i), "Customer", "customer", None, pid(9, i), "voice", "inbound", ani, None,
+                                 recorded, wire.segment(s_begin, s_end, "interact", None, "endpoint"),
+                                 self.attributes(i) if attributes else None),
+                wire.participant(pid(2, i), "Queue", "acd", None, pid(10, i), "voice", "inbound", None, None,
+                                 recorded, wire.segment(s_begin, s_agent, "interact", queue, "transfer")),
+                wire.participant(pid(3, i), agent_name, "agent", agent_id, pid(11, i), "voice", "inbound", None, None,
+                                 recorded or f.adhoc, wire.segment(s_agent, s_end, "interact", queue, "endpoint")),
+            ])
 
     def rows(self, i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """``analytics._conv_row`` and ``analytics._rows_of`` of conversation ``i`` without building

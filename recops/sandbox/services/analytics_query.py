@@ -13,11 +13,11 @@ from ..http.routes import Row
 from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 from ..model import permissions as perms
+from ..model.analytics_wire import analytics_conversation
 from ..model.state import SandboxState
 from .analytics import DetailsIndex, parse_query
 from .analytics_select import SyncSelections
 from .base import ApiHandlers
-from .render import analytics_conversation
 
 
 class AnalyticsQueryApi(ApiHandlers):

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..model import errors
+from ..model.analytics_wire import analytics_conversation
 from ..model.models import Conversation
 from ..seeds.history import MAX_DURATION, GeneratedHistory
 from .analytics import Query, _conv_row, _day_bounds, _rows_of
-from .render import analytics_conversation
 
 if TYPE_CHECKING:
     from ..model.state import OrgState, SandboxState
@@ -76,7 +76,7 @@ class Selection:
         for entry in self.entries[offset:offset + size]:
             src, idx = entry >> SHIFT, entry & LOW
             if src == 0:
-                out.append(analytics_conversation(self.conversations[idx]))
+                out.append(analytics_conversation(self.conversations[idx], attributes))
             else:
                 out.append(self.histories[src - 1].render(idx, attributes))
         return out

@@ -1,4 +1,5 @@
-"""Render sandbox models as Genesys wire JSON.
+"""Render sandbox models as Genesys wire JSON: conversations, calls and recordings (the
+analytics conversation's shape is ``model.analytics_wire``).
 
 Rules: camelCase; absent fields are omitted, never ``null`` (a ``null`` enum crashes SDK
 deserialization); dates in ISO-8601 UTC with milliseconds and ``Z``; recording-state enums
@@ -216,56 +217,4 @@ def recording_metadata(conv: Conversation, rec: Recording, file_state: str, regi
     out["annotations"] = system_annotations or []
     out["region"] = region
     out["selfUri"] = f"/api/v2/conversations/{conv.id}/recordingmetadata/{rec.id}"
-    return out
-
-
-# --- analytics ------------------------------------------------------------------------------
-
-_SEGMENT_TYPE = {"ivr": "ivr", "acd": "interact", "agent": "interact", "customer": "interact"}
-# Call.disconnectType (dotted) -> AnalyticsConversationSegment.disconnectType (camelCase) [documented
-# enums; the pairing is inferred from the names]. Unlisted values are omitted.
-_ANALYTICS_DISCONNECT = {
-    "endpoint": "endpoint", "client": "client", "system": "system", "timeout": "timeout",
-    "transfer": "transfer", "error": "error", "peer": "peer", "other": "other", "spam": "spam",
-    "uncallable": "uncallable", "endpoint.donotdisturb": "dndEndpoint",
-    "transfer.conference": "conferenceTransfer", "transfer.consult": "consultTransfer",
-    "transfer.donotdisturb": "dndTransfer", "transfer.forward": "forwardTransfer",
-    "transfer.noanswer": "noAnswerTransfer", "transfer.notavailable": "notAvailableTransfer",
-    "transport.failure": "transportFailure",
-}
-
-
-def analytics_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
-    s = p.session
-    segment: dict[str, Any] = {"segmentStart": iso(p.start_time)}
-    _put(segment, "segmentEnd", _iso(p.end_time))
-    segment["segmentType"] = _SEGMENT_TYPE.get(p.purpose, "interact")
-    if p.purpose in ("acd", "agent") and conv.queue_id:
-        segment["queueId"] = conv.queue_id
-    _put(segment, "disconnectType", _ANALYTICS_DISCONNECT.get(s.disconnect_type or ""))
-    session: dict[str, Any] = {
-        "sessionId": s.id,
-        "mediaType": MEDIA_TYPES[s.media][1],
-        "direction": s.direction,
-    }
-    _put(session, "ani", p.ani)
-    _put(session, "dnis", p.dnis)
-    if s.ever_recorded and s.media == "call":
-        session["recording"] = True  # false is omitted, as analytics omits absent values [inferred]
-    session["segments"] = [segment]
-    out: dict[str, Any] = {"participantId": p.id, "participantName": p.name, "purpose": p.purpose}
-    _put(out, "userId", p.user_id)
-    out["sessions"] = [session]
-    return out
-
-
-def analytics_conversation(conv: Conversation) -> dict[str, Any]:
-    out: dict[str, Any] = {"conversationId": conv.id, "conversationStart": iso(conv.start_time)}
-    _put(out, "conversationEnd", _iso(conv.end_time))  # omitted while active [inferred]
-    initiator = conv.participants[0].purpose if conv.participants else None
-    _put(out, "conversationInitiator", initiator)
-    out["divisionIds"] = [conv.division_id]
-    _put(out, "externalTag", conv.external_tag)
-    out["originatingDirection"] = conv.direction
-    out["participants"] = [analytics_participant(conv, p) for p in conv.participants]
     return out
