@@ -205,11 +205,12 @@ class Control:
 
     def _find(self, req: Request) -> Conversation:
         """The conversation ``{cid}`` in the caller's org (a seat), else in ``?org=`` or any org;
-        in a room, where every seat has the demo's ids, an id in several orgs needs ``?org=``."""
+        in a room, where every seat has the demo's ids, an id in several orgs needs ``?org=``.
+        A generated one is found too (a change to it materialises it: ``SandboxState._changing``)."""
         cid = req.params["cid"]
         org = scoped_org(req, req.q("org"))
-        found = [c for o in self.state.orgs.values() if org in (None, o.name)
-                 for c in [o.conversations.get(cid)] if c is not None]
+        found = [c for name in list(self.state.orgs) if org in (None, name)
+                 for c in [self.state.conversation(name, cid)] if c is not None]
         if not found:
             raise _missing(f"no conversation {cid!r}" + (f" in {org}" if org else ""))
         if len(found) > 1:

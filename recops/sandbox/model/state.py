@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -165,8 +167,8 @@ class SandboxState:
     # --- conversations ----------------------------------------------------------------------
 
     def conversation(self, org: str, conversation_id: str) -> Conversation | None:
-        """A conversation to read: a materialised one, else a generated one built for this read
-        (a change to it would be lost: a write asks ``conversation_for_write``)."""
+        """A materialised conversation, else a generated one built for this read. A change to a
+        generated one, made through a method here, materialises it (``_changing``)."""
         o = self.orgs.get(org)
         if o is None:
             return None
@@ -176,24 +178,6 @@ class SandboxState:
             if found is not None:
                 conv = found[0].conversation(found[1])
         return conv
-
-    def conversation_for_write(self, org: str, conversation_id: str) -> Conversation | None:
-        """A conversation a handler is about to change. A generated one is materialised first:
-        it joins the org's conversations, so the change is kept and every later read, the
-        analytics query and the jobs see the one changed copy (its history skips its index)."""
-        with self.lock:
-            o = self.orgs.get(org)
-            if o is None:
-                return None
-            conv = o.conversations.get(conversation_id)
-            if conv is None and o.histories:
-                found = _generated(o, conversation_id)
-                if found is not None:
-                    history, index = found
-                    conv = o.conversations[conversation_id] = history.conversation(index)
-                    o.materialised.setdefault(history.key, set()).add(index)
-                    self.version += 1
-            return conv
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
@@ -253,7 +237,7 @@ class SandboxState:
                        when: float | None = None) -> None:
         """Mark a recording ``ARCHIVED`` or ``DELETED`` (``None``/``AVAILABLE``: back to its
         natural state); an archive or delete date is set to ``when`` (default now) if it had none."""
-        with self.lock:
+        with self._changing(conv):
             now = self.clock.now() if when is None else when
             dates: dict[str, float | None] = {}
             if file_state == "ARCHIVED" and rec.archive_date is None:
@@ -262,7 +246,6 @@ class SandboxState:
                 dates["deleteDate"] = now
             rec.file_state = None if file_state in (None, "AVAILABLE") else file_state
             conv.set_retention(rec, dates, False)  # bumps the conversation's version
-            self.version += 1
 
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:
@@ -294,58 +277,68 @@ class SandboxState:
                             when_none: str | None = None) -> str:
         """Secure pause/resume; ``when_none`` defaults to the ``recordingStateWriteWhenNone``
         assumption. Returns the resulting state."""
-        with self.lock:
-            try:
-                return conv.set_recording_state(
-                    desired, self.clock.now() if now is None else now,
-                    when_none or self.settings.assumption("recordingStateWriteWhenNone"))
-            finally:
-                self.version += 1
+        with self._changing(conv):
+            return conv.set_recording_state(
+                desired, self.clock.now() if now is None else now,
+                when_none or self.settings.assumption("recordingStateWriteWhenNone"))
 
     def set_adhoc(self, conv: Conversation, p: Participant, on: bool, now: float | None = None) -> None:
-        with self.lock:
-            try:
-                conv.set_adhoc(p, on, self.clock.now() if now is None else now)
-            finally:
-                self.version += 1
+        with self._changing(conv):
+            conv.set_adhoc(p, on, self.clock.now() if now is None else now)
 
     def set_held(self, conv: Conversation, p: Participant, held: bool, now: float | None = None) -> None:
-        with self.lock:
-            try:
-                conv.set_held(p, held, self.clock.now() if now is None else now)
-            finally:
-                self.version += 1
+        with self._changing(conv):
+            conv.set_held(p, held, self.clock.now() if now is None else now)
 
     def disconnect(self, conv: Conversation, participant: Participant | None = None,
                    now: float | None = None) -> None:
-        with self.lock:
-            try:
-                conv.disconnect(self.clock.now() if now is None else now, participant)
-            finally:
-                self.version += 1
+        with self._changing(conv):
+            conv.disconnect(self.clock.now() if now is None else now, participant)
 
     def update_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
         """A ``MediaParticipantRequest``'s changes (recording, held, muted, confined, state
         ``disconnected``), validated by the caller, applied in that order."""
-        with self.lock:
+        with self._changing(conv):
             now = self.clock.now()
-            try:
-                if "recording" in changes:
-                    conv.set_adhoc(p, changes["recording"], now)
-                if "held" in changes:
-                    conv.set_held(p, changes["held"], now)
-                if "muted" in changes or "confined" in changes:
-                    conv.set_media_flags(p, changes.get("muted"), changes.get("confined"))
-                if changes.get("state") == "disconnected":
-                    conv.disconnect(now, p)
-            finally:
-                self.version += 1
+            if "recording" in changes:
+                conv.set_adhoc(p, changes["recording"], now)
+            if "held" in changes:
+                conv.set_held(p, changes["held"], now)
+            if "muted" in changes or "confined" in changes:
+                conv.set_media_flags(p, changes.get("muted"), changes.get("confined"))
+            if changes.get("state") == "disconnected":
+                conv.disconnect(now, p)
 
     def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
                       clear_export: bool = False) -> None:
-        with self.lock:
+        with self._changing(conv):
             conv.set_retention(rec, dates, clear_export)
-            self.version += 1
+
+    @contextmanager
+    def _changing(self, conv: Conversation) -> Iterator[None]:
+        """Around every change to a conversation: the lock, then ``version`` bumped (even when the
+        change raises half way). A *generated* conversation (built for one read, held in no org)
+        that the change touched is materialised: it joins its org's conversations, so the change
+        is kept and every later read, the analytics query and the jobs see the one changed copy
+        (its history skips its index from then on). Never a 200 whose change is dropped."""
+        with self.lock:
+            before = conv.version
+            try:
+                yield
+            finally:
+                if conv.version != before:
+                    self._keep(conv)
+                self.version += 1
+
+    def _keep(self, conv: Conversation) -> None:
+        org = self.orgs.get(conv.org)
+        if org is None or conv.id in org.conversations:
+            return
+        found = _generated(org, conv.id)
+        if found is not None:
+            history, index = found
+            org.conversations[conv.id] = conv
+            org.materialised.setdefault(history.key, set()).add(index)
 
     def all_conversations(self) -> list[Conversation]:
         return [c for o in self.orgs.values() for c in o.conversations.values()]

@@ -208,7 +208,7 @@ class AnalyticsJobsApi(ApiHandlers):
             if job.selection is None:
                 org = self.state.org(job.org)
                 job.selection = select(list(org.conversations.values()), list(org.histories), job.query,
-                                       job.window, job.query.filtered, job.limit)
+                                       job.window, job.query.filtered, job.limit, org.materialised)
             sel = job.selection
             out: dict[str, Any] = {}
             page = sel.render(offset, size, attributes=True) if offset < len(sel) else []

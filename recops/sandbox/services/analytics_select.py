@@ -82,8 +82,18 @@ class Selection:
         return out
 
 
-def _history_entries(h: GeneratedHistory, q: Query, w: Window, filtered: bool, by_end: bool
-                     ) -> Iterator[tuple[float, str, int]] | range:
+def _history_entries(h: GeneratedHistory, q: Query, w: Window, filtered: bool, by_end: bool,
+                     skip: set[int] | None = None) -> array | list[int] | range:
+    """The indices of ``h`` that match, in order; ``skip``: indices materialised since (the org's
+    conversations hold them now, so they are matched there, once)."""
+    found = _history_matches(h, q, w, filtered, by_end)
+    if skip:
+        return array("q", (i for i in found if i not in skip))
+    return found
+
+
+def _history_matches(h: GeneratedHistory, q: Query, w: Window, filtered: bool, by_end: bool
+                     ) -> array | list[int] | range:
     lo = w.lo - MAX_DURATION if w.activity else w.lo
     if w.start_floor is not None:
         lo = max(lo, w.start_floor)
@@ -109,9 +119,10 @@ def _history_entries(h: GeneratedHistory, q: Query, w: Window, filtered: bool, b
 
 
 def select(conversations: list[Conversation], histories: list[GeneratedHistory], q: Query, w: Window,
-           filtered: bool, limit: int | None = None) -> Selection:
+           filtered: bool, limit: int | None = None, materialised: dict[int, set[int]] | None = None) -> Selection:
     """The ordered matches of ``q`` in ``w``. ``filtered``: the query has conversation or segment
-    filters (otherwise generated conversations are never materialised to be matched)."""
+    filters (otherwise generated conversations are never built to be matched). ``materialised``:
+    per history key, the indices a write materialised into ``conversations`` (``OrgState.materialised``)."""
     by_end = q.order_by == "conversationEnd"
     mats = [c for c in conversations if _in_window(c.start_time, c.end_time, w) and _matches(q, c)]
     if by_end:
@@ -120,7 +131,7 @@ def select(conversations: list[Conversation], histories: list[GeneratedHistory],
         mats.sort(key=lambda c: (c.start_time, c.id))
     sources: list[tuple[int, Any]] = [(0, mats)] if mats else []
     for k, h in enumerate(histories, start=1):
-        idx = _history_entries(h, q, w, filtered, by_end)
+        idx = _history_entries(h, q, w, filtered, by_end, (materialised or {}).get(h.key))
         if len(idx):
             sources.append((k, idx))
     if len(sources) == 1:
@@ -167,7 +178,7 @@ class SyncSelections:
         if hit is None:
             lo, hi = _day_bounds(q.start, q.end) if mode == "startDay" else (q.start, q.end)
             hit = select(list(org.conversations.values()), list(org.histories), q, Window(lo, hi, activity=False),
-                         q.filtered)
+                         q.filtered, materialised=org.materialised)
             if len(self._cache) > 16:
                 self._cache.clear()
             self._cache[key] = hit
