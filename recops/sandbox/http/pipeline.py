@@ -37,11 +37,10 @@ from typing import Any, Protocol
 from ..model import errors
 from ..model.errors import ApiError
 from ..model.state import SandboxState
-from ..services.media import xml_error_reply
 from .faults import Fault, FaultBook
 from .ratelimit import Budget, RateLimiter
 from .routes import Plane, Route, RouteTable
-from .wire import Reply, Request, error_reply, json_reply
+from .wire import Reply, Request, error_reply, json_reply, xml_error_reply
 
 log = logging.getLogger("recops.sandbox")
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+from xml.sax.saxutils import escape
 
 import orjson
 
@@ -149,6 +150,16 @@ def empty_reply(status: int) -> Reply:
 
 def error_reply(err: errors.ApiError, context_id: str) -> Reply:
     return json_reply(err.status, err.body(context_id), headers=err.headers)
+
+
+def xml_error_reply(err: errors.ApiError, request_id: str) -> Reply:
+    """``<Error><Code>…</Code><Message>…</Message>…<RequestId>…</RequestId></Error>`` [inferred shape];
+    any error on the media plane (an injected one too) is rendered so."""
+    parts = [f"<Code>{escape(err.code)}</Code>", f"<Message>{escape(err.message)}</Message>"]
+    parts += [f"<{k}>{escape(v)}</{k}>" for k, v in getattr(err, "extra", {}).items()]
+    parts.append(f"<RequestId>{escape(request_id)}</RequestId>")
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + "".join(parts) + "</Error>"
+    return Reply(err.status, body.encode(), content_type="application/xml", headers=dict(err.headers))
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:

@@ -276,3 +276,17 @@ DEFAULT_CODE_FOR_STATUS: dict[int, str] = {
     503: "service.unavailable",
     504: "request.timeout",
 }
+
+
+# --- the media host (services/media.py): S3-style errors, rendered as XML by http/wire.py
+
+
+@dataclass
+class S3Error(ApiError):
+    """A media-host error: its ``extra`` elements follow ``<Message>`` in the XML body."""
+
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def s3_error(status: int, code: str, message: str, **extra: str) -> S3Error:
+    return S3Error(status, code, message, extra=dict(extra))

@@ -10,7 +10,10 @@ A scenario file::
                "conversations": [{...as POST /_sandbox/conversations...}],
                "seed": {...as POST /_sandbox/seed...}}]}
 
-A path to a JSON file of that shape works wherever a scenario name does.
+A path to a JSON file of that shape works wherever a scenario name does. ``check_scenario``
+tells whether one loads cleanly (the CLI asks before serving it).
+
+Imports: ``sandbox.model`` and ``sandbox.seeds`` only.
 """
 
 from __future__ import annotations

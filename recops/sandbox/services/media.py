@@ -29,15 +29,13 @@ import hmac
 import math
 import secrets
 import struct
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from ..http.routes import Row
 from ..http.wire import Reply, Request
 from ..model.clock import iso
-from ..model.errors import ApiError
+from ..model.errors import ApiError, s3_error
 from ..model.models import Conversation, Recording
 from .annotations import AnnotationRules, media_ms
 
@@ -143,27 +141,6 @@ def signed_url(base_url: str, job_id: str, conversation_id: str, recording_id: s
 
 
 # --- the media host --------------------------------------------------------------------------------
-
-
-@dataclass
-class S3Error(ApiError):
-    """A media-host error: its ``extra`` elements follow ``<Message>`` in the XML body."""
-
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-def s3_error(status: int, code: str, message: str, **extra: str) -> S3Error:
-    return S3Error(status, code, message, extra=dict(extra))
-
-
-def xml_error_reply(err: ApiError, request_id: str) -> Reply:
-    """``<Error><Code>…</Code><Message>…</Message>…<RequestId>…</RequestId></Error>`` [inferred shape];
-    any error on the media plane (an injected one too) is rendered so."""
-    parts = [f"<Code>{escape(err.code)}</Code>", f"<Message>{escape(err.message)}</Message>"]
-    parts += [f"<{k}>{escape(v)}</{k}>" for k, v in getattr(err, "extra", {}).items()]
-    parts.append(f"<RequestId>{escape(request_id)}</RequestId>")
-    body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + "".join(parts) + "</Error>"
-    return Reply(err.status, body.encode(), content_type="application/xml", headers=dict(err.headers))
 
 
 class MediaHost:
