@@ -206,7 +206,7 @@ class Control:
     def _find(self, req: Request) -> Conversation:
         """The conversation ``{cid}`` in the caller's org (a seat), else in ``?org=`` or any org;
         in a room, where every seat has the demo's ids, an id in several orgs needs ``?org=``.
-        A generated one is found too (a change to it materialises it: ``SandboxState._changing``)."""
+        A generated one is found too (a change to it materialises it: ``SandboxState._changed``)."""
         cid = req.params["cid"]
         org = scoped_org(req, req.q("org"))
         found = [c for name in list(self.state.orgs) if org in (None, name)

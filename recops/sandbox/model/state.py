@@ -10,8 +10,6 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -168,7 +166,7 @@ class SandboxState:
 
     def conversation(self, org: str, conversation_id: str) -> Conversation | None:
         """A materialised conversation, else a generated one built for this read. A change to a
-        generated one, made through a method here, materialises it (``_changing``)."""
+        generated one, made through a method here, materialises it (``_changed``)."""
         o = self.orgs.get(org)
         if o is None:
             return None
@@ -237,15 +235,19 @@ class SandboxState:
                        when: float | None = None) -> None:
         """Mark a recording ``ARCHIVED`` or ``DELETED`` (``None``/``AVAILABLE``: back to its
         natural state); an archive or delete date is set to ``when`` (default now) if it had none."""
-        with self._changing(conv):
-            now = self.clock.now() if when is None else when
-            dates: dict[str, float | None] = {}
-            if file_state == "ARCHIVED" and rec.archive_date is None:
-                dates["archiveDate"] = now
-            if file_state == "DELETED" and rec.delete_date is None:
-                dates["deleteDate"] = now
-            rec.file_state = None if file_state in (None, "AVAILABLE") else file_state
-            conv.set_retention(rec, dates, False)  # bumps the conversation's version
+        with self.lock:
+            before = conv.version
+            try:
+                now = self.clock.now() if when is None else when
+                dates: dict[str, float | None] = {}
+                if file_state == "ARCHIVED" and rec.archive_date is None:
+                    dates["archiveDate"] = now
+                if file_state == "DELETED" and rec.delete_date is None:
+                    dates["deleteDate"] = now
+                rec.file_state = None if file_state in (None, "AVAILABLE") else file_state
+                conv.set_retention(rec, dates, False)  # bumps the conversation's version
+            finally:
+                self._changed(conv, before)
 
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:
@@ -277,58 +279,77 @@ class SandboxState:
                             when_none: str | None = None) -> str:
         """Secure pause/resume; ``when_none`` defaults to the ``recordingStateWriteWhenNone``
         assumption. Returns the resulting state."""
-        with self._changing(conv):
-            return conv.set_recording_state(
-                desired, self.clock.now() if now is None else now,
-                when_none or self.settings.assumption("recordingStateWriteWhenNone"))
+        with self.lock:
+            before = conv.version
+            try:
+                return conv.set_recording_state(
+                    desired, self.clock.now() if now is None else now,
+                    when_none or self.settings.assumption("recordingStateWriteWhenNone"))
+            finally:
+                self._changed(conv, before)
 
     def set_adhoc(self, conv: Conversation, p: Participant, on: bool, now: float | None = None) -> None:
-        with self._changing(conv):
-            conv.set_adhoc(p, on, self.clock.now() if now is None else now)
+        with self.lock:
+            before = conv.version
+            try:
+                conv.set_adhoc(p, on, self.clock.now() if now is None else now)
+            finally:
+                self._changed(conv, before)
 
     def set_held(self, conv: Conversation, p: Participant, held: bool, now: float | None = None) -> None:
-        with self._changing(conv):
-            conv.set_held(p, held, self.clock.now() if now is None else now)
+        with self.lock:
+            before = conv.version
+            try:
+                conv.set_held(p, held, self.clock.now() if now is None else now)
+            finally:
+                self._changed(conv, before)
 
     def disconnect(self, conv: Conversation, participant: Participant | None = None,
                    now: float | None = None) -> None:
-        with self._changing(conv):
-            conv.disconnect(self.clock.now() if now is None else now, participant)
+        with self.lock:
+            before = conv.version
+            try:
+                conv.disconnect(self.clock.now() if now is None else now, participant)
+            finally:
+                self._changed(conv, before)
 
     def update_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
         """A ``MediaParticipantRequest``'s changes (recording, held, muted, confined, state
         ``disconnected``), validated by the caller, applied in that order."""
-        with self._changing(conv):
-            now = self.clock.now()
-            if "recording" in changes:
-                conv.set_adhoc(p, changes["recording"], now)
-            if "held" in changes:
-                conv.set_held(p, changes["held"], now)
-            if "muted" in changes or "confined" in changes:
-                conv.set_media_flags(p, changes.get("muted"), changes.get("confined"))
-            if changes.get("state") == "disconnected":
-                conv.disconnect(now, p)
-
-    def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
-                      clear_export: bool = False) -> None:
-        with self._changing(conv):
-            conv.set_retention(rec, dates, clear_export)
-
-    @contextmanager
-    def _changing(self, conv: Conversation) -> Iterator[None]:
-        """Around every change to a conversation: the lock, then ``version`` bumped (even when the
-        change raises half way). A *generated* conversation (built for one read, held in no org)
-        that the change touched is materialised: it joins its org's conversations, so the change
-        is kept and every later read, the analytics query and the jobs see the one changed copy
-        (its history skips its index from then on). Never a 200 whose change is dropped."""
         with self.lock:
             before = conv.version
             try:
-                yield
+                now = self.clock.now()
+                if "recording" in changes:
+                    conv.set_adhoc(p, changes["recording"], now)
+                if "held" in changes:
+                    conv.set_held(p, changes["held"], now)
+                if "muted" in changes or "confined" in changes:
+                    conv.set_media_flags(p, changes.get("muted"), changes.get("confined"))
+                if changes.get("state") == "disconnected":
+                    conv.disconnect(now, p)
             finally:
-                if conv.version != before:
-                    self._keep(conv)
-                self.version += 1
+                self._changed(conv, before)
+
+    def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
+                      clear_export: bool = False) -> None:
+        with self.lock:
+            before = conv.version
+            try:
+                conv.set_retention(rec, dates, clear_export)
+            finally:
+                self._changed(conv, before)
+
+    def _changed(self, conv: Conversation, before: int) -> None:
+        """After every change to a conversation (under the lock, even one that raised half way):
+        ``version`` bumped, and a *generated* conversation (built for one read, held in no org)
+        that the change touched (its version moved from ``before``) materialised: it joins its
+        org's conversations, so the change is kept and every later read, the analytics query
+        and the jobs see the one changed copy (its history skips its index from then on).
+        Never a 200 whose change is dropped."""
+        if conv.version != before:
+            self._keep(conv)
+        self.version += 1
 
     def _keep(self, conv: Conversation) -> None:
         org = self.orgs.get(conv.org)
