@@ -53,7 +53,7 @@ def run(quick: bool = False) -> None:
     bound = seat_bound()
     table("Training room: memory per seat (RSS growth, fresh interpreter per row)",
           ["room", "conversations", "RSS growth MB", "MB per seat"], rows,
-          [f"figure in recops/sandbox/room.py: {MEASURED_SEAT_BYTES / 2**20:.2f} MB per seat; reserve per seat "
+          [f"figure in recops/sandbox/room/seats.py: {MEASURED_SEAT_BYTES / 2**20:.2f} MB per seat; reserve per seat "
            f"in the start-up bound: {PER_SEAT_BYTES / 2**20:.0f} MB; on this machine: "
            f"{bound.explain()}"])
 

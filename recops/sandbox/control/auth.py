@@ -52,7 +52,7 @@ SEAT_ROUTES = frozenset({
     ("GET", "/_sandbox/media/{cid}/{file}"),
 })
 # the trainer board's page answers without credentials itself: 401 with a page that asks for
-# the admin token, holding neither token nor data (board.py)
+# the admin token, holding neither token nor data (room/board.py)
 OPEN_ROUTES = frozenset({("GET", "/_sandbox/health"), ("GET", "/_room/board.html")})
 
 HOW_TO_AUTHENTICATE = ("send 'Authorization: Bearer <admin token>' (the trainer's token, printed by "

@@ -67,7 +67,7 @@ class Control:
                  request_log: deque[dict[str, Any]], initial_scenario: str | None,
                  room: Room | None = None) -> None:
         self.state = state
-        self.room = room  # a training room (room.py): its seats are the orgs
+        self.room = room  # a training room (room/seats.py): its seats are the orgs
         self.faults = faults
         self.limiter = limiter
         self.request_log = request_log
@@ -292,7 +292,7 @@ class Control:
         return empty_reply(204)
 
     def media(self, req: Request) -> Reply:
-        """The recording's WAV (media.py; any format id is served as WAV): the same bytes as the
+        """The recording's WAV (services/media.py; any format id is served as WAV): the same bytes as the
         media host serves for a batch download's resultUrl."""
         cid = req.params["cid"]
         rid = req.params["file"].rsplit(".", 1)[0]

@@ -45,7 +45,7 @@ class Plane:
 OAUTH = Plane("oauth", ("oauth",), faults=True, logged=True)
 API = Plane("api", ("api", "v2"), faults=True, authenticated=True, logged=True)
 CONTROL = Plane("control", ("_sandbox",), sandbox_errors=True)
-ROOM = Plane("room", ("_room",), sandbox_errors=True)  # a training room's endpoints (room_api.py)
+ROOM = Plane("room", ("_room",), sandbox_errors=True)  # a training room's endpoints (room/api.py, room/board.py)
 # Signed result URLs carry no bearer token [inferred], so no authentication and no per-token rate limit.
 MEDIA = Plane("media", ("media",), faults=True, logged=True, media=True)
 OTHER = Plane("other", ())

@@ -82,7 +82,7 @@ class Request:
     # request-log entry.
     early_error: errors.ApiError | None = None
     token: Token | None = None  # set by the authentication step
-    scope_org: str | None = None  # control plane: the org a seat's credentials limit it to (control_auth.py)
+    scope_org: str | None = None  # control plane: the org a seat's credentials limit it to (control/auth.py)
 
     @property
     def bearer(self) -> Token:

@@ -1,7 +1,7 @@
 """The sandbox's entities: OAuth clients, users, tokens, conversations, participants, recordings.
 
-No HTTP here (moto's shape): handlers in ``api.py``/``control.py`` parse the wire, call
-``SandboxState`` (state.py) and render with ``render.py``. The recording state machine lives on
+No HTTP here (moto's shape): handlers in ``services/`` and ``control/`` parse the wire, call
+``SandboxState`` (state.py) and render with ``services/render.py``. The recording state machine lives on
 ``Conversation``; every change to a conversation bumps ``Conversation.version`` so cached views
 can be invalidated, and every mutation goes through a ``SandboxState`` method under one lock.
 

@@ -196,7 +196,7 @@ class SandboxSettings:
     analytics_max_interval_days: int = 7
     analytics_result_cap: int = 10_000
     analytics_max_past_days: int = 35  # sync query: start at most 35 days back, today included [documented]
-    # async details jobs (analytics_jobs.py); each value is [unknown] (docs/sandbox.md)
+    # async details jobs (services/analytics_jobs.py); each value is [unknown] (docs/sandbox.md)
     analytics_job_delay_seconds: float = 3.0  # QUEUED -> PENDING at half, FULFILLED at the end
     analytics_job_expiry_seconds: int = 86_400  # FULFILLED -> EXPIRED after this
     analytics_job_max_concurrent: int = 0  # QUEUED/PENDING jobs per org; 0 = no cap
@@ -204,7 +204,7 @@ class SandboxSettings:
     analytics_job_max_page_size: int = 1000
     analytics_job_max_interval_days: int = 0  # 0 = no limit
     request_log_size: int = 10_000
-    # recording batch downloads (batch_download.py) and their media host (media.py)
+    # recording batch downloads (services/batch_downloads.py) and their media host (services/media.py)
     batch_download_delay_seconds: float = 1.0  # results appear over this time [inferred timing]
     batch_download_url_ttl_seconds: int = 3600  # recordingBatchDownloadUrlTtl default, 60 min [documented]
     media_max_seconds: float = 0  # served WAV length cap; 0 = as long as the recording (sandbox sizing)

@@ -202,13 +202,13 @@ class SandboxState:
             return conv
 
     def add_history(self, history: GeneratedHistory) -> GeneratedHistory:
-        """A generated history (history.py) joins its org's conversations."""
+        """A generated history (seeds/history.py) joins its org's conversations."""
         with self.lock:
             self.org(history.org).histories.append(history)
             self.version += 1
             return history
 
-    # --- analytics details jobs (analytics_jobs.py); they change no conversation, so no version bump
+    # --- analytics details jobs (services/analytics_jobs.py); they change no conversation, so no version bump
 
     def add_analytics_job(self, job: Any) -> Any:
         with self.lock:
@@ -224,7 +224,7 @@ class SandboxState:
         with self.lock:
             job.end(state, self.clock.now(), message)
 
-    # --- recording batch downloads (batch_download.py): planned at submission, no version bump
+    # --- recording batch downloads (services/batch_downloads.py): planned at submission, no version bump
 
     def add_batch_job(self, job: Any) -> Any:
         with self.lock:

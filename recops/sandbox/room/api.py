@@ -1,4 +1,4 @@
-"""``/_room``: a training room's endpoints (the admin token; control_auth.py).
+"""``/_room``: a training room's endpoints (the admin token; control/auth.py).
 
 - ``GET /_room``: the room id, the number of seats, per seat its org and client ids (never a
   secret).

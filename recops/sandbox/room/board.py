@@ -303,7 +303,7 @@ def results_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-# --- the endpoints (rows in routes.route_table; the room plane's auth admits the admin only) ------
+# --- the endpoints (rows in ROUTES; the room plane's auth admits the admin only) ------
 
 
 class BoardApi:

@@ -6,7 +6,7 @@ queue ids as the demo (ids are per org) and its own OAuth clients ``seat-NN-supe
 ``seat-NN-readonly``, ``seat-NN-integration`` and ``seat-NN-nothing`` with random secrets that
 last as long as the room (a seat reset keeps them, so a card stays valid). The room has a random
 id (``room-xxxxxxxx``) that seat cards carry, so a card from another room is recognised, and an
-admin token for the trainer (control_auth.py).
+admin token for the trainer (control/auth.py).
 
 Memory, measured by ``python -m benchmarks room`` (the demo org loaded into K seats in a fresh
 interpreter, RSS growth / K; CPython 3.12, x86-64 Linux): **1.35 MB per seat**, flat from 1 to

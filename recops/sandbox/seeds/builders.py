@@ -234,7 +234,7 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
     ``{"count": 10000, "seed": 42, "interval": "start/end"?, "org"?, "recordedRatio": 0.8,
     "securePauseRatio": 0.1, "adhocRatio": 0.05, "queues": 4, "agents": 12,
     "holdRatio": 0.2, "holdSuppressionRatio": 0.5, "unresumedPauseRatio": 0.15,
-    "archivedRatio": 0, "deletedRatio": 0}`` (pauses: seed_pauses.py; file states: media.py)
+    "archivedRatio": 0, "deletedRatio": 0}`` (pauses: pauses.py; file marks: spec.py)
     The default interval is the 7 days up to now.
     """
     if not isinstance(spec, dict):
@@ -285,7 +285,7 @@ def seed_history(state: SandboxState, spec: Any) -> dict[str, Any]:
             parts[1].end_time = agent_start
             parts[1].session.disconnected_time = agent_start
             parts[1].session.disconnect_type = "transfer"
-            pauses = plan_pauses(rng, pause_ratios, agent_start, begin + duration, recorded)  # seed_pauses.py
+            pauses = plan_pauses(rng, pause_ratios, agent_start, begin + duration, recorded)  # pauses.py
             conv = Conversation(id=cid, org=org, media_type="call", start_time=begin, participants=parts,
                                 policy_recording=recorded, queue_id=queue,
                                 direction="inbound" if rng.random() < 0.85 else "outbound",

@@ -5,7 +5,7 @@ the call ended. Deterministic: every draw comes from the seed's one ``random.Ran
 ``plan_pauses`` only draws numbers (a ``PausePlan``: times, no state), so a compact history
 store can keep the plan; ``apply_pauses`` replays a plan through the ``SandboxState`` methods,
 exactly as live pause/resume and hold calls would, so seeded recordings carry the same
-annotations (annotations.py) as live ones.
+annotations (services/annotations.py) as live ones.
 """
 
 from __future__ import annotations

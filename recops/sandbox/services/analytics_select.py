@@ -1,5 +1,5 @@
 """Select and order an org's conversations for a details query or job, materialised conversations
-and generated histories (history.py) alike, without materialising the generated ones.
+and generated histories (seeds/history.py) alike, without materialising the generated ones.
 
 A ``Selection`` is the ordered match list as a compact ``array('q')`` of entries
 ``source << 40 | index``: source 0 is the list of matching materialised conversations, source
@@ -185,7 +185,7 @@ class SyncSelections:
         return hit
 
     def details_page(self, org: OrgState, q: Query) -> dict[str, Any]:
-        """``AnalyticsConversationQueryResponse``: as ``GenesysApi.details_query`` answers it."""
+        """``AnalyticsConversationQueryResponse``: as ``AnalyticsQueryApi.details_query`` answers it."""
         settings = self.state.settings
         sel = self.selection(org, q)
         cap = settings.analytics_result_cap

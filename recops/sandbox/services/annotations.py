@@ -9,14 +9,14 @@ The documented rules (docs/genesys-api.md, "Recording annotations"):
   before it; ``absoluteLocation``: offset *after* removing the cumulative duration of all
   pauses before it, i.e. ``realtimeLocation`` minus the paused time before it [inferred from
   the two descriptions];
-- a hold annotation exists only when hold suppression paused the recording (models.py opens a
+- a hold annotation exists only when hold suppression paused the recording (model/models.py opens a
   ``Hold`` pause only then);
-- a pause still open when the call ends closes at the end of the recording (models.py
+- a pause still open when the call ends closes at the end of the recording (model/models.py
   ``Conversation._end``); on a recording still running it reads as lasting until now;
 - screen recordings carry secure-pause annotations only with
   ``includePauseAnnotationsForScreenRecordings=true`` [documented parameter].
 
-Where the sheet leaves a relation open, the choice is a switchable assumption (settings.py):
+Where the sheet leaves a relation open, the choice is a switchable assumption (model/settings.py):
 ``annotationLocation`` (does ``location`` equal ``realtimeLocation`` or ``absoluteLocation``),
 ``pausedMediaRemoved`` (is paused time cut out of the media, so ``outputDurationMs`` and the
 file are shorter) and ``metadataSystemAnnotations`` (do pause annotations also appear on

@@ -3,7 +3,7 @@
 Check order inside a handler (the real order is [unknown]; the sandbox's choice): permissions
 (403) / user context (400 ``not.a.user``), in the order the ``permissionCheckOrder``
 assumption sets -> body (400/415) -> entity (404) -> state (400). Route, bearer token and rate
-limit come before, in the pipeline (pipeline.py).
+limit come before, in the pipeline (http/pipeline.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 
 Parameters, defaults, permissions and error codes are documented (docs/genesys-api.md, "Queue
 and user lookups"); the maximum ``pageSize``, how an ``id`` list combines with paging and how
-the ``name`` pattern compares are not, and are labelled choices here (settings.py
+the ``name`` pattern compares are not, and are labelled choices here (model/settings.py
 ``directoryMaxPageSize``, ``directoryIdListPaging``).
 """
 

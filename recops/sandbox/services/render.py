@@ -22,7 +22,7 @@ from .media import size_for
 class BodyCache:
     """One view of a conversation rendered to JSON bytes, kept per ``Conversation.version``.
 
-    Every change to a conversation bumps its version (models.py), so a hit is always the
+    Every change to a conversation bumps its version (model/models.py), so a hit is always the
     current body. Only views that depend on nothing but the conversation (no clock, no
     request) may be cached: ``conversation`` and ``call_conversation``."""
 
