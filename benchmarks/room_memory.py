@@ -14,14 +14,14 @@ import json
 import subprocess
 import sys
 
-from recops.sandbox.room import MEASURED_SEAT_BYTES, PER_SEAT_BYTES, seat_bound
+from recops.sandbox.room.seats import MEASURED_SEAT_BYTES, PER_SEAT_BYTES, seat_bound
 
 from .common import table
 
 PROBE = r"""
 import gc, json, sys
 from recops.sandbox.room import Room
-from recops.sandbox.state import SandboxState
+from recops.sandbox.model.state import SandboxState
 
 def rss():
     for line in open("/proc/self/status"):
@@ -53,7 +53,7 @@ def run(quick: bool = False) -> None:
     bound = seat_bound()
     table("Training room: memory per seat (RSS growth, fresh interpreter per row)",
           ["room", "conversations", "RSS growth MB", "MB per seat"], rows,
-          [f"figure in recops/sandbox/room.py: {MEASURED_SEAT_BYTES / 2**20:.2f} MB per seat; reserve per seat "
+          [f"figure in recops/sandbox/room/seats.py: {MEASURED_SEAT_BYTES / 2**20:.2f} MB per seat; reserve per seat "
            f"in the start-up bound: {PER_SEAT_BYTES / 2**20:.0f} MB; on this machine: "
            f"{bound.explain()}"])
 

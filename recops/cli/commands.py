@@ -52,8 +52,8 @@ def sandbox_serve(
         help="Protect the control plane with this token (required on a non-loopback --host).")] = None,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C."""
-    from recops.sandbox.control import check_scenario
-    from recops.sandbox.control_auth import check_bind
+    from recops.sandbox.control.auth import check_bind
+    from recops.sandbox.scenarios import check_scenario
     from recops.sandbox.server import serve
 
     try:

@@ -18,19 +18,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import SandboxApp
     from .control_client import SandboxClient, SandboxControlError
-    from .models import DEFAULT_ORG
+    from .model.models import DEFAULT_ORG
+    from .model.settings import ASSUMPTIONS, SandboxSettings
+    from .model.state import SandboxState
     from .room import Room
     from .server import SandboxServer, running, serve
-    from .settings import ASSUMPTIONS, SandboxSettings
-    from .state import SandboxState
 
 # name -> module, imported on first use (PEP 562): recops reads the control plane through
 # recops.sandbox.control_client (plain urllib3), and a CLI command must not pay for importing
 # the app and uvicorn to do so
 _EXPORTS = {
     "SandboxApp": "app", "SandboxClient": "control_client", "SandboxControlError": "control_client",
-    "DEFAULT_ORG": "models", "SandboxState": "state", "SandboxServer": "server", "running": "server",
-    "serve": "server", "ASSUMPTIONS": "settings", "SandboxSettings": "settings", "Room": "room",
+    "DEFAULT_ORG": "model.models", "SandboxState": "model.state", "SandboxServer": "server", "running": "server",
+    "serve": "server", "ASSUMPTIONS": "model.settings", "SandboxSettings": "model.settings", "Room": "room",
 }
 
 

@@ -1,10 +1,13 @@
 """The sandbox as one ASGI app: ``/oauth/token`` and ``/api/v2`` on one origin (so an
-unmodified ``ApiClient(host=url)`` reaches both), plus the ``/_sandbox`` control plane.
+unmodified ``ApiClient(host=url)`` reaches both), plus the ``/_sandbox`` control plane, the
+``/_room`` endpoints and the media host.
 
-``SandboxApp`` reads the request (raw path split into segments, body within the size
-limit), runs it through the ``pipeline.Pipeline`` of steps and sends the reply. Routes are
-in ``routes.route_table``. Anything unexpected becomes a Genesys 500 envelope, never a bare
-traceback or a hang.
+The one place that builds handler objects: each service of ``services.SERVICES`` once over
+the state, the control plane, its analytics-jobs view and the room's endpoints; the route
+table is assembled from their own rows (``http.routes.route_table``). ``SandboxApp`` reads
+the request (raw path split into segments, body within the size limit), runs it through the
+``http.pipeline.Pipeline`` of steps and sends the reply. Anything unexpected becomes a
+Genesys 500 envelope, never a bare traceback or a hang.
 
 Only ``http`` scopes are served. uvicorn runs it with ``lifespan="off"``; a server that
 sends a ``lifespan`` scope anyway gets a plain return, which ASGI servers take as "no
@@ -17,14 +20,11 @@ from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import errors
-from .api import GenesysApi
-from .control import Control
-from .control_auth import ControlAuth, ControlGuard
-from .errors import ApiError
-from .faults import FaultBook
-from .media import no_such_key
-from .pipeline import (
+from .control.auth import ControlAuth, ControlGuard
+from .control.jobs import AnalyticsJobsControl
+from .control.plane import Control
+from .http.faults import FaultBook
+from .http.pipeline import (
     Authenticate,
     CorrelationId,
     DownloadLog,
@@ -37,12 +37,17 @@ from .pipeline import (
     RateLimit,
     RequestLog,
 )
-from .ratelimit import RateLimiter
-from .recordings_api import RecordingsApi
+from .http.ratelimit import RateLimiter
+from .http.routes import CONTROL, MEDIA, ROOM, plane_of, route_table
+from .http.wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
+from .model import errors
+from .model.errors import ApiError
+from .model.state import SandboxState
 from .room import Room
-from .routes import CONTROL, MEDIA, ROOM, plane_of, route_table
-from .state import SandboxState
-from .wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
+from .room.api import RoomApi
+from .room.board import BoardApi
+from .services import SERVICES
+from .services.media import no_such_key
 
 
 class SandboxApp:
@@ -55,13 +60,15 @@ class SandboxApp:
         self.room = room
         if room is not None:
             scenario, admin_token = room.scenario, room.admin_token
-        self.api = GenesysApi(self.state)
-        self.recordings = RecordingsApi(self.state)
+        self.services = {cls: cls(self.state) for cls in SERVICES}  # each service's handlers, once
         self.faults = FaultBook()
         self.limiter = RateLimiter()
         log_: deque[dict[str, Any]] = deque(maxlen=self.state.settings.request_log_size)
         self.control = Control(self.state, self.faults, self.limiter, log_, scenario, room)
-        self.routes = route_table(self.api, self.recordings, self.control)
+        self.room_api = RoomApi(self.control)  # /_room: a training room's seats
+        self.board = BoardApi(self.control)  # /_room/board: the trainer's view of the seats
+        self.routes = route_table([*self.services.values(), self.control, AnalyticsJobsControl(self.state),
+                                   self.room_api, self.board])
         self.guard = ControlGuard(self.state, admin_token)
         self.pipeline = Pipeline(
             steps=[

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from .app import SandboxApp
-from .control_auth import check_bind
+from .control.auth import check_bind
 from .control_client import SandboxClient
-from .state import SandboxState
+from .model.state import SandboxState
 
 if TYPE_CHECKING:
     from .room import Room
@@ -130,7 +130,7 @@ def serve(host: str = LOOPBACK, port: int = 8765, scenario: str | None = "demo",
           announce=print, *, admin_token: str | None = None, room: Room | None = None,
           banner: Callable[[SandboxApp, str, Callable[[str], None]], None] | None = None) -> None:
     """Serve in the foreground until Ctrl-C (or SIGTERM). ``ValueError`` (before binding) for
-    a non-loopback ``host`` without an admin token (control_auth.check_bind). ``banner``
+    a non-loopback ``host`` without an admin token (control.auth.check_bind). ``banner``
     replaces the default banner (a room prints its own and writes its cards)."""
     check_bind(host, room.admin_token if room is not None else admin_token)
     app = SandboxApp(scenario=scenario, room=room, admin_token=admin_token)

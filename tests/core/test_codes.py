@@ -8,7 +8,7 @@ import pytest
 
 from recops.genesys import codes, errors
 from recops.genesys.explain import explain
-from recops.sandbox.errors import CATALOGUE
+from recops.sandbox.model.errors import CATALOGUE
 
 from .helpers import conversation_patch, recording_state, sdk_exception
 

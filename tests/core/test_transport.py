@@ -402,7 +402,7 @@ def _simulate(pacer_clock: list[float], pacer: Pacer, requests: int, allowed: in
     limiter, on a fake clock (events in time order: acquire, arrival at the server, reply).
     Returns the time the last reply came back, the 429s the limiter sent, and how many
     requests each window of the limiter admitted."""
-    from recops.sandbox.ratelimit import RateLimiter
+    from recops.sandbox.http.ratelimit import RateLimiter
 
     limiter = RateLimiter()
     events: list[tuple[float, int, str, int, object]] = []

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import urllib3
 
-from recops.sandbox.media import size_for, wav_bytes
+from recops.sandbox.services.media import size_for, wav_bytes
 
 from .http_helpers import request
 from .test_batch_download import completed, ended_call, submission

@@ -12,8 +12,9 @@ import recops
 from recops.genesys import intervals
 from recops.genesys.explain import explain
 from recops.kit import training
-from recops.sandbox import SandboxServer, board
+from recops.sandbox import SandboxServer
 from recops.sandbox.control_client import SandboxClient
+from recops.sandbox.room import board
 
 from .board_helpers import BEN, EX1, EX2, EX5, seat_org, seat_session, two_seat_scenario
 

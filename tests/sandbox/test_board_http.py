@@ -13,9 +13,9 @@ import urllib3
 
 import recops
 from recops.sandbox import SandboxServer
-from recops.sandbox.board_page import board_page
 from recops.sandbox.control_client import SandboxClient
 from recops.sandbox.room import Room
+from recops.sandbox.room.board_page import board_page
 
 from .board_helpers import BEN, EX2, EX5
 

@@ -1,7 +1,7 @@
 """The /_sandbox control plane over raw HTTP: health, settings, assumptions, clients, users,
 tokens, conversations, disconnect/hold, seed, reset, scenarios, clock and the request log.
 
-Control-plane errors use the Genesys envelope with sandbox.* codes (control.py).
+Control-plane errors use the Genesys envelope with sandbox.* codes (control/plane.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from recops.sandbox.settings import ASSUMPTIONS
+from recops.sandbox.model.settings import ASSUMPTIONS
 
 from .http_helpers import assert_error, get_token, request, token_request
 

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
-from recops.sandbox import SandboxState, render
-from recops.sandbox.builders import create_conversation
-from recops.sandbox.wire import BadPath, dumps, split_path
+from recops.sandbox import SandboxState
+from recops.sandbox.http.wire import BadPath, dumps, split_path
+from recops.sandbox.seeds.builders import create_conversation
+from recops.sandbox.services import render
 
 from .http_helpers import get_token, request
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from recops.sandbox import analytics, recordings_api
+from recops.sandbox.services import analytics, recordings
 
 from .http_helpers import assert_error, get_token, request
 from .sdk_helpers import api_error, day_interval, new_id
@@ -173,6 +173,6 @@ def test_genesys_enum_copies_match_the_installed_sdk(sdk):
     for method in (sdk.RecordingApi.get_conversation_recordings, sdk.RecordingApi.get_conversation_recording):
         doc = inspect.getsource(method)
         formats = re.search(r"media_formats: .*?Valid values:([A-Z0-9_,]+)", doc).group(1).split(",")
-        assert formats == recordings_api.MEDIA_FORMATS, method
+        assert formats == recordings.MEDIA_FORMATS, method
         format_ids = re.search(r"format_id: .*?Valid values:([A-Z0-9_,]+)", doc).group(1).split(",")
-        assert format_ids == recordings_api.FORMAT_IDS
+        assert format_ids == recordings.FORMAT_IDS

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from recops.sandbox.analytics import _conv_row, _rows_of
 from recops.sandbox.control_client import SandboxControlError
-from recops.sandbox.history import build_history, parse_generated
-from recops.sandbox.render import analytics_conversation
+from recops.sandbox.model.analytics_wire import analytics_conversation
+from recops.sandbox.seeds.history import build_history, parse_generated
+from recops.sandbox.services.analytics import _conv_row, _rows_of
 
 from .http_helpers import get_token, request
 from .sdk_helpers import interval, utc_midnight
@@ -80,6 +80,7 @@ def test_direct_rendering_and_filter_rows_equal_those_of_the_built_conversation(
         assert h.rows(i) == (_conv_row(built), _rows_of(built))
         with_attrs = h.render(i, attributes=True)
         assert with_attrs["participants"][0]["attributes"] == h.attributes(i)
+        assert with_attrs == analytics_conversation(built, attributes=True)  # one renderer, with attributes too
     assert len(kinds) >= 6  # recorded or not, paused, ad-hoc, both directions were all seen
 
 

@@ -13,13 +13,13 @@ import pytest
 import uvicorn
 
 from recops.sandbox import SandboxApp, SandboxState
-from recops.sandbox import pipeline as pl
-from recops.sandbox.control_auth import ControlAuth
-from recops.sandbox.errors import ApiError
-from recops.sandbox.faults import FaultBook
-from recops.sandbox.ratelimit import RateLimiter
-from recops.sandbox.routes import API, CONTROL, OAUTH, OTHER, Route, RouteTable, plane_of
-from recops.sandbox.wire import Reply, Request, empty_reply, json_reply
+from recops.sandbox.control.auth import ControlAuth
+from recops.sandbox.http import pipeline as pl
+from recops.sandbox.http.faults import FaultBook
+from recops.sandbox.http.ratelimit import RateLimiter
+from recops.sandbox.http.routes import API, CONTROL, OAUTH, OTHER, Route, RouteTable, plane_of
+from recops.sandbox.http.wire import Reply, Request, empty_reply, json_reply
+from recops.sandbox.model.errors import ApiError
 
 
 def _req(method: str = "GET", path: str = "/api/v2/conversations/c1", headers: dict[str, str] | None = None,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from recops.sandbox.process import ServedProcess
-from recops.sandbox.room import HARD_CAP, PER_SEAT_BYTES, check_seats, parse_card_rows, seat_bound
+from recops.sandbox.room.seats import HARD_CAP, PER_SEAT_BYTES, check_seats, parse_card_rows, seat_bound
 from recops.sandbox.server import SandboxServer
 
 from .http_helpers import assert_error, get_token, request
@@ -118,7 +118,7 @@ def test_sandbox_serve_with_an_admin_token_protects_its_control_plane(cli_env):
 
 
 def test_an_embedded_server_refuses_a_public_host_without_a_token_too():
-    from recops.sandbox.control_auth import check_bind, is_loopback
+    from recops.sandbox.control.auth import check_bind, is_loopback
 
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.5", "class-room.local"))

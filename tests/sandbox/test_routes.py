@@ -6,10 +6,14 @@ from __future__ import annotations
 import pytest
 
 from recops.sandbox import SandboxApp
-from recops.sandbox.api_base import ApiHandlers
-from recops.sandbox.media import MediaHost
-from recops.sandbox.routes import API, CONTROL, MEDIA, OAUTH, OTHER, ROOM, Route, RouteTable, plane_of
-from recops.sandbox.wire import BadPath, split_path
+from recops.sandbox.control.jobs import AnalyticsJobsControl
+from recops.sandbox.http.routes import API, CONTROL, MEDIA, OAUTH, OTHER, ROOM, Route, RouteTable, plane_of
+from recops.sandbox.http.wire import BadPath, split_path
+from recops.sandbox.services import SERVICES
+from recops.sandbox.services.base import ApiHandlers
+from recops.sandbox.services.conversations import ConversationsApi
+from recops.sandbox.services.media import MediaHost
+from recops.sandbox.services.oauth import OAuthApi
 
 
 def _handler(name):
@@ -64,14 +68,36 @@ def test_every_row_is_a_handler_of_an_api_class_or_the_control_plane():
         # an /api/v2 row belongs to some ApiHandlers class over the app's one state, a /media row
         # to the media host over it
         if r.plane is CONTROL:
-            assert owner is app.control, r
-        elif r.plane is ROOM:  # a training room's rows (room_api.py) act through the control plane
+            assert owner is app.control or isinstance(owner, AnalyticsJobsControl), r
+            assert owner.state is app.state, r
+        elif r.plane is ROOM:  # a training room's rows (room/api.py, room/board.py) act through the control plane
             assert owner.control is app.control, r
         else:
-            assert isinstance(owner, MediaHost if r.plane is MEDIA else ApiHandlers), r
+            kind = {MEDIA: MediaHost, OAUTH: OAuthApi}.get(r.plane, ApiHandlers)
+            assert isinstance(owner, kind), r
             assert owner.state is app.state, r
+            assert app.services[type(owner)] is owner, r  # the app's one object of that service
         assert r.plane is not OTHER
+    conversations = app.services[ConversationsApi]
     assert app.routes.find("PATCH", ("api", "v2", "conversations", "calls", "x", "participants", "p"))[0] \
-        .handler == app.api.patch_call_participant
+        .handler == conversations.patch_call_participant
     assert app.routes.find("PATCH", ("api", "v2", "conversations", "x", "participants", "p"))[0] \
-        .handler == app.api.patch_participant
+        .handler == conversations.patch_participant
+
+
+def test_each_service_carries_its_own_rows_and_the_table_is_theirs_in_order():
+    app = SandboxApp()
+    assert list(app.services) == list(SERVICES)
+    expected = []
+    for cls in SERVICES:
+        assert cls.ROUTES, cls
+        for row in cls.ROUTES:
+            # the handler is the service's own method, defined in the service's own module
+            assert row.handler.__module__ == cls.__module__, (cls, row)
+            expected.append((row.method, "/" + row.path.strip("/")))
+        for other in SERVICES:  # composition, not inheritance: no service is another's base
+            assert other is cls or not issubclass(cls, other), (cls, other)
+    api_rows = [(r.method, r.path) for r in app.routes.routes if r.plane in (API, OAUTH, MEDIA)]
+    assert api_rows == expected
+    # control-plane and room rows follow, from their own classes
+    assert [r.path for r in app.routes.routes[len(expected):]][:1] == ["/_sandbox/health"]

@@ -269,7 +269,7 @@ def test_unknown_job_and_bad_paging(sb, sdk, analytics):
     other_job = submit(analytics, job_query(sdk, day_interval(12)))
     api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id, cursor="nonsense"),
               400, "bad.request")
-    from recops.sandbox.analytics_jobs import encode_cursor
+    from recops.sandbox.services.analytics_jobs import encode_cursor
     api_error(lambda: analytics.get_analytics_conversations_details_job_results(
         job_id, cursor=encode_cursor(other_job, 10)), 400, "bad.request")
     api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id, page_size=0),

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from recops.sandbox import SandboxState
-from recops.sandbox.analytics import DetailsIndex, parse_query
-from recops.sandbox.builders import create_conversation
-from recops.sandbox.models import Conversation
+from recops.sandbox.model.models import Conversation
+from recops.sandbox.seeds.builders import create_conversation
+from recops.sandbox.services.analytics import DetailsIndex, parse_query
 
 from .sdk_helpers import around_now, new_id
 

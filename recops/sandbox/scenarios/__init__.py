@@ -10,7 +10,10 @@ A scenario file::
                "conversations": [{...as POST /_sandbox/conversations...}],
                "seed": {...as POST /_sandbox/seed...}}]}
 
-A path to a JSON file of that shape works wherever a scenario name does.
+A path to a JSON file of that shape works wherever a scenario name does. ``check_scenario``
+tells whether one loads cleanly (the CLI asks before serving it).
+
+Imports: ``sandbox.model`` and ``sandbox.seeds`` only.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..builders import create_client, create_conversation, create_user, seed_history
-from ..directory import create_queue
-from ..state import SandboxState
+from ..model.state import SandboxState
+from ..seeds.builders import create_client, create_conversation, create_user, seed_history
+from ..seeds.names import create_queue
 
 HERE = Path(__file__).parent
 
@@ -92,3 +95,16 @@ def load_org(state: SandboxState, org_spec: dict[str, Any], org: str,
             seeded = seed_history(state, {**org_spec["seed"], "org": org})
             counts["conversations"] += seeded["created"]
     return counts
+
+
+def check_scenario(name: str) -> None:
+    """``ValueError`` with a readable message unless the scenario loads cleanly. A built-in
+    name is only looked up; a scenario file is loaded into a throwaway state first, so a
+    malformed one is reported instead of leaving a half-loaded sandbox."""
+    read(name)
+    if name in available():
+        return
+    try:
+        load(SandboxState(), name)
+    except (ValueError, TypeError, AttributeError, KeyError) as e:
+        raise ValueError(f"scenario {name!r} cannot be loaded: {e}") from None

@@ -1,0 +1,281 @@
+"""Runtime settings of the sandbox and its labelled assumptions.
+
+Settings are operational knobs (rate limit, latency, token lifetime, transcoding
+delay). Assumptions are the places where the real Genesys Cloud behaviour is not
+documented and the sandbox had to choose; each has an evidence tag, a default and
+the alternatives, so a support engineer can switch the sandbox to the other reading
+(``PUT /_sandbox/settings {"assumptions": {...}}``) instead of trusting an invention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Assumption:
+    key: str
+    default: str
+    choices: tuple[str, ...]
+    evidence: str  # "inferred" | "unknown" | "documented"
+    text: str
+
+
+ASSUMPTIONS: tuple[Assumption, ...] = (
+    Assumption(
+        "recordingStateWriteWhenNone",
+        "noop",
+        ("noop", "reject"),
+        "unknown",
+        "Pause/resume on a conversation that is not being recorded (recordingState NONE). "
+        "noop: PUT answers 200 \"NONE\", PATCH answers 202, nothing changes. "
+        "reject: 400 bad.request.",
+    ),
+    Assumption(
+        "permissionCheckOrder",
+        "permissionsFirst",
+        ("permissionsFirst", "userContextFirst"),
+        "unknown",
+        "Which check wins on a user-context endpoint called with client credentials that "
+        "also lack the permission: 403 missing.any.permissions (permissionsFirst) or "
+        "400 not.a.user (userContextFirst).",
+    ),
+    Assumption(
+        "participantPatchNonParticipant",
+        "notParticipant404",
+        ("notParticipant404", "forbidden403"),
+        "inferred",
+        "A user who is not an active participant PATCHes a participant (ad-hoc start/stop). "
+        "notParticipant404: 404 conversation.error.not.conversation.participant (listed for "
+        "that operation in 2018). forbidden403: 403 "
+        "conversation.error.forbidden.not.active.participant (as the calls PATCH).",
+    ),
+    Assumption(
+        "genericParticipantPatchUserContext",
+        "notRequired",
+        ("notRequired", "required"),
+        "unknown",
+        "PATCH /conversations/{id}/participants/{pid} (the generic route, not /calls) called with "
+        "client credentials. The 2018 spec lists no not.a.user for it (it does for the calls route). "
+        "notRequired: accepted with a listed permission. required: 400 not.a.user, as the calls route.",
+    ),
+    Assumption(
+        "callsPatchNeedsPausePermission",
+        "true",
+        ("true", "false"),
+        "inferred",
+        "PATCH /conversations/calls/{id} with recordingState also needs the UI permission "
+        "'Conversation > Recording > Pause', taken to be conversation:recording:pause; a user "
+        "without it gets 403 missing.permissions.",
+    ),
+    Assumption(
+        "analyticsIntervalMatching",
+        "startDay",
+        ("startDay", "startInstant"),
+        "documented",
+        "The details query matches conversations that started on a (UTC) day the interval "
+        "touches (startDay, as documented) or strictly inside the interval (startInstant).",
+    ),
+    Assumption(
+        "analyticsPastResultCap",
+        "emptyPage",
+        ("emptyPage", "reject"),
+        "unknown",
+        "A details-query page beyond the 10,000-result cap: an empty page with totalHits "
+        "(emptyPage) or 400 bad.request (reject).",
+    ),
+    Assumption(
+        "analyticsJobResultsNotReady",
+        "notFound404",
+        ("notFound404", "badRequest400"),
+        "unknown",
+        "GET .../details/jobs/{id}/results before the job is FULFILLED (or once it FAILED, was "
+        "CANCELLED or EXPIRED): 404 not.found (notFound404, what third-party code expects) or "
+        "400 bad.request (badRequest400).",
+    ),
+    Assumption(
+        "analyticsJobDelete",
+        "remove",
+        ("remove", "cancel"),
+        "unknown",
+        "DELETE .../details/jobs/{id} (204): the job is gone, later reads are 404 (remove), or "
+        "it stays with state CANCELLED (cancel).",
+    ),
+    Assumption(
+        "recordingsWhileActive",
+        "accepted202",
+        ("accepted202", "listUnready"),
+        "inferred",
+        "GET .../recordings while some recording is not yet AVAILABLE (call still going or "
+        "transcoding): wait up to maxWaitMs, then 202 with no body (accepted202), or list "
+        "them at once with fileState UPLOADING (listUnready).",
+    ),
+)
+
+ASSUMPTIONS += (
+    Assumption(
+        "directoryMaxPageSize",
+        "500",
+        ("100", "500", "unlimited"),
+        "unknown",
+        "The largest pageSize GET /api/v2/users and GET /api/v2/routing/queues accept (a public "
+        "client pages users with 500); a larger one is 400 bad.request.",
+    ),
+    Assumption(
+        "directoryIdListPaging",
+        "paged",
+        ("paged", "all"),
+        "unknown",
+        "GET /api/v2/users or /routing/queues with an id list: paged as any listing (paged: "
+        "pageSize, default 25, applies) or every requested entity on one page (all).",
+    ),
+)
+
+ASSUMPTIONS += (
+    Assumption(
+        "annotationLocation",
+        "realtime",
+        ("realtime", "absolute"),
+        "unknown",
+        "Annotation.location of a pause annotation: the wall-clock offset from the recording's "
+        "start (realtime, = realtimeLocation) or the offset in the played-back media after "
+        "removing the earlier pauses (absolute, = absoluteLocation).",
+    ),
+    Assumption(
+        "pausedMediaRemoved",
+        "removed",
+        ("removed", "kept"),
+        "inferred",
+        "Paused time is cut out of the recording's media (removed: outputDurationMs and the "
+        "served file are the wall-clock length less the paused time, as absoluteLocation's "
+        "wording implies) or kept as silence (kept: the wall-clock length).",
+    ),
+    Assumption(
+        "metadataSystemAnnotations",
+        "excluded",
+        ("excluded", "included"),
+        "inferred",
+        "GET …/recordingmetadata 'does not return … system annotations'; pause and hold "
+        "annotations are taken to be those (excluded) or not (included: the same pause "
+        "annotations as GET …/recordings).",
+    ),
+)
+
+ASSUMPTIONS += (
+    Assumption(
+        "batchExpectedResultCount",
+        "discovered",
+        ("discovered", "known"),
+        "unknown",
+        "BatchDownloadJobStatusResult.expectedResultCount 'could change as recordings are being "
+        "discovered and processed'. discovered: each submitted item counts 1 until its first result "
+        "is processed, then its number of results (a conversation-only item: one per recording). "
+        "known: the final number from the first read.",
+    ),
+)
+
+ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
+
+
+def _default_assumptions() -> dict[str, str]:
+    return {a.key: a.default for a in ASSUMPTIONS}
+
+
+@dataclass
+class SandboxSettings:
+    """Operational knobs; every field is also a key of ``PUT /_sandbox/settings`` (camelCase)."""
+
+    rate_limit_per_minute: int = 300
+    latency_ms: int = 0
+    token_lifetime_seconds: int = 86399
+    transcoding_delay_seconds: float = 3.0
+    max_wait_cap_ms: int = 5000
+    max_body_bytes: int = 1_048_576
+    analytics_max_page_size: int = 100
+    analytics_max_interval_days: int = 7
+    analytics_result_cap: int = 10_000
+    analytics_max_past_days: int = 35  # sync query: start at most 35 days back, today included [documented]
+    # async details jobs (services/analytics_jobs.py); each value is [unknown] (docs/sandbox.md)
+    analytics_job_delay_seconds: float = 3.0  # QUEUED -> PENDING at half, FULFILLED at the end
+    analytics_job_expiry_seconds: int = 86_400  # FULFILLED -> EXPIRED after this
+    analytics_job_max_concurrent: int = 0  # QUEUED/PENDING jobs per org; 0 = no cap
+    analytics_job_default_page_size: int = 100
+    analytics_job_max_page_size: int = 1000
+    analytics_job_max_interval_days: int = 0  # 0 = no limit
+    request_log_size: int = 10_000
+    # recording batch downloads (services/batch_downloads.py) and their media host (services/media.py)
+    batch_download_delay_seconds: float = 1.0  # results appear over this time [inferred timing]
+    batch_download_url_ttl_seconds: int = 3600  # recordingBatchDownloadUrlTtl default, 60 min [documented]
+    media_max_seconds: float = 0  # served WAV length cap; 0 = as long as the recording (sandbox sizing)
+    region: str = "us-east-1"
+    assumptions: dict[str, str] = field(default_factory=_default_assumptions)
+
+    def assumption(self, key: str) -> str:
+        return self.assumptions[key]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {_camel(k): v for k, v in asdict(self).items()}
+
+    def update_from_wire(self, patch: dict[str, Any]) -> None:
+        """Apply a camelCase patch; ``ValueError`` names the bad key or value."""
+        if not isinstance(patch, dict):
+            raise ValueError("settings must be a JSON object")
+        by_camel = {_camel(f.name): f for f in fields(self)}
+        staged: dict[str, Any] = {}
+        for key, value in patch.items():
+            f = by_camel.get(key)
+            if f is None:
+                raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(by_camel))}")
+            if f.name == "assumptions":
+                staged["assumptions"] = self._checked_assumptions(value)
+                continue
+            current = getattr(self, f.name)
+            if isinstance(current, str):
+                if not isinstance(value, str) or not value:
+                    raise ValueError(f"setting {key!r} must be a non-empty string")
+                staged[f.name] = value
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"setting {key!r} must be a number >= 0")
+            if isinstance(current, int) and not float(value).is_integer():
+                raise ValueError(f"setting {key!r} must be a whole number")
+            staged[f.name] = type(current)(value)
+        if staged.get("rate_limit_per_minute", self.rate_limit_per_minute) < 1:
+            raise ValueError("setting 'rateLimitPerMinute' must be at least 1")
+        if staged.get("batch_download_url_ttl_seconds", self.batch_download_url_ttl_seconds) < 1:
+            raise ValueError("setting 'batchDownloadUrlTtlSeconds' must be at least 1 (Genesys allows 120 to 3600)")
+        for name, value in staged.items():
+            setattr(self, name, value)
+
+    def _checked_assumptions(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise ValueError("'assumptions' must be an object of key -> choice")
+        merged = dict(self.assumptions)
+        for key, choice in value.items():
+            a = ASSUMPTION_BY_KEY.get(key)
+            if a is None:
+                raise ValueError(f"unknown assumption {key!r}; known: {', '.join(ASSUMPTION_BY_KEY)}")
+            if choice not in a.choices:
+                raise ValueError(f"assumption {key!r} takes one of {', '.join(a.choices)}, not {choice!r}")
+            merged[key] = choice
+        return merged
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def assumptions_wire(current: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": a.key,
+            "value": current.get(a.key, a.default),
+            "default": a.default,
+            "choices": list(a.choices),
+            "evidence": a.evidence,
+            "text": a.text,
+        }
+        for a in ASSUMPTIONS
+    ]

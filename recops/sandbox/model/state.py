@@ -1,0 +1,405 @@
+"""The sandbox's state: all orgs, the global client and token indexes, and every change.
+
+Handlers never assign model fields: each change is a ``SandboxState`` method that takes the
+one lock and bumps ``version`` (the cache key of the analytics index); the conversation
+methods it calls bump ``Conversation.version`` (the rendered-body cache's key).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .clock import Clock
+from .models import (
+    DEFAULT_ORG,
+    RECORDING_MEDIA,
+    Conversation,
+    OAuthClient,
+    Participant,
+    Queue,
+    Recording,
+    Token,
+    User,
+    new_id,
+)
+from .permissions import DEFAULT_AGENT_PERMISSIONS
+from .settings import SandboxSettings
+
+if TYPE_CHECKING:  # the state holds generated histories; it never imports their module
+    from ..seeds.history import GeneratedHistory
+
+
+@dataclass
+class OrgState:
+    name: str
+    clients: dict[str, OAuthClient] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    queues: dict[str, Queue] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    histories: list[GeneratedHistory] = field(default_factory=list)  # computed per index, never built whole
+    # indices of generated conversations materialised by a write, per history key: they live
+    # in ``conversations`` now, and the analytics selection skips them in their history
+    materialised: dict[int, set[int]] = field(default_factory=dict)
+    analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
+    batch_jobs: dict[str, Any] = field(default_factory=dict)  # batch_download.BatchJob by id
+    created: float = field(default_factory=time.time)  # wall time it was (re)built: the trainer board's start
+
+
+class SandboxState:
+    """All orgs, plus the global token and client indexes. One lock guards everything.
+
+    Every change goes through a method here: it takes the lock and bumps ``version``, so a
+    cache keyed on it (the analytics ``DetailsIndex``) can never serve a stale answer, and the
+    conversation methods it calls bump ``Conversation.version`` (the rendered-body cache).
+    """
+
+    def __init__(self, settings: SandboxSettings | None = None, clock: Clock | None = None) -> None:
+        self.settings = settings or SandboxSettings()
+        self.clock = clock or Clock()
+        self.lock = threading.RLock()
+        self.orgs: dict[str, OrgState] = {}
+        self.clients: dict[str, OAuthClient] = {}
+        self.tokens: dict[str, Token] = {}
+        self.version = 0  # bumped by every mutating method (cache key)
+        self.scenario: str | None = None
+
+    # --- orgs, clients, users, tokens -------------------------------------------------------
+
+    def org(self, name: str = DEFAULT_ORG) -> OrgState:
+        org = self.orgs.get(name)
+        if org is None:
+            org = self.orgs[name] = OrgState(name)
+        return org
+
+    def add_client(
+        self,
+        permissions: list[str] | tuple[str, ...],
+        org: str = DEFAULT_ORG,
+        name: str = "sandbox client",
+        client_id: str | None = None,
+        secret: str | None = None,
+        grants: tuple[str, ...] = ("client_credentials",),
+        token_lifetime_seconds: int | None = None,
+    ) -> OAuthClient:
+        with self.lock:
+            cid = client_id or new_id()
+            if cid in self.clients:
+                raise ValueError(f"client id {cid!r} already exists")
+            client = OAuthClient(
+                client_id=cid,
+                secret=secret or secrets.token_urlsafe(32),
+                org=org,
+                name=name,
+                permissions=tuple(permissions),
+                grants=grants,
+                token_lifetime_seconds=token_lifetime_seconds,
+            )
+            self.clients[cid] = client
+            self.org(org).clients[cid] = client
+            self.version += 1
+            return client
+
+    def add_user(
+        self,
+        org: str = DEFAULT_ORG,
+        user_id: str | None = None,
+        name: str | None = None,
+        permissions: tuple[str, ...] | list[str] = DEFAULT_AGENT_PERMISSIONS,
+    ) -> User:
+        with self.lock:
+            uid = user_id or new_id()
+            user = User(id=uid, org=org, name=name or f"Agent {uid[:8]}", permissions=tuple(permissions))
+            self.org(org).users[uid] = user
+            self.version += 1
+            return user
+
+    def add_queue(self, org: str = DEFAULT_ORG, queue_id: str | None = None, name: str | None = None,
+                  description: str | None = None) -> Queue:
+        """A routing queue; a queue id a conversation names but no one declared gets one with
+        a placeholder name (``Queue 5a1e0000``)."""
+        with self.lock:
+            qid = queue_id or new_id()
+            queue = Queue(id=qid, org=org, name=name or f"Queue {qid[:8]}", date_created=self.clock.now(),
+                          description=description)
+            self.org(org).queues[qid] = queue
+            self.version += 1
+            return queue
+
+    def issue_client_token(self, client: OAuthClient) -> Token:
+        lifetime = client.token_lifetime_seconds or self.settings.token_lifetime_seconds
+        return self._issue(Token(
+            value=secrets.token_urlsafe(48), org=client.org, kind="client_credentials",
+            expires_at=self.clock.now() + lifetime, client_id=client.client_id,
+        ))
+
+    def issue_user_token(self, user: User, lifetime: int | None = None) -> Token:
+        return self._issue(Token(
+            value=secrets.token_urlsafe(48), org=user.org, kind="user",
+            expires_at=self.clock.now() + (lifetime or self.settings.token_lifetime_seconds),
+            user_id=user.id,
+        ))
+
+    def _issue(self, token: Token) -> Token:
+        with self.lock:
+            self.tokens[token.value] = token
+            return token
+
+    def token_permissions(self, token: Token) -> tuple[str, ...]:
+        """Permissions are read live, so changing a client's roles affects existing tokens."""
+        if token.is_user:
+            user = self.org(token.org).users.get(token.user_id or "")
+            return user.permissions if user else ()
+        client = self.clients.get(token.client_id or "")
+        return client.permissions if client else ()
+
+    def authenticate(self, token_value: str) -> Token | None:
+        token = self.tokens.get(token_value)
+        if token is None or token.expires_at <= self.clock.now():
+            return None
+        return token
+
+    # --- conversations ----------------------------------------------------------------------
+
+    def conversation(self, org: str, conversation_id: str) -> Conversation | None:
+        """A materialised conversation, else a generated one built for this read. A change to a
+        generated one, made through a method here, materialises it (``_changed``)."""
+        o = self.orgs.get(org)
+        if o is None:
+            return None
+        conv = o.conversations.get(conversation_id)
+        if conv is None and o.histories:
+            found = _generated(o, conversation_id)
+            if found is not None:
+                conv = found[0].conversation(found[1])
+        return conv
+
+    def add_conversation(self, conv: Conversation) -> Conversation:
+        with self.lock:
+            org = self.org(conv.org)
+            if conv.id in org.conversations:
+                raise ValueError(f"conversation {conv.id} already exists")
+            if conv.policy_recording:
+                media, subtype = RECORDING_MEDIA.get(conv.media_type, ("audio", "Trunk"))
+                conv.recordings.insert(0, Recording(
+                    id=new_id(), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
+                    start=conv.start_time, media=media, subtype=subtype,
+                ))
+                for p in conv.participants:
+                    p.session.ever_recorded = True
+            for p in conv.participants:
+                if p.user_id and p.user_id not in org.users:
+                    self.add_user(org=conv.org, user_id=p.user_id, name=p.name)
+                if p.queue_id and p.queue_id not in org.queues:
+                    self.add_queue(org=conv.org, queue_id=p.queue_id)
+            if conv.queue_id and conv.queue_id not in org.queues:
+                self.add_queue(org=conv.org, queue_id=conv.queue_id)
+            org.conversations[conv.id] = conv
+            self.version += 1
+            return conv
+
+    def add_history(self, history: GeneratedHistory) -> GeneratedHistory:
+        """A generated history (seeds/history.py) joins its org's conversations."""
+        with self.lock:
+            self.org(history.org).histories.append(history)
+            self.version += 1
+            return history
+
+    # --- analytics details jobs (services/analytics_jobs.py); they change no conversation, so no version bump
+
+    def add_analytics_job(self, job: Any) -> Any:
+        with self.lock:
+            self.org(job.org).analytics_jobs[job.id] = job
+            return job
+
+    def remove_analytics_job(self, job: Any) -> None:
+        with self.lock:
+            self.org(job.org).analytics_jobs.pop(job.id, None)
+
+    def end_analytics_job(self, job: Any, state: str, message: str | None = None) -> None:
+        """FAILED / EXPIRED / CANCELLED now, whatever the job's timeline says."""
+        with self.lock:
+            job.end(state, self.clock.now(), message)
+
+    # --- recording batch downloads (services/batch_downloads.py): planned at submission, no version bump
+
+    def add_batch_job(self, job: Any) -> Any:
+        with self.lock:
+            self.org(job.org).batch_jobs[job.id] = job
+            return job
+
+    def set_file_state(self, conv: Conversation, rec: Recording, file_state: str | None,
+                       when: float | None = None) -> None:
+        """Mark a recording ``ARCHIVED`` or ``DELETED`` (``None``/``AVAILABLE``: back to its
+        natural state); an archive or delete date is set to ``when`` (default now) if it had none."""
+        with self.lock:
+            before = conv.version
+            try:
+                now = self.clock.now() if when is None else when
+                dates: dict[str, float | None] = {}
+                if file_state == "ARCHIVED" and rec.archive_date is None:
+                    dates["archiveDate"] = now
+                if file_state == "DELETED" and rec.delete_date is None:
+                    dates["deleteDate"] = now
+                rec.file_state = None if file_state in (None, "AVAILABLE") else file_state
+                conv.set_retention(rec, dates, False)  # bumps the conversation's version
+            finally:
+                self._changed(conv, before)
+
+    def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
+                      grants: tuple[str, ...] | None = None) -> OAuthClient:
+        """New permissions and/or grants; existing tokens see them at once (read live)."""
+        with self.lock:
+            if permissions is not None:
+                client.permissions = permissions
+            if grants is not None:
+                client.grants = grants
+            self.version += 1
+            return client
+
+    def update_settings(self, patch: dict[str, Any]) -> SandboxSettings:
+        """Apply a camelCase settings patch (``ValueError`` names a bad key or value)."""
+        with self.lock:
+            self.settings.update_from_wire(patch)
+            self.version += 1
+            return self.settings
+
+    def advance_clock(self, seconds: float) -> float:
+        with self.lock:
+            offset = self.clock.advance(seconds)
+            self.version += 1
+            return offset
+
+    # --- conversation changes (the state machine lives on Conversation) ----------------------
+
+    def set_recording_state(self, conv: Conversation, desired: str, now: float | None = None,
+                            when_none: str | None = None) -> str:
+        """Secure pause/resume; ``when_none`` defaults to the ``recordingStateWriteWhenNone``
+        assumption. Returns the resulting state."""
+        with self.lock:
+            before = conv.version
+            try:
+                return conv.set_recording_state(
+                    desired, self.clock.now() if now is None else now,
+                    when_none or self.settings.assumption("recordingStateWriteWhenNone"))
+            finally:
+                self._changed(conv, before)
+
+    def set_adhoc(self, conv: Conversation, p: Participant, on: bool, now: float | None = None) -> None:
+        with self.lock:
+            before = conv.version
+            try:
+                conv.set_adhoc(p, on, self.clock.now() if now is None else now)
+            finally:
+                self._changed(conv, before)
+
+    def set_held(self, conv: Conversation, p: Participant, held: bool, now: float | None = None) -> None:
+        with self.lock:
+            before = conv.version
+            try:
+                conv.set_held(p, held, self.clock.now() if now is None else now)
+            finally:
+                self._changed(conv, before)
+
+    def disconnect(self, conv: Conversation, participant: Participant | None = None,
+                   now: float | None = None) -> None:
+        with self.lock:
+            before = conv.version
+            try:
+                conv.disconnect(self.clock.now() if now is None else now, participant)
+            finally:
+                self._changed(conv, before)
+
+    def update_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
+        """A ``MediaParticipantRequest``'s changes (recording, held, muted, confined, state
+        ``disconnected``), validated by the caller, applied in that order."""
+        with self.lock:
+            before = conv.version
+            try:
+                now = self.clock.now()
+                if "recording" in changes:
+                    conv.set_adhoc(p, changes["recording"], now)
+                if "held" in changes:
+                    conv.set_held(p, changes["held"], now)
+                if "muted" in changes or "confined" in changes:
+                    conv.set_media_flags(p, changes.get("muted"), changes.get("confined"))
+                if changes.get("state") == "disconnected":
+                    conv.disconnect(now, p)
+            finally:
+                self._changed(conv, before)
+
+    def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
+                      clear_export: bool = False) -> None:
+        with self.lock:
+            before = conv.version
+            try:
+                conv.set_retention(rec, dates, clear_export)
+            finally:
+                self._changed(conv, before)
+
+    def _changed(self, conv: Conversation, before: int) -> None:
+        """After every change to a conversation (under the lock, even one that raised half way):
+        ``version`` bumped, and a *generated* conversation (built for one read, held in no org)
+        that the change touched (its version moved from ``before``) materialised: it joins its
+        org's conversations, so the change is kept and every later read, the analytics query
+        and the jobs see the one changed copy (its history skips its index from then on).
+        Never a 200 whose change is dropped."""
+        if conv.version != before:
+            self._keep(conv)
+        self.version += 1
+
+    def _keep(self, conv: Conversation) -> None:
+        org = self.orgs.get(conv.org)
+        if org is None or conv.id in org.conversations:
+            return
+        found = _generated(org, conv.id)
+        if found is not None:
+            history, index = found
+            org.conversations[conv.id] = conv
+            org.materialised.setdefault(history.key, set()).add(index)
+
+    def all_conversations(self) -> list[Conversation]:
+        return [c for o in self.orgs.values() for c in o.conversations.values()]
+
+    def reset(self, settings: SandboxSettings | None = None, restart_clock: bool = False) -> None:
+        """Forget every org, client, token and conversation; optionally new settings and the
+        clock back to wall time."""
+        with self.lock:
+            self.orgs.clear()
+            self.clients.clear()
+            self.tokens.clear()
+            if settings is not None:
+                self.settings = settings
+            if restart_clock:
+                self.clock.reset()
+            self.version += 1
+            self.scenario = None
+
+    def drop_org(self, name: str) -> None:
+        """Forget one org: its clients (from the global index too), its tokens, users,
+        conversations, histories and jobs; the other orgs are untouched (a room's seat reset)."""
+        with self.lock:
+            org = self.orgs.pop(name, None)
+            if org is not None:
+                for cid in org.clients:
+                    self.clients.pop(cid, None)
+            for value in [v for v, t in self.tokens.items() if t.org == name]:
+                del self.tokens[value]
+            self.version += 1
+
+    def set_scenario(self, name: str | None) -> None:
+        with self.lock:
+            self.scenario = name
+            self.version += 1
+
+
+def _generated(org: OrgState, conversation_id: str) -> tuple[GeneratedHistory, int] | None:
+    """The generated history holding this id, and the id's index in it."""
+    for history in org.histories:
+        index = history.index_of(conversation_id)
+        if index is not None:
+            return history, index
+    return None

@@ -1,0 +1,353 @@
+"""The trainer's board: for each seat (org) and each exercise of the training walkthrough
+(notebooks/05_training_walkthrough.ipynb) a status computed from what the sandbox sees of
+that org: its state and its entries in the request log.
+
+- ``passed``: the exercise's predicate holds (the state it asks for is reached, or the
+  request it asks for was answered as expected);
+- ``failing``: tried and not there yet: a request of the exercise's kind was logged (answered
+  4xx/5xx, or answered but the state is not reached);
+- ``not-started``: no request of its kind yet.
+
+The board only sees the sandbox: it never sees a trainee's typed answer. Exercises 1 and 6 are
+answers the board judges by the request that reads them (docs/sandbox.md, "Trainer board").
+
+Only the requests made since the org was (re)built count (``OrgState.created``), so a seat reset
+clears its row. Each seat's last error (status, Genesys code, path, time) comes with its
+explanation from ``recops.genesys.explain``; stuck seats (a failing exercise, or a last error other
+than the one exercise 5 asks for) come first.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from recops.genesys.explain import explain
+
+from ..http.routes import Row
+from ..http.wire import Reply, Request, json_reply
+from ..model import errors
+from ..model.state import OrgState, SandboxState
+from .board_page import board_page
+
+if TYPE_CHECKING:
+    from ..control.plane import Control
+
+Entry = dict[str, Any]
+
+PASSED, FAILING, NOT_STARTED = "passed", "failing", "not-started"
+
+# the walkthrough's conversations (ids of the demo scenario; every seat holds the same ids)
+EX1 = "c0a80001-0000-4000-8000-000000000002"
+EX2 = "c0a80001-0000-4000-8000-000000000001"
+EX5 = "c0a80001-0000-4000-8000-000000000004"
+CONVERSATIONS = "/api/v2/conversations/"
+
+
+REPEAT_READS = 3  # exercise 3: reads of the paused conversation after the pause (SeatFacts.add)
+ANALYTICS = "/api/v2/analytics/conversations/details"
+
+
+@dataclass
+class SeatFacts:
+    """What one seat's log entries show, gathered in one pass (and then one new entry at a time):
+    the exercise predicates read these, never the log."""
+
+    read_ex1: bool = False  # a GET of conversation EX1 (any view)
+    read_ex1_ok: bool = False
+    writes_ex2: int = 0  # recordingState writes of EX2 (PUT .../calls/{id}/recordingstate, PATCH)
+    ok_writes_ex2: int = 0
+    failed_writes_ex2: int = 0
+    reads_ex2_after_pause: int = 0  # 2xx GETs of EX2 after its first 2xx state write
+    failed_after_pause: bool = False
+    client_patch_ex5: bool = False  # participant PATCH on EX5 with client credentials
+    client_patch_ex5_refused: bool = False  # ... answered 400/403
+    user_patch_ex5: bool = False  # participant PATCH on EX5 with a user token
+    analytics: bool = False  # an analytics details query (sync or job)
+    analytics_ok: bool = False
+    requests: int = 0
+    last_error: Entry | None = None
+    last_error_expected: bool = False  # the error exercise 5 asks for: shown, but nobody is stuck on it
+
+    def add(self, e: Entry) -> None:
+        self.requests += 1
+        status = int(e.get("status", 0))
+        ok = 200 <= status < 300
+        if status >= 400 or status == 0:
+            self.last_error = e
+            self.last_error_expected = (status in (400, 403) and e["method"] == "PATCH"
+                                        and f"/{EX5}/participants/" in e["path"] and e.get("tokenKind") != "user")
+        method, path = e["method"], e["path"]
+        if path.startswith(ANALYTICS):
+            self.analytics = True
+            self.analytics_ok |= ok
+            return
+        if not path.startswith(CONVERSATIONS):
+            return
+        if method == "GET":
+            if path.endswith("/" + EX1):
+                self.read_ex1 = True
+                self.read_ex1_ok |= ok
+            elif path.endswith("/" + EX2) and ok and self.ok_writes_ex2:
+                self.reads_ex2_after_pause += 1
+        elif method in ("PUT", "PATCH") and path.endswith(f"/{EX2}/recordingstate"):
+            self.writes_ex2 += 1
+            if ok:
+                self.ok_writes_ex2 += 1
+            else:
+                self.failed_writes_ex2 += 1
+                self.failed_after_pause |= self.ok_writes_ex2 > 0
+        elif method == "PATCH" and f"/{EX5}/participants/" in path:
+            if e.get("tokenKind") == "user":
+                self.user_patch_ex5 = True
+            else:
+                self.client_patch_ex5 = True
+                self.client_patch_ex5_refused |= status in (400, 403)
+
+
+def _secure_pauses(org: OrgState, cid: str) -> list[Any]:
+    conv = org.conversations.get(cid)
+    return [p for p in conv.pauses if p.reason == "SecurePause"] if conv is not None else []
+
+
+def _ex3_reached(org: OrgState, f: SeatFacts) -> bool:
+    """After the first pause: a second state write answered 2xx (a repeat sent anyway), or the
+    read of the repeat that recops makes instead of sending (recops's own confirmation read and
+    the self-check's read come first: the repeat's is the third), with no failed write after it."""
+    return (bool(_secure_pauses(org, EX2)) and f.ok_writes_ex2 > 0 and not f.failed_after_pause
+            and (f.ok_writes_ex2 > 1 or f.reads_ex2_after_pause >= REPEAT_READS))
+
+
+def _ex4_reached(org: OrgState, f: SeatFacts) -> bool:
+    conv = org.conversations.get(EX2)
+    return conv is not None and not conv.secure_pause and any(p.end is not None for p in _secure_pauses(org, EX2))
+
+
+def _ex5b_reached(org: OrgState, f: SeatFacts) -> bool:
+    conv = org.conversations.get(EX5)
+    return conv is not None and any(p.purpose == "agent" and not p.session.adhoc for p in conv.participants)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    key: str
+    title: str
+    cell: str  # the walkthrough cell it stands for
+    judged_by: str  # what the board can see of it
+    tried: Callable[[SeatFacts], bool]  # a request of this exercise's kind was logged
+    reached: Callable[[OrgState, SeatFacts], bool]  # passed
+
+
+# One row per walkthrough exercise (notebooks/text/05_training_walkthrough.py).
+EXERCISES: tuple[Exercise, ...] = (
+    # "Exercise 1 — read a recording state": the answer is typed, the board sees the read
+    Exercise("ex1", "read a recording state", "Exercise 1 — read a recording state",
+             "requests: a read of the conversation answered 2xx (the typed answer is not visible)",
+             lambda f: f.read_ex1, lambda org, f: f.read_ex1_ok),
+    # "Exercise 2 — secure-pause a call": rc.pause(ex2)
+    Exercise("ex2", "secure-pause a call", "Exercise 2 — secure-pause a call",
+             "state: the conversation was secure-paused (a SecurePause in its history)",
+             lambda f: f.writes_ex2 > 0, lambda org, f: bool(_secure_pauses(org, EX2))),
+    # "Exercise 3 — pause it again": recops reads first and sends nothing
+    Exercise("ex3", "pause it again", "Exercise 3 — pause it again",
+             "requests: after the pause, the repeat's read (or a second write answered 2xx) and no failed write",
+             lambda f: f.failed_writes_ex2 > 0, _ex3_reached),
+    # "Exercise 4 — resume with the control panel"
+    Exercise("ex4", "resume", "Exercise 4 — resume with the control panel",
+             "state: the secure pause is over and the conversation is not secure-paused",
+             lambda f: f.failed_writes_ex2 > 0, _ex4_reached),
+    # "Exercise 5 — stop an agent's ad-hoc recording", first cell: the error with client credentials
+    Exercise("ex5a", "stop with client credentials (the error)", "Exercise 5 — first cell (rc.stop with the client)",
+             "requests: the participant PATCH with client credentials answered 400/403",
+             lambda f: f.client_patch_ex5, lambda org, f: f.client_patch_ex5_refused),
+    # "Exercise 5 — stop an agent's ad-hoc recording", second cell: as the agent (user token)
+    Exercise("ex5b", "stop as the agent", "Exercise 5 — second cell (rc.as_sandbox_user(...).stop)",
+             "state: the agent's ad-hoc recording is off",
+             lambda f: f.user_patch_ex5, _ex5b_reached),
+    # "Exercise 6 — what share of last week's calls was recorded?": the share is typed
+    Exercise("ex6", "share of recorded calls", "Exercise 6 — share of last week's calls",
+             "requests: an analytics details query answered 2xx (the typed share is not visible)",
+             lambda f: f.analytics, lambda org, f: f.analytics_ok),
+)
+
+
+def exercise_status(ex: Exercise, org: OrgState, facts: SeatFacts) -> str:
+    if ex.reached(org, facts):
+        return PASSED
+    return FAILING if ex.tried(facts) else NOT_STARTED
+
+
+def by_org(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
+    """The log's entries per org, in one pass (entries without a valid token name no org)."""
+    grouped: dict[str, list[Entry]] = {}
+    for e in entries:
+        org = e.get("org")
+        if org is not None:
+            grouped.setdefault(org, []).append(e)
+    return grouped
+
+
+def facts_of(org: OrgState, entries: Iterable[Entry]) -> SeatFacts:
+    """The facts of the org's entries since it was (re)built."""
+    facts = SeatFacts()
+    for e in entries:
+        if e.get("org") == org.name and e.get("time", 0) >= org.created:
+            facts.add(e)
+    return facts
+
+
+def explanation_of(e: Entry) -> dict[str, Any]:
+    """``recops.genesys.explain`` of a logged error: a tutorial path is explained by the call itself,
+    anything else by its status and Genesys code."""
+    try:
+        ex = explain(f"{e['method']} {e['path']}")
+    except ValueError:
+        code = e.get("code")
+        ex = explain(f"{e['status']} {code}" if code else str(e["status"]))
+    return {"topic": ex.topic, "meaning": ex.meaning, "remedy": ex.remedy}
+
+
+def error_wire(e: Entry | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {"status": int(e.get("status", 0)), "code": e.get("code"), "method": e["method"], "path": e["path"],
+            "time": e["time"], "contextId": e.get("contextId"), "explanation": explanation_of(e)}
+
+
+def seat_row(seat: int, org: OrgState, facts: SeatFacts) -> dict[str, Any]:
+    statuses = {ex.key: exercise_status(ex, org, facts) for ex in EXERCISES}
+    error = error_wire(facts.last_error)
+    return {"seat": seat, "org": org.name, "exercises": statuses,
+            "passed": sum(s == PASSED for s in statuses.values()), "requests": facts.requests,
+            "lastError": error, "lastErrorExpected": facts.last_error_expected,
+            "stuck": (error is not None and not facts.last_error_expected) or FAILING in statuses.values()}
+
+
+@dataclass
+class _SeatCursor:
+    org_id: int
+    created: float
+    facts: SeatFacts
+    last_context: str | None = None  # the contextId of the last entry added
+
+
+class SeatTracker:
+    """Each seat's facts, kept up to date one new log entry at a time: a refresh reads only the
+    entries logged since the last one (a reset org, or a cursor lost because the log was
+    cleared or rolled past it, starts the seat over from the log)."""
+
+    def __init__(self) -> None:
+        self._cursors: dict[str, _SeatCursor] = {}
+
+    def facts(self, org: OrgState, entries: list[Entry]) -> SeatFacts:
+        cur = self._cursors.get(org.name)
+        if cur is None or cur.org_id != id(org) or cur.created != org.created:
+            cur = None
+        start = 0
+        if cur is not None and cur.last_context is not None:
+            start = -1  # after the last entry seen, if the log still holds it
+            for i in range(len(entries) - 1, -1, -1):
+                if entries[i].get("contextId") == cur.last_context:
+                    start = i + 1
+                    break
+        if cur is None or start < 0:
+            cur = _SeatCursor(id(org), org.created, SeatFacts())
+            start = 0
+        for e in entries[start:]:
+            if e.get("time", 0) >= org.created:
+                cur.facts.add(e)
+        if entries:
+            cur.last_context = entries[-1].get("contextId")
+        self._cursors[org.name] = cur
+        return cur.facts
+
+
+def board(state: SandboxState, entries: Iterable[Entry], seats: dict[int, str],
+          tracker: SeatTracker | None = None) -> dict[str, Any]:
+    """The board of ``seats`` (seat number -> org name): stuck seats first, then by seat."""
+    grouped = by_org(entries)  # outside the lock: the API's requests never wait for the log's scan
+    with state.lock:
+        rows = []
+        for n, name in sorted(seats.items()):
+            org = state.orgs.get(name)
+            if org is None:
+                continue
+            mine = grouped.get(name, [])
+            facts = tracker.facts(org, mine) if tracker is not None else facts_of(org, mine)
+            rows.append(seat_row(n, org, facts))
+    rows.sort(key=lambda r: (not r["stuck"], r["seat"]))
+    return {"exercises": [{"key": ex.key, "title": ex.title, "cell": ex.cell, "judgedBy": ex.judged_by}
+                          for ex in EXERCISES],
+            "seats": rows}
+
+
+CSV_FIELDS = ("seat", "org", "exercise", "status", "last_error_status", "last_error_code", "last_error_path",
+              "last_error_time")
+
+
+def results_csv(data: dict[str, Any]) -> str:
+    """One line per seat × exercise, with the seat's last error."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for row in sorted(data["seats"], key=lambda r: r["seat"]):
+        err = row["lastError"] or {}
+        for ex in data["exercises"]:
+            when = datetime.fromtimestamp(err["time"], timezone.utc).isoformat() if err else ""
+            w.writerow([row["seat"], row["org"], ex["key"], row["exercises"][ex["key"]], err.get("status", ""),
+                        err.get("code") or "", err.get("path", ""), when])
+    return out.getvalue()
+
+
+# --- the endpoints (rows in ROUTES; the room plane's auth admits the admin only) ------
+
+
+class BoardApi:
+    """``GET /_room/board`` (JSON), ``GET /_room/board.html`` (the page) and
+    ``GET /_room/results.csv``, for the seats of the training room."""
+
+    def __init__(self, control: Control) -> None:
+        self.control = control
+        self.tracker = SeatTracker()
+
+    def _seats(self) -> dict[int, str]:
+        room = self.control.room
+        if room is None:
+            raise errors.sandbox_not_found("this sandbox is not a training room: start one with "
+                                           "`recops room serve --seats N` (docs/sandbox.md, trainer board)")
+        return {s.number: s.org for s in room.seats}
+
+    def data(self) -> dict[str, Any]:
+        seats = self._seats()
+        return board(self.control.state, list(self.control.request_log), seats, self.tracker)
+
+    def board_json(self, req: Request) -> Reply:
+        return json_reply(200, self.data())
+
+    def results_csv(self, req: Request) -> Reply:
+        return Reply(200, results_csv(self.data()).encode(), content_type="text/csv; charset=utf-8",
+                     headers={"Content-Disposition": 'attachment; filename="results.csv"'})
+
+    def board_html(self, req: Request) -> Reply:
+        """The page, 200 with the admin token (``Authorization: Bearer`` or ``?token=``), else 401
+        with the same page, which asks for the token (it holds neither token nor data)."""
+        self._seats()  # 404 on a sandbox that is no room
+        admin_token = str(self.control.room.admin_token) if self.control.room is not None else ""
+        given = req.q("token") or ""
+        auth = req.headers.get("authorization", "").strip()
+        if auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        ok = bool(given) and hmac.compare_digest(given.encode(), admin_token.encode())
+        return Reply(200 if ok else 401, board_page().encode(), content_type="text/html; charset=utf-8",
+                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "_room/board", board_json),
+        Row("GET", "_room/board.html", board_html),  # answers 401 itself without the token
+        Row("GET", "_room/results.csv", results_csv),
+    )

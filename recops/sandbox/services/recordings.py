@@ -1,0 +1,166 @@
+"""The emulated recording reads and retention edits: ``GET …/recordings[/{rid}]``,
+``PUT …/recordings/{rid}``, ``GET …/recordingmetadata[/{rid}]``.
+
+Recordings become ``AVAILABLE`` once the conversation has ended plus the transcoding delay
+[inferred timing]; until then the list answers 202 with no body and one recording 202 with
+the ``Recording`` [documented-2018].
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from ..http.routes import Row
+from ..http.wire import Reply, Request, empty_reply, json_reply
+from ..model import errors
+from ..model import permissions as perms
+from ..model.clock import parse_iso
+from ..model.models import Conversation, Recording, Token
+from . import render
+from .annotations import AnnotationRules, annotations
+from .base import ApiHandlers, bool_param, positive_int
+from .media import file_state
+
+FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
+MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # mediaFormats: no NONE [documented]
+
+
+class RecordingsApi(ApiHandlers):
+    def _ready(self, conv: Conversation) -> bool:
+        """The conversation's media is transcoded (its recordings left UPLOADING)."""
+        ready = conv.ready_at(self.state.settings.transcoding_delay_seconds)
+        return ready is not None and self.state.clock.now() >= ready
+
+    def _file_state(self, conv: Conversation, rec: Recording) -> str:
+        return file_state(conv, rec, self.state.clock.now(), self.state.settings.transcoding_delay_seconds)
+
+    def _format(self, req: Request) -> str:
+        media_formats = req.q("mediaFormats")
+        if media_formats:
+            first = media_formats.split(",")[0].strip()
+            for fmt in media_formats.split(","):
+                if fmt.strip() not in MEDIA_FORMATS:
+                    raise errors.invalid_value(fmt, "mediaFormats", MEDIA_FORMATS)
+            return first
+        fmt = req.q("formatId") or "WEBM"
+        if fmt not in FORMAT_IDS:
+            raise errors.invalid_value(fmt, "formatId", FORMAT_IDS)
+        return fmt
+
+    def _rules(self, req: Request | None = None) -> AnnotationRules:
+        screen = bool_param(req.q("includePauseAnnotationsForScreenRecordings"),
+                            "includePauseAnnotationsForScreenRecordings") if req else False
+        return AnnotationRules.from_settings(self.state.settings, screen)
+
+    def _render_recordings(self, req: Request, conv: Conversation, fmt: str) -> list[dict[str, Any]]:
+        now = self.state.clock.now()
+        rules = self._rules(req)
+        cap = self.state.settings.media_max_seconds
+        return [render.recording(conv, r, self._file_state(conv, r), now, req.base_url, fmt, rules, cap)
+                for r in conv.recordings]
+
+    def _metadata(self, conv: Conversation, rec: Recording) -> dict[str, Any]:
+        settings = self.state.settings
+        system = None
+        if settings.assumption("metadataSystemAnnotations") == "included":
+            system = annotations(conv, rec, self.state.clock.now(), self._rules())
+        return render.recording_metadata(conv, rec, self._file_state(conv, rec), settings.region, system)
+
+    async def list_recordings(self, req: Request) -> Reply:
+        """List a conversation's recordings. While media is not ready: wait up to
+        min(maxWaitMs, cap), then 202 with no body [documented-2018 202; timing inferred]."""
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        max_wait = positive_int(req.q("maxWaitMs"), "maxWaitMs", 5000)
+        fmt = self._format(req)
+        bool_param(req.q("includePauseAnnotationsForScreenRecordings"), "includePauseAnnotationsForScreenRecordings")
+        settings = self.state.settings
+        with self.state.lock:
+            conv = self._conversation(token, req.params["cid"], not_found=errors.recordings_conversation_not_found)
+            ready_at = conv.ready_at(settings.transcoding_delay_seconds)
+            if not conv.recordings or self._ready(conv) \
+                    or settings.assumption("recordingsWhileActive") == "listUnready":
+                return json_reply(200, self._render_recordings(req, conv, fmt))
+        budget = min(max_wait, settings.max_wait_cap_ms) / 1000.0
+        now = self.state.clock.now()
+        if ready_at is not None and ready_at - now <= budget:
+            await asyncio.sleep(max(0.0, ready_at - now))
+        else:
+            await asyncio.sleep(budget)
+        with self.state.lock:
+            if self._ready(conv):
+                return json_reply(200, self._render_recordings(req, conv, fmt))
+        return empty_reply(202)
+
+    def _recording(self, req: Request, token: Token) -> tuple[Conversation, Recording]:
+        conv = self._conversation(token, req.params["cid"])
+        rec = conv.recording(req.params["rid"])
+        if rec is None:
+            raise errors.not_found()
+        return conv, rec
+
+    def get_recording(self, req: Request) -> Reply:
+        """One recording: 200 when AVAILABLE, else 202 *with* the Recording [documented-2018]."""
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        fmt = self._format(req)
+        for name in ("emailFormatId", "chatFormatId", "messageFormatId"):
+            value = req.q(name)
+            if value is not None and value not in ("EML", "ZIP", "NONE"):
+                raise errors.invalid_value(value, name, ["EML" if name == "emailFormatId" else "ZIP", "NONE"])
+        bool_param(req.q("download"), "download")
+        with self.state.lock:
+            conv, rec = self._recording(req, token)
+            fs = self._file_state(conv, rec)
+            body = render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, fmt, self._rules(),
+                                    self.state.settings.media_max_seconds)
+            return json_reply(202 if fs == "UPLOADING" else 200, body)  # archived/deleted: settled, 200 [inferred]
+
+    def put_recording(self, req: Request) -> Reply:
+        """Retention dates only: archiveDate, deleteDate, exportDate (+ clearExport). Every other
+        field, an invented ``status`` included, is ignored; recording state is never touched."""
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_RETENTION)
+        self._require_any(token, perms.RETENTION_VIEW)  # view is always required [documented]
+        clear_export = bool_param(req.q("clearExport"), "clearExport")
+        body = req.json()
+        if not isinstance(body, dict):
+            raise errors.bad_request("The body must be a Recording object.")
+        dates: dict[str, float | None] = {}
+        for key in ("archiveDate", "deleteDate", "exportDate"):
+            if key in body and body[key] is not None:
+                try:
+                    dates[key] = parse_iso(body[key])
+                except ValueError:
+                    raise errors.invalid_date(key) from None
+        if (dates or clear_export) and not perms.holds_any(self.state.token_permissions(token), perms.EDIT_RETENTION):
+            raise errors.missing_permissions(list(perms.EDIT_RETENTION))
+        with self.state.lock:
+            conv, rec = self._recording(req, token)
+            self.state.set_retention(conv, rec, dates, clear_export)
+            fs = self._file_state(conv, rec)
+            return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM",
+                                                    self._rules(), self.state.settings.media_max_seconds))
+
+    def list_metadata(self, req: Request) -> Reply:
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        with self.state.lock:
+            conv = self._conversation(token, req.params["cid"])
+            return json_reply(200, [self._metadata(conv, r) for r in conv.recordings])
+
+    def get_metadata(self, req: Request) -> Reply:
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        with self.state.lock:
+            conv, rec = self._recording(req, token)
+            return json_reply(200, self._metadata(conv, rec))
+
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "api/v2/conversations/{cid}/recordings", list_recordings),
+        Row("GET", "api/v2/conversations/{cid}/recordings/{rid}", get_recording),
+        Row("PUT", "api/v2/conversations/{cid}/recordings/{rid}", put_recording),
+        Row("GET", "api/v2/conversations/{cid}/recordingmetadata", list_metadata),
+        Row("GET", "api/v2/conversations/{cid}/recordingmetadata/{rid}", get_metadata),
+    )

@@ -1,0 +1,220 @@
+"""Render sandbox models as Genesys wire JSON: conversations, calls and recordings (the
+analytics conversation's shape is ``model.analytics_wire``).
+
+Rules: camelCase; absent fields are omitted, never ``null`` (a ``null`` enum crashes SDK
+deserialization); dates in ISO-8601 UTC with milliseconds and ``Z``; recording-state enums
+upper case on ``Conversation`` and ``RecordersState``, lower case on ``CallConversation``,
+``Call`` and ``CallMediaParticipant`` [documented].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..http.wire import dumps
+from ..model.clock import iso
+from ..model.models import MEDIA_TYPES, Conversation, Participant, Recording
+from .annotations import AnnotationRules, annotations, media_ms
+from .media import size_for
+
+
+class BodyCache:
+    """One view of a conversation rendered to JSON bytes, kept per ``Conversation.version``.
+
+    Every change to a conversation bumps its version (model/models.py), so a hit is always the
+    current body. Only views that depend on nothing but the conversation (no clock, no
+    request) may be cached: ``conversation`` and ``call_conversation``."""
+
+    def __init__(self, view: Callable[[Conversation], Any], limit: int = 4096) -> None:
+        self.view = view
+        self.limit = limit
+        self._bodies: dict[tuple[str, str], tuple[Conversation, int, bytes]] = {}
+
+    def body(self, conv: Conversation) -> bytes:
+        key = (conv.org, conv.id)
+        hit = self._bodies.get(key)
+        if hit is not None and hit[0] is conv and hit[1] == conv.version:
+            return hit[2]
+        body = dumps(self.view(conv))
+        if len(self._bodies) >= self.limit:
+            self._bodies.clear()
+        self._bodies[key] = (conv, conv.version, body)
+        return body
+
+
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        out[key] = value
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else iso(epoch)
+
+
+def _recorders_state(conv: Conversation, p: Participant) -> dict[str, str]:
+    return {
+        "adhocState": conv.recorder_state(p.session.adhoc),
+        "customerExperienceState": conv.recorder_state(conv.policy_recording),
+        "agentExperienceState": "NONE",
+        "snippetState": "NONE",
+    }
+
+
+def _session(conv: Conversation, p: Participant) -> dict[str, Any]:
+    s = p.session
+    out: dict[str, Any] = {"state": s.state, "id": s.id}
+    if s.media != "call":
+        _put(out, "direction", s.direction)
+        out["held"] = s.held
+        return out
+    out["initialState"] = "alerting" if s.direction == "inbound" else "dialing"
+    out["direction"] = s.direction
+    recorded = conv.participant_recorded(p)
+    out["recording"] = recorded
+    out["recordingState"] = conv.recording_state().lower()
+    out["recordersState"] = _recorders_state(conv, p)
+    out["muted"] = s.muted
+    out["confined"] = s.confined
+    out["held"] = s.held
+    out["securePause"] = conv.secure_pause
+    if recorded:
+        _put(out, "recordingId", conv.recording_for(p))
+    _put(out, "disconnectType", s.disconnect_type)
+    _put(out, "connectedTime", _iso(s.connected_time))
+    _put(out, "disconnectedTime", _iso(s.disconnected_time))
+    out["provider"] = "Edge"
+    return out
+
+
+def participant(conv: Conversation, p: Participant) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": p.id, "startTime": iso(p.start_time)}
+    _put(out, "endTime", _iso(p.end_time))
+    _put(out, "connectedTime", _iso(p.session.connected_time))
+    out["name"] = p.name
+    if p.user_id:
+        out["userUri"] = f"/api/v2/users/{p.user_id}"
+        out["userId"] = p.user_id
+    _put(out, "queueId", p.queue_id)
+    out["purpose"] = p.purpose
+    _put(out, "address", p.address)
+    _put(out, "ani", p.ani)
+    _put(out, "dnis", p.dnis)
+    out["wrapupRequired"] = False
+    out[MEDIA_TYPES[p.session.media][0]] = [_session(conv, p)]
+    return out
+
+
+def conversation(conv: Conversation) -> dict[str, Any]:
+    """``Conversation`` (GET /api/v2/conversations/{id}). ``state`` is never present on read."""
+    out: dict[str, Any] = {"id": conv.id, "startTime": iso(conv.start_time)}
+    _put(out, "endTime", _iso(conv.end_time))
+    _put(out, "externalTag", conv.external_tag)
+    out["participants"] = [participant(conv, p) for p in conv.participants]
+    out["recordingState"] = conv.recording_state()
+    out["securePause"] = conv.secure_pause
+    out["divisions"] = [
+        {"division": {"id": conv.division_id, "selfUri": f"/api/v2/authorization/divisions/{conv.division_id}"},
+         "entities": [{"id": conv.id}]}
+    ]
+    out["selfUri"] = f"/api/v2/conversations/{conv.id}"
+    return out
+
+
+def _ref(kind: str, ident: str | None) -> dict[str, str] | None:
+    return None if ident is None else {"id": ident, "selfUri": f"/api/v2/{kind}/{ident}"}
+
+
+def call_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
+    """``CallMediaParticipant`` (in ``CallConversation.participants``)."""
+    s = p.session
+    recorded = conv.participant_recorded(p)
+    out: dict[str, Any] = {"id": p.id, "name": p.name}
+    _put(out, "address", p.address)
+    out["startTime"] = iso(p.start_time)
+    _put(out, "connectedTime", _iso(s.connected_time))
+    _put(out, "endTime", _iso(p.end_time))
+    out["purpose"] = p.purpose
+    out["state"] = s.state
+    out["direction"] = s.direction
+    _put(out, "disconnectType", s.disconnect_type)
+    out["held"] = s.held
+    out["wrapupRequired"] = False
+    _put(out, "user", _ref("users", p.user_id))
+    _put(out, "queue", _ref("routing/queues", p.queue_id))
+    out["provider"] = "Edge"
+    out["muted"] = s.muted
+    out["confined"] = s.confined
+    out["recording"] = recorded
+    out["recordingState"] = conv.recording_state().lower()
+    out["recordersState"] = _recorders_state(conv, p)
+    _put(out, "ani", p.ani)
+    _put(out, "dnis", p.dnis)
+    out["securePause"] = conv.secure_pause
+    return out
+
+
+def call_conversation(conv: Conversation) -> dict[str, Any]:
+    """``CallConversation`` (GET /api/v2/conversations/calls/{id}): no start/end times."""
+    return {
+        "id": conv.id,
+        "participants": [call_participant(conv, p) for p in conv.participants],
+        "recordingState": conv.recording_state().lower(),
+        "securePause": conv.secure_pause,
+        "selfUri": f"/api/v2/conversations/calls/{conv.id}",
+    }
+
+
+DEFAULT_RULES = AnnotationRules()
+
+
+def _common_recording(conv: Conversation, rec: Recording, file_state: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": rec.id, "conversationId": conv.id}
+    out["startTime"] = iso(rec.start)
+    _put(out, "endTime", _iso(rec.end))
+    out["media"] = rec.media
+    _put(out, "mediaSubtype", rec.subtype)
+    out["fileState"] = file_state
+    _put(out, "archiveDate", _iso(rec.archive_date))
+    if rec.archive_date is not None:
+        out["archiveMedium"] = "CLOUDARCHIVE"
+    _put(out, "deleteDate", _iso(rec.delete_date))
+    _put(out, "exportDate", _iso(rec.export_date))
+    out["maxAllowedRestorationsForOrg"] = 10000
+    out["remainingRestorationsAllowedForOrg"] = 10000
+    _put(out, "sessionId", rec.session_id)
+    return out
+
+
+def recording(
+    conv: Conversation, rec: Recording, file_state: str, now: float, base_url: str, format_id: str,
+    rules: AnnotationRules = DEFAULT_RULES, media_max_seconds: float = 0,
+) -> dict[str, Any]:
+    out = _common_recording(conv, rec, file_state)
+    out["annotations"] = annotations(conv, rec, now, rules)
+    if file_state == "AVAILABLE" and format_id != "NONE" and rec.end is not None:
+        ext = format_id.lower()
+        out["mediaUris"] = {
+            "S": {"mediaUri": f"{base_url}/_sandbox/media/{conv.id}/{rec.id}.{ext}"}
+        }
+        duration_ms = media_ms(conv, rec, now, rules)  # less paused time when it is cut out
+        out["outputDurationMs"] = duration_ms
+        out["outputSizeInBytes"] = size_for(duration_ms, media_max_seconds)  # the served WAV (media.py)
+        out["actualTranscodeTimeMs"] = 0
+    else:
+        out["estimatedTranscodeTimeMs"] = 1000
+    out["recordingFileRole"] = rec.role
+    out["creationTime"] = iso(rec.start)
+    out["selfUri"] = f"/api/v2/conversations/{conv.id}/recordings/{rec.id}"
+    return out
+
+
+def recording_metadata(conv: Conversation, rec: Recording, file_state: str, region: str,
+                       system_annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``RecordingMetadata``: no media URIs and no system annotations [documented]; pause
+    annotations only when the ``metadataSystemAnnotations`` assumption says so."""
+    out = _common_recording(conv, rec, file_state)
+    out["annotations"] = system_annotations or []
+    out["region"] = region
+    out["selfUri"] = f"/api/v2/conversations/{conv.id}/recordingmetadata/{rec.id}"
+    return out
