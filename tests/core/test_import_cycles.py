@@ -1,8 +1,7 @@
 """No runtime import cycle in recops: the import graph of the package, built with ``ast`` from
 every ``import`` and ``from … import`` statement (those inside functions too, since a lazy import
 still runs; not those under ``if TYPE_CHECKING:``, which never run), has no cycle on the client
-side. The sandbox (``recops/sandbox/``) is checked too: its known cycles are listed below, and a
-new one fails.
+side or in the sandbox (``recops/sandbox/``).
 
 An edge goes to the module a statement names: ``from .a import b`` is an edge to ``recops.a.b``
 when that is a module, else to ``recops.a``. The implicit import of a package's ``__init__`` by
@@ -20,16 +19,6 @@ import pytest
 PACKAGE = "recops"
 ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 SANDBOX = f"{PACKAGE}.sandbox"
-
-# The sandbox's own cycles (strongly connected groups of modules) as they stand; the sandbox's
-# layout is reworked separately. A group found that is not inside one of these fails the test.
-KNOWN_SANDBOX_CYCLES: list[frozenset[str]] = [
-    # state → history (generated conversations) → builders (seed_fields, imported in a function)
-    # → state; builders also imports directory and seed_pauses, which import state.
-    frozenset({"recops.sandbox.state", "recops.sandbox.history", "recops.sandbox.builders",
-               "recops.sandbox.directory", "recops.sandbox.seed_pauses"}),
-]
-
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
@@ -185,7 +174,6 @@ def test_no_import_cycle_on_the_client_side(graph):
         graph, client)
 
 
-def test_no_new_import_cycle_in_the_sandbox(graph):
+def test_no_import_cycle_in_the_sandbox(graph):
     sandbox = [g for g in cycle_groups(graph) if all(_in_sandbox(m) for m in g)]
-    new = [g for g in sandbox if not any(set(g) <= known for known in KNOWN_SANDBOX_CYCLES)]
-    assert not new, "new runtime import cycles in the sandbox:\n" + _describe(graph, new)
+    assert not sandbox, "runtime import cycles in the sandbox:\n" + _describe(graph, sandbox)
