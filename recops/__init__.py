@@ -15,11 +15,13 @@ from .errors import (
     AuthError,
     BadRequest,
     CallDisconnected,
+    Cancelled,
     ConfigError,
     ConfirmationRequired,
     Conflict,
     ConnectionFailed,
     InvalidTransition,
+    JobFailed,
     JournalError,
     NotAParticipant,
     NotAUser,
@@ -35,7 +37,6 @@ from .errors import (
 from .explain import explain
 from .export import ExportResult
 from .files import RecordingsResult
-from .jobs import Cancelled, JobFailed
 from .journal import Journal
 from .ledger import Ledger
 from .names import Names

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from .errors import RecopsError
+from .errors import DownloadCancelled, DownloadFailed, LinkExpired
 from .settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRY_AFTER, DEFAULT_READ_TIMEOUT
 
 CHUNK = 64 * 1024
@@ -83,25 +83,6 @@ def file_sha256(path: Path) -> tuple[int, str]:
             digest.update(chunk)
             size += len(chunk)
     return size, digest.hexdigest()
-
-
-class LinkExpired(RecopsError):
-    """The signed result URL expired before it was fetched: ask a new batch for the item."""
-
-    def __init__(self, where: str) -> None:
-        super().__init__(f"the download link expired ({where})",
-                         "a new batch request gives a fresh link; re-run the export to resume")
-
-
-class DownloadFailed(RecopsError):
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message, "re-run the export: complete files are kept and only the rest is fetched")
-        self.status = status
-
-
-class DownloadCancelled(RecopsError):
-    def __init__(self) -> None:
-        super().__init__("the download was cancelled", "re-run the export to resume")
 
 
 @dataclass(frozen=True)
