@@ -266,17 +266,22 @@ def api_error(status: int, body: Any, headers: Any = None, method: str = "", pat
         or f"HTTP {status}"
     get = (lambda name: headers.get(name)) if headers is not None else (lambda name: None)
     context_id = parsed.get("contextId") or get("inin-correlation-id")
-    retry_after = None
-    raw_retry = get("Retry-After")
-    if raw_retry is not None:
-        try:
-            retry_after = float(raw_retry)
-        except ValueError:
-            retry_after = None
+    retry_after = retry_after_seconds(get("Retry-After"))
     cls = _API_CLASSES[codes.error_class_name(status, code)]
     return cls(status, code, message, context_id=context_id, method=method, path=path,
                permissions=permissions_from(parsed), retry_after=retry_after, body=parsed or None,
                injected=get("X-Sandbox-Fault") == "injected")  # "delayed": a real answer, only late
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header's seconds, never negative (None: absent or not a number of
+    seconds). The one reading of it: errors' ``retry_after`` and the transport's retries."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
 
 
 def _where(method: str, path: str) -> str:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from . import batches
 from .batches import BatchStatus, Item
-from .downloads import DownloadCancelled, Downloaded, Downloader, DownloadFailed, LinkExpired, extension
-from .errors import NotFound, RateLimited, RecopsError
+from .downloads import Downloaded, Downloader, extension
+from .errors import DownloadCancelled, DownloadFailed, LinkExpired, NotFound, RateLimited, RecopsError
 from .export_state import CompleteFile
 from .manifest import Row
 
@@ -98,9 +98,8 @@ class Pipeline:
         self.downloads: dict[Future[Downloaded], tuple[Item, Row]] = {}
         self.fetching: set[Item] = set()
         s = self.client.settings
-        self.downloader = Downloader(connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
-                                     max_retry_after=s.max_retry_after, pool_size=max(4, run.concurrency),
-                                     cancel=run.cancelled, on_wait=self.client.on_wait)
+        self.downloader = Downloader(self.client.http, connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
+                                     connections=max(4, run.concurrency), cancel=run.cancelled)
         self.pool = ThreadPoolExecutor(max_workers=run.concurrency, thread_name_prefix="recops-download")
         self.hold_until = 0.0  # after a long Retry-After: no submission before
         self.ahead = Lookahead()
@@ -130,7 +129,6 @@ class Pipeline:
             self._collect(block=False)
             if self.unrecorded:
                 self._record()
-            self.downloader.close()
 
     def _loop(self) -> None:
         while self.todo or self.jobs or self.downloads or self.expired:
