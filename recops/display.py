@@ -458,7 +458,9 @@ EXPORT_STYLES = {"exported": ("green", GREEN), "pending": ("cyan", BLUE), "cance
 
 def export_rows(result: ExportResult, limit: int = EXPORT_ROWS) -> list[dict[str, str]]:
     """The rows to show, as display strings: failures first, at most ``limit``."""
-    rows = sorted(result.rows, key=lambda r: r.status in ("exported", "pending"))[:limit]
+    from .manifest import FINE_STATUSES
+
+    rows = sorted(result.rows, key=lambda r: r.status in FINE_STATUSES)[:limit]
     return [{"conversation": r.conversation_id, "recording": r.recording_id or "", "status": r.status,
              "file": r.file or "", "bytes": "" if r.bytes is None else str(r.bytes),
              "detail": r.error or r.note or ""} for r in rows]
