@@ -18,11 +18,13 @@ from recops.genesys.errors import (
     AuthError,
     BadRequest,
     CallDisconnected,
+    Cancelled,
     ConfigError,
     ConfirmationRequired,
     Conflict,
     ConnectionFailed,
     InvalidTransition,
+    JobFailed,
     JournalError,
     NotAParticipant,
     NotAUser,
@@ -38,7 +40,6 @@ from recops.genesys.errors import (
 from recops.genesys.explain import explain
 from recops.genesys.regions import REGIONS, Region
 from recops.genesys.regions import resolve as resolve_region
-from recops.history.jobs import Cancelled, JobFailed
 from recops.history.ledger import Ledger
 from recops.history.names import Names
 from recops.history.store import Store

@@ -13,6 +13,12 @@ Why: the SDK's own client has no effective timeouts and hides up to 10 urllib3 r
 - reports every wait (``on_wait``) and every exchange (``on_exchange``) so a UI can show them,
   and remembers the last exchange per thread (``last_exchange()``), which is thread-safe where
   ``ApiClient.last_response`` is not.
+
+It is also the one HTTP stack of recordings' media (``recops.downloads``): ``media(url)`` opens
+a signed ``resultUrl`` on the same connection pool (the media host's own connections in it),
+with the media's own timeouts, and the downloader retries with the same ``RetryPolicy``
+(``RetryPolicy.wait``: one ``Retry-After`` reading, one backoff) and reports its waits through
+``wait_out``, as API waits are.
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+from urllib3.util import parse_url
 
+from recops.genesys.errors import retry_after_seconds
 from .sdk import submodule as _sdk_module
 from .settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER, DEFAULT_READ_TIMEOUT
 
@@ -40,6 +48,7 @@ AbstractHttpClient = _sdk_module("abstract_http_client").AbstractHttpClient  # t
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SAFE_POST_PATHS = ("/oauth/token", "/api/v2/analytics/conversations/details/query")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+MEDIA_REDIRECTS = 5  # redirects a media GET follows, at most
 
 _idempotent: contextvars.ContextVar[bool | None] = contextvars.ContextVar("recops_idempotent", default=None)
 _read_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar("recops_read_timeout", default=None)
@@ -76,6 +85,22 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         delay = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
         return delay * (0.5 + random.random() / 2)
+
+    def wait(self, attempt: int, method: str, path: str, status: int | None = None,
+             headers: Any = None) -> Wait | None:
+        """The wait before trying again after ``attempt`` failed (``status`` None: no answer, or a
+        cut body), or None when no try is left or the server asks for a longer wait than
+        ``max_retry_after`` on a 429 (then the caller raises it). The server's ``Retry-After`` when
+        it gives one within ``max_retry_after``, else exponential backoff. Which failures may be
+        retried at all (idempotency) is the caller's call."""
+        if attempt >= self.max_attempts:
+            return None
+        after = retry_after_seconds(headers.get("Retry-After")) if headers is not None else None
+        if after is not None and after <= self.max_retry_after:
+            return Wait("retry-after", after, attempt, method, path, status)
+        if after is not None and status == 429:
+            return None
+        return Wait("backoff", self.backoff(attempt), attempt, method, path, status)
 
 
 @dataclass(frozen=True)
@@ -232,6 +257,37 @@ class RecopsHttpClient(AbstractHttpClient):
     def close(self) -> None:
         self.pool.clear()
 
+    def wait_out(self, wait: Wait, sleep: Callable[[float], None] | None = None) -> None:
+        """Report ``wait`` (``on_wait``), then sleep it: with ``sleep`` when given (e.g. one a
+        cancel interrupts), else this client's own."""
+        if self.on_wait is not None:
+            self.on_wait(wait)
+        (sleep or self._sleep)(wait.seconds)
+
+    def media(self, url: str, *, timeout: urllib3.Timeout, connections: int) -> urllib3.BaseHTTPResponse:
+        """``GET`` a signed media URL (a batch's ``resultUrl``) on this client's pool, body unread:
+        stream it, then ``release_conn()`` (read to its end) or ``close()`` (cut short).
+
+        No ``Authorization`` (the URL is signed), no pacing (not the API's rate limit), no retry
+        (the caller retries with ``policy``: a retry rewrites its file), redirects followed (up to
+        :data:`MEDIA_REDIRECTS`), ``timeout`` its own (media is not an API call). The media host
+        gets a pool of ``connections`` kept connections of its own in the pool manager (one more
+        thread opens one more, never waits), so downloads never wait for a connection behind API
+        calls nor API calls behind downloads."""
+        for _ in range(MEDIA_REDIRECTS + 1):
+            u = parse_url(url)
+            pool = self.pool.connection_from_host(u.host, port=u.port, scheme=u.scheme or "http",
+                                                  pool_kwargs={"maxsize": max(1, connections), "block": False})
+            resp = pool.urlopen("GET", u.request_uri, headers={"Accept": "*/*"}, timeout=timeout, retries=False,
+                                redirect=False, assert_same_host=False, preload_content=False, release_conn=False)
+            location = resp.get_redirect_location()
+            if not location:
+                return resp
+            resp.drain_conn()
+            resp.release_conn()
+            url = urljoin(url, location)
+        return resp  # still a redirect: the caller sees its status
+
     # --- the SDK entry point --------------------------------------------------------------------
 
     def request(self, http_request_options: Any) -> Any:
@@ -255,7 +311,7 @@ class RecopsHttpClient(AbstractHttpClient):
             if self.pacer is not None and is_api:
                 delay = self.pacer.acquire()
                 if delay > 0.01:
-                    self._wait(Wait("pacing", delay, attempt, method, path))
+                    self.wait_out(Wait("pacing", delay, attempt, method, path))
             started = time.perf_counter()
             try:
                 raw = self.pool.request(method, url, body=data, headers=headers, timeout=timeout,
@@ -265,8 +321,9 @@ class RecopsHttpClient(AbstractHttpClient):
                     self.pacer.update({})  # no reply: the request is no longer in flight
                 self._record(Exchange(method, path, 0, None, attempt, _ms(started), error=type(exc).__name__))
                 never_sent = isinstance(exc, (NewConnectionError, ConnectTimeoutError))
-                if (idempotent or never_sent) and attempt < self.policy.max_attempts:
-                    self._wait(Wait("backoff", self.policy.backoff(attempt), attempt, method, path))
+                wait = self.policy.wait(attempt, method, path) if idempotent or never_sent else None
+                if wait is not None:
+                    self.wait_out(wait)
                     continue
                 raise
             status = raw.status
@@ -280,20 +337,10 @@ class RecopsHttpClient(AbstractHttpClient):
                 rejected = headers.get("Authorization", "").removeprefix("Bearer ").strip()
                 headers["Authorization"] = f"Bearer {self.renew(rejected)}"
                 continue
-            retry_after = _retry_after(raw.headers.get("Retry-After"))
-            if attempt < self.policy.max_attempts:
-                if status == 429:
-                    if retry_after is None:
-                        self._wait(Wait("backoff", self.policy.backoff(attempt), attempt, method, path, status))
-                        continue
-                    if retry_after <= self.policy.max_retry_after:
-                        self._wait(Wait("retry-after", retry_after, attempt, method, path, status))
-                        continue
-                elif status in RETRY_STATUSES and idempotent:
-                    if retry_after is not None and retry_after <= self.policy.max_retry_after:
-                        self._wait(Wait("retry-after", retry_after, attempt, method, path, status))
-                    else:
-                        self._wait(Wait("backoff", self.policy.backoff(attempt), attempt, method, path, status))
+            if status == 429 or (status in RETRY_STATUSES and idempotent):
+                wait = self.policy.wait(attempt, method, path, status, raw.headers)
+                if wait is not None:
+                    self.wait_out(wait)
                     continue
             response = RESTResponse(raw)
             response.data = raw.data.decode("utf-8", "replace")
@@ -320,11 +367,6 @@ class RecopsHttpClient(AbstractHttpClient):
             return url, None
         return url, json.dumps(body).encode()
 
-    def _wait(self, wait: Wait) -> None:
-        if self.on_wait is not None:
-            self.on_wait(wait)
-        self._sleep(wait.seconds)
-
     def _record(self, exchange: Exchange) -> None:
         self._local.last = exchange
         if self.on_exchange is not None:
@@ -333,12 +375,3 @@ class RecopsHttpClient(AbstractHttpClient):
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

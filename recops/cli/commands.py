@@ -3,7 +3,9 @@
 Human output by default, ``--json`` for machines. Every command that talks to Genesys says
 which target it acts on (on stderr, so ``--json`` stdout stays clean). Exit codes: 0 success
 or no-op; 2 configuration/usage; 3 a change that makes no sense now; 4 Genesys answered an
-error (its code is printed); 5 no answer (timeout, connection); 6 journal. ``pause``/``resume`` on
+error (its code is printed), or an analytics job ended without results; 5 no answer (timeout,
+connection), or a recording's file that did not arrive after its retries; 6 journal; 130
+stopped on request (a cancel, as Ctrl-C: not a failure; re-run to resume). ``pause``/``resume`` on
 several ids (or ``--from-file``) exit with the highest code among the ids that failed, 0 if none
 did (see docs/cli.md).
 """

@@ -22,12 +22,13 @@ from .plumbing import console, ids_in, open_session, print_json, read_text, repo
 EXIT_INVALID_ONLY = 2
 EXIT_SOME_FAILED = 4
 EXIT_INTERRUPTED = 130
-FINE = ("exported", "pending")
 
 
 def exit_code(result: Any) -> int:
     """0, 2 (only malformed ids left out) or 4 (some recordings not exported)."""
-    statuses = {r.status for r in result.rows} - set(FINE)
+    from recops.export.manifest import FINE_STATUSES
+
+    statuses = {r.status for r in result.rows} - set(FINE_STATUSES)
     if not statuses:
         return 0
     return EXIT_INVALID_ONLY if statuses == {"invalid"} else EXIT_SOME_FAILED

@@ -2,7 +2,7 @@
 target (and the banner naming it), recops errors → what is printed and the exit code, JSON on
 stdout, and conversation ids read from a file or stdin.
 
-``recops/cli/commands.py`` and its sub-apps (``cli_export``, ``cli_many``, ``cli_room``, ``cli_training``)
+``recops/cli/commands.py`` and its sub-apps (``export``, ``many``, ``room``, ``training``)
 import this module; it imports none of them. rich is imported only when something is printed.
 """
 
@@ -21,8 +21,10 @@ from recops.genesys.errors import ConfigError, RecopsError
 
 # The exit code of each recops error, by the name of the class or of its nearest ancestor listed
 # here (1 for any other): they rise with severity — usage 2 < nonsense now 3 < refused by Genesys
-# 4 < no answer, maybe applied 5 < journal 6 (docs/cli.md).
-EXIT_CODES = {"ConfigError": 2, "InvalidTransition": 3, "ApiError": 4, "TransportError": 5, "JournalError": 6}
+# 4 < no answer, maybe applied 5 < journal 6; a run stopped on request (a cancel, as Ctrl-C) is
+# 130, not a failure (docs/cli.md).
+EXIT_CODES = {"ConfigError": 2, "InvalidTransition": 3, "ApiError": 4, "JobFailed": 4, "TransportError": 5,
+              "DownloadFailed": 5, "LinkExpired": 5, "JournalError": 6, "Cancelled": 130, "DownloadCancelled": 130}
 
 
 def exit_code_of(error_class: type[BaseException]) -> int:

@@ -1,44 +1,51 @@
 """One recording's file from a batch's ``resultUrl``, made durable before anyone is told.
 
-``Downloader.fetch(url, final)``:
+``Downloader(http, ...).fetch(url, final)``:
 
-- a plain ``GET`` (no ``Authorization`` header: the URL is signed) through urllib3 with the
-  settings' connect/read timeouts and no hidden retries;
+- a plain ``GET`` (no ``Authorization`` header: the URL is signed) on recops's one HTTP stack,
+  the transport (``RecopsHttpClient.media``: its connection pool, the media host's own
+  connections in it), with the media's own connect/read timeouts and no hidden retries;
 - the body is streamed to ``.<name>.part`` in the final file's directory while its SHA-256 is
   computed; the byte count must match ``Content-Length`` (a cut body is an incomplete download);
 - then: ``fsync`` the file, ``os.replace`` it onto its final name, ``fsync`` the directory. Only
   after that does the caller record it complete (``recops.export.state``). So a final-named
   file is always whole, and a ``.part`` file is always garbage a later run may delete;
-- a 429 or 5xx waits (``Retry-After`` when given, else exponential backoff) and tries again, as
-  does a dropped connection, a timeout or a cut body, up to ``attempts`` tries in all;
+- a 429 or 5xx, a dropped connection, a timeout or a cut body is tried again after the wait the
+  transport's ``RetryPolicy`` gives (``Retry-After`` when given, else its exponential backoff;
+  a 429 asking for longer than ``max_retry_after`` is not waited out), up to :data:`ATTEMPTS`
+  tries in all (a media file is tried more often than an API call: a long transfer is cut more
+  often); each wait is reported through the transport (``on_wait``), and a cancel ends it;
 - a 403 whose body says the signed link expired (S3's ``<Code>AccessDenied</Code>`` with
-  "expired") raises :class:`LinkExpired`: the caller asks a new batch for the item;
-- any other answer raises :class:`DownloadFailed` naming the status (never the URL's signature).
+  "expired") raises ``LinkExpired``: the caller asks a new batch for the item;
+- any other answer raises ``DownloadFailed`` naming the status (never the URL's signature).
+
+The errors (``LinkExpired``, ``DownloadFailed``, ``DownloadCancelled``) are ``recops.genesys.errors``'.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from recops.api.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRY_AFTER, DEFAULT_READ_TIMEOUT
-from recops.genesys.errors import RecopsError
+from recops.api.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from recops.genesys.errors import DownloadCancelled, DownloadFailed, LinkExpired
+
+if TYPE_CHECKING:
+    from recops.api.transport import RecopsHttpClient
 
 CHUNK = 64 * 1024
 ATTEMPTS = 6  # tries per file, the first included
-BACKOFF_BASE = 0.25
-BACKOFF_MAX = 8.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 PART_SUFFIX = ".part"
 
@@ -85,25 +92,6 @@ def file_sha256(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-class LinkExpired(RecopsError):
-    """The signed result URL expired before it was fetched: ask a new batch for the item."""
-
-    def __init__(self, where: str) -> None:
-        super().__init__(f"the download link expired ({where})",
-                         "a new batch request gives a fresh link; re-run the export to resume")
-
-
-class DownloadFailed(RecopsError):
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message, "re-run the export: complete files are kept and only the rest is fetched")
-        self.status = status
-
-
-class DownloadCancelled(RecopsError):
-    def __init__(self) -> None:
-        super().__init__("the download was cancelled", "re-run the export to resume")
-
-
 @dataclass(frozen=True)
 class Downloaded:
     path: Path
@@ -119,31 +107,18 @@ def expired_link(status: int, body: bytes) -> bool:
     return status == 403 and "accessdenied" in text and "expired" in text
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 class Downloader:
-    """Fetches result URLs; thread-safe (one urllib3 pool shared by the download threads)."""
+    """Fetches result URLs on the transport ``http`` (its pool and its ``RetryPolicy``, with
+    :data:`ATTEMPTS` tries); thread-safe: ``connections`` download threads may share it."""
 
-    def __init__(self, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT, attempts: int = ATTEMPTS,
-                 max_retry_after: float = DEFAULT_MAX_RETRY_AFTER, pool_size: int = 8,
-                 cancel: Callable[[], bool] = lambda: False,
-                 on_wait: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, http: RecopsHttpClient, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+                 read_timeout: float = DEFAULT_READ_TIMEOUT, attempts: int = ATTEMPTS, connections: int = 4,
+                 cancel: Callable[[], bool] = lambda: False) -> None:
+        self.http = http
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
-        self.attempts = max(1, attempts)
-        self.max_retry_after = max_retry_after
+        self.policy = dataclasses.replace(http.policy, max_attempts=max(1, attempts))
+        self.connections = connections
         self.cancel = cancel
-        self.on_wait = on_wait  # each wait before a retry, as a recops.api.transport.Wait
-        self.pool = urllib3.PoolManager(num_pools=4, maxsize=pool_size, block=False)
-        self._retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
-
-    def close(self) -> None:
-        self.pool.clear()
 
     def fetch(self, url: str, final: Path) -> Downloaded:
         """Download ``url`` to ``final`` durably (see the module's doc); raises ``LinkExpired``,
@@ -156,24 +131,16 @@ class Downloader:
             try:
                 return self._once(url, final, attempt)
             except _Retry as retry:
-                if attempt >= self.attempts:
+                wait = self.policy.wait(attempt, "GET", where, retry.status, retry.headers)
+                if wait is None:
                     raise DownloadFailed(f"download of {where} failed after {attempt} tries: {retry.why}",
-                                         retry.status) from None
-                delay = retry.after if retry.after is not None else min(
-                    BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-                delay = min(delay, self.max_retry_after)
-                if self.on_wait is not None:
-                    from recops.api.transport import Wait
-
-                    self.on_wait(Wait("retry-after" if retry.after is not None else "backoff", delay, attempt, "GET",
-                                      where, retry.status))
-                self._sleep(delay)
+                                         retry.status, where) from None
+                self.http.wait_out(wait, self._sleep)
 
     def _once(self, url: str, final: Path, attempt: int) -> Downloaded:
         part = part_path(final)
         try:
-            resp = self.pool.request("GET", url, preload_content=False, timeout=self.timeout,
-                                     retries=self._retries, headers={"Accept": "*/*"})
+            resp = self.http.media(url, timeout=self.timeout, connections=self.connections)
         except HTTPError as e:
             raise _Retry(f"no answer ({type(e).__name__})") from None
         done = False
@@ -184,8 +151,11 @@ class Downloader:
                 if expired_link(status, body):
                     raise LinkExpired(urlsplit(url).path)
                 if status in RETRY_STATUSES:
-                    raise _Retry(f"HTTP {status}", status, _retry_after(resp.headers.get("Retry-After")))
-                raise DownloadFailed(f"download of {urlsplit(url).path} answered HTTP {status}", status)
+                    after = resp.headers.get("Retry-After")
+                    raise _Retry(f"HTTP {status}" + (f" (Retry-After: {after})" if after is not None else ""),
+                                 status, resp.headers)
+                raise DownloadFailed(f"download of {urlsplit(url).path} answered HTTP {status}", status,
+                                     urlsplit(url).path)
             media_type = resp.headers.get("Content-Type")
             announced = resp.headers.get("Content-Length")
             digest = hashlib.sha256()
@@ -216,10 +186,9 @@ class Downloader:
             done = True
             return Downloaded(final, size, digest.hexdigest(), media_type, attempt)
         finally:
-            if done:
-                resp.release_conn()  # read to its end: the connection can serve the next file
-            else:
-                resp.close()  # unread or cut: never handed back to the pool
+            if not done:
+                resp.close()  # unread or cut: its connection is closed, never reused as it is
+            resp.release_conn()  # read to its end: the connection serves the next file; else its slot
 
     def _check(self) -> None:
         if self.cancel():
@@ -234,11 +203,13 @@ class Downloader:
 
 
 class _Retry(Exception):
-    def __init__(self, why: str, status: int | None = None, after: float | None = None) -> None:
+    """A try that may be repeated: why, and the answer's status and headers (None: no answer)."""
+
+    def __init__(self, why: str, status: int | None = None, headers: Any = None) -> None:
         super().__init__(why)
         self.why = why
         self.status = status
-        self.after = after
+        self.headers = headers
 
 
 def _remove(path: Path) -> None:

@@ -6,7 +6,9 @@ Statuses (``STATUSES``): ``exported`` (the file is in the destination: ``file``,
 ``sha256``), ``failed`` (``error`` says why), ``archived`` / ``deleted`` (the recording's
 fileState: not requested), ``unknown`` (no such conversation or recording), ``invalid`` (not a
 conversation id: nothing sent), ``no-recordings``, ``pending`` (a dry run: would be fetched),
-``cancelled`` (the export was cancelled before it).
+``cancelled`` (the export was cancelled before it). ``FINE_STATUSES`` are those that need no
+attention (``exported``, ``pending``); every other row is a failure (``ExportResult.failures``,
+the CLI's exit code). A run that is not a dry run leaves no row ``pending``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ CSV_NAME = "manifest.csv"
 JSON_NAME = "manifest.json"
 STATUSES = ("exported", "failed", "archived", "deleted", "unknown", "invalid", "no-recordings", "pending",
             "cancelled")
+FINE_STATUSES = ("exported", "pending")  # need no attention: exported, or (a dry run) would be fetched
 COLUMNS = {
     "conversation_id": "string", "recording_id": "string", "file": "string", "bytes": "Int64",
     "sha256": "string", "media_type": "string", "start": "datetime64[ns, UTC]", "end": "datetime64[ns, UTC]",

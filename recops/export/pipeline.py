@@ -9,29 +9,38 @@ pool of ``concurrency`` download threads; the calling thread records each finish
 progress store. A link that expired before its download is asked for again in a new batch, at
 most :data:`LINK_ROUNDS` times per item. Between steps the run's cancel is checked; any exception
 (a cancel, Ctrl-C, a failing callback) stops the running downloads at their next chunk.
+
+It is one step of the flow, which goes one way: it is handed the resolved plan (the rows it
+settles), the client, the completions (``recops.export.resume``: resume checks, and the progress
+store it records into) and a progress callback; it knows nothing of the run that calls it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
+import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recops.genesys.errors import NotFound, RateLimited, RecopsError
+from recops.genesys.errors import DownloadCancelled, DownloadFailed, LinkExpired, NotFound, RateLimited, RecopsError
 
 from . import batches
 from .batches import BatchStatus, Item
-from .downloads import DownloadCancelled, Downloaded, Downloader, DownloadFailed, LinkExpired, extension
+from .downloads import Downloaded, Downloader, extension
 from .manifest import Row
 from .state import CompleteFile
 
 if TYPE_CHECKING:
-    from .plan import Wanted
-    from .run import ExportRun
+    from recops.api.client import Client
+
+    from .plan import Source, Wanted
+    from .resume import Completions
 
 OPEN_BATCHES = 10  # batches submitted and not yet completed, at most, until the downloads' rate is known
 MAX_OPEN_BATCHES = 20  # ... and at most, once it is
@@ -86,23 +95,29 @@ class Lookahead:
 
 
 class Pipeline:
-    """Batches submitted and polled on the calling thread; downloads on a pool of threads."""
+    """Batches submitted and polled on the calling thread; downloads on a pool of threads.
 
-    def __init__(self, run: ExportRun) -> None:
-        self.ex = run
-        self.client = run.client
+    ``plan``'s pending rows are what it fetches (and settles); ``cancel`` is asked between steps
+    and by the downloads at each chunk; ``progress(done, total)`` is called when rows may have
+    settled."""
+
+    def __init__(self, client: Client, plan: Source, done: Completions, dest: Path, *, concurrency: int,
+                 cancel: Callable[[], bool], progress: Callable[[int, int], None]) -> None:
+        self.client, self.plan, self.done, self.dest = client, plan, done, dest
+        self.user_cancel = cancel
+        self.progress = progress
+        self.stop = threading.Event()  # set on any exception: running downloads stop at their next chunk
         self.todo: deque[list[Item]] = deque()
         self.jobs: dict[str, _Job] = {}
         self.expired: list[Item] = []
         self.rounds: dict[Item, int] = {}
-        self.by_conversation = {w.conversation_id: w for w in run.plan.wanted}
+        self.by_conversation = {w.conversation_id: w for w in plan.wanted}
         self.downloads: dict[Future[Downloaded], tuple[Item, Row]] = {}
         self.fetching: set[Item] = set()
-        s = self.client.settings
-        self.downloader = Downloader(connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
-                                     max_retry_after=s.max_retry_after, pool_size=max(4, run.concurrency),
-                                     cancel=run.cancelled, on_wait=self.client.on_wait)
-        self.pool = ThreadPoolExecutor(max_workers=run.concurrency, thread_name_prefix="recops-download")
+        s = client.settings
+        self.downloader = Downloader(client.http, connect_timeout=s.connect_timeout, read_timeout=s.read_timeout,
+                                     connections=max(4, concurrency), cancel=self.cancelled)
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="recops-download")
         self.hold_until = 0.0  # after a long Retry-After: no submission before
         self.ahead = Lookahead()
         self.named: dict[str, list[str]] = {}
@@ -111,9 +126,12 @@ class Pipeline:
         self.settled = True  # rows may have settled since the last progress report
         self.finished: queue.SimpleQueue[Future[Downloaded]] = queue.SimpleQueue()  # done downloads, in order
 
+    def cancelled(self) -> bool:
+        return self.stop.is_set() or self.user_cancel()
+
     def run(self) -> None:
         items = []
-        for w in self.ex.plan.wanted:
+        for w in self.plan.wanted:
             if w.recordings is None:
                 if w.rows()[0].status == "pending":
                     items.append(Item(w.conversation_id))
@@ -124,18 +142,17 @@ class Pipeline:
         try:
             self._loop()
         except BaseException:
-            self.ex.stop.set()  # running downloads stop at their next chunk
+            self.stop.set()  # running downloads stop at their next chunk
             raise
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self._collect(block=False)
             if self.unrecorded:
                 self._record()
-            self.downloader.close()
 
     def _loop(self) -> None:
         while self.todo or self.jobs or self.downloads or self.expired:
-            if self.ex.cancelled():
+            if self.cancelled():
                 raise DownloadCancelled
             self._submit()
             self._poll_due()
@@ -143,7 +160,12 @@ class Pipeline:
             self._requeue_expired()
             if self.settled:
                 self.settled = False
-                self.ex.report()  # reads every row: only when some may have settled
+                self._report()
+
+    def _report(self) -> None:
+        """Progress (reads every row: only when some may have settled)."""
+        rows = self.plan.rows()
+        self.progress(sum(1 for r in rows if r.status != "pending"), len(rows))
 
     # --- batches ---------------------------------------------------------------------------------
 
@@ -203,11 +225,11 @@ class Pipeline:
             if item.recording_id is None:
                 self._conversation_results(w, mine)
             elif not mine:
-                self._row(w, item.recording_id).settle("failed", "the batch gave no result for this recording")
+                w.recording(item.recording_id).settle("failed", "the batch gave no result for this recording")
             else:
                 self._result(w, mine[0])
         # one transaction; written before _collect (this thread) can record any of their files
-        self.ex.state.resolved_many(self.ex.export, self.named)
+        self.done.named(self.named)
         self.settled = True
 
     def _conversation_results(self, w: Wanted, results: list[batches.BatchResult]) -> None:
@@ -216,46 +238,35 @@ class Pipeline:
             error = next((r.error for r in results if r.error), None)
             w.rows()[0].settle("failed", error or "the batch gave no recording for this conversation")
             return
-        w.recordings = {r.recording_id: Row(w.conversation_id, r.recording_id, start=w.start, end=w.end,
-                                            times_from="conversation" if w.start else None)
-                        for r in with_ids if r.recording_id}
-        w.row = None
-        self.named[w.conversation_id] = list(w.recordings)
+        w.name_recordings(r.recording_id for r in with_ids if r.recording_id)
+        self.named[w.conversation_id] = list(w.recordings or {})
         for r in with_ids:
             self._result(w, r)
 
     def _result(self, w: Wanted, r: batches.BatchResult) -> None:
         assert r.recording_id
-        row = self._row(w, r.recording_id)
+        row = w.recording(r.recording_id)
         if row.status != "pending":
             return
         if r.error or not r.url:
             row.settle("failed", r.error or "the batch gave neither a link nor an error")
             return
-        if self.ex.settle_existing(row):
+        if self.done.settle(row):
             return
         item = Item(w.conversation_id, r.recording_id)
         if item in self.fetching:
             return  # a second result for a recording already on its way
         self.fetching.add(item)
         rel = f"{w.conversation_id}/{r.recording_id}.{extension(r.content_type)}"
-        future = self.pool.submit(self.downloader.fetch, r.url, self.ex.dest / rel)
+        future = self.pool.submit(self.downloader.fetch, r.url, self.dest / rel)
         self.downloads[future] = (item, row)
         future.add_done_callback(self.finished.put)  # O(1) collection, not a wait() over every future
-
-    def _row(self, w: Wanted, rid: str) -> Row:
-        if w.recordings is None:
-            w.recordings, w.row = {}, None
-        if rid not in w.recordings:
-            w.recordings[rid] = Row(w.conversation_id, rid, start=w.start, end=w.end,
-                                    times_from="conversation" if w.start else None)
-        return w.recordings[rid]
 
     def _fail(self, items: list[Item], why: str) -> None:
         self.settled = True
         for item in items:
             w = self.by_conversation[item.conversation_id]
-            rows = w.rows() if item.recording_id is None else [self._row(w, item.recording_id)]
+            rows = w.rows() if item.recording_id is None else [w.recording(item.recording_id)]
             for row in rows:
                 if row.status == "pending":
                     row.settle("failed", why)
@@ -304,7 +315,7 @@ class Pipeline:
                 row.settle("failed", str(e) if isinstance(e, (DownloadFailed, RecopsError)) else
                            f"{type(e).__name__}: {e}")
                 continue
-            rel = got.path.relative_to(self.ex.dest).as_posix()
+            rel = got.path.relative_to(self.dest).as_posix()
             finished.append((row, CompleteFile(item.conversation_id, item.recording_id or "", rel, got.bytes,
                                                got.sha256, got.media_type, "")))
         self.ahead.downloaded(len(finished))
@@ -314,13 +325,8 @@ class Pipeline:
             self._record()
 
     def _record(self) -> None:
-        """Record the finished files in one transaction (one fsync of the store for many files).
-        Each is renamed and its directory fsync'd already: a run killed before this records them
-        leaves them under their final names, and the next run hashes them instead of fetching."""
-        self.ex.state.complete_many(self.ex.export, [f for _, f in self.unrecorded])
-        for row, f in self.unrecorded:
-            row.file, row.bytes, row.sha256, row.media_type = f.file, f.bytes, f.sha256, f.media_type
-            row.settle("exported")
+        """Record the finished files in one transaction (``Completions.record``)."""
+        self.done.record(self.unrecorded)
         self.unrecorded = []
         self.recorded_at = time.monotonic()
         self.settled = True

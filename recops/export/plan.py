@@ -51,19 +51,44 @@ class Wanted:
     row: Row | None = None  # while the recordings are not known: the conversation's own row
     seconds: float | None = None  # known duration, for the size estimate
 
+    def new_row(self, recording_id: str | None = None, *, start: str | None = None, end: str | None = None,
+                **fields: Any) -> Row:
+        """A row for this conversation, or one of its recordings, with its times — the one rule
+        for them: the recording's own (``start``/``end`` from its metadata; ``times_from`` is
+        ``recording``) when known, else the conversation's from the input (``conversation``),
+        else none."""
+        return Row(self.conversation_id, recording_id, start=start or self.start, end=end or self.end,
+                   times_from="recording" if start else ("conversation" if self.start else None), **fields)
+
     def rows(self) -> list[Row]:
         if self.recordings is not None:
             return list(self.recordings.values())
         if self.row is None:
-            self.row = Row(self.conversation_id, start=self.start, end=self.end,
-                           times_from="conversation" if self.start else None)
+            self.row = self.new_row()
         return [self.row]
+
+    def name_recordings(self, recording_ids: Iterable[str]) -> None:
+        """The conversation's recordings are known (named by the input, an earlier run or a batch)."""
+        self.recordings = {rid: self.new_row(rid) for rid in recording_ids}
+        self.row = None
+
+    def recording(self, recording_id: str) -> Row:
+        """The row of one of its recordings (added when not known yet)."""
+        if self.recordings is None:
+            self.recordings, self.row = {}, None
+        if recording_id not in self.recordings:
+            self.recordings[recording_id] = self.new_row(recording_id)
+        return self.recordings[recording_id]
 
 
 @dataclass
 class Source:
     wanted: list[Wanted] = field(default_factory=list)
     invalid: list[Row] = field(default_factory=list)
+
+    def rows(self) -> list[Row]:
+        """Every row of the export, in order: the malformed ids', then each conversation's."""
+        return [*self.invalid, *(r for w in self.wanted for r in w.rows())]
 
 
 def _iso(value: Any) -> str | None:
@@ -259,13 +284,9 @@ def apply_metadata(w: Wanted, found: list[Any]) -> None:
     for rid in ids:
         meta = by_id.get(rid)
         if meta is None:
-            rows[rid] = Row(w.conversation_id, rid, start=w.start, end=w.end, status="unknown",
-                            times_from="conversation" if w.start else None,
-                            error="no such recording on this conversation")
+            rows[rid] = w.new_row(rid, status="unknown", error="no such recording on this conversation")
             continue
-        start, end = _iso(meta.start_time), _iso(meta.end_time)
-        row = Row(w.conversation_id, rid, start=start or w.start, end=end or w.end,
-                  times_from="recording" if start else ("conversation" if w.start else None))
+        row = w.new_row(rid, start=_iso(meta.start_time), end=_iso(meta.end_time))
         state = (meta.file_state or "").upper()
         if state in NOT_EXPORTABLE:
             row.settle(NOT_EXPORTABLE[state], f"the recording's fileState is {state}: it cannot be downloaded"

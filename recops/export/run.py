@@ -20,12 +20,15 @@ that proves what arrived — resumable after a crash or ``kill -9``.
    the end, also after a cancel or an error. A dry run sends no batch and downloads nothing: it
    resolves as above (so only metadata GETs, for conversations without times) and lists what
    would be fetched, what is already complete, and the estimated size; it writes nothing.
+
+The flow goes one way: the plan (``recops.export_plan``) → the completions (``recops.export_resume``)
+→ the pipeline (``recops.export_pipeline``) → the progress store and the manifest. Each step is
+handed what it works on; none calls back into :class:`ExportRun`, which only sequences them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
@@ -35,25 +38,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from recops.api.settings import DEFAULT_CONCURRENCY
 from recops.base.display import AMBER, BLUE, GREEN, RED, badge, code, html_table, rich_lines, rich_table, rich_text
 from recops.base.progress import cancel_check
-from recops.genesys.errors import ConfigError
+from recops.genesys.errors import ConfigError, DownloadCancelled
 
 from . import manifest
-from .downloads import (
-    EXTENSIONS,
-    DownloadCancelled,
-    file_sha256,
-    is_part,
-)
-from .manifest import Row
+from .manifest import FINE_STATUSES, Row
 from .plan import (
     Source,
     check_dest,
     check_space,
     estimate_bytes,
-    needs_metadata,
     read_source,
     resolve_metadata,
 )
+from .resume import Completions
 from .state import ExportState, export_id
 
 if TYPE_CHECKING:
@@ -90,13 +87,13 @@ class ExportResult:
 
     @property
     def ok(self) -> bool:
-        """Every row exported (a dry run: nothing failed or unresolvable)."""
-        allowed = ("exported", "pending") if self.dry_run else ("exported",)
-        return all(r.status in allowed for r in self.rows)
+        """Every row exported (a dry run: nothing failed or unresolvable; only a dry run leaves
+        rows ``pending``)."""
+        return all(r.status in FINE_STATUSES for r in self.rows)
 
     @property
     def failures(self) -> pd.DataFrame:
-        return self.manifest[~self.manifest["status"].isin(["exported", "pending"])]
+        return self.manifest[~self.manifest["status"].isin(FINE_STATUSES)]
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} {status}" for status, n in self.counts.items()) or "nothing"
@@ -115,7 +112,7 @@ class ExportResult:
 
     def shown_rows(self, limit: int = SHOWN_ROWS) -> list[dict[str, str]]:
         """The rows to show, as display strings: failures first, at most ``limit``."""
-        rows = sorted(self.rows, key=lambda r: r.status in ("exported", "pending"))[:limit]
+        rows = sorted(self.rows, key=lambda r: r.status in FINE_STATUSES)[:limit]
         return [{"conversation": r.conversation_id, "recording": r.recording_id or "", "status": r.status,
                  "file": r.file or "", "bytes": "" if r.bytes is None else str(r.bytes),
                  "detail": r.error or r.note or ""} for r in rows]
@@ -168,23 +165,18 @@ def export(client: Client, source: Any, dest: str | Path, *, state_path: Path, d
 
 
 class ExportRun:
+    """One run: sequences the steps (plan → completions → pipeline → manifest) and owns what
+    spans them (the progress store, the bar, the header, the final manifest)."""
+
     def __init__(self, client: Client, plan: Source, dest: Path, state_path: Path, dry_run: bool, concurrency: int,
                  progress: bool, on_progress: OnExportProgress | None, cancel: Callable[[], bool]) -> None:
         self.client, self.plan, self.dest, self.dry_run = client, plan, dest, dry_run
         self.concurrency = concurrency
-        self.on_progress = on_progress
-        self.show = progress
-        self.user_cancel = cancel
-        self.stop = threading.Event()
+        self.cancel = cancel
         self.state = ExportState(state_path)
+        self.progress = _Progress(progress, on_progress)
         self.export = ""
-        self.known: dict[tuple[str, str], Any] = {}  # (conversation, recording) -> an earlier run's CompleteFile
         self.header: dict[str, Any] = {}
-        self.bar: Any = None
-        self.last_progress = (-1, -1)
-
-    def cancelled(self) -> bool:
-        return self.stop.is_set() or self.user_cancel()
 
     # --- the whole run ---------------------------------------------------------------------------
 
@@ -198,31 +190,33 @@ class ExportRun:
             self.export = export_id(target, principal, self.dest)
             self.header = {"export_id": self.export, "target": target, "principal": principal,
                            "dest": str(self.dest), "dry_run": self.dry_run}
-            self.known = self.state.files(self.export)  # read once: what earlier runs completed
-            self._prepare(self.state.conversations(self.export))
-            resolve_metadata(self.client, self.plan.wanted, self.concurrency, self.cancelled)
-            self._settle_known()
+            done = Completions(self.state, self.export, self.dest, self.dry_run)
+            done.prepare(self.plan)
+            resolve_metadata(self.client, self.plan.wanted, self.concurrency, self.cancel)
+            done.settle_all(self.plan.wanted)
             estimated = estimate_bytes(self.plan.wanted)
-            if not self.dry_run and not self.cancelled():
+            if not self.dry_run and not self.cancel():
                 check_space(self.dest, estimated)
                 self.state.begin(self.export, target=target, principal=principal, dest=str(self.dest))
-                self._open_bar()
+                self.progress.open()
+                rows = self.plan.rows()
+                self.progress.update(sum(1 for r in rows if r.status != "pending"), len(rows))
                 from .pipeline import Pipeline
 
-                Pipeline(self).run()
+                Pipeline(self.client, self.plan, done, self.dest, concurrency=self.concurrency, cancel=self.cancel,
+                         progress=self.progress.update).run()
         except BaseException as e:
             error = e
-            self.stop.set()
         finally:
-            self._close_bar()
+            self.progress.close()
         result = self._finish(error, estimated)
         if error is not None and not isinstance(error, DownloadCancelled):
             raise error
         return result
 
     def _finish(self, error: BaseException | None, estimated: int) -> ExportResult:
-        cancelled = self.cancelled() and (error is None or isinstance(error, (DownloadCancelled, KeyboardInterrupt)))
-        rows = self.rows()
+        cancelled = isinstance(error, (DownloadCancelled, KeyboardInterrupt)) or (error is None and self.cancel())
+        rows = self.plan.rows()
         for row in rows:
             if row.status != "pending" or self.dry_run:
                 continue
@@ -240,97 +234,32 @@ class ExportRun:
         return ExportResult(self.dest, manifest.frame(rows), self.dry_run, self.export, estimated, csv_path,
                             json_path, cancelled, rows, header)
 
-    def rows(self) -> list[Row]:
-        return [*self.plan.invalid, *(r for w in self.plan.wanted for r in w.rows())]
 
-    # --- resolution and resume --------------------------------------------------------------------
+class _Progress:
+    """Progress to a ``tqdm.auto`` bar (when ``show``) and ``on_progress(done, total)``, each
+    change once."""
 
-    def _prepare(self, resolved: dict[str, list[str]]) -> None:
-        """Recordings the input or an earlier run named, for conversations with times."""
-        for w in self.plan.wanted:
-            if needs_metadata(w):
-                continue
-            ids = w.recording_ids if w.recording_ids is not None else resolved.get(w.conversation_id)
-            if ids is not None:
-                w.recordings = {rid: Row(w.conversation_id, rid, start=w.start, end=w.end, times_from="conversation")
-                                for rid in ids}
-        if not self.dry_run:
-            for part in [p for p in self.dest.rglob(".*") if is_part(p)]:
-                with contextlib.suppress(FileNotFoundError):
-                    part.unlink()  # a download or manifest cut short by an earlier run
+    def __init__(self, show: bool, on_progress: OnExportProgress | None) -> None:
+        self.show = show
+        self.on_progress = on_progress
+        self.bar: Any = None
+        self.last = (-1, -1)
 
-    def _settle_known(self) -> None:
-        for w in self.plan.wanted:
-            for row in (w.recordings or {}).values():
-                if row.status == "pending":
-                    self.settle_existing(row)
-
-    def settle_existing(self, row: Row) -> bool:
-        """Is this recording already in ``dest``? (recorded complete by an earlier run, with its
-        size; or final-named but unrecorded, then hashed and recorded). Settles the row when it is."""
-        assert row.recording_id
-        record = self.known.pop((row.conversation_id, row.recording_id), None)
-        if record is not None:
-            path = self.dest / record.file
-            if path.is_file() and path.stat().st_size == record.bytes:
-                row.file, row.bytes, row.sha256, row.media_type = record.file, record.bytes, record.sha256, \
-                    record.media_type
-                row.settle("exported")
-                row.note = "already complete (an earlier run)"
-                return True
-            state = "changed" if path.exists() else "missing"
-            if not self.dry_run:
-                # the file under our name is not what was recorded: removed (else a later run would take
-                # it for one renamed but not recorded), then fetched again
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                self.state.forget(self.export, row.conversation_id, row.recording_id)
-            row.note = f"{'would be ' if self.dry_run else ''}fetched again: {record.file} was {state}"
-            return False
-        found = self._final_file(row)
-        if found is None:
-            return False
-        if self.dry_run:
-            row.note = f"{found.name} is there but not recorded: it would be hashed and recorded"
-            return False
-        size, digest = file_sha256(found)
-        media = next((k for k, v in EXTENSIONS.items() if v == found.suffix[1:]), None)
-        rel = found.relative_to(self.dest).as_posix()
-        self.state.complete(self.export, row.conversation_id, row.recording_id, file=rel, size=size, sha256=digest,
-                            media_type=media)
-        row.file, row.bytes, row.sha256, row.media_type = rel, size, digest, media
-        row.settle("exported")
-        row.note = "found complete but unrecorded (an earlier run stopped after its rename): hashed, not fetched"
-        return True
-
-    def _final_file(self, row: Row) -> Path | None:
-        folder = self.dest / row.conversation_id
-        if not folder.is_dir():
-            return None
-        return next((p for p in sorted(folder.glob(f"{row.recording_id}.*")) if not is_part(p) and p.is_file()), None)
-
-    # --- progress --------------------------------------------------------------------------------
-
-    def _open_bar(self) -> None:
+    def open(self) -> None:
         if self.show:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=0, desc="export", unit="rec", leave=False)
-        self.report()
 
-    def _close_bar(self) -> None:
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
 
-    def report(self) -> None:
-        """Progress to the bar and ``on_progress`` (call when rows may have settled: it reads them all)."""
-        rows = self.rows()
-        total = len(rows)
-        done = sum(1 for r in rows if r.status != "pending")
-        if (done, total) == self.last_progress:
+    def update(self, done: int, total: int) -> None:
+        if (done, total) == self.last:
             return
-        self.last_progress = (done, total)
+        self.last = (done, total)
         if self.bar is not None:
             self.bar.total = total
             self.bar.n = done

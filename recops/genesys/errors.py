@@ -7,9 +7,14 @@ failures the SDK does not wrap) in one place, ``from_exception``.
     │   └── ConfirmationRequired     a write against a real org without --yes / confirm=True
     ├── InvalidTransition            the change makes no sense in the current state (checked locally)
     ├── JournalError                 the journal cannot be written or read
-    ├── TransportError               no HTTP answer at all
+    ├── Cancelled                    stopped on request (a cancel) before the end; what is done is kept
+    │   └── DownloadCancelled        an export's download, stopped at its next chunk
+    ├── JobFailed                    an analytics details job ended without results (failed, expired…)
+    ├── TransportError               no HTTP answer at all, or not the one needed
     │   ├── Timeout                  connect or read timeout (no answer in time)
-    │   └── ConnectionFailed         refused, reset or dropped connection
+    │   ├── ConnectionFailed         refused, reset or dropped connection
+    │   └── DownloadFailed           a recording's file did not arrive whole, after its retries
+    │       └── LinkExpired          its signed link expired before it was fetched (S3's 403)
     └── ApiError                     Genesys answered with an error (status, code, contextId)
         ├── BadRequest               400
         │   ├── NotAUser             400 not.a.user: needs a user token
@@ -21,6 +26,10 @@ failures the SDK does not wrap) in one place, ``from_exception``.
         ├── Conflict                 409 (generic; never read as "already paused")
         ├── RateLimited              429 (``retry_after`` seconds, if the server said)
         └── ServerError              5xx
+
+The CLI maps each to an exit code (``EXIT_CODES`` in ``recops.cli``; docs/cli.md): 2 ConfigError,
+3 InvalidTransition, 4 ApiError and JobFailed, 5 TransportError (DownloadFailed and LinkExpired
+included), 6 JournalError, 130 Cancelled (as Ctrl-C: stopped on request, not a failure).
 
 Every error has ``remedy``: what a person can do about it, from the one table of Genesys codes
 (``recops.genesys.codes``, which also decides the ``ApiError`` subclass). ``str(error)`` never contains a
@@ -88,6 +97,36 @@ class JournalError(RecopsError):
     pass
 
 
+class Cancelled(RecopsError):
+    """Stopped on request (a ``CancelToken``) before the end; what is done is kept: re-run to resume.
+    Raised by a history read (its complete days stay cached, its running jobs are deleted)."""
+
+    def __init__(self, message: str = "the history read was cancelled",
+                 remedy: str = "re-run it to resume: the complete days are kept in the cache") -> None:
+        super().__init__(message, remedy)
+
+
+class DownloadCancelled(Cancelled):
+    """An export's download stopped on request (at its next chunk, its temporary file removed)."""
+
+    def __init__(self) -> None:
+        super().__init__("the download was cancelled", "re-run the export to resume")
+
+
+class JobFailed(RecopsError):
+    """An analytics job ended without results (failed, cancelled or expired)."""
+
+    def __init__(self, job_id: str, state: str, detail: str = "") -> None:
+        self.job_id = job_id
+        self.state = state
+        what = {"FAILED": "failed", "CANCELLED": "was cancelled", "EXPIRED": "expired"}.get(state, state.lower())
+        extra = f": {detail}" if detail else ""
+        super().__init__(
+            f"analytics details job {job_id} {what}{extra}",
+            "re-run the same read: the days already fetched are kept in the cache and only the "
+            "others are asked for again, in a new job")
+
+
 class TransportError(RecopsError):
     def __init__(self, message: str, method: str = "", path: str = "", remedy: str = "") -> None:
         super().__init__(message, remedy)
@@ -107,6 +146,24 @@ class Timeout(TransportError):
 class ConnectionFailed(TransportError):
     remedy = ("No connection to the server. Check the region/host and the network; for a "
               "change, read the state before retrying: it may have been applied.")
+
+
+class DownloadFailed(TransportError):
+    """A recording's file (a batch's signed ``resultUrl``) did not arrive whole: no answer, a cut
+    body or an error answer, after its retries. ``path`` is the URL's path, never its signed query."""
+
+    def __init__(self, message: str, status: int | None = None, path: str = "",
+                 remedy: str = "re-run the export: complete files are kept and only the rest is fetched") -> None:
+        super().__init__(message, "GET" if path else "", path, remedy)
+        self.status = status
+
+
+class LinkExpired(DownloadFailed):
+    """The signed result URL expired before it was fetched: a new batch gives a fresh link."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"the download link expired ({where})", 403, where,
+                         "a new batch request gives a fresh link; re-run the export to resume")
 
 
 class ApiError(RecopsError):
@@ -255,17 +312,22 @@ def api_error(status: int, body: Any, headers: Any = None, method: str = "", pat
         or f"HTTP {status}"
     get = (lambda name: headers.get(name)) if headers is not None else (lambda name: None)
     context_id = parsed.get("contextId") or get("inin-correlation-id")
-    retry_after = None
-    raw_retry = get("Retry-After")
-    if raw_retry is not None:
-        try:
-            retry_after = float(raw_retry)
-        except ValueError:
-            retry_after = None
+    retry_after = retry_after_seconds(get("Retry-After"))
     cls = _API_CLASSES[codes.error_class_name(status, code)]
     return cls(status, code, message, context_id=context_id, method=method, path=path,
                permissions=permissions_from(parsed), retry_after=retry_after, body=parsed or None,
                injected=get("X-Sandbox-Fault") == "injected")  # "delayed": a real answer, only late
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header's seconds, never negative (None: absent or not a number of
+    seconds). The one reading of it: errors' ``retry_after`` and the transport's retries."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
 
 
 def _where(method: str, path: str) -> str:

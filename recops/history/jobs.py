@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from recops.genesys.errors import ApiError, BadRequest, NotFound, PermissionDenied, RecopsError
+from recops.genesys.errors import ApiError, BadRequest, Cancelled, JobFailed, NotFound, PermissionDenied, RecopsError
 from recops.genesys.intervals import iso
 
 if TYPE_CHECKING:
@@ -33,28 +33,6 @@ MAX_POLL = 3.0
 TERMINAL = ("FAILED", "CANCELLED", "EXPIRED")
 
 CancelCheck = Callable[[], bool]
-
-
-class JobFailed(RecopsError):
-    """An analytics job ended without results (failed, cancelled or expired)."""
-
-    def __init__(self, job_id: str, state: str, detail: str = "") -> None:
-        self.job_id = job_id
-        self.state = state
-        what = {"FAILED": "failed", "CANCELLED": "was cancelled", "EXPIRED": "expired"}.get(state, state.lower())
-        extra = f": {detail}" if detail else ""
-        super().__init__(
-            f"analytics details job {job_id} {what}{extra}",
-            "re-run the same read: the days already fetched are kept in the cache and only the "
-            "others are asked for again, in a new job")
-
-
-class Cancelled(RecopsError):
-    """The read was cancelled; complete days stay cached, running jobs were deleted."""
-
-    def __init__(self) -> None:
-        super().__init__("the history read was cancelled",
-                         "re-run it to resume: the complete days are kept in the cache")
 
 
 def never() -> bool:

@@ -151,6 +151,46 @@ def test_dry_run_shows_the_request_and_sends_nothing(sb, env):
 # --- failures and exit codes -------------------------------------------------------------------------------
 
 
+def _every_error_class() -> list[type]:
+    """Every recops error class: RecopsError's subclasses, once every client-side module is imported."""
+    import importlib
+    import pkgutil
+
+    from recops.genesys.errors import RecopsError
+
+    for info in pkgutil.iter_modules(recops.__path__):
+        if not info.ispkg and info.name != "__main__":
+            importlib.import_module(f"recops.{info.name}")
+    found, todo = [], [RecopsError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    return found
+
+
+def test_every_error_is_defined_in_errors_py_with_a_documented_exit_code():
+    from pathlib import Path
+
+    from recops.cli.plumbing import EXIT_CODES, exit_code_of
+
+    doc = (Path(recops.__file__).parent / "genesys" / "errors.py").read_text()
+    table = (Path(recops.__file__).parent.parent / "docs" / "cli.md").read_text()
+    for cls in _every_error_class():
+        if cls.__name__ == "RecopsError":
+            continue
+        assert cls.__module__ == "recops.genesys.errors", f"{cls.__name__} is defined in {cls.__module__}"
+        assert f" {cls.__name__} " in doc, f"{cls.__name__} is not in errors.py's tree"
+        code = next((EXIT_CODES[c.__name__] for c in cls.__mro__ if c.__name__ in EXIT_CODES), None)
+        assert code is not None and code != 1, f"{cls.__name__} has no exit code of its own"
+        assert exit_code_of(cls) == code
+    for name, code in EXIT_CODES.items():
+        assert f"`{name}`" in table and f"| {code} |" in table, f"{name} ({code}) is not in docs/cli.md's table"
+    assert {name: EXIT_CODES[name] for name in ("JobFailed", "DownloadFailed", "LinkExpired", "Cancelled",
+                                                 "DownloadCancelled")} == {
+        "JobFailed": 4, "DownloadFailed": 5, "LinkExpired": 5, "Cancelled": 130, "DownloadCancelled": 130}
+
+
 def test_permission_denied_exits_4_with_the_genesys_code(sb, env):
     ro = as_client(Demo.READONLY)
     r = run(env, "pause", Demo.ACTIVE, **ro)

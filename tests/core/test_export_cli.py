@@ -121,3 +121,27 @@ def test_ctrl_c_leaves_a_manifest_and_no_temporary_file_and_the_rerun_finishes(s
     r = run(env, "--from-file", str(listing), "--dest", str(dest))
     assert r.exit_code == 0, r.output
     check_files(sb.control, dest, manifest_json(dest)["recordings"])
+
+
+def test_downloads_that_fail_after_their_retries_or_whose_links_keep_expiring_exit_4(sb, env, tmp_path):
+    ok, broken, expiring = seed_recorded(sb.control, 3)
+    sb.control.settings(batchDownloadUrlTtlSeconds=1)
+    # every try at one file is a 503 (DownloadFailed after its tries); every link of another expires before
+    # its download arrives (LinkExpired, asked for again in new batches until the rounds run out)
+    sb.control.fault(method="GET", path=f"/media/batch/*/{broken.conversation_id}/*", status=503, retryAfter=0,
+                     count=100)
+    sb.control.fault(method="GET", path=f"/media/batch/*/{expiring.conversation_id}/*", action="delay",
+                     latencyMs=2500, count=100)
+    dest = tmp_path / "out"
+    r = run(env, "--from-file", "-", "--dest", str(dest), "--json", stdin=table_of([ok, broken, expiring]).to_csv(
+        index=False))
+    assert r.exit_code == 4, r.output
+    by = {row["conversation_id"]: row for row in json.loads(r.stdout)["recordings"]}
+    assert by[ok.conversation_id]["status"] == "exported"
+    assert by[broken.conversation_id]["status"] == "failed"
+    assert "failed after 6 tries: HTTP 503" in by[broken.conversation_id]["error"]
+    assert "Signature" not in by[broken.conversation_id]["error"]  # the signed query never leaves the downloader
+    assert by[expiring.conversation_id]["status"] == "failed"
+    assert "link expired before it was fetched, 5 times" in by[expiring.conversation_id]["error"]
+    check_files(sb.control, dest, [by[ok.conversation_id]])
+    assert leftovers(dest) == []

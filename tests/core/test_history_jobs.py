@@ -205,3 +205,27 @@ def test_recops_table_via_jobs_and_a_bad_via(sb, tmp_path):
     bad = CliRunner().invoke(app, ["table", "--interval", interval, "--via", "fast"], env=env)
     assert bad.exit_code != 0 and "via" in bad.output
     assert [r for r in sb.control.requests() if r["path"].startswith("/api/")] == []
+
+
+def test_recops_table_exits_4_naming_the_job_when_its_analytics_job_ended_without_results(sb, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from recops.cli.commands import app
+
+    rc, _, interval = history_org(sb, tmp_path, "jobs-cli-expired", days=1, per_day=10, ago=40,
+                                  analyticsJobExpirySeconds=0)  # expired the moment it completes
+    creds = rc.client.credentials
+    env = {"RECOPS_SANDBOX_URL": sb.url, "RECOPS_JOURNAL": str(tmp_path / "j.sqlite"),
+           "RECOPS_CLIENT_ID": creds.client_id, "RECOPS_CLIENT_SECRET": creds.client_secret.get(),
+           "RECOPS_CACHE_DIR": str(tmp_path / "cli-cache")}
+    clear_log(sb)
+    result = CliRunner().invoke(app, ["table", "--interval", interval, "--via", "jobs", "--json"], env=env)
+    assert result.exit_code == 4, result.output
+    error = json.loads(result.stdout)["error"]
+    deleted = [r["path"].rsplit("/", 1)[-1] for r in log(sb, "DELETE", "delete")]
+    assert error["type"] == "JobFailed" and "expired" in error["message"] and "re-run" in error["remedy"]
+    assert len(deleted) == len(log(sb, "POST", "create")) == 1 and deleted[0] in error["message"]
+    human = CliRunner().invoke(app, ["table", "--interval", interval, "--via", "jobs"], env=env)
+    assert human.exit_code == 4 and "analytics details job" in human.stderr and "expired" in human.stderr
