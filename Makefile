@@ -20,9 +20,11 @@ $(VENV)/.dev: pyproject.toml
 lab: $(VENV)/.lab
 	$(VENV)/bin/recops lab
 
-# Ruff, then every test: the SDK against the sandbox, the CLI, widgets, notebooks, the browser.
+# Ruff, the architecture's import contracts (pyproject.toml), then every test: the SDK against the
+# sandbox, the CLI, widgets, notebooks, the browser, the Hub.
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 sandbox: $(VENV)/.lab
@@ -30,6 +32,7 @@ sandbox: $(VENV)/.lab
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: $(VENV)/.dev
 	$(PY) -m benchmarks
