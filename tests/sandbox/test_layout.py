@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import recops.sandbox
+from tests.import_graph import cycle_groups, describe, import_graph
 
 ROOT = Path(recops.sandbox.__file__).parent
 PACKAGE = "recops.sandbox"
@@ -34,55 +35,10 @@ OLD_FLAT = ("analytics", "analytics_jobs", "analytics_select", "annotations", "a
             "render", "room_api", "routes", "seed_pauses", "settings", "specs", "state", "wire")
 
 
-def _modules() -> dict[str, Path]:
-    out = {}
-    for path in ROOT.rglob("*.py"):
-        parts = [PACKAGE, *path.relative_to(ROOT).with_suffix("").parts]
-        if parts[-1] == "__init__":
-            parts.pop()
-        out[".".join(parts)] = path
-    return out
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
-        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def _runtime_imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """Absolute names this module imports when it runs (function bodies included; a
-    ``TYPE_CHECKING`` block only in its ``else``)."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base_parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                base = ".".join(base_parts + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in modules]
-            found.update(subs)
-            if len(subs) < len(node.names) and not module.startswith(base + "."):
-                found.add(base)  # names of the module itself (never the own parent package's init)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(ast.parse(path.read_text()))
-    return found
-
-
 @pytest.fixture(scope="module")
 def graph() -> dict[str, set[str]]:
-    modules = _modules()
-    return {m: _runtime_imports(m, p, modules) for m, p in modules.items()}
+    """The sandbox's modules and the recops modules each imports at run time."""
+    return {m: edges for m, edges in import_graph().items() if m == PACKAGE or m.startswith(PACKAGE + ".")}
 
 
 def _subpackage(module: str) -> str | None:
@@ -119,39 +75,9 @@ def test_the_sandbox_imports_nothing_from_the_client_side_but_the_boards_hints(g
 
 
 def test_no_runtime_import_cycle(graph):
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    cycles: list[list[str]] = []
-
-    def strongconnect(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph[v]:
-            if w not in graph:
-                continue
-            if w not in index:
-                strongconnect(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1:
-                cycles.append(sorted(component))
-
-    for v in graph:
-        if v not in index:
-            strongconnect(v)
-    assert cycles == []
+    sandbox = {m: {e for e in edges if e in graph} for m, edges in graph.items()}
+    groups = cycle_groups(sandbox)
+    assert groups == [], describe(sandbox, groups)
 
 
 @pytest.mark.parametrize("name", OLD_FLAT)
