@@ -40,6 +40,7 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 from urllib3.util import parse_url
 
 from recops.genesys.errors import retry_after_seconds
+
 from .sdk import submodule as _sdk_module
 from .settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER, DEFAULT_READ_TIMEOUT
 
