@@ -4,7 +4,8 @@ failures the SDK does not wrap) in one place, ``from_exception``.
     RecopsError                      base of everything recops raises on purpose
     ├── ConfigError (ValueError)     settings, credentials, region: fix the configuration
     │   ├── RegionError              unknown region or invented host (names the real one)
-    │   └── ConfirmationRequired     a write against a real org without --yes / confirm=True
+    │   ├── ConfirmationRequired     a write against a real org without --yes / confirm=True
+    │   └── SeatRefused              a training room refused a seat's credentials (401) or seat (403)
     ├── InvalidTransition            the change makes no sense in the current state (checked locally)
     ├── JournalError                 the journal cannot be written or read
     ├── Cancelled                    stopped on request (a cancel) before the end; what is done is kept
@@ -87,6 +88,10 @@ class RegionError(ConfigError):
 
 class ConfirmationRequired(ConfigError):
     remedy = "Re-run with --yes (CLI) or confirm=True (Python) once you are sure of the target."
+
+
+class SeatRefused(ConfigError):
+    """The room's control plane refused the credentials (401) or the seat (403)."""
 
 
 class InvalidTransition(RecopsError):

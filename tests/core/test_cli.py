@@ -158,9 +158,9 @@ def _every_error_class() -> list[type]:
 
     from recops.genesys.errors import RecopsError
 
-    for info in pkgutil.iter_modules(recops.__path__):
-        if not info.ispkg and info.name != "__main__":
-            importlib.import_module(f"recops.{info.name}")
+    for info in pkgutil.walk_packages(recops.__path__, "recops."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
     found, todo = [], [RecopsError]
     while todo:
         cls = todo.pop()

@@ -24,16 +24,12 @@ import urllib3
 from recops.api.seat_card import SeatCard, parse_seat_card, read_seat_card
 from recops.api.secret import Secret
 from recops.api.settings import Settings
-from recops.genesys.errors import AuthError, ConfigError, error_lines
+from recops.genesys.errors import AuthError, ConfigError, SeatRefused, error_lines
 
 if TYPE_CHECKING:
     from recops.session import Session
 
 SEAT_CARD_ENV = "RECOPS_SEAT_CARD"
-
-
-class SeatRefused(ConfigError):
-    """The room's control plane refused the credentials (401) or the seat (403)."""
 
 
 def parse_card(text: str | bytes, where: str = "pasted") -> SeatCard:
