@@ -1,7 +1,7 @@
 """What every benchmark shares: one table printer, one measurement window for closed-loop load
 generators, the targets of issue 7 (collected by each benchmark, printed once at the end by
 ``python -m benchmarks``), and the small process helpers (a clean environment, CPU pinning,
-CPU seconds of a process).
+CPU seconds of a process, another process's memory sampled while it works).
 
 Not a benchmark itself: ``python -m benchmarks common`` runs nothing.
 """
@@ -152,6 +152,49 @@ def cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def vm_bytes(pid: int, name: str = "VmRSS") -> int | None:
+    """A memory figure of a process from ``/proc/<pid>/status`` in bytes (``VmRSS``: resident now,
+    ``VmHWM``: its peak since it started); None once the process is gone, or off Linux."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(f"{name}:"):
+                    return int(line.split()[1]) * 1024  # the kernel's "kB" is KiB
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class RssSampler:
+    """Another process's ``VmRSS`` every ``every`` seconds on a thread, from :meth:`start` to
+    :meth:`stop`: the highest sample and the samples themselves (seconds since start, bytes)."""
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        self.pid, self.every = pid, every
+        self.peak = 0
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"RSS of pid {pid}")
+
+    def start(self) -> RssSampler:
+        self._t0 = time.monotonic()
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            rss = vm_bytes(self.pid)
+            if rss is not None:
+                self.samples.append((time.monotonic() - self._t0, rss))
+                self.peak = max(self.peak, rss)
+            if self._stop.wait(self.every):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 def split_cpus(pin: bool = True) -> tuple[set[int] | None, set[int] | None]:

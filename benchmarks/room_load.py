@@ -308,12 +308,53 @@ def _trainee_group(seats: list[int], cards: str, work: str, think: float, seeds:
                  "rate": rate.times})
 
 
+class Fleet:
+    """The trainees of some seats in worker processes of ``per_process`` trainees each (spawned,
+    pinned to ``cpus``), all released at once by one barrier; :meth:`gather` merges their samples.
+    ``extra_parties`` more processes (another load beside the class) may wait on ``ready`` too."""
+
+    def __init__(self, seats: list[int], cards: Path, work: Path, think: float, rng: random.Random, seconds: float,
+                 warmup: float, cpus: set[int] | None, per_process: int = 5, extra_parties: int = 0) -> None:
+        import multiprocessing
+
+        self.seats, self.seconds = seats, seconds
+        groups = [seats[k:k + per_process] for k in range(0, len(seats), per_process)]
+        self.ctx = multiprocessing.get_context("spawn")
+        self.ready, self.results = self.ctx.Barrier(len(groups) + 1 + extra_parties), self.ctx.Queue()
+        self.workers = [self.ctx.Process(target=_trainee_group, daemon=True,
+                                         args=(g, str(cards), str(work), think, [rng.random() for _ in g], seconds,
+                                               warmup, cpus, self.ready, self.results)) for g in groups]
+        for w in self.workers:
+            w.start()
+
+    def gather(self, sdk: Samples, control: Samples, renewals: Samples, rate: _Rate, passes: dict[int, int]) -> None:
+        """Wait for every worker's samples (they end ``seconds`` after the barrier) and merge them."""
+        for _ in self.workers:
+            got = self.results.get(timeout=self.seconds + 180)
+            for name, samples in (("sdk", sdk), ("control", control), ("renewals", renewals)):
+                samples.latencies_ns += got[name][0]
+                for what, n in got[name][1].items():
+                    samples.errors[what] = samples.errors.get(what, 0) + n
+            passes.update(got["passes"])
+            rate.times.update(got["rate"])
+        for w in self.workers:
+            w.join(30)
+
+
+def read_final_states(trainer: Any, seats: list[int]) -> dict[int, tuple[str, bool]]:
+    """Each seat's (ACTIVE's recordingState, Ben's ad-hoc on), read by the trainer's control plane."""
+    final: dict[int, tuple[str, bool]] = {}
+    for seat in seats:
+        org = f"seat-{seat:02d}"
+        state = trainer.conversation(ACTIVE, org=org)["recordingState"]
+        final[seat] = (state, _ben_adhoc(trainer.conversation(ADHOC, org=org)))
+    return final
+
+
 def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5, seed: int = 7,
                   per_process: int = 5, warmup: float = 5.0, pin: bool = True) -> Result:
     """Serve a room of ``trainees`` seats in a child process, load it for ``seconds`` from worker
     processes of ``per_process`` trainees each, read back every seat's final state as the trainer."""
-    import multiprocessing
-
     from recops.sandbox.control_client import SandboxClient
     from recops.sandbox.process import room_process
 
@@ -321,48 +362,31 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5,
     cards = work / "cards"
     sdk, control, board_samples, renewals, rate = Samples(), Samples(), Samples(), Samples(), _Rate()
     passes: dict[int, int] = {}
+    seats = list(range(1, trainees + 1))
     server_cpus, client_cpus = split_cpus(pin)
     with room_process(trainees, cards, env=clean_env(), cpus=server_cpus) as room:
         admin_token = (cards / "admin-token").read_text().strip()
         trainer = SandboxClient(room.url, admin_token=admin_token)
         trainer.settings(requestLogSize=1_000_000)  # keep every request's server-side duration
-        rng = random.Random(seed)
-        groups = [list(range(k, min(k + per_process, trainees + 1))) for k in range(1, trainees + 1, per_process)]
-        ctx = multiprocessing.get_context("spawn")
-        ready, results = ctx.Barrier(len(groups) + 1), ctx.Queue()
-        workers = [ctx.Process(target=_trainee_group, daemon=True,
-                               args=(g, str(cards), str(work), think, [rng.random() for _ in g], seconds, warmup,
-                                     client_cpus, ready, results)) for g in groups]
-        for w in workers:
-            w.start()
+        fleet = Fleet(seats, cards, work, think, random.Random(seed), seconds, warmup, client_cpus, per_process)
         board = Board(room.url, admin_token, board_samples)
-        ready.wait(timeout=120)
+        fleet.ready.wait(timeout=120)
         board_samples.measure_from = time.monotonic() + warmup
         until = time.monotonic() + warmup + seconds
         board_thread = threading.Thread(target=board.run, args=(until,), daemon=True)
         board_thread.start()
-        for _ in workers:
-            got = results.get(timeout=seconds + 180)
-            for name, samples in (("sdk", sdk), ("control", control), ("renewals", renewals)):
-                samples.latencies_ns += got[name][0]
-                for what, n in got[name][1].items():
-                    samples.errors[what] = samples.errors.get(what, 0) + n
-            passes.update(got["passes"])
-            rate.times.update(got["rate"])
-        for w in workers:
-            w.join(30)
+        fleet.gather(sdk, control, renewals, rate, passes)
         board_thread.join(BOARD_EVERY * 2 + 30)
         server_ns = [int(e["durationMs"] * 1e6) for e in trainer.requests(limit=1_000_000) if "durationMs" in e]
-        final: dict[int, tuple[str, bool]] = {}
-        for seat in range(1, trainees + 1):
-            org = f"seat-{seat:02d}"
-            state = trainer.conversation(ACTIVE, org=org)["recordingState"]
-            final[seat] = (state, _ben_adhoc(trainer.conversation(ADHOC, org=org)))
+        final = read_final_states(trainer, seats)
     return Result(trainees, seconds, sdk, control, board_samples, renewals, board.source,
-                  [passes.get(k, 0) for k in range(1, trainees + 1)], rate.peak(), final,
-                  {k: expected_final(k) for k in range(1, trainees + 1)}, server_ns, warmup,
-                  f"room on CPU {sorted(server_cpus)}, trainees on {sorted(client_cpus)}" if server_cpus and client_cpus
-                  else "not pinned")
+                  [passes.get(k, 0) for k in seats], rate.peak(), final,
+                  {k: expected_final(k) for k in seats}, server_ns, warmup, pinning(server_cpus, client_cpus))
+
+
+def pinning(server_cpus: set[int] | None, client_cpus: set[int] | None) -> str:
+    return (f"room on CPU {sorted(server_cpus)}, load on {sorted(client_cpus)}" if server_cpus and client_cpus
+            else "not pinned")
 
 
 def _ben_adhoc(conversation: dict[str, Any]) -> bool:
