@@ -39,7 +39,7 @@ STEPS = [
     ("python -c pass (the interpreter)", [PY, "-c", "pass"]),
     ("+ import recops.cli (typer, rich, recops)", [PY, "-c", "import recops.cli"]),
     ("+ the SDK modules recops loads (recops/api/sdk.py)",
-     [PY, "-c", "import recops.cli; from recops import sdk; p = sdk.load(); p.ConversationsApi; p.RecordingApi"]),
+     [PY, "-c", "import recops.cli; from recops.api import sdk; p = sdk.load(); p.ConversationsApi; p.RecordingApi"]),
     ("+ settings, login, 3 calls, output = recops status", STATUS),
 ]
 
