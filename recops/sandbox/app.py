@@ -96,8 +96,12 @@ class SandboxApp:
             return
         req = await self.read_request(scope, receive)
         ex = Exchange(req, plane_of(req.segments))
-        reply = await self.pipeline.run(ex)
-        sent, whole = await send_reply(send, reply)
+        try:
+            reply = await self.pipeline.run(ex)
+            sent, whole = await send_reply(send, reply)
+        finally:  # a streamed body is released (its download slot) even if cancelled before it was sent
+            if ex.reply is not None:
+                ex.reply.close()
         entry = ex.log_entry
         if ex.plane.media and entry is not None and (entry.get("bytes") != sent or not whole):
             entry["bytes"] = sent  # the client went away before the body was written

@@ -24,7 +24,7 @@ from ..seeds import builders
 from ..seeds.builders import permissions_from, seed_history
 from ..seeds.names import create_queue
 from ..services import render
-from ..services.media import CONTENT_TYPE, find_conversation, recording_media_ms, wav_bytes
+from ..services.media import BUSY_RETRY_AFTER, DownloadsBusy, find_conversation, recording_media_ms, wav_reply
 from .auth import forbidden, scoped_org
 
 if TYPE_CHECKING:
@@ -180,6 +180,11 @@ class Control:
             if user is None:
                 raise _missing(f"no user {body['userId']!r}; create one with POST /_sandbox/users or "
                                "name it as a participant's userId")
+            wait = self.state.mint_wait(user.org)  # tokenMintsPerMinute: the org's one budget with /oauth/token
+            if wait:
+                raise ApiError(429, "too.many.requests.retry.after",
+                               f"{user.org} minted {self.state.settings.token_mints_per_minute} tokens this minute, "
+                               f"its most; retry in [{wait}] seconds", headers={"Retry-After": str(wait)})
             token = self.state.issue_user_token(user, lifetime)
         return json_reply(201, {"accessToken": token.value, "tokenType": "bearer",
                                 "expiresIn": round(token.expires_at - self.state.clock.now()),
@@ -308,7 +313,12 @@ class Control:
             if rec is None or rec.end is None:
                 raise _missing(f"no finished recording {rid!r} in conversation {cid}")
             ms = recording_media_ms(self.state, conv, rec)
-        return Reply(200, wav_bytes(rid, ms, self.state.settings.media_max_seconds), content_type=CONTENT_TYPE)
+        try:  # streamed, within the org's download bound (mediaDownloadsPerOrg, shared with the media host)
+            return wav_reply(self.state, conv.org, rid, ms)
+        except DownloadsBusy as busy:
+            raise ApiError(429, "too.many.requests.retry.after",
+                           f"{conv.org} has {busy.limit} downloads in flight, its most; retry in "
+                           f"[{BUSY_RETRY_AFTER}] seconds", headers={"Retry-After": str(BUSY_RETRY_AFTER)}) from None
 
     def patch_recording(self, req: Request) -> Reply:
         """``{"fileState": "ARCHIVED" | "DELETED" | "AVAILABLE"}``: mark a recording (AVAILABLE
@@ -373,7 +383,8 @@ class Control:
         if scenario and self.room is None:
             scenarios.check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
         with self.state.lock:
-            self.state.reset(settings=SandboxSettings(), restart_clock=True)
+            self.state.reset(settings=SandboxSettings.for_room() if self.room is not None else SandboxSettings(),
+                             restart_clock=True)
             self.faults.clear()
             self.limiter.clear()
             self.request_log.clear()

@@ -265,7 +265,7 @@ class ErrorMapping:
                 ex.reply = error_reply(error, ex.context_id)
         reply = ex.reply
         if ex.truncating and ex.fault is not None:
-            reply.truncate_at = FaultBook.truncate_at(ex.fault, len(reply.body))
+            reply.truncate_at = FaultBook.truncate_at(ex.fault, reply.length)
         for name, value in ex.headers.items():
             reply.headers.setdefault(name, value)
         if ex.fault is not None:
@@ -295,7 +295,7 @@ class DownloadLog:
         if not ex.plane.media or entry is None or reply is None:
             return
         entry["bytes"] = reply.sent_bytes
-        entry["complete"] = reply.status == 200 and not reply.drop and reply.sent_bytes == len(reply.body)
+        entry["complete"] = reply.status == 200 and not reply.drop and reply.sent_bytes == reply.length
 
 
 class Pipeline:

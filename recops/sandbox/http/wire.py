@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -113,6 +113,25 @@ class Request:
             raise errors.bad_request() from None
 
 
+class Stream:
+    """A body made while it is sent: ``length`` bytes (the Content-Length, sent first) from
+    ``chunks``. ``close`` ends the iterator and runs ``on_close`` once, whether the body went
+    whole, was cut, or was never started (a media download gives its slot back so)."""
+
+    def __init__(self, length: int, chunks: Iterator[bytes], on_close: Callable[[], None] | None = None) -> None:
+        self.length = length
+        self.chunks = chunks
+        self._on_close = on_close
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+
+
 @dataclass
 class Reply:
     status: int
@@ -122,13 +141,24 @@ class Reply:
     drop: bool = False
     injected: bool = False
     truncate_at: int | None = None  # send only this many body bytes, then close (fault "truncate")
+    stream: Stream | None = None  # a streamed body (then ``body`` is empty)
+
+    @property
+    def length(self) -> int:
+        """The whole body's length (the Content-Length)."""
+        return self.stream.length if self.stream is not None else len(self.body)
 
     @property
     def sent_bytes(self) -> int:
         """Body bytes the client will receive."""
         if self.drop:
             return 0
-        return len(self.body) if self.truncate_at is None else min(self.truncate_at, len(self.body))
+        return self.length if self.truncate_at is None else min(self.truncate_at, self.length)
+
+    def close(self) -> None:
+        """Release a streamed body (idempotent; nothing for a body of bytes)."""
+        if self.stream is not None:
+            self.stream.close()
 
 
 def dumps(obj: Any) -> bytes:
@@ -222,23 +252,60 @@ async def _send_body(send: Send, body: bytes, last: bool) -> int:
     return sent
 
 
+async def _send_stream(send: Send, stream: Stream, limit: int, last: bool) -> int:
+    """Send the first ``limit`` bytes of ``stream``, chunk by chunk as it makes them (one chunk in
+    memory at a time; the server's write buffer applies back-pressure); the bytes handed to the
+    connection, as ``_send_body`` counts them."""
+    sent, ended = 0, False
+    for chunk in stream.chunks:
+        piece = chunk[:limit - sent]
+        ended = last and sent + len(piece) >= limit
+        if piece or ended:
+            await send({"type": "http.response.body", "body": piece, "more_body": not ended})
+            await asyncio.sleep(0)  # let the loop see a lost connection (as _send_body)
+            if _disconnected(send):
+                return sent
+        sent += len(piece)
+        if sent >= limit:
+            break
+    if last and not ended:  # an empty body, or a stream shorter than it said (the client sees it cut)
+        await send({"type": "http.response.body", "body": b""})
+    return sent
+
+
 async def send_reply(send: Send, reply: Reply) -> tuple[int, bool]:
     """Send ``reply``: (body bytes handed to the connection, whether that was the whole body of
     a connection still open when it was written). A client that dies while the last bytes are in
-    flight (socket buffers) cannot be seen from here."""
+    flight (socket buffers) cannot be seen from here. A streamed body is released (``close``)
+    however the sending ends."""
+    try:
+        return await _send_reply(send, reply)
+    finally:
+        reply.close()
+
+
+async def _send_reply(send: Send, reply: Reply) -> tuple[int, bool]:
     if reply.drop:
         if _close(send, abort=True):
             return 0, False
         raise ConnectionAbortedError("sandbox fault: drop connection")
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
-    if reply.content_type and reply.body:
+    length = reply.length
+    if reply.content_type and length:
         headers.append((b"content-type", reply.content_type.encode()))
-    headers.append((b"content-length", str(len(reply.body)).encode()))
+    headers.append((b"content-length", str(length).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    stream = reply.stream
     if reply.truncate_at is not None:
-        sent = await _send_body(send, reply.body[:reply.sent_bytes], last=False)
+        if stream is not None:
+            sent = await _send_stream(send, stream, reply.sent_bytes, last=False)
+        else:
+            sent = await _send_body(send, reply.body[:reply.sent_bytes], last=False)
         if _close(send, abort=False):
             return sent, False
         raise ConnectionAbortedError("sandbox fault: truncated body")
-    sent = await _send_body(send, reply.body, last=True)
-    return sent, sent == len(reply.body) and not _disconnected(send)
+    if stream is not None:
+        sent = await _send_stream(send, stream, length, last=True)
+    else:
+        sent = await _send_body(send, reply.body, last=True)
+    return sent, sent == length and not _disconnected(send)

@@ -208,8 +208,18 @@ class SandboxSettings:
     batch_download_delay_seconds: float = 1.0  # results appear over this time [inferred timing]
     batch_download_url_ttl_seconds: int = 3600  # recordingBatchDownloadUrlTtl default, 60 min [documented]
     media_max_seconds: float = 0  # served WAV length cap; 0 = as long as the recording (sandbox sizing)
+    # a seat's share of the room's memory (docs/sandbox.md, "Limits the room adds"); 0 = none, the
+    # default of a plain sandbox; a training room turns them on (ROOM_LIMITS, ``for_room``)
+    token_mints_per_minute: int = 0  # tokens minted per org per minute (/oauth/token + /_sandbox/tokens)
+    live_tokens_per_org: int = 0  # live tokens an org holds; past it its oldest token is dropped
+    media_downloads_per_org: int = 0  # media-host downloads of an org in flight at once
     region: str = "us-east-1"
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)
+
+    @classmethod
+    def for_room(cls) -> SandboxSettings:
+        """The settings of a training room: the defaults plus ``ROOM_LIMITS``."""
+        return cls(**ROOM_LIMITS)
 
     def assumption(self, key: str) -> str:
         return self.assumptions[key]
@@ -260,6 +270,22 @@ class SandboxSettings:
                 raise ValueError(f"assumption {key!r} takes one of {', '.join(a.choices)}, not {choice!r}")
             merged[key] = choice
         return merged
+
+
+# What a training room sets (every figure the room's own choice; docs/sandbox.md §1.3, "Limits the
+# room adds"). Genesys's token endpoint has a limit of its own (token.rate.per.minute) whose value is
+# [unknown] (genesys-api.md §4.2).
+ROOM_LIMITS: dict[str, Any] = {
+    # 60 mints a minute per seat: recops mints one token per session and one more when it is
+    # refused, so a class never comes near it; a minting loop gets 429 after 60 tokens a minute
+    "token_mints_per_minute": 60,
+    # 500 live tokens per seat, about 0.5 MB (a token, its index entries and its rate-limit window:
+    # ~1 KB) of the 8 MB the room reserves per seat (room/seats.py PER_SEAT_BYTES)
+    "live_tokens_per_org": 500,
+    # 4 downloads at once per seat: recops export's own default concurrency (api/settings.py
+    # DEFAULT_CONCURRENCY), so an export never trips it; each streamed download holds ~128 KB
+    "media_downloads_per_org": 4,
+}
 
 
 def _camel(name: str) -> str:

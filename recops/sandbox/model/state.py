@@ -7,9 +7,12 @@ methods it calls bump ``Conversation.version`` (the rendered-body cache's key).
 
 from __future__ import annotations
 
+import heapq
+import math
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +34,11 @@ from .settings import SandboxSettings
 
 if TYPE_CHECKING:  # the state holds generated histories; it never imports their module
     from ..seeds.history import GeneratedHistory
+
+MINT_WINDOW_SECONDS = 60.0  # tokenMintsPerMinute counts mints in a fixed one-minute window per org
+# The expiry heap keeps entries of tokens dropped before they expired (cap, reset); it is rebuilt
+# from the live tokens once it holds twice as many entries plus this slack (amortised O(1) a mint).
+EXPIRY_HEAP_SLACK = 1024
 
 
 @dataclass
@@ -64,6 +72,13 @@ class SandboxState:
         self.orgs: dict[str, OrgState] = {}
         self.clients: dict[str, OAuthClient] = {}
         self.tokens: dict[str, Token] = {}
+        # token bookkeeping (``_issue``): each org's token values, oldest first (the live-token
+        # cap drops from the front); a heap of (expires_at, value) so that pruning the expired
+        # costs O(expired); each org's mint window (start, count) for tokenMintsPerMinute
+        self._org_tokens: dict[str, OrderedDict[str, None]] = {}
+        self._expiries: list[tuple[float, str]] = []
+        self._mints: dict[str, tuple[float, int]] = {}
+        self._downloads: dict[str, int] = {}  # media downloads in flight per org (take_download_slot)
         self.version = 0  # bumped by every mutating method (cache key)
         self.scenario: str | None = None
 
@@ -144,9 +159,84 @@ class SandboxState:
         ))
 
     def _issue(self, token: Token) -> Token:
+        """Keep ``token``: the expired tokens of every org go first (O(expired)); past the
+        ``liveTokensPerOrg`` setting (0: no cap) the org's oldest tokens are dropped (they answer
+        401, and recops logs in again)."""
         with self.lock:
+            self._prune_expired(self.clock.now())
             self.tokens[token.value] = token
+            own = self._org_tokens.setdefault(token.org, OrderedDict())
+            own[token.value] = None
+            heapq.heappush(self._expiries, (token.expires_at, token.value))
+            cap = self.settings.live_tokens_per_org
+            while cap > 0 and len(own) > cap:
+                self._forget_token(next(iter(own)))
+            if len(self._expiries) > 2 * len(self.tokens) + EXPIRY_HEAP_SLACK:
+                self._expiries = [(t.expires_at, v) for v, t in self.tokens.items()]
+                heapq.heapify(self._expiries)
             return token
+
+    def _prune_expired(self, now: float) -> None:
+        heap = self._expiries
+        while heap and heap[0][0] <= now:
+            _, value = heapq.heappop(heap)
+            token = self.tokens.get(value)
+            if token is not None and token.expires_at <= now:
+                self._forget_token(value)
+
+    def _forget_token(self, value: str) -> None:
+        token = self.tokens.pop(value, None)
+        if token is None:
+            return
+        own = self._org_tokens.get(token.org)
+        if own is not None:
+            own.pop(value, None)
+            if not own:
+                del self._org_tokens[token.org]
+
+    def live_tokens(self, org: str) -> int:
+        """How many unexpired tokens ``org`` holds (a count; never the values)."""
+        with self.lock:
+            self._prune_expired(self.clock.now())
+            return len(self._org_tokens.get(org, ()))
+
+    def mint_wait(self, org: str) -> int:
+        """Spend one mint of ``org``'s budget (the ``tokenMintsPerMinute`` setting; 0: none): 0 when
+        the token may be minted, else the whole seconds until the org's window ends (a refused
+        mint does not count). The window survives a reset of the org, so a reset buys no mints."""
+        limit = self.settings.token_mints_per_minute
+        if limit <= 0:
+            return 0
+        with self.lock:
+            now = self.clock.now()
+            start, count = self._mints.get(org, (now, 0))
+            if not start <= now < start + MINT_WINDOW_SECONDS:
+                start, count = now, 0
+            if count >= limit:
+                return max(1, math.ceil(start + MINT_WINDOW_SECONDS - now))
+            self._mints[org] = (start, count + 1)
+            return 0
+
+    # --- media downloads in flight ------------------------------------------------------------
+
+    def take_download_slot(self, org: str) -> bool:
+        """One of ``org``'s download slots (the ``mediaDownloadsPerOrg`` setting; 0: no bound),
+        False when all are taken. Every slot taken is given back (``give_download_slot``)."""
+        limit = self.settings.media_downloads_per_org
+        with self.lock:
+            busy = self._downloads.get(org, 0)
+            if limit > 0 and busy >= limit:
+                return False
+            self._downloads[org] = busy + 1
+            return True
+
+    def give_download_slot(self, org: str) -> None:
+        with self.lock:
+            busy = self._downloads.get(org, 0) - 1
+            if busy > 0:
+                self._downloads[org] = busy
+            else:
+                self._downloads.pop(org, None)
 
     def token_permissions(self, token: Token) -> tuple[str, ...]:
         """Permissions are read live, so changing a client's roles affects existing tokens."""
@@ -371,6 +461,9 @@ class SandboxState:
             self.orgs.clear()
             self.clients.clear()
             self.tokens.clear()
+            self._org_tokens.clear()
+            self._expiries.clear()
+            self._mints.clear()
             if settings is not None:
                 self.settings = settings
             if restart_clock:
@@ -386,8 +479,8 @@ class SandboxState:
             if org is not None:
                 for cid in org.clients:
                     self.clients.pop(cid, None)
-            for value in [v for v, t in self.tokens.items() if t.org == name]:
-                del self.tokens[value]
+            for value in list(self._org_tokens.get(name, ())):
+                self._forget_token(value)
             self.version += 1
 
     def set_scenario(self, name: str | None) -> None:

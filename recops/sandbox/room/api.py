@@ -2,7 +2,8 @@
 
 - ``GET /_room``: the room id, the number of seats, per seat its org and client ids (never a
   secret).
-- ``GET /_room/seats/{n}``: one seat, the same fields.
+- ``GET /_room/seats/{n}``: one seat, the same fields and ``liveTokens`` (how many unexpired
+  tokens its org holds: a count, never a token).
 - ``POST /_room/seats/{n}/reset``: that seat's org back to the room's copy of the demo.
 
 A seat number out of range is 404 ``sandbox.not.found`` naming the valid range; on a sandbox
@@ -37,7 +38,8 @@ class RoomApi:
         return json_reply(200, self._room().public())
 
     def seat(self, req: Request) -> Reply:
-        return json_reply(200, self._room().seat(req.params["n"]).public())
+        seat = self._room().seat(req.params["n"])
+        return json_reply(200, {**seat.public(), "liveTokens": self.control.state.live_tokens(seat.org)})
 
     def reset_seat(self, req: Request) -> Reply:
         room = self._room()

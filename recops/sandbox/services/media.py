@@ -8,7 +8,8 @@ led by 32 samples carrying the id's hash, so every recording's bytes (and SHA-25
 staying deterministic.
 The control plane's ``GET /_sandbox/media/{cid}/{rid}.wav`` and the media host serve these
 same bytes, so a test can hash the truth. A body is built from one cached cycle by slicing,
-never sample by sample.
+never sample by sample. Both stream it (``wav_chunks``: 64 KiB at a time, the same bytes as
+``wav_bytes``, with the Content-Length up front), so a download holds one chunk, not the file.
 
 **The media host** (plane ``media``, path ``/media/batch/{jobId}/{conversationId}/{recordingId}.wav``):
 what a batch download's ``resultUrl`` points at, on the sandbox's own origin. The URL is signed
@@ -19,6 +20,12 @@ and no per-token rate limit. Its errors are S3-style XML [inferred: the real hos
 error bodies are not documented]: a missing or wrong signature 403 ``SignatureDoesNotMatch``,
 an expired link (sandbox clock) 403 ``AccessDenied`` "Request has expired", a recording that
 is gone (reset, deleted or archived since) 404 ``NoSuchKey``.
+
+**Downloads in flight** are bounded per org (the ``mediaDownloadsPerOrg`` setting; 0, a plain
+sandbox's default: no bound; a training room: 4 [room's own choice]), on the media host and the
+control plane's media together; the org of a signed link is its job's. Past the bound: 429
+``TooManyRequests`` with ``Retry-After: 1`` [inferred shape: what the real host answers is
+not documented], never a 5xx.
 """
 
 from __future__ import annotations
@@ -29,11 +36,12 @@ import hmac
 import math
 import secrets
 import struct
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
 from ..http.routes import Row
-from ..http.wire import Reply, Request
+from ..http.wire import CHUNK_BYTES, Reply, Request, Stream
 from ..model.clock import iso
 from ..model.errors import ApiError, s3_error
 from ..model.models import Conversation, Recording
@@ -46,6 +54,7 @@ RATE = 8000  # samples per second, 8-bit mono: one byte per sample
 HEADER_BYTES = 44
 CONTENT_TYPE = "audio/wav"  # the real contentType is the trunk's codec [documented]; the sandbox serves WAV
 MEDIA_PREFIX = "/media/batch"
+BUSY_RETRY_AFTER = 1  # seconds a download refused for the org's bound is told to wait [room's own choice]
 
 _SECRET = secrets.token_bytes(32)  # signs result URLs; per process, never shown
 
@@ -75,24 +84,73 @@ def _cycle(period: int, amplitude: int) -> bytes:
     return bytes(128 + round(amplitude * math.sin(2 * math.pi * k / period)) for k in range(period))
 
 
-def wav_bytes(recording_id: str, duration_ms: int, max_seconds: float = 0) -> bytes:
-    """The deterministic WAV of one recording: a quiet tone (200-800 Hz, period, amplitude and
-    phase from the id's hash) whose first 32 samples are the hash itself, nudged by at most 4
-    steps (96 bits of the hash), so two recordings do not share bytes (from 4 ms of media on)."""
-    n = samples_for(duration_ms, max_seconds)
+def _wav_parts(recording_id: str, n: int) -> tuple[bytes, bytes, bytes, int]:
+    """(header, fingerprint, tone cycle, phase) of an ``n``-sample WAV: data byte ``j`` is
+    ``fingerprint[j]`` for ``j < len(fingerprint)``, else ``cycle[(phase + j) % len(cycle)]``."""
     header = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVE"
     header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, RATE, RATE, 1, 8)
     header += b"data" + struct.pack("<I", n)
     if n == 0:
-        return header
+        return header, b"", b"", 0
     digest = hashlib.sha256(recording_id.encode()).digest()
     h = int.from_bytes(digest[:8], "big")
     cycle = _cycle(10 + h % 31, 3 + (h >> 5) % 12)
-    phase = (h >> 9) % len(cycle)
+    fingerprint = bytes(124 + (b & 7) for b in digest[:min(n, FINGERPRINT)])
+    return header, fingerprint, cycle, (h >> 9) % len(cycle)
+
+
+def wav_bytes(recording_id: str, duration_ms: int, max_seconds: float = 0) -> bytes:
+    """The deterministic WAV of one recording: a quiet tone (200-800 Hz, period, amplitude and
+    phase from the id's hash) whose first 32 samples are the hash itself, nudged by at most 4
+    steps (96 bits of the hash), so two recordings do not share bytes (from 4 ms of media on).
+    Whole, in memory: what serves a download is ``wav_chunks`` (the same bytes)."""
+    n = samples_for(duration_ms, max_seconds)
+    header, fingerprint, cycle, phase = _wav_parts(recording_id, n)
+    if n == 0:
+        return header
     tone = (cycle * ((phase + n) // len(cycle) + 1))[phase:phase + n]
-    k = min(n, FINGERPRINT)
-    fingerprint = bytes(124 + (b & 7) for b in digest[:k])
-    return header + fingerprint + tone[k:]
+    return header + fingerprint + tone[len(fingerprint):]
+
+
+def wav_chunks(recording_id: str, duration_ms: int, max_seconds: float = 0,
+               chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """``wav_bytes`` in pieces of ``chunk_bytes`` (the last one shorter), each made when asked
+    for: the tone is sliced from one run of the cycle a little longer than a chunk."""
+    n = samples_for(duration_ms, max_seconds)
+    header, fingerprint, cycle, phase = _wav_parts(recording_id, n)
+    head = header + fingerprint  # everything before the tone
+    total = HEADER_BYTES + n
+    period = len(cycle) or 1
+    run = cycle * (chunk_bytes // period + 2)
+    at = 0
+    while at < total:
+        end = min(total, at + chunk_bytes)
+        piece = head[at:end]
+        tone_from = max(at, len(head))
+        if end > tone_from:
+            start = (phase + tone_from - HEADER_BYTES) % period
+            piece += run[start:start + end - tone_from]
+        yield piece
+        at = end
+
+
+class DownloadsBusy(Exception):
+    """All of an org's download slots are taken (``mediaDownloadsPerOrg``)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def wav_reply(state: SandboxState, org: str, recording_id: str, ms: int) -> Reply:
+    """200 with the recording's WAV streamed, holding one of ``org``'s download slots until the
+    body is sent or abandoned; ``DownloadsBusy`` when none is free."""
+    if not state.take_download_slot(org):
+        raise DownloadsBusy(state.settings.media_downloads_per_org)
+    max_seconds = state.settings.media_max_seconds
+    stream = Stream(size_for(ms, max_seconds), wav_chunks(recording_id, ms, max_seconds),
+                    on_close=lambda: state.give_download_slot(org))
+    return Reply(200, content_type=CONTENT_TYPE, stream=stream)
 
 
 def recording_media_ms(state: SandboxState, conv: Conversation, rec: Recording) -> int:
@@ -145,7 +203,7 @@ def signed_url(base_url: str, job_id: str, conversation_id: str, recording_id: s
 
 class MediaHost:
     """``GET /media/batch/{jobId}/{cid}/{file}``: verify the signature, then the expiry (sandbox
-    clock), then serve the recording's WAV."""
+    clock), then stream the recording's WAV within the job's org's download bound."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -167,17 +225,32 @@ class MediaHost:
                            Expires=iso(int(expires_text)), ServerTime=iso(now))
         rid = req.params["file"].removesuffix(".wav")
         with self.state.lock:
-            conv = find_conversation(self.state, req.params["cid"], rid)
+            org = job_org(self.state, req.params["jobId"])
+            conv = self.state.conversation(org, req.params["cid"]) if org is not None else None
+            if conv is None or conv.recording(rid) is None:  # the job is gone (reset): any org's copy
+                conv = find_conversation(self.state, req.params["cid"], rid)
             rec = conv.recording(rid) if conv is not None else None
             if conv is None or rec is None or rec.file_state in ("ARCHIVED", "DELETED") or rec.end is None:
                 raise s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=path.lstrip("/"))
             ms = recording_media_ms(self.state, conv, rec)
-        return Reply(200, wav_bytes(rid, ms, self.state.settings.media_max_seconds), content_type=CONTENT_TYPE)
+        try:
+            return wav_reply(self.state, org or conv.org, rid, ms)
+        except DownloadsBusy as busy:
+            err = s3_error(429, "TooManyRequests",
+                           f"Too many downloads at once: at most {busy.limit} per seat. Retry after "
+                           f"{BUSY_RETRY_AFTER} s.")
+            err.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+            raise err from None
 
     # signed result URLs, no bearer token (the media plane, http/routes.py)
     ROUTES: ClassVar[tuple[Row, ...]] = (
         Row("GET", "media/batch/{jobId}/{cid}/{file}", download),
     )
+
+
+def job_org(state: SandboxState, job_id: str) -> str | None:
+    """The org whose batch job ``job_id`` is (None once a reset forgot it); under the state lock."""
+    return next((o.name for o in state.orgs.values() if job_id in o.batch_jobs), None)
 
 
 def no_such_key(req: Request, routes: object) -> ApiError:

@@ -1,5 +1,13 @@
 """The token endpoint: ``POST /oauth/token`` (client credentials only; a user token comes
-from the control plane, ``POST /_sandbox/tokens``)."""
+from the control plane, ``POST /_sandbox/tokens``).
+
+Minting is limited per org by the ``tokenMintsPerMinute`` setting (0, a plain sandbox's default:
+no limit; a training room: 60), one budget with ``POST /_sandbox/tokens``, spent only once the
+client's credentials are right (a stranger cannot spend a seat's budget). Past it: 429 with
+``Retry-After`` and the OAuth-style body ``{"error": "too_many_requests", "description": ...}``
+[inferred: Genesys's token endpoint has a limit, ``token.rate.per.minute``, whose value and
+answer are not documented].
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,12 @@ from ..model.models import Token
 from ..model.state import SandboxState
 
 
+class _MintLimited(Exception):
+    def __init__(self, org: str, limit: int, wait: int) -> None:
+        super().__init__(org)
+        self.org, self.limit, self.wait = org, limit, wait
+
+
 class OAuthApi:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -24,6 +38,10 @@ class OAuthApi:
             token = self._grant(req)
         except OAuthError as e:
             return json_reply(e.status, e.body())
+        except _MintLimited as e:
+            body = OAuthError("too_many_requests", f"{e.org} minted {e.limit} tokens this minute, its most; "
+                              f"retry in {e.wait} seconds", status=429).body()
+            return json_reply(429, body, headers={"Retry-After": str(e.wait)})
         return json_reply(200, {
             "access_token": token.value,
             "token_type": "bearer",
@@ -55,6 +73,9 @@ class OAuthApi:
             if "client_credentials" not in client.grants:
                 raise OAuthError("unauthorized_client",
                                  "client is not authorized to use the client_credential grant type")
+            wait = self.state.mint_wait(client.org)
+            if wait:
+                raise _MintLimited(client.org, self.state.settings.token_mints_per_minute, wait)
             return self.state.issue_client_token(client)
 
     ROUTES: ClassVar[tuple[Row, ...]] = (
