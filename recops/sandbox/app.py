@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .control.auth import ControlAuth, ControlGuard
+from .control.fairness import FairShare
 from .control.jobs import AnalyticsJobsControl
 from .control.plane import Control
 from .http.faults import FaultBook
@@ -78,6 +79,7 @@ class SandboxApp:
                 Authenticate(self.state),
                 RateLimit(self.state, self.limiter),
                 ControlAuth(self.guard, self.routes),
+                FairShare(self.control.fair),  # a seat's share of the control plane (429 past it)
                 Handle(self.routes, not_found={CONTROL.name: self.control.not_found, ROOM.name: self.control.not_found,
                                                MEDIA.name: no_such_key}),
             ],

@@ -14,6 +14,7 @@ import uvicorn
 
 from recops.sandbox import SandboxApp, SandboxState
 from recops.sandbox.control.auth import ControlAuth
+from recops.sandbox.control.fairness import FairShare
 from recops.sandbox.http import pipeline as pl
 from recops.sandbox.http.faults import FaultBook
 from recops.sandbox.http.ratelimit import RateLimiter
@@ -379,7 +380,7 @@ def test_a_failing_final_step_still_answers():
 def test_app_composes_the_steps_in_the_documented_order():
     app = SandboxApp()
     assert [type(s) for s in app.pipeline.steps] == [pl.CorrelationId, pl.Faults, pl.Latency, pl.Authenticate,
-                                                      pl.RateLimit, ControlAuth, pl.Handle]
+                                                      pl.RateLimit, ControlAuth, FairShare, pl.Handle]
     assert [type(s) for s in app.pipeline.final] == [pl.RequestLog, pl.ErrorMapping, pl.DownloadLog]
     assert {API.name, OAUTH.name, CONTROL.name, OTHER.name} == {"api", "oauth", "control", "other"}
 

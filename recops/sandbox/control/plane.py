@@ -7,6 +7,7 @@ Errors use the Genesys envelope with ``sandbox.*`` codes, so one parser reads bo
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,17 +16,18 @@ from ..http.faults import FaultBook
 from ..http.routes import Row
 from ..http.wire import Reply, Request, empty_reply, json_reply
 from ..model import errors
-from ..model.clock import iso
+from ..model.clock import Clock, iso
 from ..model.errors import ApiError
 from ..model.models import DEFAULT_ORG, FILE_STATES, Conversation, OAuthClient
 from ..model.settings import SandboxSettings, assumptions_wire
-from ..model.state import SandboxState
+from ..model.state import OrgState, SandboxState
 from ..seeds import builders
 from ..seeds.builders import permissions_from, seed_history
 from ..seeds.names import create_queue
 from ..services import render
 from ..services.media import BUSY_RETRY_AFTER, DownloadsBusy, find_conversation, recording_media_ms, wav_reply
 from .auth import forbidden, scoped_org
+from .fairness import SeatLimits
 
 if TYPE_CHECKING:
     from ..http.ratelimit import RateLimiter
@@ -72,6 +74,8 @@ class Control:
         self.limiter = limiter
         self.request_log = request_log
         self.initial_scenario = initial_scenario
+        self.fair = SeatLimits()  # each seat's share of the control plane (fairness.FairShare spends it)
+        self._resets = asyncio.Lock()  # one reset at a time (see "resets" below)
 
     @staticmethod
     def not_found(req: Request, routes: RouteTable) -> ApiError:
@@ -106,10 +110,10 @@ class Control:
     def list_scenarios(self, req: Request) -> Reply:
         return json_reply(200, [{"name": k, "description": v} for k, v in scenarios.available().items()])
 
-    def load_scenario(self, req: Request) -> Reply:
-        return json_reply(200, self.reset(req.params["name"]))
+    async def load_scenario(self, req: Request) -> Reply:
+        return json_reply(200, await self.reset_async(req.params["name"]))
 
-    def post_reset(self, req: Request) -> Reply:
+    async def post_reset(self, req: Request) -> Reply:
         body = self._body(req, required=False) or {}
         if not isinstance(body, dict):
             raise _bad("reset takes an optional object {\"scenario\": name | null}")
@@ -117,9 +121,9 @@ class Control:
             if "scenario" in body:
                 raise forbidden(f"{req.scope_org} resets its own org to the room's scenario; it cannot load "
                                 "another one (send an empty body)")
-            return json_reply(200, self.reset_org(req.scope_org))
+            return json_reply(200, await self.reset_org(req.scope_org))
         name = body.get("scenario", self.initial_scenario) if "scenario" in body else self.initial_scenario
-        return json_reply(200, self.reset(name))
+        return json_reply(200, await self.reset_async(name))
 
     def create_client(self, req: Request) -> Reply:
         return json_reply(201, client_wire(builders.create_client(self.state, self._body(req))))
@@ -376,47 +380,92 @@ class Control:
         except ApiError as e:
             raise _bad(f"the body must be JSON ({e.code})") from None
 
+    # --- resets: built off the lock (served: off the event loop), swapped in under it --------------
+    #
+    # Rebuilding an org (the demo's: ~25-40 ms of CPU) once ran on the event loop holding the
+    # state's lock, so one seat's reset loop stalled every other seat. Now the build runs in a
+    # worker thread into a scratch state, and only the swap (drop the old org, attach the new
+    # one, the indexes) holds the lock, on the loop. Resets run one at a time, in arrival order
+    # (a second reset of the same seat, or of another, waits for the one in progress): builds
+    # never compete with each other for the loop's GIL, and two swaps never interleave. The
+    # reply is sent after the swap, so the org is whole when it arrives, as before.
+
     def reset(self, scenario: str | None) -> dict[str, Any]:
+        """The whole sandbox back to ``scenario`` (a room: every seat), synchronously (the app's
+        start, before any loop serves it)."""
+        self._check_reset(scenario)
+        built = self._fresh_state()
+        summary = self._build_all(built, scenario)
+        self._swap_all(built)  # the old orgs are freed here, at once
+        return summary
+
+    async def reset_async(self, scenario: str | None) -> dict[str, Any]:
+        """``reset`` for a request: the build in a worker thread, the swap on the loop."""
+        self._check_reset(scenario)
+        async with self._resets:
+            built = self._fresh_state()
+            summary = await asyncio.to_thread(self._build_all, built, scenario)
+            await _let_go(self._swap_all(built))
+        return summary
+
+    async def reset_org(self, org: str) -> dict[str, Any]:
+        """One org back to its copy of the scenario (a seat's reset), the others untouched: its
+        clients keep their ids and secrets, its tokens end, its request-log entries go."""
+        async with self._resets:
+            built, summary = await asyncio.to_thread(self._build_org, org)
+            with self.state.lock:
+                gone = [self.state.replace_org(org, built)]  # its only reference: freed by _let_go
+                kept = [e for e in self.request_log if e.get("org") != org]
+                self.request_log.clear()
+                self.request_log.extend(kept)
+            await _let_go(gone)
+        return summary
+
+    def _check_reset(self, scenario: str | None) -> None:
         if self.room is not None and scenario != self.room.scenario:
             raise _bad(f"{self.room.id} resets to its seats' copies of the {self.room.scenario} scenario only: "
                        "POST /_sandbox/reset with an empty body (every seat), or POST /_room/seats/{n}/reset")
-        if scenario and self.room is None:
+
+    def _fresh_state(self) -> SandboxState:
+        """Where a full reset is built: default settings (a room's: with its limits) and a clock
+        at wall time, as the state will have once it adopts it."""
+        return SandboxState(settings=SandboxSettings.for_room() if self.room is not None else SandboxSettings(),
+                            clock=Clock())
+
+    def _build_all(self, built: SandboxState, scenario: str | None) -> dict[str, Any]:
+        """Any thread: ``built`` (a scratch state) loaded; the served state is not touched."""
+        if self.room is not None:
+            return self.room.load(built)
+        if scenario:
             scenarios.check_scenario(scenario)  # a bad scenario is a 400 that leaves the state alone
+            return scenarios.load(built, scenario)
+        return {"scenario": None, "orgs": [], "clients": 0, "conversations": 0}
+
+    def _swap_all(self, built: SandboxState) -> list[OrgState]:
+        """On the loop, under the lock: ``built`` in place; returns the old orgs."""
         with self.state.lock:
-            self.state.reset(settings=SandboxSettings.for_room() if self.room is not None else SandboxSettings(),
-                             restart_clock=True)
+            old = self.state.adopt(built)
             self.faults.clear()
             self.limiter.clear()
+            self.fair.clear()
             self.request_log.clear()
-            summary = {"scenario": None, "orgs": [], "clients": 0, "conversations": 0}
-            if self.room is not None:
-                summary = self.room.load(self.state)
-            elif scenario:
-                summary = scenarios.load(self.state, scenario)
             self._sync_log_size()
-            return summary
+        return old
 
-    def reset_org(self, org: str) -> dict[str, Any]:
-        """One org back to its copy of the scenario (a seat's reset), the others untouched: its
-        clients keep their ids and secrets, its tokens end, its request-log entries go."""
-        with self.state.lock:
-            seat = self.room.seat_of_org(org) if self.room is not None else None
-            if seat is not None and self.room is not None:
-                summary = self.room.reset_seat(self.state, seat)
-            else:
-                summary = self._reload_org(org)
-            kept = [e for e in self.request_log if e.get("org") != org]
-            self.request_log.clear()
-            self.request_log.extend(kept)
-            return summary
-
-    def _reload_org(self, org: str) -> dict[str, Any]:
+    def _build_org(self, org: str) -> tuple[OrgState | None, dict[str, Any]]:
+        """Any thread: a fresh copy of ``org`` (None: the scenario has no such org, so it goes)
+        in a scratch state sharing the served state's settings and clock, and the summary."""
+        seat = self.room.seat_of_org(org) if self.room is not None else None
+        if seat is not None and self.room is not None:
+            return self.room.build_seat(seat, self.state)
         name = self.state.scenario or self.initial_scenario
         spec = next((o for o in scenarios.read(name)["orgs"] if o.get("name", "sandbox-org") == org),
                     None) if name else None
-        self.state.drop_org(org)
-        counts = scenarios.load_org(self.state, spec, org) if spec is not None else {"clients": 0, "conversations": 0}
-        return {"scenario": name, "orgs": [org], **counts}
+        counts = {"clients": 0, "conversations": 0}
+        scratch = SandboxState(settings=self.state.settings, clock=self.state.clock)
+        if spec is not None:
+            counts = scenarios.load_org(scratch, spec, org)
+        return scratch.orgs.get(org), {"scenario": name, "orgs": [org], **counts}
 
     def _sync_log_size(self) -> None:
         """``requestLogSize`` takes effect at once (a deque's maxlen is fixed, so replace it)."""
@@ -438,6 +487,12 @@ class Control:
                 raise _bad("'limit' must be a whole number")
             entries = entries[-int(limit):] if int(limit) else []
         return entries
+
+
+async def _let_go(old: list[OrgState | None]) -> None:
+    """Free the orgs a reset replaced in a worker thread: the last references go there, so
+    their thousands of objects are not deallocated on the event loop. ``old`` is emptied."""
+    await asyncio.to_thread(old.clear)
 
 
 def _names(orgs: Any) -> str:

@@ -1,7 +1,8 @@
 """The sandbox's request pipeline: small steps run in order over one ``Exchange``.
 
     correlation id -> faults -> latency -> authentication -> rate limit
-    -> control-plane authentication (control/auth.py) -> handler
+    -> control-plane authentication (control/auth.py) -> a seat's share of the control
+    plane (control/fairness.py) -> handler
     -> request log -> error mapping -> download log (media plane)
 
 Each step is an object whose ``async __call__(ex)`` reads and writes the ``Exchange``; the

@@ -2,7 +2,9 @@
 
 Handlers never assign model fields: each change is a ``SandboxState`` method that takes the
 one lock and bumps ``version`` (the cache key of the analytics index); the conversation
-methods it calls bump ``Conversation.version`` (the rendered-body cache's key).
+methods it calls bump ``Conversation.version`` (the rendered-body cache's key). A reset builds
+its org(s) in a scratch state, without the lock, and only swaps them in under it
+(``replace_org``, ``adopt``).
 """
 
 from __future__ import annotations
@@ -482,6 +484,44 @@ class SandboxState:
             for value in list(self._org_tokens.get(name, ())):
                 self._forget_token(value)
             self.version += 1
+
+    # --- swapping in what was built elsewhere (a reset: built in a scratch state, off this lock) --
+
+    def replace_org(self, name: str, org: OrgState | None) -> OrgState | None:
+        """Org ``name`` dropped (``drop_org``) and ``org`` in its place (None: none), its clients
+        joined to the global index. ``org`` was built in a scratch ``SandboxState`` sharing this
+        one's settings and clock, without this lock; only this swap holds it (dict operations).
+        Returns the old org, so the caller may free it elsewhere (a served reset: off the event
+        loop). ``ValueError``, nothing changed, when one of its client ids is another org's."""
+        with self.lock:
+            if org is not None:
+                taken = [cid for cid in org.clients if cid in self.clients and self.clients[cid].org != name]
+                if taken:
+                    raise ValueError(f"client id {taken[0]!r} already exists")
+            old = self.orgs.get(name)
+            self.drop_org(name)
+            if org is not None:
+                org.created = time.time()  # in place from now on (the board counts from here)
+                self.orgs[name] = org
+                self.clients.update(org.clients)
+            self.version += 1
+            return old
+
+    def adopt(self, built: SandboxState) -> list[OrgState]:
+        """Become ``built`` (a full reset, built in a scratch state without this lock): its
+        orgs, clients, settings and scenario; every old token goes and the clock is back to wall
+        time (``built`` used a fresh clock). The same lock, clock and token bookkeeping remain.
+        Returns the old orgs, so the caller may free them elsewhere (30 seats: ~40 ms)."""
+        with self.lock:
+            old = list(self.orgs.values())
+            self.reset(settings=built.settings, restart_clock=True)
+            self.orgs.update(built.orgs)
+            self.clients.update(built.clients)
+            for token in built.tokens.values():  # a scenario mints none; kept if one ever does
+                self._issue(token)
+            self.scenario = built.scenario
+            self.version += 1
+            return old
 
     def set_scenario(self, name: str | None) -> None:
         with self.lock:

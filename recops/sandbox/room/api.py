@@ -41,10 +41,10 @@ class RoomApi:
         seat = self._room().seat(req.params["n"])
         return json_reply(200, {**seat.public(), "liveTokens": self.control.state.live_tokens(seat.org)})
 
-    def reset_seat(self, req: Request) -> Reply:
+    async def reset_seat(self, req: Request) -> Reply:
         room = self._room()
         seat = room.seat(req.params["n"])
-        return json_reply(200, self.control.reset_org(seat.org))
+        return json_reply(200, await self.control.reset_org(seat.org))  # built off the event loop
 
     ROUTES: ClassVar[tuple[Row, ...]] = (
         Row("GET", "_room", info),

@@ -29,7 +29,7 @@ from typing import Any
 
 from .. import scenarios
 from ..model import errors
-from ..model.state import SandboxState
+from ..model.state import OrgState, SandboxState
 
 SCENARIO = "demo"
 SCENARIO_ORG = "sandbox-org"  # the demo org every seat copies
@@ -119,7 +119,8 @@ class Room:
     # --- loading ---------------------------------------------------------------------------------
 
     def load(self, state: SandboxState) -> dict[str, Any]:
-        """Every seat from scratch (the state is reset first)."""
+        """Every seat from scratch (the state is reset first): a full reset builds them so in a
+        scratch state, off the served one's lock, and swaps it in (control/plane.py)."""
         with state.lock:
             state.reset()
             clients = conversations = 0
@@ -131,12 +132,14 @@ class Room:
         return {"scenario": self.scenario, "room": self.id, "orgs": [s.org for s in self.seats],
                 "clients": clients, "conversations": conversations}
 
-    def reset_seat(self, state: SandboxState, seat: Seat) -> dict[str, Any]:
-        """Only this seat's org back to the room's copy of the scenario (same client secrets)."""
-        with state.lock:
-            state.drop_org(seat.org)
-            counts = self._load_seat(state, seat)
-        return {"scenario": self.scenario, "room": self.id, "seat": seat.number, "orgs": [seat.org], **counts}
+    def build_seat(self, seat: Seat, like: SandboxState) -> tuple[OrgState, dict[str, Any]]:
+        """A fresh copy of this room's org for ``seat`` (same client secrets), built in a scratch
+        state with ``like``'s settings and clock and none of its locks, so any thread may build
+        it; and the seat reset's summary. ``SandboxState.replace_org`` swaps it in."""
+        scratch = SandboxState(settings=like.settings, clock=like.clock)
+        counts = self._load_seat(scratch, seat)
+        summary = {"scenario": self.scenario, "room": self.id, "seat": seat.number, "orgs": [seat.org], **counts}
+        return scratch.orgs[seat.org], summary
 
     def _load_seat(self, state: SandboxState, seat: Seat) -> dict[str, int]:
         def client(spec: dict[str, Any]) -> dict[str, Any]:
