@@ -15,12 +15,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from recops.api.settings import ADMIN_TOKEN_ENV, DEFAULT_SANDBOX_PORT
+from recops.api.settings import DEFAULT_SANDBOX_PORT
 
+from .admin_token import FILE_HELP, OPTION_HELP, admin_token_from
 from .export import export as export_command
 from .plumbing import console, open_session, print_json, read_ids, reported_errors
 from .room import room_app
@@ -50,14 +52,19 @@ def sandbox_serve(
     scenario: Annotated[str, typer.Option(help="Scenario to load: a name (see 'recops sandbox scenarios') "
                                                "or a path to a .json file; 'none' starts empty.")] = "demo",
     admin_token: Annotated[str | None, typer.Option(
-        envvar=ADMIN_TOKEN_ENV, show_envvar=True,
-        help="Protect the control plane with this token (required on a non-loopback --host).")] = None,
+        help="Protect the control plane with this token (one is required on a non-loopback --host). "
+             + OPTION_HELP)] = None,
+    admin_token_file: Annotated[Path | None, typer.Option(help=FILE_HELP)] = None,
 ) -> None:
-    """Serve the sandbox in the foreground until Ctrl-C."""
+    """Serve the sandbox in the foreground until Ctrl-C.
+
+    An admin token protects the control plane: RECOPS_ADMIN_TOKEN or
+    --admin-token-file (or --admin-token: it shows in ps)."""
     from recops.sandbox.control.auth import check_bind
     from recops.sandbox.scenarios import check_scenario
     from recops.sandbox.server import serve
 
+    admin_token, _ = admin_token_from(admin_token, admin_token_file)
     try:
         check_bind(host, admin_token)
     except ValueError as e:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from recops.api.settings import ADMIN_TOKEN_ENV, DEFAULT_SANDBOX_PORT
+from recops.api.settings import DEFAULT_SANDBOX_PORT
+
+from .admin_token import FILE_HELP, OPTION_HELP, admin_token_from
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,7 +46,7 @@ def reachable_host(host: str) -> str:
         return socket.gethostname()
 
 
-def room_banner(room: Room, cards: Path | None, public_url: str | None, token_given: bool,
+def room_banner(room: Room, cards: Path | None, public_url: str | None, token_source: str | None,
                 echo: Callable[[str], None]) -> Callable[[SandboxApp, str, Callable[[str], None]], None]:
     """The banner ``serve`` prints once bound: writes the cards (they need the port), then says
     where everything is. The "listening on" line comes last, once the cards exist."""
@@ -59,8 +61,8 @@ def room_banner(room: Room, cards: Path | None, public_url: str | None, token_gi
         echo(f"  seat cards for the trainees: {folder}/seat-NN.json   (all of them: seats.csv, seats.json)")
         echo(f"  trainees: RECOPS_SEAT_CARD=seat-NN.json recops lab   (or recops lab --seat-card seat-NN.json); "
              f"cards point at {card_url}")
-        if token_given:
-            echo(f"  admin token: as given ({ADMIN_TOKEN_ENV} or --admin-token); also in {folder}/admin-token")
+        if token_source is not None:
+            echo(f"  admin token: as given ({token_source}); also in {folder}/admin-token")
         else:
             echo(f"  admin token (shown once; also in {folder}/admin-token): {room.admin_token}")
         echo(f"  trainer: GET {card_url}/_room with 'Authorization: Bearer <admin token>'; POST "
@@ -78,14 +80,16 @@ def room_serve(
                                       help="Port to listen on (0 picks a free one).")] = DEFAULT_SANDBOX_PORT,
     cards: Annotated[Path | None, typer.Option(help="Folder for the seat cards and the admin token "
                                                     "(default: the output folder's rooms/<room id>).")] = None,
-    admin_token: Annotated[str | None, typer.Option(
-        envvar=ADMIN_TOKEN_ENV, show_envvar=True,
-        help="The trainer's token for the control plane (default: a new random one).")] = None,
+    admin_token: Annotated[str | None, typer.Option(help="Default: a new random one. " + OPTION_HELP)] = None,
+    admin_token_file: Annotated[Path | None, typer.Option(help=FILE_HELP)] = None,
     public_url: Annotated[str | None, typer.Option(
         help="The URL written on the cards, when trainees reach the room by another address "
              "(default: http://HOST:PORT; for 0.0.0.0 this machine's address).")] = None,
 ) -> None:
-    """Serve a training room in the foreground until Ctrl-C."""
+    """Serve a training room in the foreground until Ctrl-C.
+
+    The admin token: a new random one, or RECOPS_ADMIN_TOKEN or
+    --admin-token-file (or --admin-token: it shows in ps)."""
     from recops.sandbox.room import Room, check_seats
     from recops.sandbox.server import serve
 
@@ -93,9 +97,7 @@ def room_serve(
         check_seats(seats)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--seats") from None
-    if admin_token is not None and not admin_token.strip():
-        raise typer.BadParameter("the admin token is empty; leave it out to have one generated",
-                                 param_hint="--admin-token")
+    admin_token, token_source = admin_token_from(admin_token, admin_token_file)
     if public_url is not None and not public_url.startswith(("http://", "https://")):
         raise typer.BadParameter(f"must be an http(s) URL, not {public_url!r}", param_hint="--public-url")
     room = Room(seats, admin_token=admin_token)
@@ -103,7 +105,7 @@ def room_serve(
     try:
         serve(host=host, port=port, room=room, announce=echo,
               banner=room_banner(room, cards.expanduser().absolute() if cards else None, public_url,
-                                 admin_token is not None, echo))
+                                 token_source, echo))
     except OSError as e:
         where = f"{host}:{port}" if e.filename is None else str(e.filename)
         typer.echo(f"error: cannot {'write the cards to' if e.filename else 'listen on'} {where}: "

@@ -83,7 +83,9 @@ class SandboxApp:
                 Handle(self.routes, not_found={CONTROL.name: self.control.not_found, ROOM.name: self.control.not_found,
                                                MEDIA.name: no_such_key}),
             ],
-            final=[RequestLog(lambda: self.control.request_log), ErrorMapping(), DownloadLog()],
+            # in a room, each request's facts for the board, as it is logged (room/progress.py)
+            final=[RequestLog(lambda: self.control.request_log), *([self.board.progress] if room is not None else []),
+                   ErrorMapping(), DownloadLog()],
         )
         if scenario:
             self.control.reset(scenario)

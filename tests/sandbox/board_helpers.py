@@ -1,15 +1,13 @@
-"""Helpers for the trainer board's tests: a scenario with two seats, each a copy of the demo
-org (same conversation and user ids, its own clients), and a recops session acting as a seat."""
+"""Helpers for the trainer board's tests: a recops session acting as a seat of a training room
+served in-process (``SandboxServer(room=Room(n))``), with the seat's own card."""
 
 from __future__ import annotations
 
-import copy
-import json
 from pathlib import Path
-from typing import Any
 
 import recops
-from recops.sandbox import scenarios
+from recops.sandbox import SandboxServer
+from recops.sandbox.room import Room
 from recops.session import Session
 
 EX1 = "c0a80001-0000-4000-8000-000000000002"
@@ -22,23 +20,19 @@ def seat_org(n: int) -> str:
     return f"seat-{n:02d}"
 
 
-def two_seat_scenario(folder: Path, seats: int = 2) -> Path:
-    """A scenario file: ``seats`` orgs ``seat-NN``, each the demo org under its own clients."""
-    demo = next(o for o in scenarios.read("demo")["orgs"] if o["name"] == "sandbox-org")
-    orgs: list[dict[str, Any]] = []
-    for n in range(1, seats + 1):
-        org = copy.deepcopy(demo)
-        org["name"] = seat_org(n)
-        for c in org["clients"]:
-            c["clientId"] = c["clientId"].replace("sandbox", seat_org(n))
-            c["clientSecret"] = f"{c['clientId']}-secret"
-        org["seed"] = {**org["seed"], "count": 40}  # a smaller history: exercise 6 only queries it
-        orgs.append(org)
-    path = folder / "seats.json"
-    path.write_text(json.dumps({"name": "seats", "description": "two seats", "orgs": orgs}))
-    return path
+def _room(server: SandboxServer) -> Room:
+    room = server.app.room
+    assert room is not None, "a training room's server"
+    return room
 
 
-def seat_session(url: str, n: int, journal: Path) -> Session:
-    cid = f"{seat_org(n)}-supervisor"
-    return recops.connect(sandbox_url=url, client_id=cid, client_secret=f"{cid}-secret", journal=journal)
+def seat_basic(server: SandboxServer, n: int, role: str = "supervisor") -> str:
+    """``clientId:clientSecret`` of the seat's client ``role``."""
+    seat = _room(server).seat(n)
+    return f"{seat.client_id(role)}:{seat.secrets[role]}"
+
+
+def seat_session(server: SandboxServer, n: int, journal: Path, role: str = "supervisor") -> Session:
+    seat = _room(server).seat(n)
+    return recops.connect(sandbox_url=server.url, client_id=seat.client_id(role), client_secret=seat.secrets[role],
+                          journal=journal)

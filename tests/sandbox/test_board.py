@@ -1,5 +1,5 @@
-"""The trainer board's exercise predicates, fed by real recops/SDK calls made as a seat against a
-sandbox holding two seat orgs; the other seat must stay untouched."""
+"""The trainer board's exercise predicates, fed by real recops/SDK calls made as a seat of a
+two-seat training room; the other seat must stay untouched."""
 
 from __future__ import annotations
 
@@ -13,26 +13,22 @@ from recops.genesys import intervals
 from recops.genesys.explain import explain
 from recops.kit import training
 from recops.sandbox import SandboxServer
-from recops.sandbox.control_client import SandboxClient
-from recops.sandbox.room import board
+from recops.sandbox.room import Room, board
 
-from .board_helpers import BEN, EX1, EX2, EX5, seat_org, seat_session, two_seat_scenario
+from .board_helpers import BEN, EX1, EX2, EX5, seat_basic, seat_org, seat_session
 
 SEATS = {1: seat_org(1), 2: seat_org(2)}
 
 
 @pytest.fixture
-def room(tmp_path):
-    with SandboxServer(scenario=str(two_seat_scenario(tmp_path))) as server:
-        server.tracker = board.SeatTracker()  # type: ignore[attr-defined]
+def room():
+    with SandboxServer(room=Room(2)) as server:
         yield server
 
 
 def _board(server: SandboxServer) -> dict:
-    """The board from the whole log, which the endpoint's incremental tracker must equal."""
-    whole = board.board(server.state, server.app.request_log, SEATS)
-    assert board.board(server.state, server.app.request_log, SEATS, server.tracker) == whole
-    return whole
+    """The board of the facts the room recorded as the requests were answered."""
+    return board.board(server.state, server.app.board.progress, SEATS)
 
 
 def _row(data: dict, seat: int) -> dict:
@@ -53,7 +49,7 @@ def test_a_fresh_room_has_every_exercise_not_started(room):
 
 
 def test_the_walkthrough_turns_each_exercise_passed_on_its_own_seat_only(room, tmp_path):
-    rc = seat_session(room.url, 1, tmp_path / "j1.sqlite")
+    rc = seat_session(room, 1, tmp_path / "j1.sqlite")
     rc.status(EX1)
     assert _statuses(room, 1)["ex1"] == "passed"
     assert _statuses(room, 1)["ex2"] == "not-started"
@@ -85,7 +81,7 @@ def test_the_walkthrough_turns_each_exercise_passed_on_its_own_seat_only(room, t
     assert err["explanation"] == {**err["explanation"], "topic": "missing.any.permissions"}
     assert err["explanation"]["remedy"]
 
-    token = SandboxClient(room.url).user_token(BEN, org=seat_org(1))
+    token = room.control.user_token(BEN, org=seat_org(1))
     rc.with_token(token).stop(EX5, ben.id)
     assert _statuses(room, 1)["ex5b"] == "passed"
 
@@ -98,9 +94,7 @@ def test_the_walkthrough_turns_each_exercise_passed_on_its_own_seat_only(room, t
 
 
 def test_an_error_makes_the_seat_stuck_and_explained_and_lists_it_first(room, tmp_path):
-    cid = f"{seat_org(2)}-readonly"
-    ro = recops.connect(sandbox_url=room.url, client_id=cid, client_secret=f"{cid}-secret",
-                        journal=tmp_path / "j2.sqlite")
+    ro = seat_session(room, 2, tmp_path / "j2.sqlite", role="readonly")
     with pytest.raises(recops.ApiError):
         ro.pause(EX2)  # no conversation:recording:pauseOthers
     data = _board(room)
@@ -121,7 +115,7 @@ def test_a_tutorial_call_is_explained_by_the_call(room):
     http = urllib3.PoolManager()
     tok = http.request("POST", f"{room.url}/oauth/token", fields={"grant_type": "client_credentials"},
                        encode_multipart=False,
-                       headers=urllib3.make_headers(basic_auth=f"{seat_org(1)}-supervisor:{seat_org(1)}-supervisor-secret"))
+                       headers=urllib3.make_headers(basic_auth=seat_basic(room, 1)))
     access = tok.json()["access_token"]
     r = http.request("PUT", f"{room.url}/api/v2/recordings/{EX2}", body=b"{}",
                      headers={"Authorization": f"Bearer {access}", "Content-Type": "application/json"})
@@ -132,15 +126,15 @@ def test_a_tutorial_call_is_explained_by_the_call(room):
 
 
 def test_a_reset_org_starts_over(room, tmp_path):
-    rc = seat_session(room.url, 1, tmp_path / "j1.sqlite")
+    rc = seat_session(room, 1, tmp_path / "j1.sqlite")
     rc.pause(EX2)
     assert _statuses(room, 1)["ex2"] == "passed"
-    SandboxClient(room.url).reset()  # the whole sandbox rebuilt: every org is new
+    room.control.reset()  # the whole room rebuilt (the trainer's reset): every org is new
     assert set(_statuses(room, 1).values()) == {"not-started"}
 
 
 def test_results_csv_has_a_line_per_seat_and_exercise(room, tmp_path):
-    rc = seat_session(room.url, 2, tmp_path / "j.sqlite")
+    rc = seat_session(room, 2, tmp_path / "j.sqlite")
     rc.pause(EX2)
     ben = next(p for p in rc.status(EX5).participants if p.purpose == "agent")
     with pytest.raises(recops.ApiError):

@@ -22,6 +22,8 @@ from .http_helpers import assert_error, get_token, request
 
 RECOPS = Path(sys.executable).parent / "recops"
 START_TIMEOUT = 60.0
+TRAINER_TOKEN = "trainer-token-for-this-test"  # admin tokens have at least 24 characters
+GIVEN_TOKEN = "given-admin-token-for-this-test"
 LISTENING = re.compile(r"recops room listening on (http://127\.0\.0\.1:\d+)  \(room (room-[0-9a-f]{8}), 3 seats\)")
 
 
@@ -104,15 +106,15 @@ def test_sandbox_serve_refuses_a_public_host_without_an_admin_token(cli_env):
 
 
 def test_sandbox_serve_with_an_admin_token_protects_its_control_plane(cli_env):
-    cli_env["RECOPS_ADMIN_TOKEN"] = "trainer-token-for-this-test"
+    cli_env["RECOPS_ADMIN_TOKEN"] = TRAINER_TOKEN
     served = ServedProcess([str(RECOPS), "sandbox", "serve", "--port", "0"], env=cli_env,
                            start_timeout=START_TIMEOUT).start()
     try:
         url = served.url
         assert_error(request("GET", f"{url}/_sandbox/clients"), 401, "sandbox.unauthorized")
-        ok = request("GET", f"{url}/_sandbox/clients", headers={"Authorization": "Bearer trainer-token-for-this-test"})
+        ok = request("GET", f"{url}/_sandbox/clients", headers={"Authorization": f"Bearer {TRAINER_TOKEN}"})
         assert ok.status == 200 and {c["org"] for c in ok.body} == {"sandbox-org", "other-org"}
-        assert "trainer-token-for-this-test" not in served.output()
+        assert TRAINER_TOKEN not in served.output()
     finally:
         served.stop(signal.SIGTERM, timeout=15)
 
@@ -132,13 +134,13 @@ def test_an_embedded_server_refuses_a_public_host_without_a_token_too():
 def test_room_process_starts_a_room_whose_cards_are_ready_with_its_url(cli_env, tmp_path):
     from recops.sandbox.process import room_process
 
-    cli_env["RECOPS_ADMIN_TOKEN"] = "given-admin-token"
+    cli_env["RECOPS_ADMIN_TOKEN"] = GIVEN_TOKEN
     with room_process(2, tmp_path / "cards", env=cli_env) as served:
         card = json.loads((tmp_path / "cards" / "seat-02.json").read_text())
         assert card["url"] == served.url and card["seat"] == 2
-        assert (tmp_path / "cards" / "admin-token").read_text().strip() == "given-admin-token"
-        assert "given-admin-token" not in served.output()  # a given token is not printed
-        r = request("GET", f"{served.url}/_room", headers={"Authorization": "Bearer given-admin-token"})
+        assert (tmp_path / "cards" / "admin-token").read_text().strip() == GIVEN_TOKEN
+        assert GIVEN_TOKEN not in served.output()  # a given token is not printed
+        r = request("GET", f"{served.url}/_room", headers={"Authorization": f"Bearer {GIVEN_TOKEN}"})
         assert r.status == 200 and r.body["seats"] == 2
 
 

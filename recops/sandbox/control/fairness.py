@@ -2,8 +2,10 @@
 
 One seat looping its own ``POST /_sandbox/reset`` once pushed another seat's reads from p99 5 ms
 to 600 ms. So each seat's control calls are rate-limited: two token buckets per seat, one for
-its resets (a small burst, then one every few seconds) and one for every other control call.
-Past either: 429 ``too.many.requests.retry.after`` with ``Retry-After`` (whole seconds, >= 1),
+its control calls (every one, a reset too: ``FairShare``, a pipeline step after ``ControlAuth``)
+and one for the rebuilds its resets cause (a small burst, then one every few seconds; spent by
+the reset handler once the reset is valid, so a refused one, a 403 say, costs no rebuild). Past
+either: 429 ``too.many.requests.retry.after`` with ``Retry-After`` (whole seconds, >= 1),
 the body Genesys uses for its own 429s, so recops's and the SDK's 429 handling apply. Never a 5xx.
 
 Who is limited: a seat, i.e. a request that ``ControlAuth`` named by a client's Basic credentials
@@ -33,13 +35,14 @@ from ..http.pipeline import Exchange
 from ..http.routes import CONTROL, ROOM
 from ..model.errors import ApiError
 
-# A seat's resets (POST /_sandbox/reset): 3 at once, then one every 10 s [room's own choice].
+# A seat's resets (POST /_sandbox/reset that rebuild its org): 3 at once, then one every 10 s
+# [room's own choice].
 # The walkthrough resets once at its start; a trainee clicking "start over" a few times never
 # waits; a loop gets at most 6 rebuilds of its org a minute (~40 ms of CPU each).
 RESET_BURST = 3
 RESETS_PER_MINUTE = 6
-# A seat's other control calls (read its conversations and clients, mint its agents' tokens,
-# hold, disconnect, media, health): 30 at once, refilled at 120 a minute (2 a second) [room's own
+# A seat's control calls (read its conversations and clients, mint its agents' tokens, hold,
+# disconnect, media, health, reset): 30 at once, refilled at 120 a minute (2 a second) [room's own
 # choice]. The walkthrough makes a few a minute; its checks read the seat's conversations in one
 # call. The burst is small because the costliest of them, listing a seat's 507 conversations,
 # takes ~8 ms of the event loop: 30 at once is ~0.25 s of it, 120 would be ~1 s.
@@ -48,8 +51,6 @@ CONTROL_PER_MINUTE = 120
 # Orgs whose buckets are kept: more than a room's 99 seats (room/seats.py HARD_CAP); past it the
 # least recently seen org's buckets are forgotten (it starts again with a full burst).
 MAX_ORGS_TRACKED = 128
-
-RESET_ROUTE = ("POST", ("_sandbox", "reset"))
 
 
 class TokenBucket:
@@ -102,8 +103,9 @@ class SeatLimits:
     def __len__(self) -> int:
         return len(self._orgs)
 
-    def take(self, org: str, reset: bool) -> Refusal | None:
-        """Spend one of ``org``'s resets (``reset``) or other control calls; a ``Refusal`` past it."""
+    def take(self, org: str, reset: bool = False) -> Refusal | None:
+        """Spend one of ``org``'s control calls, or (``reset``) one of its rebuilds; a ``Refusal``
+        past it."""
         with self._lock:
             now = self._clock()
             buckets = self._orgs.get(org)
@@ -127,9 +129,10 @@ class SeatLimits:
 
 
 class FairShare:
-    """Pipeline step, after ``ControlAuth``: spend the calling seat's budget; 429 past it. The
-    admin and an open control plane (``scope_org`` None) pass untouched; so does a request the
-    handler step refuses anyway (an unsafe path, a body too large)."""
+    """Pipeline step, after ``ControlAuth``: spend one of the calling seat's control calls; 429
+    past it. The admin and an open control plane (``scope_org`` None) pass untouched; so does a
+    request the handler step refuses anyway (an unsafe path, a body too large). A reset's
+    rebuild is spent by the handler (``Control.post_reset``)."""
 
     def __init__(self, limits: SeatLimits) -> None:
         self.limits = limits
@@ -138,6 +141,6 @@ class FairShare:
         req = ex.req
         if ex.plane not in (CONTROL, ROOM) or req.scope_org is None or req.early_error is not None:
             return
-        refusal = self.limits.take(req.scope_org, (req.method, req.segments) == RESET_ROUTE)
+        refusal = self.limits.take(req.scope_org)
         if refusal is not None:
             raise refusal.error()

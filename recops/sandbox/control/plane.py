@@ -114,14 +114,28 @@ class Control:
         return json_reply(200, await self.reset_async(req.params["name"]))
 
     async def post_reset(self, req: Request) -> Reply:
+        """Every org (the admin, an open control plane), or one: ``?org=`` / ``{"org"}`` (a seat
+        may name only its own, else 403; it resets its own org without naming it)."""
         body = self._body(req, required=False) or {}
         if not isinstance(body, dict):
-            raise _bad("reset takes an optional object {\"scenario\": name | null}")
-        if req.scope_org is not None:  # a seat: its own org, back to the scenario's copy
+            raise _bad("reset takes an optional object {\"scenario\": name | null} or {\"org\": name}")
+        asked = body.get("org", req.q("org"))
+        if ("org" in body and not isinstance(asked, str)) or req.q("org") not in (None, asked):
+            raise _bad("org must be one org's name, the same in ?org= and the body")
+        org = scoped_org(req, asked)  # a seat naming another org: 403
+        if req.scope_org is not None and "scenario" in body:
+            raise forbidden(f"{req.scope_org} resets its own org to the room's scenario; it cannot load "
+                            "another one (send an empty body)")
+        if org is not None:  # one org, back to the scenario's copy; the others untouched
             if "scenario" in body:
-                raise forbidden(f"{req.scope_org} resets its own org to the room's scenario; it cannot load "
-                                "another one (send an empty body)")
-            return json_reply(200, await self.reset_org(req.scope_org))
+                raise _bad("reset one org ({\"org\": name}) or load a scenario ({\"scenario\": name}), not both")
+            if org not in self.state.orgs:
+                raise _missing(f"no org {org!r} to reset; orgs: {', '.join(sorted(self.state.orgs)) or 'none'}")
+            if req.scope_org is not None:  # a seat: one of its rebuilds (fairness.py), 429 past them
+                refusal = self.fair.take(req.scope_org, reset=True)
+                if refusal is not None:
+                    raise refusal.error()
+            return json_reply(200, await self.reset_org(org))
         name = body.get("scenario", self.initial_scenario) if "scenario" in body else self.initial_scenario
         return json_reply(200, await self.reset_async(name))
 

@@ -71,9 +71,9 @@ class Request:
     method: str
     path: str
     segments: tuple[str, ...]
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
+    query: dict[str, list[str]] = field(repr=False)  # may hold ?token=<admin token>
+    headers: dict[str, str] = field(repr=False)  # Authorization
+    body: bytes = field(repr=False)  # /oauth/token's form, a user token's request
     context_id: str
     base_url: str
     params: dict[str, str] = field(default_factory=dict)

@@ -68,7 +68,7 @@ def new_id() -> str:
 @dataclass
 class OAuthClient:
     client_id: str
-    secret: str
+    secret: str = field(repr=False)
     org: str
     name: str
     permissions: tuple[str, ...]
@@ -98,7 +98,7 @@ class Queue:
 
 @dataclass
 class Token:
-    value: str
+    value: str = field(repr=False)
     org: str
     kind: str  # "client_credentials" | "user"
     expires_at: float

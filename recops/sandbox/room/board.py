@@ -1,10 +1,10 @@
 """The trainer's board: for each seat (org) and each exercise of the training walkthrough
 (notebooks/05_training_walkthrough.ipynb) a status computed from what the sandbox sees of
-that org: its state and its entries in the request log.
+that org: its state, read live, and its requests, recorded as they happen (``progress``).
 
 - ``passed``: the exercise's predicate holds (the state it asks for is reached, or the
   request it asks for was answered as expected);
-- ``failing``: tried and not there yet: a request of the exercise's kind was logged (answered
+- ``failing``: tried and not there yet: a request of the exercise's kind was made (answered
   4xx/5xx, or answered but the state is not reached);
 - ``not-started``: no request of its kind yet.
 
@@ -12,7 +12,8 @@ The board only sees the sandbox: it never sees a trainee's typed answer. Exercis
 answers the board judges by the request that reads them (docs/sandbox.md, "Trainer board").
 
 Only the requests made since the org was (re)built count (``OrgState.created``), so a seat reset
-clears its row. Each seat's last error (status, Genesys code, path, time) comes with its
+clears its row; no other traffic does (the facts are kept per org, not read back from the bounded
+request log). Each seat's last error (status, Genesys code, path, time) comes with its
 explanation from ``recops.genesys.explain``; stuck seats (a failing exercise, or a last error other
 than the one exercise 5 asks for) come first.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import csv
 import hmac
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -34,80 +35,12 @@ from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 from ..model.state import OrgState, SandboxState
 from .board_page import board_page
+from .progress import EX2, EX5, REPEAT_READS, Entry, SeatFacts, SeatProgress
 
 if TYPE_CHECKING:
     from ..control.plane import Control
 
-Entry = dict[str, Any]
-
 PASSED, FAILING, NOT_STARTED = "passed", "failing", "not-started"
-
-# the walkthrough's conversations (ids of the demo scenario; every seat holds the same ids)
-EX1 = "c0a80001-0000-4000-8000-000000000002"
-EX2 = "c0a80001-0000-4000-8000-000000000001"
-EX5 = "c0a80001-0000-4000-8000-000000000004"
-CONVERSATIONS = "/api/v2/conversations/"
-
-
-REPEAT_READS = 3  # exercise 3: reads of the paused conversation after the pause (SeatFacts.add)
-ANALYTICS = "/api/v2/analytics/conversations/details"
-
-
-@dataclass
-class SeatFacts:
-    """What one seat's log entries show, gathered in one pass (and then one new entry at a time):
-    the exercise predicates read these, never the log."""
-
-    read_ex1: bool = False  # a GET of conversation EX1 (any view)
-    read_ex1_ok: bool = False
-    writes_ex2: int = 0  # recordingState writes of EX2 (PUT .../calls/{id}/recordingstate, PATCH)
-    ok_writes_ex2: int = 0
-    failed_writes_ex2: int = 0
-    reads_ex2_after_pause: int = 0  # 2xx GETs of EX2 after its first 2xx state write
-    failed_after_pause: bool = False
-    client_patch_ex5: bool = False  # participant PATCH on EX5 with client credentials
-    client_patch_ex5_refused: bool = False  # ... answered 400/403
-    user_patch_ex5: bool = False  # participant PATCH on EX5 with a user token
-    analytics: bool = False  # an analytics details query (sync or job)
-    analytics_ok: bool = False
-    requests: int = 0
-    last_error: Entry | None = None
-    last_error_expected: bool = False  # the error exercise 5 asks for: shown, but nobody is stuck on it
-
-    def add(self, e: Entry) -> None:
-        self.requests += 1
-        status = int(e.get("status", 0))
-        ok = 200 <= status < 300
-        if status >= 400 or status == 0:
-            self.last_error = e
-            self.last_error_expected = (status in (400, 403) and e["method"] == "PATCH"
-                                        and f"/{EX5}/participants/" in e["path"] and e.get("tokenKind") != "user")
-        method, path = e["method"], e["path"]
-        if path.startswith(ANALYTICS):
-            self.analytics = True
-            self.analytics_ok |= ok
-            return
-        if not path.startswith(CONVERSATIONS):
-            return
-        if method == "GET":
-            if path.endswith("/" + EX1):
-                self.read_ex1 = True
-                self.read_ex1_ok |= ok
-            elif path.endswith("/" + EX2) and ok and self.ok_writes_ex2:
-                self.reads_ex2_after_pause += 1
-        elif method in ("PUT", "PATCH") and path.endswith(f"/{EX2}/recordingstate"):
-            self.writes_ex2 += 1
-            if ok:
-                self.ok_writes_ex2 += 1
-            else:
-                self.failed_writes_ex2 += 1
-                self.failed_after_pause |= self.ok_writes_ex2 > 0
-        elif method == "PATCH" and f"/{EX5}/participants/" in path:
-            if e.get("tokenKind") == "user":
-                self.user_patch_ex5 = True
-            else:
-                self.client_patch_ex5 = True
-                self.client_patch_ex5_refused |= status in (400, 403)
 
 
 def _secure_pauses(org: OrgState, cid: str) -> list[Any]:
@@ -139,7 +72,7 @@ class Exercise:
     title: str
     cell: str  # the walkthrough cell it stands for
     judged_by: str  # what the board can see of it
-    tried: Callable[[SeatFacts], bool]  # a request of this exercise's kind was logged
+    tried: Callable[[SeatFacts], bool]  # a request of this exercise's kind was made
     reached: Callable[[OrgState, SeatFacts], bool]  # passed
 
 
@@ -182,25 +115,6 @@ def exercise_status(ex: Exercise, org: OrgState, facts: SeatFacts) -> str:
     return FAILING if ex.tried(facts) else NOT_STARTED
 
 
-def by_org(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
-    """The log's entries per org, in one pass (entries without a valid token name no org)."""
-    grouped: dict[str, list[Entry]] = {}
-    for e in entries:
-        org = e.get("org")
-        if org is not None:
-            grouped.setdefault(org, []).append(e)
-    return grouped
-
-
-def facts_of(org: OrgState, entries: Iterable[Entry]) -> SeatFacts:
-    """The facts of the org's entries since it was (re)built."""
-    facts = SeatFacts()
-    for e in entries:
-        if e.get("org") == org.name and e.get("time", 0) >= org.created:
-            facts.add(e)
-    return facts
-
-
 def explanation_of(e: Entry) -> dict[str, Any]:
     """``recops.genesys.explain`` of a logged error: a tutorial path is explained by the call itself,
     anything else by its status and Genesys code."""
@@ -228,58 +142,15 @@ def seat_row(seat: int, org: OrgState, facts: SeatFacts) -> dict[str, Any]:
             "stuck": (error is not None and not facts.last_error_expected) or FAILING in statuses.values()}
 
 
-@dataclass
-class _SeatCursor:
-    org_id: int
-    created: float
-    facts: SeatFacts
-    last_context: str | None = None  # the contextId of the last entry added
-
-
-class SeatTracker:
-    """Each seat's facts, kept up to date one new log entry at a time: a refresh reads only the
-    entries logged since the last one (a reset org, or a cursor lost because the log was
-    cleared or rolled past it, starts the seat over from the log)."""
-
-    def __init__(self) -> None:
-        self._cursors: dict[str, _SeatCursor] = {}
-
-    def facts(self, org: OrgState, entries: list[Entry]) -> SeatFacts:
-        cur = self._cursors.get(org.name)
-        if cur is None or cur.org_id != id(org) or cur.created != org.created:
-            cur = None
-        start = 0
-        if cur is not None and cur.last_context is not None:
-            start = -1  # after the last entry seen, if the log still holds it
-            for i in range(len(entries) - 1, -1, -1):
-                if entries[i].get("contextId") == cur.last_context:
-                    start = i + 1
-                    break
-        if cur is None or start < 0:
-            cur = _SeatCursor(id(org), org.created, SeatFacts())
-            start = 0
-        for e in entries[start:]:
-            if e.get("time", 0) >= org.created:
-                cur.facts.add(e)
-        if entries:
-            cur.last_context = entries[-1].get("contextId")
-        self._cursors[org.name] = cur
-        return cur.facts
-
-
-def board(state: SandboxState, entries: Iterable[Entry], seats: dict[int, str],
-          tracker: SeatTracker | None = None) -> dict[str, Any]:
+def board(state: SandboxState, progress: SeatProgress, seats: dict[int, str]) -> dict[str, Any]:
     """The board of ``seats`` (seat number -> org name): stuck seats first, then by seat."""
-    grouped = by_org(entries)  # outside the lock: the API's requests never wait for the log's scan
     with state.lock:
         rows = []
         for n, name in sorted(seats.items()):
             org = state.orgs.get(name)
             if org is None:
                 continue
-            mine = grouped.get(name, [])
-            facts = tracker.facts(org, mine) if tracker is not None else facts_of(org, mine)
-            rows.append(seat_row(n, org, facts))
+            rows.append(seat_row(n, org, progress.facts(org)))
     rows.sort(key=lambda r: (not r["stuck"], r["seat"]))
     return {"exercises": [{"key": ex.key, "title": ex.title, "cell": ex.cell, "judgedBy": ex.judged_by}
                           for ex in EXERCISES],
@@ -313,7 +184,7 @@ class BoardApi:
 
     def __init__(self, control: Control) -> None:
         self.control = control
-        self.tracker = SeatTracker()
+        self.progress = SeatProgress(control.state)  # a final pipeline step in a room (app.py)
 
     def _seats(self) -> dict[int, str]:
         room = self.control.room
@@ -324,7 +195,7 @@ class BoardApi:
 
     def data(self) -> dict[str, Any]:
         seats = self._seats()
-        return board(self.control.state, list(self.control.request_log), seats, self.tracker)
+        return board(self.control.state, self.progress, seats)
 
     def board_json(self, req: Request) -> Reply:
         return json_reply(200, self.data())

@@ -16,11 +16,17 @@ import binascii
 from typing import ClassVar
 from urllib.parse import parse_qs
 
+from ..http.credentials import same_secret
 from ..http.routes import Row
 from ..http.wire import Reply, Request, json_reply
 from ..model.errors import OAuthError
 from ..model.models import Token
 from ..model.state import SandboxState
+
+# Grant types a client may send by mistake, named back in the error (RFC 6749, RFC 7523, Genesys's SAML2 bearer)
+OTHER_GRANTS = frozenset({"", "authorization_code", "password", "refresh_token", "implicit", "token", "code",
+                          "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                          "urn:ietf:params:oauth:grant-type:saml2-bearer"})
 
 
 class _MintLimited(Exception):
@@ -58,7 +64,9 @@ class OAuthApi:
             raise OAuthError("invalid_request", "the form body is not valid UTF-8") from None
         grant = (form.get("grant_type") or [""])[-1]
         if grant != "client_credentials":
-            raise OAuthError("unsupported_grant_type", f"grant type {grant!r} is not supported by the sandbox; "
+            # named only when it is a standard grant: any other text may be a secret pasted there
+            named = repr(grant) if grant in OTHER_GRANTS else f"of {len(grant)} characters"
+            raise OAuthError("unsupported_grant_type", f"grant type {named} is not supported by the sandbox; "
                              "use client_credentials, or POST /_sandbox/tokens for a user token")
         client_id, secret = _basic_auth(req.headers.get("authorization", ""))
         if client_id is None:  # form fields work too (reported, undocumented)
@@ -68,7 +76,7 @@ class OAuthApi:
             client = self.state.clients.get(client_id or "")
             if client is None:
                 raise OAuthError("invalid_client", "client not found")
-            if secret != client.secret:
+            if not same_secret(secret, client.secret):  # constant time, on bytes (http/credentials.py)
                 raise OAuthError("invalid_client", "authentication failed")
             if "client_credentials" not in client.grants:
                 raise OAuthError("unauthorized_client",
