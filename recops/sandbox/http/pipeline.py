@@ -3,14 +3,16 @@
     correlation id -> faults -> latency -> authentication -> rate limit
     -> control-plane authentication (control/auth.py) -> a seat's share of the control
     plane (control/fairness.py) -> handler
-    -> request log -> error mapping -> download log (media plane)
+    -> request log -> (in a room) a seat's progress (room/progress.py)
+    -> error mapping -> download log (media plane)
 
 Each step is an object whose ``async __call__(ex)`` reads and writes the ``Exchange``; the
 ``Plane`` of the request (routes.py) says whether a step applies (faults, latency,
 authentication, rate limit and log belong to ``/oauth`` and ``/api/v2``, not to
 ``/_sandbox``). A request step ends the request phase by setting ``ex.reply`` (an injected
-fault) or raising (an ``ApiError`` or a bug, kept in ``ex.error``). The last two steps always
-run: the request log records the outcome, and error mapping turns ``ex.error`` into a reply
+fault) or raising (an ``ApiError`` or a bug, kept in ``ex.error``). The final steps always
+run: the request log records the outcome, a room adds it to the seat's progress (the trainer
+board's facts, kept as they happen rather than read back from the bounded log), and error mapping turns ``ex.error`` into a reply
 (a Genesys ``ErrorBody``, ``sandbox.*`` on the control plane, a Genesys 500 for anything
 unexpected) and adds the headers earlier steps collected (``inin-correlation-id``,
 ``inin-ratelimit-*``, ``X-Sandbox-Fault``).
