@@ -12,7 +12,8 @@ authentication, rate limit and log belong to ``/oauth`` and ``/api/v2``, not to
 ``/_sandbox``). A request step ends the request phase by setting ``ex.reply`` (an injected
 fault) or raising (an ``ApiError`` or a bug, kept in ``ex.error``). The final steps always
 run: the request log records the outcome, a room adds it to the seat's progress (the trainer
-board's facts, kept as they happen rather than read back from the bounded log), and error mapping turns ``ex.error`` into a reply
+board's facts, kept as they happen rather than read back from the bounded log), and error
+mapping turns ``ex.error`` into a reply
 (a Genesys ``ErrorBody``, ``sandbox.*`` on the control plane, a Genesys 500 for anything
 unexpected) and adds the headers earlier steps collected (``inin-correlation-id``,
 ``inin-ratelimit-*``, ``X-Sandbox-Fault``).
