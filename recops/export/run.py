@@ -17,9 +17,12 @@ that proves what arrived — resumable after a crash or ``kill -9``.
    ``errorMsg`` is a ``failed`` row; a link that expired before its download is requested again
    in a new batch (a bounded number of times; ``recops.export.pipeline``).
 5. The **manifest** (``manifest.csv`` + ``manifest.json`` in ``dest``) is written atomically at
-   the end, also after a cancel or an error. A dry run sends no batch and downloads nothing: it
-   resolves as above (so only metadata GETs, for conversations without times) and lists what
-   would be fetched, what is already complete, and the estimated size; it writes nothing.
+   the end, also after a cancel or an error. It is the folder's, cumulative: earlier selections'
+   rows stay (``recops.export.folder``); a folder whose manifest names another target is refused
+   right after the first request (the token), before anything is read or written. A dry run
+   sends no batch and downloads nothing: it resolves as above (so only metadata GETs, for
+   conversations without times) and lists what would be fetched, what is already complete, and
+   the estimated size; it writes nothing.
 
 The flow goes one way: the plan (``recops.export_plan``) → the completions (``recops.export_resume``)
 → the pipeline (``recops.export_pipeline``) → the progress store and the manifest. Each step is
@@ -40,7 +43,7 @@ from recops.base.display import AMBER, BLUE, GREEN, RED, badge, code, html_table
 from recops.base.progress import cancel_check
 from recops.genesys.errors import ConfigError, DownloadCancelled
 
-from . import manifest
+from . import folder, manifest
 from .manifest import FINE_STATUSES, Row
 from .plan import (
     Source,
@@ -177,6 +180,8 @@ class ExportRun:
         self.progress = _Progress(progress, on_progress)
         self.export = ""
         self.header: dict[str, Any] = {}
+        self.earlier: list[Row] = []  # the folder's manifest rows before this run (it only grows)
+        self.claimed = False  # the folder's manifest names this run's target
 
     # --- the whole run ---------------------------------------------------------------------------
 
@@ -186,10 +191,12 @@ class ExportRun:
         try:
             # the first request (a token) happens here; a user's name is left out of the key (it may change)
             principal = self.client.principal.split(" (", 1)[0]
-            target = self.client.describe()
-            self.export = export_id(target, principal, self.dest)
-            self.header = {"export_id": self.export, "target": target, "principal": principal,
+            target = folder.target_of(self.client)  # stable across processes: the key of the export and its folder
+            self.export = export_id(target.target_id, principal, self.dest)
+            self.header = {"export_id": self.export, **target.header(), "principal": principal,
                            "dest": str(self.dest), "dry_run": self.dry_run}
+            self.earlier = folder.claim(self.dest, target, self.header, self.dry_run)  # another target's: refused
+            self.claimed = True
             done = Completions(self.state, self.export, self.dest, self.dry_run)
             done.prepare(self.plan)
             resolve_metadata(self.client, self.plan.wanted, self.concurrency, self.cancel)
@@ -197,7 +204,7 @@ class ExportRun:
             estimated = estimate_bytes(self.plan.wanted)
             if not self.dry_run and not self.cancel():
                 check_space(self.dest, estimated)
-                self.state.begin(self.export, target=target, principal=principal, dest=str(self.dest))
+                self.state.begin(self.export, target=target.target_id, principal=principal, dest=str(self.dest))
                 self.progress.open()
                 rows = self.plan.rows()
                 self.progress.update(sum(1 for r in rows if r.status != "pending"), len(rows))
@@ -227,9 +234,10 @@ class ExportRun:
                 row.settle("failed", f"the export stopped before this item ({why}); re-run it to resume")
         csv_path = json_path = None
         header = self.header | {"cancelled": cancelled}
-        if not self.dry_run and self.export:
+        if not self.dry_run and self.claimed:  # cumulative: earlier selections' rows stay
             with contextlib.suppress(OSError):
-                csv_path, json_path = manifest.write(self.dest, header | {"estimated_bytes": estimated}, rows)
+                csv_path, json_path = manifest.write(self.dest, header | {"estimated_bytes": estimated},
+                                                     folder.merge(self.earlier, rows))
         self.state.close()
         return ExportResult(self.dest, manifest.frame(rows), self.dry_run, self.export, estimated, csv_path,
                             json_path, cancelled, rows, header)

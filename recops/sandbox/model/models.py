@@ -65,6 +65,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+_DERIVED = uuid.UUID("5a1d0b0c-7e57-4c0d-9e1d-000000000017")  # the namespace of derived_id (any fixed UUID)
+
+
+def derived_id(*parts: str) -> str:
+    """A UUID that is a function of ``parts`` (UUIDv5): a recording's id derived from its
+    conversation's, so an org built from the same scenario and seed has the same recording ids
+    in every process — the embedded sandbox is the same demo org each time (issue 17)."""
+    return str(uuid.uuid5(_DERIVED, "/".join(parts)))
+
+
 @dataclass
 class OAuthClient:
     client_id: str
@@ -304,8 +314,9 @@ class Conversation:
             raise errors.call_disconnected()
         s = p.session
         if on and not s.adhoc:
-            rec = Recording(
-                id=new_id(), conversation_id=self.id, role="ADHOC", start=now,
+            rec = Recording(  # the n-th recording of this conversation: the same id in every process
+                id=derived_id("recording", self.id, "adhoc", p.id, str(len(self.recordings))),
+                conversation_id=self.id, role="ADHOC", start=now,
                 subtype="Station", participant_id=p.id, session_id=s.id,
             )
             self.recordings.append(rec)

@@ -29,6 +29,7 @@ from .models import (
     Recording,
     Token,
     User,
+    derived_id,
     new_id,
 )
 from .permissions import DEFAULT_AGENT_PERMISSIONS
@@ -277,7 +278,7 @@ class SandboxState:
             if conv.policy_recording:
                 media, subtype = RECORDING_MEDIA.get(conv.media_type, ("audio", "Trunk"))
                 conv.recordings.insert(0, Recording(
-                    id=new_id(), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
+                    id=derived_id("recording", conv.id, "policy"), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
                     start=conv.start_time, media=media, subtype=subtype,
                 ))
                 for p in conv.participants:

@@ -1,7 +1,7 @@
 """A training room: one sandbox, one isolated org per seat, a seat card per trainee.
 
 Seat ``k`` (1-based) is the org ``seat-NN`` (``seat-01``, ``seat-02``, ...). It holds its own
-copy of the demo scenario's org (``sandbox-org``): the same conversation, participant, user and
+copy of the demo scenario's org (``sandbox-org``): the same conversation, participant, recording, user and
 queue ids as the demo (ids are per org) and its own OAuth clients ``seat-NN-supervisor``,
 ``seat-NN-readonly``, ``seat-NN-integration`` and ``seat-NN-nothing`` with random secrets that
 last as long as the room (a seat reset keeps them, so a card stays valid). The room has a random

@@ -21,6 +21,7 @@ from ..model.models import (
     Conversation,
     Participant,
     Session,
+    derived_id,
     new_id,
 )
 from ..model.permissions import DEFAULT_AGENT_PERMISSIONS, valid_permission
@@ -109,12 +110,15 @@ def build_conversation(state: SandboxState, spec: Any, org: str | None = None) -
         part_specs = default_participants()
     if not isinstance(part_specs, list) or not part_specs:
         raise ValueError("'participants' must be a non-empty list of {purpose, name?, userId?, ...}")
-    participants = [_participant(p, media, direction, start, queue_id) for p in part_specs]
+    conv_id = _uuid_or_new(spec.get("id"), "id")
+    # ids not given are derived from the conversation's: a scenario's org is the same in every process
+    participants = [_participant(p, media, direction, start, queue_id, f"{conv_id}/{i}")
+                    for i, p in enumerate(part_specs)]
     ids = [p.id for p in participants]
     if len(set(ids)) != len(ids):
         raise ValueError("participant ids must be unique")
     conv = Conversation(
-        id=_uuid_or_new(spec.get("id"), "id"),
+        id=conv_id,
         org=org or _str(spec, "org") or DEFAULT_ORG,
         media_type=media,
         start_time=start,
@@ -132,7 +136,9 @@ def build_conversation(state: SandboxState, spec: Any, org: str | None = None) -
     return conv
 
 
-def _participant(spec: Any, media: str, direction: str, start: float, queue_id: str | None) -> Participant:
+def _participant(spec: Any, media: str, direction: str, start: float, queue_id: str | None,
+                 where: str) -> Participant:
+    """A participant from its JSON; ``where`` (conversation id / index) derives the ids it does not give."""
     if not isinstance(spec, dict):
         raise ValueError("each participant must be a JSON object")
     unknown = set(spec) - PARTICIPANT_KEYS
@@ -148,13 +154,14 @@ def _participant(spec: Any, media: str, direction: str, start: float, queue_id: 
     if pdir not in ("inbound", "outbound"):
         raise ValueError("participant 'direction' must be inbound or outbound")
     user_id = _str(spec, "userId")
+    pid = spec.get("id")
     return Participant(
-        id=_uuid_or_new(spec.get("id"), "participant id"),
+        id=derived_id("participant", where) if pid is None else _uuid_or_new(pid, "participant id"),
         purpose=purpose,
         name=_str(spec, "name") or purpose.title(),
         start_time=start,
         session=Session(
-            id=new_id(), media=media, state=state, direction=pdir,
+            id=derived_id("session", where), media=media, state=state, direction=pdir,
             connected_time=start if state == "connected" else None,
         ),
         user_id=user_id,
