@@ -123,16 +123,18 @@ else:
 
 # %% [markdown]
 # ## 429 with `Retry-After`
-# The budget is per token per minute (300 by default). The SDK would silently retry a 429 up to
-# 10 times; raw requests show it, and recops waits for `Retry-After` and says so.
+# The budget is per token per minute: 300 by default, the figure the explanation below quotes.
+# To reach it in four requests, the cell lowers the sandbox's budget to 3 per minute on purpose,
+# so the 429 says `inin-ratelimit-allowed: 3`; it puts 300 back afterwards. The SDK would silently
+# retry a 429 up to 10 times; raw requests show it, and recops waits for `Retry-After` and says so.
 
 # %%
 if sandbox is not None:
-    sandbox.settings(rateLimitPerMinute=3)
+    sandbox.settings(rateLimitPerMinute=3)  # on purpose: 3 per minute, so the fourth request gets the 429
     for _ in range(4):
         ex = raw(rc, "GET", f"/api/v2/conversations/{conversation_id}")
     display(ex, ex.explain())
-    sandbox.settings(rateLimitPerMinute=300)
+    sandbox.settings(rateLimitPerMinute=300)  # the default again
 else:
     print("skipped on a real org: exhausting the real budget would disturb other integrations")
 

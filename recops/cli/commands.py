@@ -37,6 +37,11 @@ app.add_typer(room_app, name="room")
 app.add_typer(training_app, name="training")  # recops/cli/training.py
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+IdsArg = Annotated[list[str] | None, typer.Argument(
+    help="Conversation ids: one, or several (then a progress bar and a summary table).", show_default=False)]
+FromFileOpt = Annotated[str | None, typer.Option(
+    "--from-file", metavar="FILE|-", help="Also read conversation ids from FILE ('-': stdin), one or more per line; "
+                                          "blank lines and # comments are ignored.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm a change on a REAL org.")]
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")]
 ParticipantOpt = Annotated[str, typer.Option("--participant", "-p", help="The participant id.")]
@@ -111,13 +116,26 @@ def target(as_json: JsonOpt = False) -> None:
                 typer.echo(f"{key:>22}: {value}")
 
 
+STATUS_EXAMPLE = "c0a80001-0000-4000-8000-000000000001"  # the demo scenario's first live call (any sandbox)
+
+
 @app.command()
-def status(conversation_ids: Annotated[list[str], typer.Argument(help="Conversation ids.")],
-           as_json: JsonOpt = False) -> None:
-    """Recording state, secure pause, participants' recording flags and recording files."""
+def status(conversation_ids: Annotated[list[str] | None, typer.Argument(
+               help="Conversation ids: one or several.", show_default=False)] = None,
+           from_file: FromFileOpt = None, as_json: JsonOpt = False) -> None:
+    """Recording state, secure pause, participants' recording flags and recording files.
+
+    Give one conversation id, several, or --from-file FILE, e.g. recops status c0a80001-0000-4000-8000-000000000001"""
     with reported_errors(as_json):
+        from recops.genesys.errors import ConfigError
+
+        ids = [*(conversation_ids or []), *(read_ids(from_file) if from_file is not None else [])]
+        if not ids:
+            raise ConfigError("no conversation id given",
+                              "give one (recops status ID), several (recops status ID ID ...) or --from-file FILE "
+                              f"('-' for stdin), e.g. recops status {STATUS_EXAMPLE}")
         session = open_session()
-        results = [session.status(cid) for cid in conversation_ids]
+        results = [session.status(cid) for cid in ids]
         if as_json:
             print_json(results if len(results) > 1 else results[0])
             return
@@ -152,13 +170,6 @@ def _change(as_json: bool, run: Callable[[Any], Any]) -> None:
             print_json(outcome)
         else:
             console().print(outcome, highlight=False)
-
-
-IdsArg = Annotated[list[str] | None, typer.Argument(
-    help="Conversation ids: one, or several (then a progress bar and a summary table).", show_default=False)]
-FromFileOpt = Annotated[str | None, typer.Option(
-    "--from-file", metavar="FILE|-", help="Also read conversation ids from FILE ('-': stdin), one or more per line; "
-                                          "blank lines and # comments are ignored.")]
 
 
 @app.command()

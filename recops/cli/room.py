@@ -2,7 +2,8 @@
 
 It writes a seat card per seat (``seat-NN.json``), ``seats.csv`` and ``seats.json`` (all cards,
 to hand out) and ``admin-token`` into the cards folder, prints the URL, the room id, the admin
-token (once) and where the cards are, then serves until Ctrl-C. See docs/sandbox.md, "The
+token (once; never a token given by env or file), the trainer board's page (without any
+token) and where the cards are, then serves until Ctrl-C. See docs/sandbox.md, "The
 training room".
 """
 
@@ -65,6 +66,9 @@ def room_banner(room: Room, cards: Path | None, public_url: str | None, token_so
             echo(f"  admin token: as given ({token_source}); also in {folder}/admin-token")
         else:
             echo(f"  admin token (shown once; also in {folder}/admin-token): {room.admin_token}")
+        # the board page's address never holds the token: the page asks for it (or takes ?token=)
+        echo(f"  trainer board (a browser): {card_url}/_room/board.html   it asks for the admin token "
+             f"(or add ?token= and the token from {folder}/admin-token)")
         echo(f"  trainer: GET {card_url}/_room with 'Authorization: Bearer <admin token>'; POST "
              f"{card_url}/_room/seats/N/reset resets seat N")
         announce(f"recops room listening on {url}  (room {room.id}, {len(room.seats)} seats)   Ctrl-C stops")

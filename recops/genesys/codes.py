@@ -46,8 +46,8 @@ class StatusRow:
 
 
 SW18 = "2018 spec, x-inin-error-codes (docs/genesys-api.md §5.2)"
-SERVER_REMEDY = ("A server-side failure. recops retries reads by itself; for a change, read the state "
-                 "(recops status ID) before retrying.")
+SERVER_REMEDY = ("recops retries reads by itself; for a change, read the state (recops status ID) "
+                 "before retrying.")
 GENERIC_REMEDY = "See the message; fix the request and retry."
 UNKNOWN_MEANING = "Not in recops's catalogue; see Genesys's message."
 UNKNOWN_EVIDENCE = Evidence("unknown", "not in recops's catalogue of Genesys codes")
@@ -62,7 +62,7 @@ _ROWS = [
     # --- 400 -----------------------------------------------------------------------------
     _row("bad.request", (400,), "BadRequest",
          "The request is malformed for this endpoint.",
-         "The request was malformed for this endpoint; see the message for the field.",
+         "See the message for the field at fault, fix it and send again.",
          "documented", SW18),
     _row("invalid.value", (400,), "BadRequest",
          "A field has a value the API does not accept.",
@@ -164,8 +164,8 @@ _ROWS = [
     _row("general.conflict", (409,), "Conflict",
          "A generic conflict. No conversation or recording operation documents a 409; "
          "a repeated pause or resume is not documented to conflict.",
-         "A generic conflict. Genesys documents no 409 for recording state, so this does not mean "
-         "'already paused': read the state (recops status ID) and retry if it is not what you want.",
+         "It does not mean 'already paused' (Genesys documents no 409 for recording state): read the "
+         "state (recops status ID) and retry if it is not what you want.",
          "unknown", "the 2018 spec lists general.conflict for configuration entities only, on no "
          "conversation or recording operation (docs/genesys-api.md §5.3)"),
     # --- 413, 415 ------------------------------------------------------------------------

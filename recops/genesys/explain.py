@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from dataclasses import asdict, dataclass
 from html import escape
 from typing import Any
 
-from recops.base.display import BLUE, box, html_rows, rich_lines, rich_text
+from recops.base.display import BLUE, box, html_rows, rich_text
 
 from . import codes
 from .errors import parse_body, permissions_from, remedy_for
@@ -45,17 +46,29 @@ class Explanation:
             lines.append(("contextId", f"{self.context_id} (quote it to Genesys support)"))
         return lines
 
+    @staticmethod
+    def label(label: str) -> str:
+        """``  meaning:  ``: the label padded so the texts start in one column ("needs any of:" goes past it)."""
+        return f"  {label + ':':<9} "
+
     def __str__(self) -> str:
-        return "\n".join([self.head(), *(f"  {label + ':':<9} {text}" for label, text in self.lines())])
+        return "\n".join([self.head(), *(self.label(label) + text for label, text in self.lines())])
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython's plain text: the explanation, not the repr
         p.text(str(self))
 
-    def __rich__(self) -> Any:  # what str() says, styled
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """What str() says, styled, and wrapped to the terminal's width at word boundaries, each
+        text beside its label (an id or path is never split at its hyphens; only a word longer
+        than the column is)."""
         styles = {"do": "yellow", "evidence": "dim"}
-        rows = [rich_text((self.head(), "bold"))]
-        rows += [rich_text((f"  {label + ':':<9} ", styles.get(label, "bold")), text) for label, text in self.lines()]
-        return rich_lines(rows)
+        yield rich_text((self.head(), "bold"))
+        for label, text in self.lines():
+            prefix = self.label(label)
+            chunks = textwrap.wrap(text, max(20, options.max_width - len(prefix)), break_on_hyphens=False) or [""]
+            yield rich_text((prefix, styles.get(label, "bold")), chunks[0])
+            for chunk in chunks[1:]:
+                yield rich_text(" " * len(prefix) + chunk)
 
     def _repr_html_(self) -> str:
         head = f"<b>{escape(self.head())}</b>" + (f" <i>{escape(self.topic)}</i>" if self.topic != self.code else "")

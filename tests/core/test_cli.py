@@ -423,3 +423,65 @@ def test_a_real_org_write_without_yes_is_refused_before_any_request(tmp_path, ar
     j = recops.Journal(tmp_path / "j")
     assert j.entries() == []
     j.close()
+
+
+# --- the terminal at 80 and 160 columns (issue 17, item 8), through the real ``recops`` process --------
+
+
+def terminal(columns: int, *args: str, **env: str):
+    """``recops ARGS`` as a real process whose terminal is ``columns`` wide (COLUMNS), this checkout's code."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "RECOPS_"))}
+    full.update(env, COLUMNS=str(columns), PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-m", "recops.cli", *args], env=full, text=True, capture_output=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_explain_409_wraps_whole_words_and_do_does_not_repeat_the_meaning(columns):
+    from recops.genesys.explain import explain
+
+    out = terminal(columns, "explain", "409")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.rstrip("\n").splitlines()
+    assert all(len(x) <= columns for x in lines), lines  # longer: the terminal breaks it wherever, mid-word
+    words = out.stdout.split()
+    ex = explain("409")
+    for text in (ex.meaning, ex.remedy, ex.evidence):
+        for word in text.split():
+            assert word in words, (word, lines)  # every word whole on one line
+    meaning_first = ex.meaning.split(". ")[0]
+    assert meaning_first not in ex.remedy  # "do:" says what to do, not the meaning again
+    do = next(i for i, x in enumerate(lines) if x.lstrip().startswith("do:"))
+    assert lines[do].split("do:", 1)[1].split()[:4] == ex.remedy.split()[:4]
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_status_without_an_id_says_what_to_give(columns):
+    out = terminal(columns, "status")
+    assert out.returncode == 2
+    said = " ".join(out.stderr.split())
+    assert "Missing argument" not in said
+    assert "recops status ID" in said and "recops status ID ID" in said and "--from-file FILE" in said
+    assert "e.g. recops status c0a80001-0000-4000-8000-000000000001" in said
+
+
+def test_status_reads_ids_from_a_file(sb, env, tmp_path):
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"# two calls\n{Demo.ACTIVE}\n\n{Demo.HELD}\n")
+    r = run(env, "status", "--from-file", str(ids), "--json")
+    assert r.exit_code == 0, r.output
+    assert [x["conversation_id"] for x in json.loads(r.stdout)] == [Demo.ACTIVE, Demo.HELD]
+
+
+def test_no_code_s_remedy_restates_its_meaning():
+    from recops.genesys import codes
+
+    for row in codes._ROWS:
+        first = row.meaning.split(". ")[0].rstrip(".").lower()
+        assert first not in row.remedy.lower(), row.code  # was: 409, 500 (and 400 nearly)

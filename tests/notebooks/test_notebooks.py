@@ -66,6 +66,22 @@ def test_committed_without_outputs_and_in_sync_with_text_form(name):
         (c.cell_type, c.metadata.get("tags")) for c in nb.cells]
 
 
+def rate_limit_case() -> tuple[str, int]:
+    """Notebook 04's 429 case: the text before the cell, and the budget the cell sets on purpose."""
+    nb = nbformat.read(NOTEBOOKS / "04_reproduce_errors.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "rateLimitPerMinute=" in c.source)
+    set_to = int(re.search(r"rateLimitPerMinute=(\d+)", nb.cells[at].source).group(1))
+    return nb.cells[at - 1].source, set_to
+
+
+def test_the_429_case_explains_the_budget_its_cell_sets():
+    """Issue 17 item 15: the text said "(300 by default)" beside a 429 saying allowed: 3."""
+    text, set_to = rate_limit_case()
+    assert set_to != 300
+    assert f"inin-ratelimit-allowed: {set_to}" in text and "on purpose" in text
+    assert f"to {set_to} per minute" in text
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, output_dir):
     """``output_dir``: this test's RECOPS_OUTPUT_DIR (tests/conftest.py), which the kernel inherits."""
@@ -98,6 +114,11 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
         assert "sandbox-supervisor-secret" not in text  # no secret in any output
         log = sb.control.requests()
         assert all(e["status"] < 500 or e["injected"] for e in log), "the sandbox answered a real 5xx"
+        if name.startswith("04"):  # the 429 shown carries the budget the text says the cell set
+            _, set_to = rate_limit_case()
+            cell = next(c for c in executed.cells if c.cell_type == "code" and "rateLimitPerMinute=" in c.source)
+            allowed = re.findall(r"inin-ratelimit-allowed\W+(\d+)", json.dumps(cell.outputs))
+            assert allowed and set(allowed) == {str(set_to)}, allowed
         if name.startswith("03"):
             steps = [e["path"] for e in log if e["method"] in ("PUT", "PATCH")]
             assert len(steps) >= 3, "the headless workflow should have paused, resumed and stopped"

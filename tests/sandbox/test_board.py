@@ -147,3 +147,21 @@ def test_results_csv_has_a_line_per_seat_and_exercise(room, tmp_path):
     assert by[("2", "ex5a")]["last_error_code"] == "missing.any.permissions"
     assert by[("1", "ex2")]["status"] == "not-started" and by[("1", "ex2")]["last_error_status"] == ""
     assert by[("2", "ex1")]["last_error_time"].endswith("+00:00")
+
+
+def test_ex6_passes_on_last_weeks_query_only_not_on_the_control_panels_or_pickers(room, tmp_path):
+    """Issue 17 item 4: the control panel (``discover.live_conversation``: the last 24 h) and the
+    picker (one day by default) make details queries too; only the walkthrough's week counts."""
+    from recops.kit import discover
+    from recops.kit.widgets.picker import ConversationPicker
+
+    rc = seat_session(room, 1, tmp_path / "j1.sqlite")
+    discover.live_conversation(rc)  # what the control panel app queries when it opens
+    rc.pause(discover.DEMO_CONVERSATION)  # ... and its Pause button
+    ConversationPicker(rc).run_query()  # the picker's Query button, with its default interval
+    assert _statuses(room, 1)["ex6"] == "not-started"
+
+    rc.interval(intervals.last(7 * 24), media_type="voice")  # the walkthrough's exercise 6
+    assert _statuses(room, 1)["ex6"] == "passed"
+    spans = [e["interval"] for e in room.control.requests(path="/api/v2/analytics")]
+    assert spans and all(len(s) == 2 and s[0] < s[1] for s in spans)  # the interval only, as epoch seconds

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import urllib3
 
 from recops.sandbox.process import ServedProcess
 from recops.sandbox.room.seats import HARD_CAP, PER_SEAT_BYTES, check_seats, parse_card_rows, seat_bound
@@ -58,6 +59,11 @@ def test_a_room_of_three_writes_cards_and_serves_each_seat(cli_env, tmp_path):
             "room": room_id, "seat": 2, "url": url, "org": "seat-02", "clientId": "seat-02-supervisor",
             "readonlyClientId": "seat-02-readonly"}
         assert card["clientSecret"] not in out  # secrets are on the cards, not in the banner
+        board_url = f"{url}/_room/board.html"
+        board_line = next(x for x in out.splitlines() if board_url in x)  # the board's page, in the banner
+        assert token not in board_line and "admin token" in board_line and "?token=" in board_line
+        assert urllib3.request("GET", board_url, retries=False).status == 401  # it asks for the token
+        assert urllib3.request("GET", f"{board_url}?token={token}", retries=False).status == 200
         assert json.loads((cards / "seats.json").read_text())[1] == card
         rows = parse_card_rows((cards / "seats.csv").read_text())
         assert [r["clientId"] for r in rows] == ["seat-01-supervisor", "seat-02-supervisor", "seat-03-supervisor"]
@@ -140,6 +146,7 @@ def test_room_process_starts_a_room_whose_cards_are_ready_with_its_url(cli_env, 
         assert card["url"] == served.url and card["seat"] == 2
         assert (tmp_path / "cards" / "admin-token").read_text().strip() == GIVEN_TOKEN
         assert GIVEN_TOKEN not in served.output()  # a given token is not printed
+        assert f"{served.url}/_room/board.html" in served.output()  # the board's page, without it
         r = request("GET", f"{served.url}/_room", headers={"Authorization": f"Bearer {GIVEN_TOKEN}"})
         assert r.status == 200 and r.body["seats"] == 2
 
