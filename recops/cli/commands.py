@@ -26,6 +26,15 @@ from .admin_token import FILE_HELP, OPTION_HELP, admin_token_from
 from .export import export as export_command
 from .plumbing import console, open_session, print_json, read_ids, reported_errors
 from .room import room_app
+from .tables_view import (
+    DEFAULT_LIMIT,
+    INDENT,
+    frame_lines,
+    history_progress,
+    more_rows_line,
+    table_lines,
+    terminal_width,
+)
 from .training import training_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -44,6 +53,13 @@ FromFileOpt = Annotated[str | None, typer.Option(
                                           "blank lines and # comments are ignored.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm a change on a REAL org.")]
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing.")]
+LimitOpt = Annotated[int, typer.Option("--limit", help="Show at most this many rows (0: all).")]
+WideOpt = Annotated[bool, typer.Option("--wide", help="Every column, one line per row, however wide.")]
+# the columns `recops table` shows by default, ids first and whole (recops.cli.tables_view)
+STATE_KEY_COLUMNS = ("conversation_id", "recording_state", "secure_pause", "ended", "queue_names", "agent_names",
+                     "error")
+INTERVAL_KEY_COLUMNS = ("conversation_id", "conversation_start", "media_type", "recorded", "queue_names",
+                        "agent_names")
 ParticipantOpt = Annotated[str, typer.Option("--participant", "-p", help="The participant id.")]
 
 # --- sandbox ------------------------------------------------------------------------------------
@@ -278,11 +294,15 @@ def table(
                                                   help="With --interval: recorded or not.")] = None,
     via: Annotated[str, typer.Option(help="With --interval: auto, query (the details query) or jobs "
                                           "(the asynchronous analytics jobs).")] = "auto",
-    csv: Annotated[str | None, typer.Option(help="Also write the table to this CSV file.")] = None,
+    csv: Annotated[str | None, typer.Option(help="Also write every row and column to this CSV file "
+                                                 "('-': stdout, instead of the table).")] = None,
+    limit: LimitOpt = DEFAULT_LIMIT,
+    wide: WideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """A table of recording states: live, for --ids; from analytics, for --interval (any length
-    and age; settled days are cached as Parquet)."""
+    and age; settled days are cached as Parquet). Shows the key columns, fitted to the terminal;
+    --wide, --csv or --json for every column."""
     with reported_errors(as_json):
         from recops.genesys.errors import ConfigError
 
@@ -293,17 +313,19 @@ def table(
         if ids:
             frame = session.states([i for chunk in ids for i in chunk.split(",")])
         else:
-            frame = session.interval(interval, queue_id=queue, user_id=user, media_type=media, recorded=recorded,
-                                     via=via, progress=not as_json)
-        if csv:
+            with history_progress(show=not as_json and csv != "-") as on_progress:
+                frame = session.interval(interval, queue_id=queue, user_id=user, media_type=media, recorded=recorded,
+                                         via=via, progress=False, on_progress=on_progress)
+        if csv == "-":
+            typer.echo(frame.to_csv(index=False), nl=False)
+        elif csv:
             frame.to_csv(csv, index=False)
         if as_json:
             typer.echo(frame.to_json(orient="records", date_format="iso", indent=2))
-        else:
-            import pandas as pd
-
-            with pd.option_context("display.max_rows", 50, "display.width", 200):
-                typer.echo(frame.to_string(index=False) if len(frame) else "(no rows)")
+        elif csv != "-":
+            key = STATE_KEY_COLUMNS if ids else INTERVAL_KEY_COLUMNS
+            for line in frame_lines(frame, key, limit=limit, wide=wide):
+                typer.echo(line)
             typer.echo(f"{len(frame)} rows" + (f", written to {csv}" if csv else ""))
         from recops.history.names import show_notes
 
@@ -320,6 +342,7 @@ def ledger(
     parquet: Annotated[str | None, typer.Option(help="Write the ledger to this Parquet file (needs pyarrow).")] = None,
     unpaused_csv: Annotated[str | None, typer.Option(
         "--unpaused-csv", help="Write the recorded conversations with no secure pause to this CSV file.")] = None,
+    limit: LimitOpt = DEFAULT_LIMIT,
     as_json: JsonOpt = False,
 ) -> None:
     """The pause ledger: per recording of each ended, recorded conversation, how long it was securely
@@ -338,7 +361,8 @@ def ledger(
                          "recordings": json.loads(result.table.to_json(orient="records", date_format="iso")),
                          "unpaused": json.loads(result.unpaused.to_json(orient="records", date_format="iso"))})
             return
-        console().print(result)
+        for line in ledger_lines(result, limit):
+            typer.echo(line)
         for path, what in ((csv, "ledger"), (parquet, "ledger"), (unpaused_csv, "unpaused conversations")):
             if path:
                 typer.echo(f"{what} written to {path}")
@@ -346,12 +370,37 @@ def ledger(
 
 def _ledger_with_progress(session: Any, interval: str, queue: str | None, user: str | None, wait: float,
                           err: Any) -> Any:
+    """The ledger under one transient progress line (the history read, then the recordings read),
+    gone when it returns: the history read's own bar is off, so no bar is left on screen."""
     from rich.progress import Progress
 
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("reading recordings", total=None)
-        return session.ledger(interval, queue_id=queue, user_id=user, wait=wait,
-                              on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("reading history", total=None)
+
+        def on_recordings(done: int, total: int) -> None:
+            progress.update(task, description="reading recordings", completed=done, total=total)
+
+        return session.ledger(interval, queue_id=queue, user_id=user, wait=wait, progress=False,
+                              on_progress=on_recordings)
+
+
+def ledger_lines(result: Any, limit: int) -> list[str]:
+    """The ledger's summary, its most securely paused recordings (the first ``limit``; 0: all)
+    fitted to the terminal, and its notes."""
+    from recops.history.ledger import SUMMARY_LABELS
+
+    summary = result.summary()
+    pad = max(len(label) for _, label in SUMMARY_LABELS)
+    lines = [f"pause ledger {result.interval}",  # 63 characters: the interval fits 80 columns whole
+             *(f"{INDENT}{label.ljust(pad)}  {summary[key]}" for key, label in SUMMARY_LABELS)]
+    rows = result.top_rows(limit=10**9)
+    if rows:
+        shown = rows if limit <= 0 else rows[:limit]
+        lines += ["", "recordings with the most securely paused time"]
+        lines += table_lines(list(rows[0]), [list(r.values()) for r in shown], terminal_width())
+        more = more_rows_line(len(shown), len(rows))
+        lines += [more] if more else []
+    return [*lines, *(f"note: {n}" for n in result.notes)]
 
 
 app.command("export")(export_command)  # recops/cli/export.py
