@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from ..conftest import Demo
 from .ops_helpers import iso, sandbox_now
 from .test_cli import terminal
 
@@ -86,3 +87,13 @@ def test_ledger_fits_the_terminal_with_values_whole_and_no_bar_left(sb, env, tmp
     for x in paused[:2]:
         assert x["queue_names"] in r.stdout and x["agent_names"] in r.stdout
     assert f"{len(paused) - 2} more rows (--limit {len(paused)} / --csv" in r.stdout
+
+
+def test_table_of_ids_fits_80_columns_with_each_id_and_error_whole(env):
+    bogus = "c0a80001-0000-4000-8000-00000000dead"
+    r = terminal(80, "table", "--ids", f"{Demo.ACTIVE},{bogus}", **env)
+    assert r.returncode == 0, r.stderr
+    fits(r.stdout, 80)
+    assert UUID.findall(r.stdout) == [Demo.ACTIVE, bogus]
+    assert "recording_state ACTIVE" in r.stdout and "error not.found" in r.stdout
+    assert r.stdout.splitlines()[-1] == "2 rows" and "more rows" not in r.stdout
