@@ -17,8 +17,10 @@ $(VENV)/.dev: pyproject.toml
 	touch $@ $(VENV)/.lab
 
 # The main job: JupyterLab on notebooks/ with the demo sandbox (or the org, if credentials are set).
+# Options of `recops lab` pass through ARGS (or LAB_ARGS): make lab ARGS="--port 9999 --no-browser"
+LAB_ARGS ?= $(ARGS)
 lab: $(VENV)/.lab
-	$(VENV)/bin/recops lab
+	$(VENV)/bin/recops lab $(LAB_ARGS)
 
 # Ruff, the architecture's import contracts (pyproject.toml), then every test: the SDK against the
 # sandbox, the CLI, widgets, notebooks, the browser, the Hub.

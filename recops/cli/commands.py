@@ -24,7 +24,7 @@ from recops.api.settings import DEFAULT_SANDBOX_PORT
 
 from .admin_token import FILE_HELP, OPTION_HELP, admin_token_from
 from .export import export as export_command
-from .plumbing import console, open_session, print_json, read_ids, reported_errors
+from .plumbing import console, open_session, print_json, prose_help, read_ids, reported_errors
 from .room import room_app
 from .tables_view import (
     DEFAULT_LIMIT,
@@ -468,6 +468,9 @@ def explain(text: Annotated[list[str], typer.Argument(help="A status, a code, an
         print_json(result.to_dict())
     else:
         console().print(result)
+
+
+prose_help(app)  # every command is registered: --help texts without the docstrings' line breaks
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -22,6 +22,30 @@ from .plumbing import console, ids_in, open_session, print_json, read_text, repo
 EXIT_INVALID_ONLY = 2
 EXIT_SOME_FAILED = 4
 EXIT_INTERRUPTED = 130
+# Below this terminal width the summary table's status and detail columns collapse to nothing, so
+# the terminal gets the summary line instead of the table [recops's own choice]. At any width, each
+# recording not exported follows, its ids and reason in full, wrapped at word boundaries (issue 17,
+# item 6): a table cell would wrap the reason among the other columns.
+LIST_BELOW_COLUMNS = 120
+
+
+def print_result(result: Any) -> None:
+    """The summary table (on a narrow terminal, its title only), then the rows not exported as a list."""
+    from recops.export.manifest import FINE_STATUSES
+
+    out = console()
+    if out.width >= LIST_BELOW_COLUMNS:
+        out.print(result, highlight=False)
+    else:
+        out.print(result.summary(), highlight=False, markup=False, soft_wrap=False)
+    for row in result.rows:
+        if row.status not in FINE_STATUSES:
+            recording = f" recording {row.recording_id}" if row.recording_id else ""
+            why = row.error or row.note or "no reason recorded"
+            out.print(f"- {row.status}: conversation {row.conversation_id}{recording}: {why}",
+                      highlight=False, markup=False, soft_wrap=False)
+    if result.manifest_csv is not None:
+        typer.echo(f"manifest: {result.manifest_csv} and {result.manifest_json}")
 
 
 def exit_code(result: Any) -> int:
@@ -86,8 +110,6 @@ def export(
         if as_json:
             print_json(result.to_dict())
         else:
-            console().print(result, highlight=False)
-            if result.manifest_csv is not None:
-                typer.echo(f"manifest: {result.manifest_csv} and {result.manifest_json}")
+            print_result(result)
         code = exit_code(result)
     raise typer.Exit(code)

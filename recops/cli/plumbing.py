@@ -8,6 +8,7 @@ import this module; it imports none of them. rich is imported only when somethin
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Iterator
@@ -131,3 +132,24 @@ def ids_in(text: str) -> list[str]:
 def read_ids(source: str) -> list[str]:
     """The ids in FILE, or on stdin for ``-`` (see ``ids_in``)."""
     return ids_in(read_text(source))
+
+
+def _unwrapped(text: str) -> str:
+    """A docstring as prose: its paragraphs kept, the line breaks inside each one made spaces."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines()) for paragraph in paragraphs)
+
+
+def prose_help(app: typer.Typer) -> typer.Typer:
+    """Every command's help of ``app`` and its sub-apps, from its docstring with the source's line
+    breaks removed: typer keeps a docstring's line breaks (in the command list, and in every
+    paragraph after the first), so ``--help`` broke mid-sentence at any width (issue 17, item 8).
+    Rich then wraps the prose at the terminal's width, at word boundaries."""
+    for info in app.registered_commands:
+        text = info.help or (info.callback.__doc__ if info.callback else None)
+        if text:
+            info.help = _unwrapped(text)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            prose_help(group.typer_instance)
+    return app

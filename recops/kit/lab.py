@@ -41,12 +41,39 @@ def lab_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={nb_dir}", f"--port={port}",
            f"--ServerApp.port_retries={port_retries}", f"--LabApp.app_settings_dir={LAB_SETTINGS}",
            "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           # notebook_shim (a shim for the classic Notebook's extensions, none of which the kit has)
+           # reads every attribute of the server, the deprecated ServerApp.token among them, which
+           # printed "ServerApp.token config is deprecated" into every lab's log
+           '--ServerApp.jpserver_extensions={"notebook_shim": False}']
     if not open_browser:
         cmd.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     return cmd
+
+
+SHIPPED_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def trust_shipped_notebooks(nb_dir: Path) -> int:
+    """Sign (``jupyter trust``) the kit's own notebooks, so that opening them logs no "Notebook …
+    is not trusted". Only the notebooks shipped with the kit, as they are on disk when the lab starts;
+    a notebooks directory of the user's own (``--notebooks``) is left as Jupyter leaves it. The
+    signatures go to the user's Jupyter data directory; no notebook file changes. Returns how many."""
+    if nb_dir.resolve() != SHIPPED_NOTEBOOKS:
+        return 0
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary()
+    signed = 0
+    for path in sorted([*nb_dir.glob("*.ipynb"), *nb_dir.glob("apps/*.ipynb")]):
+        notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        if not notary.check_signature(notebook):
+            notary.sign(notebook)
+        signed += 1
+    return signed
 
 
 def app_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
@@ -93,6 +120,7 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         echo(f"!! REAL ORG: {settings.target.describe()}")
         echo("!! Credentials are set: the notebooks act on this org. Every change needs confirmation.")
         echo(line)
+    trust_shipped_notebooks(nb_dir)
     lab = subprocess.Popen(command, env=env)
 
     def on_term(signum: int, frame: object) -> None:

@@ -145,3 +145,29 @@ def test_downloads_that_fail_after_their_retries_or_whose_links_keep_expiring_ex
     assert "link expired before it was fetched, 5 times" in by[expiring.conversation_id]["error"]
     check_files(sb.control, dest, [by[ok.conversation_id]])
     assert leftovers(dest) == []
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_at_80_and_160_columns_each_recording_not_exported_is_listed_with_its_id_and_reason(sb, env, tmp_path,
+                                                                                            columns):
+    """Issue 17, item 6: at 80 columns the table's status and detail columns collapsed to nothing
+    ("1 exported, 1 failed", without which or why). Through the real CLI (a subprocess)."""
+    ok, deleted = seed_recorded(sb.control, 2)
+    sb.control.set_file_state(deleted.conversation_id, deleted.recording_ids[0], "DELETED")
+    listing = tmp_path / "ids.txt"
+    listing.write_text(f"{ok.conversation_id}\n{deleted.conversation_id}\n")
+    dest = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "recops.cli", "export", "--from-file", str(listing),
+                           "--dest", str(dest)], cwd=REPO, env={**os.environ, **env, "COLUMNS": str(columns)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4, done.stdout + done.stderr
+    error = {r["conversation_id"]: r for r in manifest_json(dest)["recordings"]}[deleted.conversation_id]["error"]
+    assert error
+    listed = [line for line in done.stdout.split("\n- ")[1:]]  # each row not exported, wrapped
+    assert len(listed) == 1, done.stdout
+    flat = " ".join(listed[0].split())
+    assert flat.startswith(f"deleted: conversation {deleted.conversation_id} recording {deleted.recording_ids[0]}: ")
+    assert " ".join(error.split()) in flat, done.stdout  # the reason in full, not cut
+    assert "1 exported, 1 deleted" in " ".join(done.stdout.split())
+    assert f"manifest: {dest / 'manifest.csv'}" in done.stdout
+    assert all(len(line) <= columns for line in done.stdout.splitlines() if str(dest) not in line), done.stdout

@@ -99,3 +99,43 @@ def test_lab_with_credentials_targets_the_org_loudly_and_starts_no_sandbox(tmp_p
     assert "REAL ORG" in text and "eu-west-1" in text and "api.mypurecloud.ie" in text
     assert "SANDBOX: started" not in text
     assert "a-secret-value" not in text
+
+
+def test_lab_log_has_no_token_deprecation_and_the_shipped_notebooks_are_trusted(tmp_path):
+    """Issue 17, item 18: the lab's log showed "ServerApp.token config is deprecated" and, for each
+    shipped notebook opened, "Notebook … is not trusted"."""
+    env = _env(tmp_path)
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    with _lab(env) as (lab, port, _codes):
+        http = urllib3.PoolManager(retries=False, timeout=30)
+        for name in notebooks:  # opening a notebook is what checks (and logs) its trust
+            reply = http.request("GET", f"http://127.0.0.1:{port}/api/contents/{name}?token={env['JUPYTER_TOKEN']}")
+            assert reply.status == 200 and reply.json()["type"] == "notebook", name
+        time.sleep(1)  # the log lines of the last request
+    text = lab.output()
+    assert notebooks and "03_pause_resume_stop.ipynb" in notebooks
+    assert "ServerApp.token" not in text and "DeprecationWarning" not in text, text
+    assert "is not trusted" not in text, text
+    assert env["JUPYTER_TOKEN"] not in text
+
+
+def test_make_lab_passes_args_and_lab_args_to_recops_lab(tmp_path):
+    """Issue 17, item 18: ``make lab`` always ran ``recops lab`` on port 8888; ARGS (or LAB_ARGS)
+    now reach it. A stand-in ``recops`` in a ready venv prints the arguments it was given."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / ".lab").touch()
+    fake = venv / "bin" / "recops"
+    fake.write_text('#!/bin/sh\necho "recops $*"\n')
+    fake.chmod(0o755)
+    import subprocess
+
+    def make(*assignments: str) -> str:
+        done = subprocess.run(["make", "-s", "-o", f"{venv}/.lab", "lab", f"VENV={venv}", *assignments],
+                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert make() == "recops lab"
+    assert make("ARGS=--port 9999 --no-browser") == "recops lab --port 9999 --no-browser"
+    assert make("LAB_ARGS=--no-browser --port 9998") == "recops lab --no-browser --port 9998"
