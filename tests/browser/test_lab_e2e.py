@@ -165,6 +165,7 @@ def test_export_from_the_rendered_panel(tmp_path):
             expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
             status = panel.locator(".widget-label", has_text=re.compile(r"^done: "))
             expect(status).to_contain_text("3 exported")  # the notebook's own export, shown in the panel
+            before = pd.read_csv(dest / "manifest.csv")  # the folder's manifest after the notebook's export
             row = panel.locator("table.dataTable tbody tr").nth(4)
             row.scroll_into_view_if_needed()
             row.click()
@@ -175,9 +176,13 @@ def test_export_from_the_rendered_panel(tmp_path):
             expect(status).to_contain_text("export, 1 row(s)")
             panel.scroll_into_view_if_needed()
             page.screenshot(path=str(OUTPUT_DIR / "export_panel.png"))
-        manifest = pd.read_csv(dest / "manifest.csv")  # the last export's: the clicked row only
-        assert len(manifest) == 1 and manifest["status"].tolist() == ["exported"]
-        row = manifest.iloc[0]
+        manifest = pd.read_csv(dest / "manifest.csv")  # cumulative: the earlier rows and the clicked one
+        key = ["conversation_id", "recording_id"]
+        kept = manifest.merge(before[key], on=key)
+        assert len(kept) == len(before), "a row of the earlier export left the folder's manifest"
+        added = manifest.merge(before[key], on=key, how="left", indicator=True).query("_merge == 'left_only'")
+        assert len(added) == 1 and added["status"].tolist() == ["exported"]
+        row = added.iloc[0]
         data = (dest / row["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == row["sha256"]
         with urllib.request.urlopen(f"{sb.url}/_sandbox/media/{row['conversation_id']}/{row['recording_id']}.wav") as a:
