@@ -72,6 +72,8 @@ from .room_load import (
     Samples,
     _Rate,
     expected_final,
+    merged_errors,
+    mismatched_seats,
     pinning,
     read_final_states,
 )
@@ -433,16 +435,11 @@ class Result:
 
     @property
     def errors(self) -> dict[str, int]:
-        merged: dict[str, int] = {}
-        for kind, samples in (("sdk", self.sdk), ("control", self.control), ("board", self.board)):
-            for what, n in samples.errors.items():
-                merged[f"{kind}: {what}"] = merged.get(f"{kind}: {what}", 0) + n
-        return merged
+        return merged_errors(self.sdk, self.control, self.board)
 
     @property
     def mismatched_seats(self) -> dict[int, tuple[tuple[str, bool], tuple[str, bool]]]:
-        return {seat: (self.final_states.get(seat, ("?", False)), want)
-                for seat, want in self.expected_states.items() if self.final_states.get(seat) != want}
+        return mismatched_seats(self.final_states, self.expected_states)
 
     @property
     def peak(self) -> int:

@@ -94,16 +94,26 @@ class Result:
 
     @property
     def errors(self) -> dict[str, int]:
-        merged: dict[str, int] = {}
-        for kind, samples in (("sdk", self.sdk), ("control", self.control), ("board", self.board)):
-            for what, n in samples.errors.items():
-                merged[f"{kind}: {what}"] = merged.get(f"{kind}: {what}", 0) + n
-        return merged
+        return merged_errors(self.sdk, self.control, self.board)
 
     @property
     def mismatched_seats(self) -> dict[int, tuple[tuple[str, bool], tuple[str, bool]]]:
-        return {seat: (self.final_states.get(seat, ("?", False)), want)
-                for seat, want in self.expected_states.items() if self.final_states.get(seat) != want}
+        return mismatched_seats(self.final_states, self.expected_states)
+
+
+def merged_errors(sdk: Samples, control: Samples, board: Samples) -> dict[str, int]:
+    """The errors of the three kinds of request, each named by its kind."""
+    merged: dict[str, int] = {}
+    for kind, samples in (("sdk", sdk), ("control", control), ("board", board)):
+        for what, n in samples.errors.items():
+            merged[f"{kind}: {what}"] = merged.get(f"{kind}: {what}", 0) + n
+    return merged
+
+
+def mismatched_seats(final: dict[int, tuple[str, bool]], expected: dict[int, tuple[str, bool]]
+                     ) -> dict[int, tuple[tuple[str, bool], tuple[str, bool]]]:
+    """Seats whose final state is not what their own trainee left: seat -> (found, wanted)."""
+    return {seat: (final.get(seat, ("?", False)), want) for seat, want in expected.items() if final.get(seat) != want}
 
 
 def expected_final(seat: int) -> tuple[str, bool]:
