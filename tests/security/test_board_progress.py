@@ -15,7 +15,6 @@ token) still shows seat 1's row exactly as before.
 
 from __future__ import annotations
 
-import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +27,7 @@ import recops
 from recops.genesys import intervals
 
 from .conftest import RoomUnderTest
+from .room_http import admin_json, call, token_of
 
 EX1 = "c0a80001-0000-4000-8000-000000000002"  # the walkthrough's conversations (every seat's copy of the demo)
 EX5 = "c0a80001-0000-4000-8000-000000000004"
@@ -41,22 +41,7 @@ def pool() -> urllib3.PoolManager:
     return urllib3.PoolManager(maxsize=SENDERS, block=True)
 
 
-def call(pool: urllib3.PoolManager, method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:
-    return pool.request(method, url, retries=False, timeout=30, **kw)
 
-
-def token_of(pool: urllib3.PoolManager, room: RoomUnderTest, seat: int) -> str:
-    resp = call(pool, "POST", f"{room.url}/oauth/token", body="grant_type=client_credentials",
-                headers={**room.seat_basic(seat), "Content-Type": "application/x-www-form-urlencoded"})
-    assert resp.status == 200, resp.data
-    return resp.json()["access_token"]
-
-
-def admin_json(pool: urllib3.PoolManager, room: RoomUnderTest, method: str, path: str, body: Any = None) -> Any:
-    resp = call(pool, method, f"{room.url}{path}", headers={**room.admin(), "Content-Type": "application/json"},
-                body=None if body is None else json.dumps(body))
-    assert resp.status == 200, (resp.status, resp.data[:500])
-    return resp.json()
 
 
 def board_row(pool: urllib3.PoolManager, room: RoomUnderTest, seat: int) -> dict[str, Any]:

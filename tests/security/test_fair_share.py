@@ -35,6 +35,7 @@ from recops.sandbox.control_client import SandboxClient, SandboxControlError
 from recops.sandbox.server import SandboxServer
 
 from .conftest import RoomUnderTest
+from .room_http import call, retry_after, token_of
 
 ACTIVE = "c0a80001-0000-4000-8000-000000000001"  # recorded, ACTIVE in every seat's copy of the demo
 PAUSED = "c0a80001-0000-4000-8000-000000000002"  # secure-paused in the demo
@@ -44,15 +45,6 @@ READERS = 4  # seat 2's threads, one token each (each well under the 300/min per
 READ_PACE = 0.02  # s between one reader's GETs: <= 50 a second, 250 a token in the loop
 
 
-def call(pool: urllib3.PoolManager, method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:
-    return pool.request(method, url, retries=False, timeout=30, **kw)
-
-
-def token_of(pool: urllib3.PoolManager, room: RoomUnderTest, seat: int) -> str:
-    resp = call(pool, "POST", f"{room.url}/oauth/token", body="grant_type=client_credentials",
-                headers={**room.seat_basic(seat), "Content-Type": "application/x-www-form-urlencoded"})
-    assert resp.status == 200, resp.data
-    return resp.json()["access_token"]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -75,11 +67,6 @@ def pause(pool: urllib3.PoolManager, room: RoomUnderTest, token: str, cid: str) 
 def seat_reset(pool: urllib3.PoolManager, room: RoomUnderTest, seat: int) -> urllib3.BaseHTTPResponse:
     return call(pool, "POST", f"{room.url}/_sandbox/reset", headers=room.seat_basic(seat))
 
-
-def retry_after(resp: urllib3.BaseHTTPResponse) -> int:
-    value = resp.headers.get("Retry-After")
-    assert value is not None and value.isdigit() and int(value) >= 1, dict(resp.headers)
-    return int(value)
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ from recops.sandbox.room.seats import PER_SEAT_BYTES
 from recops.sandbox.services.media import size_for, wav_bytes
 
 from .conftest import SEATS, RoomUnderTest
+from .room_http import admin_json, call, mint, retry_after, token_of
 
 DEMO_USER = "7d1b6a5e-0d53-4c1e-9c61-2f0a8a3b1001"  # Ava Agent, a user of every seat's copy of the demo
 LONG_CALL_SECONDS = 900  # 8 kHz 8-bit mono: a 7.2 MB WAV, the "7 MB WAV"
@@ -86,37 +87,13 @@ class RssSampler:
         return self.peak - self.base
 
 
-def call(pool: urllib3.PoolManager, method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:
-    return pool.request(method, url, retries=False, timeout=30, **kw)
 
 
-def mint(pool: urllib3.PoolManager, room: RoomUnderTest, seat: int) -> urllib3.BaseHTTPResponse:
-    return call(pool, "POST", f"{room.url}/oauth/token", body="grant_type=client_credentials",
-                headers={**room.seat_basic(seat), "Content-Type": "application/x-www-form-urlencoded"})
-
-
-def token_of(pool: urllib3.PoolManager, room: RoomUnderTest, seat: int) -> str:
-    resp = mint(pool, room, seat)
-    assert resp.status == 200, resp.data
-    return resp.json()["access_token"]
-
-
-def admin_json(pool: urllib3.PoolManager, room: RoomUnderTest, method: str, path: str,
-               body: Any = None) -> Any:
-    resp = call(pool, method, f"{room.url}{path}", headers={**room.admin(), "Content-Type": "application/json"},
-                body=None if body is None else json.dumps(body))
-    assert resp.status in (200, 201), (resp.status, resp.data[:500])
-    return resp.json()
 
 
 def live_tokens(pool: urllib3.PoolManager, room: RoomUnderTest, seat: int) -> int:
     return admin_json(pool, room, "GET", f"/_room/seats/{seat}")["liveTokens"]
 
-
-def retry_after(resp: urllib3.BaseHTTPResponse) -> int:
-    value = resp.headers.get("Retry-After")
-    assert value is not None and value.isdigit() and int(value) >= 1, dict(resp.headers)
-    return int(value)
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +224,8 @@ def long_recording_link(pool: urllib3.PoolManager, room: RoomUnderTest, seat: in
     org = f"seat-{seat:02d}"
     conv = admin_json(pool, room, "POST", "/_sandbox/conversations",
                       {"org": org, "recording": True, "ended": True,
-                       "startedSecondsAgo": LONG_CALL_SECONDS + 60, "durationSeconds": LONG_CALL_SECONDS})
+                       "startedSecondsAgo": LONG_CALL_SECONDS + 60, "durationSeconds": LONG_CALL_SECONDS},
+                      ok=(201,))
     token = token_of(pool, room, seat)
     bearer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     resp = call(pool, "POST", f"{room.url}/api/v2/recording/batchrequests", headers=bearer,
