@@ -164,7 +164,10 @@ def export(client: Client, source: Any, dest: str | Path, *, state_path: Path, d
     check_space(dest_path, estimate_bytes(plan.wanted))
     run = ExportRun(client, plan, dest_path, state_path, dry_run, concurrency, progress, on_progress,
                cancel_check(cancel))
-    return run.go()
+    if dry_run:  # writes nothing: no lock (and the folder may not exist yet)
+        return run.go()
+    with folder.locked(dest_path):  # one export at a time writes a folder's files and manifest
+        return run.go()
 
 
 class ExportRun:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import recops
+from recops.export.folder import LOCK_NAME
 from recops.genesys import intervals
 from recops.kit.widgets import ExportPanel
 
@@ -87,7 +88,8 @@ def test_export_of_three_selected_rows_writes_the_sandbox_bytes_as_the_manifest_
         assert hashlib.sha256(data).hexdigest() == row.sha256
         assert data == truth(sb, row.conversation_id, row.recording_id)
         assert data[:4] == b"RIFF" and row.media_type == "audio/wav"
-    assert files_in(dest) == {*exported["file"], Path(result.manifest_csv).name, Path(result.manifest_json).name}
+    assert files_in(dest) == {*exported["file"], Path(result.manifest_csv).name, Path(result.manifest_json).name,
+                              LOCK_NAME}
     on_disk = pd.read_csv(result.manifest_csv)
     assert sorted(on_disk["sha256"]) == sorted(exported["sha256"])
     assert panel.progress.value == panel.progress.max and panel.progress.bar_style == "success"
@@ -128,7 +130,7 @@ def test_cancel_mid_way_leaves_a_consistent_folder_and_a_second_run_completes_it
     assert 1 <= len(exported) < len(first.manifest)
     for row in exported.itertuples():  # every file on disk is complete and listed
         assert hashlib.sha256((dest / row.file).read_bytes()).hexdigest() == row.sha256
-    assert files_in(dest) == {*exported["file"], "manifest.csv", "manifest.json"}
+    assert files_in(dest) == {*exported["file"], "manifest.csv", "manifest.json", LOCK_NAME}
     assert "run the same export again" in "\n".join(panel.log_panel.lines)
 
     fetched = media_downloads(sb)
