@@ -111,6 +111,7 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
         if name.startswith("02"):
             states = output_dir / "tables" / "recording_states.csv"
             assert states.is_file() and f"rows to {states}" in text, "the default CSV: the tables folder, named"
+            check_readable_tables(executed)
         assert "sandbox-supervisor-secret" not in text  # no secret in any output
         log = sb.control.requests()
         assert all(e["status"] < 500 or e["injected"] for e in log), "the sandbox answered a real 5xx"
@@ -138,6 +139,39 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
             assert f"into {output_dir / 'exports'}" in text, "the summary names where the files went"
         if name.startswith("05"):
             check_walkthrough(executed, trainee=name.endswith("_trainee.ipynb"))
+
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _html_table(cell: nbformat.NotebookNode) -> tuple[list[str], list[list[str]]]:
+    """The headers and body rows of the table a cell shows (its last HTML output)."""
+    shown = [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+    assert shown, f"no table shown by: {cell.source}"
+    page = shown[-1]
+    heads = re.findall(r'<th [^>]*class="col_heading[^"]*"[^>]*>([^<]*)</th>', page)
+    body = page.split("<tbody>", 1)[1]
+    rows = [re.findall(r"<td [^>]*>([^<]*)</td>", r) for r in body.split("</tr>") if "<td" in r]
+    return [h.strip() for h in heads], [[c.strip() for c in r] for r in rows if r]
+
+
+def check_readable_tables(executed: nbformat.NotebookNode) -> None:
+    """Notebook 02's tables lead with names and keep ids to the right, on one line each (issue
+    17, item 14); its DuckDB example shows queue names, not only ids."""
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    head = next(c for c in cells if "readable(frame.head())" in c.source)
+    heads, rows = _html_table(head)
+    assert heads[:2] == ["queue_names", "agent_names"], heads
+    first_id = next(i for i, h in enumerate(heads) if h.endswith(("_id", "_ids")))
+    assert all(not h.endswith(("_id", "_ids")) for h in heads[:first_id]) and "conversation_id" in heads[first_id:]
+    assert all(h.endswith(("_id", "_ids")) or h in ("paused_by",) for h in heads[first_id:]), heads
+    assert "white-space: nowrap" in json.dumps(head.outputs)
+    duck = next(c for c in cells if "rc.store.sql(" in c.source and "queue_ids" in c.source)
+    heads, rows = _html_table(duck)
+    assert heads == ["queue_names", "conversations", "recorded_share", "queue_ids"], heads
+    named = [r[0] for r in rows if r[-1]]
+    assert named and not [n for n in named if UUID.match(n)], f"queue ids shown as names: {named}"
+    assert all(UUID.match(i) for r in rows if r[-1] for i in r[-1].split(",")), rows
 
 
 def check_walkthrough(executed: nbformat.NotebookNode, trainee: bool) -> None:
