@@ -49,11 +49,11 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[display_order(frame.columns)]
 
 
-def readable(frame: pd.DataFrame) -> Styler:
+def readable(frame: pd.DataFrame, classes: str = "") -> Styler:
     """``frame`` to show in a notebook: ``display_order``, no cell wrapped (ids stay on one
     line), missing values blank. Only for display: the frame itself is not changed."""
     return (display_frame(frame).style.set_table_styles(NOWRAP).format(_cell, na_rep="")
-            .set_table_attributes('class="recops-readable"'))
+            .set_table_attributes(f'class="{" ".join(["recops-readable", *classes.split()])}"'))
 
 
 def _cell(value: object) -> str:

@@ -19,6 +19,7 @@ import ipywidgets as w
 
 from recops.api.settings import DEFAULT_CONCURRENCY, output_dir
 from recops.base.progress import CancelToken
+from recops.history.display import readable
 
 from .common import ClosesListeners, LogPanel, banner, guarded
 from .tables import SELECT_HINT, selectable_table, show_frame
@@ -299,8 +300,7 @@ def result_html(result: ExportResult) -> str:
                    for label, path in files if path)
     manifest = result.manifest
     shown = manifest[[c for c in MANIFEST_COLUMNS if c in manifest.columns]].head(MANIFEST_ROWS)
-    table = shown.to_html(index=False, classes="recops-export-manifest", na_rep="")
-    table = table.replace("<table ", '<table style="white-space: nowrap" ', 1)  # an id stays on one line
+    table = readable(shown, classes="recops-export-manifest").hide(axis="index").to_html()  # ids on one line
     note = "" if result.manifest_csv else "<i>a dry run writes nothing</i>"
     return (f'<table class="recops-export-files">{rows}</table>{note}'
             f"<div><b>manifest</b>: {len(manifest)} row(s), the first {len(shown)}</div>" + table)

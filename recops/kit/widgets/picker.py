@@ -57,7 +57,8 @@ class ConversationPicker(w.VBox):
         tabs = w.Tab(children=[
             w.VBox([self.paste, self.use_button]),
             w.VBox([w.HBox([self.start, self.end]), w.HBox([self.queue, self.user]),
-                    w.HBox([self.media, self.recorded, self.query_button]), self.table]),
+                    w.HBox([self.media, self.recorded, self.query_button]), w.HTML(f"<i>{SELECT_HINT}</i>"),
+                    self.table]),
         ])
         tabs.set_title(0, "Paste ids")
         tabs.set_title(1, "Query an interval")

@@ -34,7 +34,7 @@ def selectable_table(frame: pd.DataFrame) -> Any:
 
     # "nowrap": an id stays on one line (a UUID wrapped at its hyphens fills 3-4 lines)
     return ITable(display_frame(frame), select=SELECT, maxBytes=0, classes="display compact nowrap",
-                  pageLength=10)
+                  pageLength=10, scrollX=True)
 
 
 def show_frame(table: Any, frame: pd.DataFrame, selected_rows: list[int] | None = None) -> None:
@@ -66,7 +66,8 @@ class StateTable(ClosesListeners, w.VBox):
         self.export_button.on_click(guarded(self.log_panel, lambda _: self.export()))
         self.listen_waits(session, self.log_panel.wait)
         super().__init__([banner(session), w.HBox([self.refresh_button, self.csv_path, self.export_button,
-                                                   self.count_label]), self.table, self.log_panel])
+                                                   self.count_label]),
+                         w.HTML(f"<i>{SELECT_HINT}</i>"), self.table, self.log_panel])
         self.add_class("recops-state-table")
         if self.conversation_ids:
             guarded(self.log_panel, self.refresh)()
