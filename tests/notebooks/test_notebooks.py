@@ -132,6 +132,7 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
             assert (ledger["pause_reasons"] == "SecurePause").any() and ledger["open_at_end"].any()
             assert (ledger["agent_names"] != ledger["user_ids"]).all(), "agents by name, not by id"
             assert (tmp_path / EXPLICIT / "unpaused.csv").exists()
+            check_ledger_tables(executed)
             assert f"to {tmp_path / EXPLICIT / 'pause_ledger.csv'} and" in text
             assert not (output_dir / "tables").exists()
         if name.startswith("07"):
@@ -172,6 +173,23 @@ def check_readable_tables(executed: nbformat.NotebookNode) -> None:
     named = [r[0] for r in rows if r[-1]]
     assert named and not [n for n in named if UUID.match(n)], f"queue ids shown as names: {named}"
     assert all(UUID.match(i) for r in rows if r[-1] for i in r[-1].split(",")), rows
+
+
+def check_ledger_tables(executed: nbformat.NotebookNode) -> None:
+    """Notebook 06's tables lead with names, the ids to the right (issue 17, item 14): the
+    ledger's own summary table and the ledger table shown through ``readable``."""
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    shown = next(c for c in cells if re.search(r"^ledger  #", c.source, re.M))
+    page = next(o["data"]["text/html"] for o in shown.outputs if "text/html" in o.get("data", {}))
+    table = page.split('class="recops-ledger"', 2)[-1]
+    heads = re.findall(r"<th [^>]*>([^<]*)</th>", table.split("</thead>", 1)[0])
+    assert heads[:2] == ["queue", "agent"] and heads[-1] == "conversation", heads
+    assert 'white-space:nowrap' in table.split("</thead>", 1)[1]
+    heads, rows = _html_table(next(c for c in cells if "readable(ledger.table.head(10))" in c.source))
+    assert heads[:3] == ["queue_names", "agent_names", "paused_by_names"], heads
+    first_id = next(i for i, h in enumerate(heads) if h.endswith(("_id", "_ids")) or h == "paused_by")
+    assert all(h.endswith(("_id", "_ids")) or h == "paused_by" for h in heads[first_id:]), heads
+    assert rows and all(not UUID.match(r[0]) for r in rows), rows
 
 
 def check_walkthrough(executed: nbformat.NotebookNode, trainee: bool) -> None:
