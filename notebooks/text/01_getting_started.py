@@ -34,6 +34,7 @@ import pandas as pd
 from IPython.display import display
 
 import recops
+from recops.history.display import readable
 from recops.kit import discover
 from recops.kit.widgets import banner
 
@@ -57,7 +58,7 @@ pd.Series(rc.settings.describe(), name="setting").to_frame()
 conversation_id = conversation_id or discover.live_conversation(rc)
 status = rc.status(conversation_id)
 display(status)  # renders itself: state, securePause, participants, recording files
-pd.DataFrame([vars(p) for p in status.participants])
+readable(pd.DataFrame([vars(p) for p in status.participants]))  # names first, ids to the right, one line each
 
 # %% [markdown]
 # ## Recordings
@@ -72,4 +73,4 @@ print(conversation_id, "->", live.state)
 ended_conversation_id = ended_conversation_id or discover.ended_conversation(rc)
 done = rc.recordings(ended_conversation_id, wait=10)
 print(ended_conversation_id, "->", done.state)
-pd.DataFrame([vars(r) for r in done.recordings])
+readable(pd.DataFrame([vars(r) for r in done.recordings]))

@@ -34,6 +34,9 @@ import matplotlib.pyplot as plt
 import recops
 from recops.api.settings import table_path
 from recops.genesys import intervals
+from recops.history.charts import weekly_share
+from recops.history.display import readable
+from recops.history.names import add_names
 from recops.kit.widgets import ConversationPicker, StateTable, banner
 
 rc = recops.connect(target=target)
@@ -43,7 +46,7 @@ banner(rc)
 # %%
 frame = rc.interval(interval)
 print(f"{len(frame)} conversations in {interval}")
-frame.head()
+readable(frame.head())  # names, states and times first; the ids to the right (the frame itself is unchanged)
 
 # %%
 frame.dtypes
@@ -124,13 +127,16 @@ history = rc.interval(history_interval, via=history_via)
 print(f"{len(history)} conversations in {history_interval}; {len(rc.store.days())} days cached in {rc.store.path}")
 
 # %% [markdown]
-# The store answers SQL (DuckDB) over the cached days without loading them into pandas:
+# The store answers SQL (DuckDB) over the cached days without loading them into pandas; the
+# queue names come from the same look-up as the tables' (`add_names`: cached, ids without
+# `routing:queue:view`):
 
 # %%
-rc.store.sql("""
-    select queue_ids as queue, count(*) as conversations, round(avg(recorded::int), 3) as recorded_share
+by_queue_sql = add_names(rc.store.sql("""
+    select queue_ids, count(*) as conversations, round(avg(recorded::int), 3) as recorded_share
     from conversations group by 1 order by 2 desc
-""")
+"""), rc)
+readable(by_queue_sql)
 
 # %%
 weekly = rc.store.sql("""
@@ -138,9 +144,7 @@ weekly = rc.store.sql("""
            round(avg(recorded::int), 3) as recorded_share
     from conversations group by 1 order by 1
 """)
-ax = weekly.plot(x="week", y="recorded_share", kind="line", marker="o", figsize=(8, 2.5),
-                 title="recorded share by week", ylim=(0, 1), legend=False)
-plt.tight_layout()
+fig = weekly_share(weekly)  # one tick per week, labelled by its Monday ("Mon 23 Nov")
 plt.show()
 
 # %% [markdown]

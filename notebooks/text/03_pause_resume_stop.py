@@ -35,6 +35,7 @@ target = None  # None (from the environment), "sandbox" or "org"
 # %%
 import recops
 from recops.genesys import intervals
+from recops.history.display import readable
 from recops.kit import discover
 from recops.kit.widgets import BulkActions, ControlPanel, StateTable, WorkflowRunner
 from recops.ops.participants import adhoc_rights
@@ -86,4 +87,4 @@ bulk
 # ## The journal of what was done
 
 # %%
-rc.journal.to_frame().tail(10)
+readable(rc.journal.to_frame().tail(10))

@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import recops
 from recops.api.settings import table_path
 from recops.genesys import intervals
+from recops.history.display import readable
 from recops.kit import discover
 from recops.kit.widgets import banner
 
@@ -85,7 +86,7 @@ ledger = rc.ledger(interval)
 ledger  # the summary, the recordings with the most securely paused time, and the notes
 
 # %%
-ledger.table.head(10)
+readable(ledger.table.head(10))  # names and times first, the ids to the right (display only)
 
 # %% [markdown]
 # ## How long do secure pauses last?
@@ -119,8 +120,8 @@ by_agent
 # The pause ran to the end of the recording: the caller (or the agent) hung up while paused.
 
 # %%
-ledger.table[ledger.table["open_at_end"].fillna(False).astype(bool)][
-    ["conversation_id", "recording_id", "agent_names", "pause_count", "secure_paused_ms", "paused_by_names"]]
+readable(ledger.table[ledger.table["open_at_end"].fillna(False).astype(bool)][
+    ["conversation_id", "recording_id", "agent_names", "pause_count", "secure_paused_ms", "paused_by_names"]])
 
 # %% [markdown]
 # ## Recorded conversations with no secure pause
@@ -129,7 +130,7 @@ ledger.table[ledger.table["open_at_end"].fillna(False).astype(bool)][
 
 # %%
 print(f"{len(ledger.unpaused)} recorded conversation(s) with no secure pause")
-ledger.unpaused.head(20)
+readable(ledger.unpaused.head(20))
 
 # %%
 for note in ledger.notes:

@@ -37,6 +37,7 @@ target = None  # None (from the environment), "sandbox" or "org"
 import recops
 from recops.api.settings import output_dir
 from recops.genesys import intervals
+from recops.history.display import readable
 from recops.kit import discover
 from recops.kit.widgets import ExportPanel, banner
 
@@ -54,12 +55,13 @@ banner(rc)
 frame = rc.interval(interval, queue_id=queue, recorded=True)
 frame = frame[frame["ended"].fillna(False).astype(bool)].reset_index(drop=True)
 print(f"{len(frame)} ended, recorded conversations in {interval}" + (f" on queue {queue}" if queue else ""))
-frame[["conversation_id", "conversation_start", "conversation_end", "queue_names", "agent_names"]].head()
+readable(frame[["conversation_id", "conversation_start", "conversation_end", "queue_names", "agent_names"]].head())
 
 # %% [markdown]
 # ## The export panel
-# Select rows in the table (or *Select all*), check the destination, then *Dry run* to list what
-# would be fetched, or *Export selected*. *Cancel* stops between downloads; exporting again
+# Click rows in the table to select them (a click adds or removes its row; shift-click selects a
+# range; or *Select all*), check the destination, then *Dry run* to list what would be fetched, or
+# *Export selected*. *Cancel* stops between downloads; exporting again
 # continues. The cells below do the same without clicks.
 
 # %%
@@ -79,7 +81,7 @@ panel
 # %%
 planned = panel.run(dry_run=True)
 print(planned.summary())
-planned.manifest.head(10)
+readable(planned.manifest.head(10))
 
 # %% [markdown]
 # ## Export
@@ -88,7 +90,7 @@ planned.manifest.head(10)
 result = planned if dry_run else panel.run()
 print(result.summary())
 print("manifest:", result.manifest_csv, result.manifest_json)  # None for a dry run: it writes nothing
-result.manifest.head(10)
+readable(result.manifest.head(10))
 
 # %%
 result.counts
@@ -99,7 +101,7 @@ result.counts
 # the rest of the export went on.
 
 # %%
-result.failures[["conversation_id", "recording_id", "status", "error"]]
+readable(result.failures[["conversation_id", "recording_id", "status", "error"]])
 
 # %% [markdown]
 # ## The files are what the manifest says

@@ -60,11 +60,17 @@ class Bar:
         self.rows = 0
 
     def update(self, p: HistoryProgress) -> None:
+        """The count goes in before the step, so whatever the step draws is current; the last day
+        is always drawn (tqdm skips draws closer than ``mininterval``: the bar could stay on the
+        count of a day before, e.g. ``rows=211`` beside a 221-row table)."""
         self.rows += p.rows
         if self._bar is not None:
-            self._bar.update(1)
             self._bar.set_postfix(rows=self.rows, via=p.via, refresh=False)
+            self._bar.update(1)
+            if p.done >= p.total:
+                self._bar.refresh()
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.refresh()  # the final count, also when the read stopped before its last day
             self._bar.close()

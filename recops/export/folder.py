@@ -13,12 +13,19 @@
   recording and add the others; no row of an earlier selection is removed. A row with a
   recording replaces its conversation's row without one (an earlier ``failed`` / ``cancelled``
   / ``unknown`` before the recordings were named).
+- :func:`locked`: one export at a time writes into a folder. Two at once would each merge into the
+  manifest they read at their start, and the last to write it would drop the other's rows; the
+  second one fails at once (``ConfigError`` naming the folder and the first one's pid), it does
+  not wait: an export can last an hour, and a run that waits silently looks hung.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
     from recops.api.client import Client
 
 EMBEDDED = "sandbox: the embedded demo org"  # the target_id of the process's embedded sandbox
+LOCK_NAME = ".recops-export.lock"  # in the folder: held (flock) by the export writing into it; holds its pid
 
 
 @dataclass(frozen=True)
@@ -123,3 +131,46 @@ def merge(earlier: Sequence[Row], now: Sequence[Row]) -> list[Row]:
     for r in now:
         merged[(r.conversation_id, r.recording_id)] = r
     return list(merged.values())
+
+
+@contextlib.contextmanager
+def locked(dest: Path) -> Iterator[None]:
+    """Hold ``dest``'s export lock (an ``flock`` on ``LOCK_NAME`` in it) for the block; the OS drops
+    it when the process ends, however it ends, so a killed export never leaves the folder locked.
+    The lock file is opened without following a link (a link planted there is refused, never
+    written through) and is left in place: removing it would let a third export lock another file
+    of the same name while the second still holds the first."""
+    try:
+        folder_fd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as e:
+        raise ConfigError(f"the destination {dest} cannot be opened as a folder: {e.strerror or e}",
+                          "choose a folder you may write to (--dest)") from None
+    try:
+        fd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder_fd)
+    except OSError as e:
+        raise ConfigError(f"the export lock {dest / LOCK_NAME} cannot be opened: {e.strerror or e}",
+                          f"remove {dest / LOCK_NAME} if it is not a plain file, or choose another folder "
+                          "(--dest)") from None
+    finally:
+        os.close(folder_fd)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            raise ConfigError(f"another export is writing to {dest}" + (f" (pid {holder})" if holder else ""),
+                              "wait for it to finish, or choose another folder (--dest)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _holder(fd: int) -> str:
+    """The pid the lock's holder wrote, as digits ('' when unreadable)."""
+    with contextlib.suppress(OSError):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit():
+            return text
+    return ""

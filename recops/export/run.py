@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from recops.api.settings import DEFAULT_CONCURRENCY
-from recops.base.display import AMBER, BLUE, GREEN, RED, badge, code, html_table, rich_lines, rich_table, rich_text
+from recops.base.display import AMBER, BLUE, GREEN, RED, badge, html_table, rich_lines, rich_table, rich_text
 from recops.base.progress import cancel_check
 from recops.genesys.errors import ConfigError, DownloadCancelled
 
@@ -142,7 +142,10 @@ class ExportResult:
         def cell(column: str, value: str) -> str:
             if column == "status":
                 return badge(value, self._status_style(value)[1])
-            return code(value) if column in ("conversation", "recording") else escape(value)
+            if column in ("conversation", "recording", "file"):  # ids on one line, never wrapped at a hyphen
+                return f'<code style="white-space:nowrap">{escape(value)}</code>' if column != "file" else \
+                    f'<span style="white-space:nowrap">{escape(value)}</span>'
+            return escape(value)
 
         rows = self.shown_rows()
         more = self._more(len(rows))
@@ -164,7 +167,10 @@ def export(client: Client, source: Any, dest: str | Path, *, state_path: Path, d
     check_space(dest_path, estimate_bytes(plan.wanted))
     run = ExportRun(client, plan, dest_path, state_path, dry_run, concurrency, progress, on_progress,
                cancel_check(cancel))
-    return run.go()
+    if dry_run:  # writes nothing: no lock (and the folder may not exist yet)
+        return run.go()
+    with folder.locked(dest_path):  # one export at a time writes a folder's files and manifest
+        return run.go()
 
 
 class ExportRun:

@@ -185,10 +185,16 @@ class Ledger:
         summary = self.summary()
         head = html_rows((label, summary[key]) for key, label in SUMMARY_LABELS)
         rows = self.top_rows()
-        detail = html_table(list(rows[0]), rows, css_class="recops-ledger") if rows else ""
+        # names first, the conversation id last and on one line (issue 17, item 14)
+        columns = [c for c in rows[0] if c != "conversation"] + ["conversation"] if rows else []
+        detail = html_table(columns, rows, css_class="recops-ledger", cell=_html_cell) if rows else ""
         notes = "".join(f"<div>note: {escape(n)}</div>" for n in self.notes)
         return box("recops-ledger", BLUE,
                    f"<div><b>pause ledger {escape(self.interval)}</b></div>{head}{detail}{notes}")
+
+
+def _html_cell(column: str, value: str) -> str:
+    return f'<code style="white-space:nowrap">{escape(value)}</code>' if column == "conversation" else escape(value)
 
 
 # --- reading one conversation's recordings ---------------------------------------------------------

@@ -1,7 +1,7 @@
 """End to end in a real browser: JupyterLab started by the test, Debian's chromium driven by
 Playwright. Notebook 03 run, Pause clicked in the rendered control panel: the widget must show
-PAUSED and the sandbox must agree. Notebook 07 run, a row clicked in the export panel, then
-Export selected: the file must be the sandbox's bytes. Screenshots go to the test output
+PAUSED and the sandbox must agree. Notebook 07 run, two rows clicked in the export panel, then
+Export selected: the files must be the sandbox's bytes. Screenshots go to the test output
 directory."""
 
 from __future__ import annotations
@@ -147,9 +147,11 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
 
 
 def test_export_from_the_rendered_panel(tmp_path):
-    """Notebook 07 run in the lab; a click on one row of the export panel's table, then on
-    "Export selected": that conversation's recording lands in the per-user folder, byte for byte
-    the sandbox's, and the panel says so."""
+    """Notebook 07 run in the lab (its own export: 3 exported, 1 failed). The panel shows that
+    as a mostly green bar with one red quarter, and its status line in full. Then, as a user:
+    Clear, a click on one row and a click on another (a click adds its row, issue 17 item 16),
+    two dry runs (one output left), and Export selected: both recordings land in the per-user
+    folder, byte for byte the sandbox's, and the earlier rows stay in the manifest."""
     import hashlib
     import re
 
@@ -163,28 +165,70 @@ def test_export_from_the_rendered_panel(tmp_path):
         with _notebook_run_in_lab(tmp_path, env, "07_export.ipynb") as (page, nb):
             panel = nb.locator(".recops-export-panel")
             expect(panel.locator(".recops-banner")).to_contain_text("SANDBOX")
-            status = panel.locator(".widget-label", has_text=re.compile(r"^done: "))
-            expect(status).to_contain_text("3 exported")  # the notebook's own export, shown in the panel
+            status = panel.locator(".recops-export-status")
+            expect(status).to_contain_text(re.compile(r"^done: 4 row\(s\) into "))  # the notebook's own export
+            expect(status).to_contain_text("3 exported, 1 failed")
+            # said once, in full (the folder's whole path), wrapped rather than cut to an ellipsis
+            assert status.inner_text().count("done") == 1 and str(dest) in status.inner_text()
+            assert status.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the status line is cut off"
+            # 3 of 4 exported: a green bar with one red quarter, not a red bar
+            bar = panel.locator(".recops-outcome-bar")
+            expect(bar).to_be_visible()
+            whole = bar.bounding_box()["width"]
+            green = panel.locator(".recops-outcome-exported").bounding_box()["width"]
+            red = panel.locator(".recops-outcome-failed").bounding_box()["width"]
+            assert abs(green / whole - 0.75) < 0.02 and abs(red / whole - 0.25) < 0.02, (green, red, whole)
+            assert panel.locator(".recops-outcome-exported").evaluate(
+                "e => getComputedStyle(e).backgroundColor") == "rgb(76, 175, 80)"
+            expect(panel.get_by_text("click rows to select or unselect them")).to_be_visible()
+            panel.scroll_into_view_if_needed()
+            page.screenshot(path=str(OUTPUT_DIR / "export_panel_outcome.png"))
             before = pd.read_csv(dest / "manifest.csv")  # the folder's manifest after the notebook's export
+
+            # the table: names first, ids to the right, each row on one line
+            heads = panel.locator("table.dataTable thead th").all_inner_texts()
+            assert [h.strip() for h in heads[:2]] == ["queue_names", "agent_names"], heads
+            assert heads.index("conversation_id") > heads.index("conversation_start"), heads
             row = panel.locator("table.dataTable tbody tr").nth(4)
-            row.scroll_into_view_if_needed()
-            row.click()
-            expect(row).to_have_class(re.compile(r"\bselected\b"))
-            expect(panel.locator(".widget-label", has_text="rows selected")).to_have_text(
-                re.compile(r"^1 of \d+ rows selected$"))
+            assert row.locator("td").first.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+            assert row.bounding_box()["height"] < 40, "a row wraps over several lines"
+
+            label = panel.locator(".widget-label", has_text="rows selected")
+            panel.locator("button.jupyter-button", has_text="Clear").click()
+            expect(label).to_have_text(re.compile(r"^0 of \d+ rows selected$"))
+            picked = [panel.locator("table.dataTable tbody tr").nth(i) for i in (4, 5)]
+            picked[0].scroll_into_view_if_needed()
+            picked[0].click()
+            picked[1].click()  # a plain click adds its row (it used to replace the selection)
+            for r in picked:
+                expect(r).to_have_class(re.compile(r"\bselected\b"))
+            expect(label).to_have_text(re.compile(r"^2 of \d+ rows selected$"))
+            picked[1].click(modifiers=["Shift"])  # shift-click: a range (here, the row itself: unchanged)
+            expect(label).to_have_text(re.compile(r"^2 of \d+ rows selected$"))
+
+            dry = panel.locator("button.jupyter-button", has_text="Dry run")
+            for _ in range(2):
+                dry.click()
+                expect(status).to_contain_text(re.compile(r"^dry run, 2 row\(s\) into "))
+                expect(dry).to_be_enabled()
+            outputs = panel.locator(".widget-output")
+            expect(outputs.locator("table.recops-export-manifest")).to_have_count(1)  # one run's output, not two
+            expect(outputs.locator("caption", has_text=re.compile("^dry run, "))).to_have_count(1)
+
             panel.locator("button.jupyter-button", has_text="Export selected").click()
-            expect(status).to_contain_text("export, 1 row(s)")
+            expect(status).to_contain_text(re.compile(r"^done: 2 row\(s\) into "))
+            expect(outputs.locator("table.recops-export-manifest")).to_have_count(1)
             panel.scroll_into_view_if_needed()
             page.screenshot(path=str(OUTPUT_DIR / "export_panel.png"))
-        manifest = pd.read_csv(dest / "manifest.csv")  # cumulative: the earlier rows and the clicked one
+        manifest = pd.read_csv(dest / "manifest.csv")  # cumulative: the earlier rows and the two clicked
         key = ["conversation_id", "recording_id"]
         kept = manifest.merge(before[key], on=key)
         assert len(kept) == len(before), "a row of the earlier export left the folder's manifest"
         added = manifest.merge(before[key], on=key, how="left", indicator=True).query("_merge == 'left_only'")
-        assert len(added) == 1 and added["status"].tolist() == ["exported"]
-        row = added.iloc[0]
-        data = (dest / row["file"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == row["sha256"]
-        with urllib.request.urlopen(f"{sb.url}/_sandbox/media/{row['conversation_id']}/{row['recording_id']}.wav") as a:
-            assert a.read() == data
+        assert added["conversation_id"].nunique() == 2 and set(added["status"]) == {"exported"}, added
+        for row in added.itertuples():
+            data = (dest / row.file).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == row.sha256
+            with urllib.request.urlopen(f"{sb.url}/_sandbox/media/{row.conversation_id}/{row.recording_id}.wav") as a:
+                assert a.read() == data
     assert (OUTPUT_DIR / "export_panel.png").stat().st_size > 10_000

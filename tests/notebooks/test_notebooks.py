@@ -111,6 +111,7 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
         if name.startswith("02"):
             states = output_dir / "tables" / "recording_states.csv"
             assert states.is_file() and f"rows to {states}" in text, "the default CSV: the tables folder, named"
+            check_readable_tables(executed)
         assert "sandbox-supervisor-secret" not in text  # no secret in any output
         log = sb.control.requests()
         assert all(e["status"] < 500 or e["injected"] for e in log), "the sandbox answered a real 5xx"
@@ -131,6 +132,7 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
             assert (ledger["pause_reasons"] == "SecurePause").any() and ledger["open_at_end"].any()
             assert (ledger["agent_names"] != ledger["user_ids"]).all(), "agents by name, not by id"
             assert (tmp_path / EXPLICIT / "unpaused.csv").exists()
+            check_ledger_tables(executed)
             assert f"to {tmp_path / EXPLICIT / 'pause_ledger.csv'} and" in text
             assert not (output_dir / "tables").exists()
         if name.startswith("07"):
@@ -138,6 +140,56 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
             assert f"into {output_dir / 'exports'}" in text, "the summary names where the files went"
         if name.startswith("05"):
             check_walkthrough(executed, trainee=name.endswith("_trainee.ipynb"))
+
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _html_table(cell: nbformat.NotebookNode) -> tuple[list[str], list[list[str]]]:
+    """The headers and body rows of the table a cell shows (its last HTML output)."""
+    shown = [o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+    assert shown, f"no table shown by: {cell.source}"
+    page = shown[-1]
+    heads = re.findall(r'<th [^>]*class="col_heading[^"]*"[^>]*>([^<]*)</th>', page)
+    body = page.split("<tbody>", 1)[1]
+    rows = [re.findall(r"<td [^>]*>([^<]*)</td>", r) for r in body.split("</tr>") if "<td" in r]
+    return [h.strip() for h in heads], [[c.strip() for c in r] for r in rows if r]
+
+
+def check_readable_tables(executed: nbformat.NotebookNode) -> None:
+    """Notebook 02's tables lead with names and keep ids to the right, on one line each (issue
+    17, item 14); its DuckDB example shows queue names, not only ids."""
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    head = next(c for c in cells if "readable(frame.head())" in c.source)
+    heads, rows = _html_table(head)
+    assert heads[:2] == ["queue_names", "agent_names"], heads
+    first_id = next(i for i, h in enumerate(heads) if h.endswith(("_id", "_ids")))
+    assert all(not h.endswith(("_id", "_ids")) for h in heads[:first_id]) and "conversation_id" in heads[first_id:]
+    assert all(h.endswith(("_id", "_ids")) or h in ("paused_by",) for h in heads[first_id:]), heads
+    assert "white-space: nowrap" in json.dumps(head.outputs)
+    duck = next(c for c in cells if "rc.store.sql(" in c.source and "queue_ids" in c.source)
+    heads, rows = _html_table(duck)
+    assert heads == ["queue_names", "conversations", "recorded_share", "queue_ids"], heads
+    named = [r[0] for r in rows if r[-1]]
+    assert named and not [n for n in named if UUID.match(n)], f"queue ids shown as names: {named}"
+    assert all(UUID.match(i) for r in rows if r[-1] for i in r[-1].split(",")), rows
+
+
+def check_ledger_tables(executed: nbformat.NotebookNode) -> None:
+    """Notebook 06's tables lead with names, the ids to the right (issue 17, item 14): the
+    ledger's own summary table and the ledger table shown through ``readable``."""
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    shown = next(c for c in cells if re.search(r"^ledger  #", c.source, re.M))
+    page = next(o["data"]["text/html"] for o in shown.outputs if "text/html" in o.get("data", {}))
+    table = page.split('class="recops-ledger"', 2)[-1]
+    heads = re.findall(r"<th [^>]*>([^<]*)</th>", table.split("</thead>", 1)[0])
+    assert heads[:2] == ["queue", "agent"] and heads[-1] == "conversation", heads
+    assert 'white-space:nowrap' in table.split("</thead>", 1)[1]
+    heads, rows = _html_table(next(c for c in cells if "readable(ledger.table.head(10))" in c.source))
+    assert heads[:3] == ["queue_names", "agent_names", "paused_by_names"], heads
+    first_id = next(i for i, h in enumerate(heads) if h.endswith(("_id", "_ids")) or h == "paused_by")
+    assert all(h.endswith(("_id", "_ids")) or h == "paused_by" for h in heads[first_id:]), heads
+    assert rows and all(not UUID.match(r[0]) for r in rows), rows
 
 
 def check_walkthrough(executed: nbformat.NotebookNode, trainee: bool) -> None:

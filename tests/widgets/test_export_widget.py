@@ -5,12 +5,16 @@ are the sandbox's own (its control plane serves the truth at /_sandbox/media/{ci
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from ipywidgets import HTML
 
 import recops
+from recops.export.folder import LOCK_NAME
 from recops.genesys import intervals
 from recops.kit.widgets import ExportPanel
 
@@ -64,7 +68,7 @@ def test_dry_run_lists_the_selection_without_downloading(rc, sb, frame, tmp_path
     assert set(result.manifest["status"]) == {"pending"}
     assert media_downloads(sb) == []
     assert not [f for f in (files_in(dest) if dest.exists() else set()) if not f.startswith("manifest.")]
-    assert "dry run" in panel.status_label.value
+    assert "dry run" in panel.status
     assert any("text/html" in o.get("data", {}) for o in panel.result_out.outputs)
 
 
@@ -87,11 +91,12 @@ def test_export_of_three_selected_rows_writes_the_sandbox_bytes_as_the_manifest_
         assert hashlib.sha256(data).hexdigest() == row.sha256
         assert data == truth(sb, row.conversation_id, row.recording_id)
         assert data[:4] == b"RIFF" and row.media_type == "audio/wav"
-    assert files_in(dest) == {*exported["file"], Path(result.manifest_csv).name, Path(result.manifest_json).name}
+    assert files_in(dest) == {*exported["file"], Path(result.manifest_csv).name, Path(result.manifest_json).name,
+                              LOCK_NAME}
     on_disk = pd.read_csv(result.manifest_csv)
     assert sorted(on_disk["sha256"]) == sorted(exported["sha256"])
     assert panel.progress.value == panel.progress.max and panel.progress.bar_style == "success"
-    assert panel.status_label.value.startswith("done:")
+    assert panel.status.startswith("done:")
     shown = "".join(o.get("data", {}).get("text/html", "") for o in panel.result_out.outputs)
     assert str(result.manifest_csv) in shown and exported["sha256"].iloc[0] in shown
     assert not [e for e in sb.control.requests() if e["method"] in ("PUT", "PATCH", "DELETE")]
@@ -108,9 +113,61 @@ def test_failures_are_listed_with_their_reason_and_the_rest_continue(rc, sb, fra
     assert (manifest.loc[list(frame["conversation_id"].iloc[:2]), "status"] == "exported").all()
     assert manifest.loc[unknown, "status"] == "unknown" and manifest.loc["not-an-id", "status"] == "invalid"
     assert manifest.loc[[unknown, "not-an-id"], "error"].notna().all()
-    assert panel.progress.bar_style == "danger"
+    # 2 of 4 exported: the bar is not all red; the outcome bar shows each share, red only the failed
+    assert panel.progress.bar_style != "danger" and panel.progress.layout.display == "none"
+    assert shares(panel) == {"exported": 50.0, "unknown": 25.0, "invalid": 25.0}
+    assert "2 exported, 1 unknown, 1 invalid" in panel.outcome.value
     shown = "".join(o.get("data", {}).get("text/html", "") for o in panel.result_out.outputs)
     assert "not-an-id" in shown and unknown in shown
+
+
+def shares(panel: ExportPanel) -> dict[str, float]:
+    """The outcome bar's segments: status -> width in %."""
+    return {m[0]: float(m[1]) for m in re.findall(r'recops-outcome-([a-z-]+)" title="[^"]*" style="width:([0-9.]+)%',
+                                                  panel.outcome.value)}
+
+
+def test_three_of_four_exported_is_a_green_bar_with_one_red_quarter(rc, sb, frame, tmp_path):
+    table = pd.concat([frame.iloc[:3], pd.DataFrame({"conversation_id": ["00000000-0000-4000-8000-00000000dead"]})],
+                      ignore_index=True)
+    panel = ExportPanel(rc, table, dest=tmp_path / "out")
+    panel.select_all()
+    run(panel, panel.export_button)
+    exported = panel.result.counts["exported"]
+    assert exported >= 3 and panel.result.counts["unknown"] == 1
+    assert panel.progress.bar_style != "danger"
+    assert shares(panel) == pytest.approx({"exported": 100 * exported / (exported + 1),
+                                           "unknown": 100 / (exported + 1)}, abs=0.01)
+    assert f"{exported} exported, 1 unknown" in panel.outcome.value
+    assert panel.status.startswith("done: ") and panel.status.count("done") == 1
+
+
+def test_a_second_dry_run_replaces_the_first_ones_output(rc, sb, frame, tmp_path):
+    panel = ExportPanel(rc, frame, dest=tmp_path / "out")
+    panel.select_rows([0])
+    run(panel, panel.dry_run_button)
+    first = len(panel.result_out.outputs)
+    assert first >= 1
+    panel.select_rows([1, 2])
+    run(panel, panel.dry_run_button)
+    shown = "".join(o.get("data", {}).get("text/html", "") for o in panel.result_out.outputs)
+    assert len(panel.result_out.outputs) == first  # one run's output, not two
+    assert "dry run, 2 row(s)" in shown and "dry run, 1 row(s)" not in shown
+
+
+def test_the_status_line_says_cancelled_once_in_full_and_wraps(rc, sb, frame, tmp_path):
+    panel = ExportPanel(rc, frame, dest=tmp_path / "out", concurrency=1)
+    panel.select_rows(range(6))
+    panel.progress.observe(lambda change: panel.cancel_button.click() if change["new"] >= 1 else None,
+                           names="value")
+    run(panel, panel.export_button)
+    assert panel.result.cancelled
+    assert panel.status == panel.result.summary()  # "cancelled, 6 row(s) into DEST: ..."
+    assert re.match(r"^cancelled, \d+ row\(s\) into ", panel.status), panel.status
+    assert "cancelled: cancelled" not in panel.status
+    assert str(tmp_path / "out") in panel.status
+    assert html.escape(panel.status) in panel.status_label.value  # all of it, in a widget that wraps
+    assert "white-space: normal" in panel.status_label.value and isinstance(panel.status_label, HTML)
 
 
 def test_cancel_mid_way_leaves_a_consistent_folder_and_a_second_run_completes_it(rc, sb, frame, tmp_path):
@@ -122,13 +179,13 @@ def test_cancel_mid_way_leaves_a_consistent_folder_and_a_second_run_completes_it
                            names="value")
     run(panel, panel.export_button)
     first = panel.result
-    assert first is not None and panel.status_label.value.startswith("cancelled")
+    assert first is not None and panel.status.startswith("cancelled")
     assert panel.progress.bar_style == "warning"
     exported = first.manifest[first.manifest["status"] == "exported"]
     assert 1 <= len(exported) < len(first.manifest)
     for row in exported.itertuples():  # every file on disk is complete and listed
         assert hashlib.sha256((dest / row.file).read_bytes()).hexdigest() == row.sha256
-    assert files_in(dest) == {*exported["file"], "manifest.csv", "manifest.json"}
+    assert files_in(dest) == {*exported["file"], "manifest.csv", "manifest.json", LOCK_NAME}
     assert "run the same export again" in "\n".join(panel.log_panel.lines)
 
     fetched = media_downloads(sb)
@@ -154,7 +211,7 @@ def test_a_bad_destination_is_a_clear_error_in_the_panel_before_any_request(rc, 
     assert panel.result is None and panel.error is not None
     text = "\n".join(panel.log_panel.lines)
     assert "ERROR" in text and str(blocker) in text and "do:" in text
-    assert panel.status_label.value.startswith("export failed:") and panel.progress.bar_style == "danger"
+    assert panel.status.startswith("export failed:") and panel.progress.bar_style == "danger"
     assert not [e for e in sb.control.requests()[before:] if e["path"].startswith(BATCH_PATH)]
     assert not panel.export_button.disabled and panel.cancel_button.disabled
 

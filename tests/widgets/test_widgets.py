@@ -120,11 +120,21 @@ def test_picker_from_pasted_text_and_from_a_query(rc, sb, demo):
     assert "no conversation id" in picker.log_panel.lines[-1]
     assert picker.ids == [demo.ACTIVE, demo.PAUSED]  # unchanged
 
-    picker.recorded.value = True
+    picker.recorded.value = "recorded"
     frame = picker.run_query()
     assert len(frame) > 0 and frame["recorded"].all()
     picker.select_rows([0, 2])
     assert picker.ids == [str(frame.iloc[0]["conversation_id"]), str(frame.iloc[2]["conversation_id"])]
+
+
+def test_the_picker_filters_start_on_a_shown_value_and_any_queries_both(rc, sb):
+    picker = ConversationPicker(rc, days=7)
+    # what the dropdowns show (a Dropdown whose value is None shows blank)
+    assert (picker.media.label, picker.recorded.label) == ("voice", "any")
+    frame = picker.run_query()
+    assert set(frame["recorded"].astype(bool)) == {True, False}  # "any": recorded and not
+    picker.recorded.value = "not recorded"
+    assert not picker.run_query()["recorded"].astype(bool).any()
 
 
 def test_bulk_pause_shows_progress_and_summary(rc, sb, demo):

@@ -19,9 +19,10 @@ import ipywidgets as w
 
 from recops.api.settings import DEFAULT_CONCURRENCY, output_dir
 from recops.base.progress import CancelToken
+from recops.history.display import readable
 
 from .common import ClosesListeners, LogPanel, banner, guarded
-from .tables import selectable_table
+from .tables import SELECT_HINT, selectable_table, show_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,8 +32,12 @@ if TYPE_CHECKING:
     from recops.session import Session
 
 MANIFEST_ROWS = 10  # manifest rows shown under the result
-MANIFEST_COLUMNS = ["conversation_id", "recording_id", "status", "file", "bytes", "sha256", "media_type", "start",
-                    "end", "error"]
+MANIFEST_COLUMNS = ["status", "file", "bytes", "media_type", "start", "end", "error", "conversation_id",
+                    "recording_id", "sha256"]  # shown: the readable ones first, the ids and hashes to the right
+# the outcome bar's segments, in order: (statuses, colour); any other status is a failure (red)
+SEGMENTS = ((("exported",), "#4caf50"), (("pending",), "#2196f3"), (("cancelled",), "#ff9800"))
+FAILED_COLOUR = "#e53935"
+STATUS_STYLE = "white-space: normal; overflow-wrap: anywhere; line-height: 1.4; margin: 2px 0 4px 0"
 
 
 class ExportPanel(ClosesListeners, w.VBox):
@@ -62,7 +67,10 @@ class ExportPanel(ClosesListeners, w.VBox):
         self.export_button = w.Button(description="Export selected", icon="download", button_style="primary")
         self.cancel_button = w.Button(description="Cancel", icon="stop", disabled=True)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="0 / 0")
-        self.status_label = w.Label("not started")
+        self.outcome = w.HTML(layout=w.Layout(display="none"))  # the last run's shares, replacing the bar
+        self.status_label = w.HTML(layout=w.Layout(width="100%"))  # wraps: never cut to an ellipsis
+        self.status = ""
+        self._set_status("not started")
         self.result_out = w.Output()
         self.select_all_button.on_click(guarded(self.log_panel, lambda _: self.select_all()))
         self.clear_button.on_click(guarded(self.log_panel, lambda _: self.select_rows([])))
@@ -73,11 +81,12 @@ class ExportPanel(ClosesListeners, w.VBox):
         super().__init__([
             banner(session),
             w.HTML("export the recordings of the selected rows; this only reads recordings, nothing changes"),
+            w.HTML(f"<i>{SELECT_HINT}</i>", layout=w.Layout(width="100%")),
             self.table,
             w.HBox([self.select_all_button, self.clear_button, self.selected_label]),
             w.HBox([self.dest, self.concurrency]),
             w.HBox([self.dry_run_button, self.export_button, self.cancel_button]),
-            w.HBox([self.progress, self.status_label]),
+            self.progress, self.outcome, self.status_label,
             self.result_out, self.log_panel,
         ])
         self.add_class("recops-export-panel")
@@ -98,7 +107,7 @@ class ExportPanel(ClosesListeners, w.VBox):
             raise ValueError("the table has no conversation_id column: pass rc.interval(...) or a DataFrame "
                              "with one conversation id per row")
         self.frame = frame.reset_index(drop=True)
-        self.table.update(self.frame, selected_rows=[])
+        show_frame(self.table, self.frame)
         self._show_selection([])
         self.log_panel.write(f"{len(self.frame)} rows; select the rows to export")
 
@@ -155,7 +164,7 @@ class ExportPanel(ClosesListeners, w.VBox):
         token = self.token
         if token is not None:
             token.cancel()
-            self.status_label.value = "cancelling…"
+            self._set_status("cancelling…")
             self.log_panel.write("cancel requested: downloads in flight finish, nothing more starts")
 
     def _run_logged(self, selection: pd.DataFrame, dest: Path, dry_run: bool, token: CancelToken) -> None:
@@ -181,8 +190,10 @@ class ExportPanel(ClosesListeners, w.VBox):
         self.progress.max = max(1, len(selection))
         self.progress.description = f"0 / {len(selection)}"
         self.progress.bar_style = ""
-        self.status_label.value = ("listing" if dry_run else "exporting") + f" {len(selection)} conversation(s)…"
-        self.result_out.clear_output()
+        self.progress.layout.display = None
+        self.outcome.layout.display = "none"
+        self._set_status(("listing" if dry_run else "exporting") + f" {len(selection)} conversation(s)…")
+        self.result_out.outputs = ()  # each run replaces the last one's result (a trait: safe from this thread)
         what = "dry run" if dry_run else "export"
         self.log_panel.write(f"{what} of {len(selection)} conversation(s) into {dest}")
         try:
@@ -191,7 +202,7 @@ class ExportPanel(ClosesListeners, w.VBox):
         except Exception as e:
             self.error = e
             self.progress.bar_style = "danger"
-            self.status_label.value = f"{what} failed: {_message(e)}"
+            self._set_status(f"{what} failed: {_message(e)}")
             raise
         finally:
             self._busy(False)
@@ -212,16 +223,28 @@ class ExportPanel(ClosesListeners, w.VBox):
 
     def _on_wait(self, wait: Wait) -> None:
         if not self.done.is_set():
-            self.status_label.value = wait.describe()
+            self._set_status(wait.describe())
         self.log_panel.wait(wait)
 
     # --- the result ---------------------------------------------------------------------------
 
+    def _set_status(self, text: str) -> None:
+        """The status line: said once, in full, wrapped (``status`` holds the text)."""
+        self.status = text
+        self.status_label.value = f'<div class="recops-export-status" style="{STATUS_STYLE}">{html.escape(text)}</div>'
+
     def _show(self, result: ExportResult) -> None:
-        failed = len(result.failures) - result.counts.get("cancelled", 0)
-        state = "cancelled" if result.cancelled else "dry run" if result.dry_run else "done"
-        self.progress.bar_style = "warning" if result.cancelled else "danger" if failed else "success"
-        self.status_label.value = f"{state}: {result.summary()}"
+        counts = result.counts
+        failed = len(result.failures) - counts.get("cancelled", 0)
+        good = counts.get("exported", 0) + counts.get("pending", 0)
+        # the bar's colour is the whole run's: red only when nothing came, the shares are in the outcome bar
+        self.progress.bar_style = ("warning" if result.cancelled else "success" if not failed
+                                   else "danger" if not good else "")
+        if not result.dry_run:
+            self.progress.layout.display = "none"
+            self.outcome.value = outcome_html(counts)
+            self.outcome.layout.display = None
+        self._set_status(status_text(result))
         self.log_panel.write(result.summary())
         if result.cancelled:
             self.log_panel.write("cancelled: run the same export again to continue where it stopped")
@@ -231,6 +254,37 @@ class ExportPanel(ClosesListeners, w.VBox):
         # with their reasons), then where the manifest is and its first rows with their hashes
         self.result_out.append_display_data(result)
         self.result_out.append_display_data(HTML(result_html(result)))
+
+
+def status_text(result: ExportResult) -> str:
+    """``done: 4 row(s) into DEST: 3 exported, 1 failed``; a cancelled run or a dry run as its
+    summary says it (``cancelled, 69 row(s) into …``): the state once."""
+    if result.cancelled or result.dry_run:
+        return result.summary()
+    parts = ", ".join(f"{n} {status}" for status, n in result.counts.items()) or "nothing"
+    return f"done: {len(result.rows)} row(s) into {result.dest}: {parts}"
+
+
+def outcome_html(counts: dict[str, int]) -> str:
+    """A bar of the run's rows by outcome: green the exported share, amber the cancelled, red the
+    failed (only that share), then its legend (``3 exported, 1 failed``)."""
+    total = sum(counts.values())
+    if not total:
+        return ""
+    segments: list[tuple[str, int, str]] = []
+    for statuses, colour in SEGMENTS:
+        for status in statuses:
+            if counts.get(status):
+                segments.append((status, counts[status], colour))
+    fine = {status for statuses, _ in SEGMENTS for status in statuses}
+    segments += [(status, n, FAILED_COLOUR) for status, n in counts.items() if status not in fine and n]
+    bars = "".join(f'<div class="recops-outcome-{html.escape(status)}" title="{n} {html.escape(status)}" '
+                   f'style="width:{100 * n / total:.3f}%;background:{colour}"></div>' for status, n, colour in segments)
+    legend = ", ".join(f"{n} {status}" for status, n, _ in segments)
+    return ('<div class="recops-export-outcome" style="display:flex;align-items:center;gap:8px">'
+            '<div class="recops-outcome-bar" style="display:flex;width:40%;min-width:200px;height:14px;'
+            f'border-radius:3px;overflow:hidden;background:#eee">{bars}</div>'
+            f'<span class="recops-outcome-legend">{html.escape(legend)}</span></div>')
 
 
 def _message(error: BaseException) -> str:
@@ -246,7 +300,7 @@ def result_html(result: ExportResult) -> str:
                    for label, path in files if path)
     manifest = result.manifest
     shown = manifest[[c for c in MANIFEST_COLUMNS if c in manifest.columns]].head(MANIFEST_ROWS)
+    table = readable(shown, classes="recops-export-manifest").hide(axis="index").to_html()  # ids on one line
     note = "" if result.manifest_csv else "<i>a dry run writes nothing</i>"
     return (f'<table class="recops-export-files">{rows}</table>{note}'
-            f"<div><b>manifest</b>: {len(manifest)} row(s), the first {len(shown)}</div>"
-            + shown.to_html(index=False, classes="recops-export-manifest", na_rep=""))
+            f"<div><b>manifest</b>: {len(manifest)} row(s), the first {len(shown)}</div>" + table)

@@ -12,7 +12,7 @@ from recops.genesys.intervals import iso
 from recops.ops.bulk import CONVERSATION_ID_RE
 
 from .common import LogPanel, banner, guarded
-from .tables import selectable_table
+from .tables import SELECT_HINT, selectable_table, show_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 MEDIA = [("any", ""), ("voice", "voice"), ("email", "email"), ("message", "message"), ("callback", "callback"),
          ("video", "video")]
-RECORDED = [("any", None), ("recorded", True), ("not recorded", False)]
+# the recording filter: labels as values (a Dropdown whose value is None shows blank), mapped to
+# ``Session.interval``'s ``recorded`` argument
+RECORDED = ["any", "recorded", "not recorded"]
+RECORDED_FILTER: dict[str, bool | None] = {"any": None, "recorded": True, "not recorded": False}
 
 
 class ConversationPicker(w.VBox):
@@ -45,7 +48,7 @@ class ConversationPicker(w.VBox):
         self.queue = w.Text(description="queue id")
         self.user = w.Text(description="user id")
         self.media = w.Dropdown(options=MEDIA, value="voice", description="media")
-        self.recorded = w.Dropdown(options=RECORDED, value=None, description="recording")
+        self.recorded = w.Dropdown(options=RECORDED, value="any", description="recording")
         self.query_button = w.Button(description="Query", icon="search")
         self.query_button.on_click(guarded(self.log_panel, lambda _: self.run_query()))
         self.table = selectable_table(self._empty())
@@ -54,7 +57,8 @@ class ConversationPicker(w.VBox):
         tabs = w.Tab(children=[
             w.VBox([self.paste, self.use_button]),
             w.VBox([w.HBox([self.start, self.end]), w.HBox([self.queue, self.user]),
-                    w.HBox([self.media, self.recorded, self.query_button]), self.table]),
+                    w.HBox([self.media, self.recorded, self.query_button]), w.HTML(f"<i>{SELECT_HINT}</i>"),
+                    self.table]),
         ])
         tabs.set_title(0, "Paste ids")
         tabs.set_title(1, "Query an interval")
@@ -86,9 +90,10 @@ class ConversationPicker(w.VBox):
         interval = f"{self.start.value.strip()}/{self.end.value.strip()}"
         self.frame = self.session.interval(interval, queue_id=self.queue.value.strip() or None,
                                            user_id=self.user.value.strip() or None,
-                                           media_type=self.media.value or None, recorded=self.recorded.value)
-        self.table.update(self.frame, selected_rows=[])
-        self.log_panel.write(f"{len(self.frame)} conversations in {interval}; select rows to pick them")
+                                           media_type=self.media.value or None,
+                                           recorded=RECORDED_FILTER[self.recorded.value])
+        show_frame(self.table, self.frame)
+        self.log_panel.write(f"{len(self.frame)} conversations in {interval}; {SELECT_HINT} to pick them")
         return self.frame
 
     def _on_select(self, change: dict) -> None:

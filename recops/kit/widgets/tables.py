@@ -20,12 +20,29 @@ if TYPE_CHECKING:
 
 
 CSV_NAME = "recording_states.csv"
+# a click adds or removes its row (DataTables Select's "multi+shift"; "os" made a plain click
+# replace the selection): what the widgets tell the user
+SELECT = {"style": "multi+shift"}
+SELECT_HINT = "click rows to select or unselect them, shift-click to select a range"
 
 
 def selectable_table(frame: pd.DataFrame) -> Any:
+    """An itables widget of ``frame`` as ``show_frame`` shows it; a click toggles its row."""
     from itables.widget import ITable
 
-    return ITable(frame, select=True, maxBytes=0, classes="display compact", pageLength=10)
+    from recops.history.display import display_frame
+
+    # "nowrap": an id stays on one line (a UUID wrapped at its hyphens fills 3-4 lines)
+    return ITable(display_frame(frame), select=SELECT, maxBytes=0, classes="display compact nowrap",
+                  pageLength=10, scrollX=True)
+
+
+def show_frame(table: Any, frame: pd.DataFrame, selected_rows: list[int] | None = None) -> None:
+    """Show ``frame`` in ``table``, readable columns first and ids to the right (display only:
+    the rows keep their positions, so ``selected_rows`` index ``frame``)."""
+    from recops.history.display import display_frame
+
+    table.update(display_frame(frame), selected_rows=selected_rows or [])
 
 
 class StateTable(ClosesListeners, w.VBox):
@@ -49,7 +66,8 @@ class StateTable(ClosesListeners, w.VBox):
         self.export_button.on_click(guarded(self.log_panel, lambda _: self.export()))
         self.listen_waits(session, self.log_panel.wait)
         super().__init__([banner(session), w.HBox([self.refresh_button, self.csv_path, self.export_button,
-                                                   self.count_label]), self.table, self.log_panel])
+                                                   self.count_label]),
+                         w.HTML(f"<i>{SELECT_HINT}</i>"), self.table, self.log_panel])
         self.add_class("recops-state-table")
         if self.conversation_ids:
             guarded(self.log_panel, self.refresh)()
@@ -66,7 +84,7 @@ class StateTable(ClosesListeners, w.VBox):
 
     def refresh(self) -> None:
         self.frame = self.session.states(self.conversation_ids, concurrency=self.concurrency)
-        self.table.update(self.frame, selected_rows=[])
+        show_frame(self.table, self.frame)
         errors = int(self.frame["error"].notna().sum())
         self.count_label.value = f"{len(self.frame)} conversations" + (f", {errors} errors" if errors else "")
         self.log_panel.write(f"refreshed {len(self.frame)} conversations")
