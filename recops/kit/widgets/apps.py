@@ -1,8 +1,7 @@
 """The two Voilà apps (notebooks/apps/): a seat picker first, then, on the picked seat, either
 notebook 03's control panel or the training walkthrough as buttons and fields with their
 self-checks (PASSED / NOT YET), numbered as in the notebook and on the trainer board.
-Everything is built from the seat's session, so every click
-acts on that seat's org only."""
+Everything is built from the seat's session, so every click acts on that seat's org only."""
 
 from __future__ import annotations
 
@@ -146,7 +145,8 @@ class Walkthrough(w.VBox):
         self.again_button = w.Button(description="Pause again", icon="pause")
         ex3 = Exercise("3", "What happens when you pause a call that is already paused? Click <b>Pause "
                        "again</b> (after exercise 2): recops reads the state first and sends nothing.",
-                       [self.again_button], lambda: training.check_skipped("exercise 3", self.again, where=app))
+                       [w.HBox([self.again_button])],
+                       lambda: training.check_skipped("exercise 3", self.again, where=app))
         self.again_button.on_click(guarded(ex3.log_panel, lambda _: self._pause_again(ex3.log_panel)))
         ex4 = Exercise("4", "Click <b>Resume</b> in the panel of exercise 2.", [],
                        lambda: training.check_clicked(rc, "exercise 4", self.ex2_panel, "resume", "ACTIVE",
@@ -157,7 +157,7 @@ class Walkthrough(w.VBox):
         self.stop_as_supervisor = w.Button(description=STOP_AS_SUPERVISOR, icon="stop", layout=w.Layout(width="auto"))
         ex5a = Exercise("5a", f"Conversation <code>{EX5}</code> is recorded only because its agent started an "
                         f"ad-hoc recording. Click <b>{STOP_AS_SUPERVISOR}</b>: the supervisor's client "
-                        "credentials may not stop it, and the log says why.", [self.stop_as_supervisor],
+                        "credentials may not stop it, and the log says why.", [w.HBox([self.stop_as_supervisor])],
                         lambda: training.check_error("exercise 5a", self.caught, "missing.any.permissions",
                                                      where=app, todo=f"click {STOP_AS_SUPERVISOR} above"))
         self.stop_as_supervisor.on_click(guarded(ex5a.log_panel, lambda _: self._stop_as_supervisor(ex5a.log_panel)))
@@ -172,7 +172,8 @@ class Walkthrough(w.VBox):
         self.calls_table.add_class("recops-week-calls")
         self.share = w.Text(description="share", placeholder="e.g. 0.5")
         ex6 = Exercise("6", "Click <b>Load last week's calls</b>, then type the share of them that was recorded "
-                       "(a number between 0 and 1, or a percentage).", [self.load_button, self.calls_table, self.share],
+                       "(a number between 0 and 1, or a percentage).",
+                       [w.HBox([self.load_button]), self.calls_table, self.share],
                        lambda: _blank("exercise 6", "type the share") if not self.share.value.strip()
                        else training.check_share(rc, "exercise 6", self.week, _number(self.share.value), where=app))
         self.load_button.on_click(guarded(ex6.log_panel, lambda _: self._load_week()))
@@ -216,10 +217,11 @@ class Walkthrough(w.VBox):
         days = frame.assign(day=frame["conversation_start"].dt.strftime("%Y-%m-%d"),
                             rec=frame["recorded"].fillna(False).astype(int))
         per_day = days.groupby("day").agg(calls=("conversation_id", "size"), recorded=("rec", "sum"))
-        rows = "".join(f"<tr><td>{day}</td><td>{r.calls}</td><td>{r.recorded}</td></tr>"
+        cell = 'style="padding:1px 14px 1px 0;text-align:right"'
+        rows = "".join(f"<tr><td {cell}>{day}</td><td {cell}>{r.calls}</td><td {cell}>{r.recorded}</td></tr>"
                        for day, r in per_day.iterrows())
-        self.calls_table.value = ("<table><thead><tr><th>day</th><th>voice calls</th><th>recorded</th></tr></thead>"
-                                  f"<tbody>{rows}</tbody></table>")
+        head = "".join(f"<th {cell}>{h}</th>" for h in ("day", "voice calls", "recorded"))
+        self.calls_table.value = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
     # --- start over ---------------------------------------------------------------------------
 
