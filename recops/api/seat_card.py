@@ -109,6 +109,7 @@ def check_room(card: SeatCard, url: str) -> None:
     room = health.get("room")
     if room != card.room:
         there = f"room {room}" if room else "a sandbox that is no training room"
-        raise ConfigError(f"the seat card {card.path} is for room {card.room}, but {url} serves {there}",
-                          "use the seat card of this room (the trainer hands out new cards each time the "
-                          "room starts), or unset RECOPS_SEAT_CARD")
+        raise ConfigError(f"the seat card {card.path} is for room {card.room}, which is not running at {url} "
+                          f"any more ({url} serves {there})",
+                          f"ask the trainer for your seat card of this room{f' ({room})' if room else ''}: the "
+                          "trainer hands out new cards each time the room starts; or unset RECOPS_SEAT_CARD")

@@ -16,7 +16,9 @@ DEMO_ENDED_CONVERSATION = "c0a80001-0000-4000-8000-000000000006"
 
 
 def _pick(session: Session, hours: float, ended: bool, demo_id: str, what: str, parameter: str) -> str:
-    frame = session.interval(last(hours), media_type="voice")
+    # no progress bar: in Jupyter it is a widget that closes when the read ends, and an app
+    # (Voila) that built itself with it shows "Error displaying widget: model not found" there
+    frame = session.interval(last(hours), media_type="voice", progress=False)
     mask = frame["ended"].astype(bool)
     if ended:
         mask &= frame["recorded"].astype(bool)

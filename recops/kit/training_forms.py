@@ -1,9 +1,10 @@
 """The training walkthrough's two forms from one source.
 
-The trainer form (``notebooks/05_training_walkthrough.ipynb``, paired with its text form
-``notebooks/text/05_training_walkthrough.py``) is the only one anyone edits: the answers are in
+The trainer form (``notebooks/05_trainer_walkthrough.ipynb``, paired with its text form
+``notebooks/text/05_trainer_walkthrough.py``) is the only one anyone edits: the answers are in
 cells tagged ``solution``, so it runs top to bottom and every self-check passes. The trainee
-form (``…_trainee.ipynb`` and its text form) is generated from it, cell by cell:
+form (``05_trainee_exercises.ipynb`` and its text form: ``trainee_name``) is generated from it,
+cell by cell:
 
 - a cell tagged ``solution`` (tagged ``answer`` in the trainee form) keeps its leading comment
   lines (the instructions) and each plain name it assigns at top level, blanked:
@@ -37,6 +38,10 @@ SOLUTION = "solution"  # in the trainer form: an answer
 ANSWER = "answer"  # in the trainee form: the same cell, blanked, for the trainee's answer
 TRAINER = "trainer"
 TRAINEE_SUFFIX = "_trainee"
+# "NN_trainer_TOPIC" -> "NN_trainee_exercises": the two names differ in their first 10 characters,
+# so JupyterLab's file browser, which cuts long names ("05_training_wal…"), tells them apart
+TRAINER_NAME = re.compile(r"^(?P<prefix>.*?)trainer_(?P<topic>.+)$")
+TRAINEE_NAME = "trainee_exercises"
 TEXT_DIR = "text"
 BLANK = "None"
 DEFAULT_HINT = "# your answer here"
@@ -121,15 +126,26 @@ class Form:
 
     trainer: Path  # notebooks/NAME.ipynb
     trainer_text: Path  # notebooks/text/NAME.py
-    trainee: Path  # notebooks/NAME_trainee.ipynb
-    trainee_text: Path  # notebooks/text/NAME_trainee.py
+    trainee: Path  # notebooks/TRAINEE.ipynb (``trainee_name``)
+    trainee_text: Path  # notebooks/text/TRAINEE.py
 
     @classmethod
     def of(cls, trainer: Path) -> Form:
         stem = trainer.stem
         text = trainer.parent / TEXT_DIR
-        return cls(trainer, text / f"{stem}.py", trainer.with_name(f"{stem}{TRAINEE_SUFFIX}.ipynb"),
-                   text / f"{stem}{TRAINEE_SUFFIX}.py")
+        trainee = trainee_name(stem)
+        return cls(trainer, text / f"{stem}.py", trainer.with_name(f"{trainee}.ipynb"), text / f"{trainee}.py")
+
+
+def trainee_name(trainer_stem: str) -> str:
+    """The trainee form's name: ``05_trainer_walkthrough`` -> ``05_trainee_exercises``; a trainer
+    form named otherwise gets ``_trainee`` appended."""
+    named = TRAINER_NAME.match(trainer_stem)
+    return f"{named['prefix']}{TRAINEE_NAME}" if named else f"{trainer_stem}{TRAINEE_SUFFIX}"
+
+
+def is_trainee_form(stem: str) -> bool:
+    return stem.endswith(TRAINEE_SUFFIX) or TRAINEE_NAME in stem
 
 
 def _jupytext() -> Any:
@@ -147,7 +163,7 @@ def trainer_forms(nb_dir: Path) -> list[Form]:
     import nbformat
 
     forms = [Form.of(path) for path in sorted(nb_dir.glob("*.ipynb"))
-             if not path.stem.endswith(TRAINEE_SUFFIX) and has_solutions(nbformat.read(path, as_version=4))]
+             if not is_trainee_form(path.stem) and has_solutions(nbformat.read(path, as_version=4))]
     if not forms:
         raise ConfigError(f"no notebook in {nb_dir} has cells tagged {SOLUTION!r}",
                           "pass the notebooks folder that holds the training walkthrough (--notebooks DIR)")

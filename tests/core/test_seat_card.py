@@ -106,6 +106,7 @@ def test_a_card_of_another_room_names_both_rooms(cards, tmp_path, room_server):
     text = str(e.value)
     assert "room-00000000" in text and room_server.app.room.id in text
     assert "seat card of this room" in e.value.remedy
+    assert "which is not running at" in text and "ask the trainer" in e.value.remedy  # issue 17, item 12
 
 
 def test_a_card_for_a_plain_sandbox_says_it_is_no_room(sb, cards, tmp_path):

@@ -31,8 +31,15 @@ EXPLICIT = "explicit"  # 06 is given its csv paths (under tmp_path / EXPLICIT); 
 
 def test_there_are_seven_notebooks_and_the_walkthroughs_trainee_form():
     assert ALL == ["01_getting_started.ipynb", "02_recording_states.ipynb", "03_pause_resume_stop.ipynb",
-                   "04_reproduce_errors.ipynb", "05_training_walkthrough.ipynb",
-                   "05_training_walkthrough_trainee.ipynb", "06_pause_ledger.ipynb", "07_export.ipynb"]
+                   "04_reproduce_errors.ipynb", "05_trainee_exercises.ipynb",
+                   "05_trainer_walkthrough.ipynb", "06_pause_ledger.ipynb", "07_export.ipynb"]
+
+
+def test_the_lab_sidebar_tells_every_notebook_apart():
+    """JupyterLab's file browser cuts long names ("05_training_wal…", issue 17, item 17): the
+    first 15 characters of every notebook's name differ."""
+    heads = [name[:15] for name in ALL]
+    assert len(set(heads)) == len(heads), heads
 
 
 def test_the_notebooks_folder_lists_one_entry_per_notebook():
@@ -139,7 +146,7 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
             check_export(sb, output_dir / "exports", expected=3, deleted=1)  # the default destination
             assert f"into {output_dir / 'exports'}" in text, "the summary names where the files went"
         if name.startswith("05"):
-            check_walkthrough(executed, trainee=name.endswith("_trainee.ipynb"))
+            check_walkthrough(executed, trainee=name == "05_trainee_exercises.ipynb")
 
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -198,7 +205,7 @@ def check_walkthrough(executed: nbformat.NotebookNode, trainee: bool) -> None:
     what to fill in (or, for the control panel's exercise, what to click). No traceback anywhere
     (the generic test already found no error output)."""
     checks = [c for c in executed.cells if "check" in c.metadata.get("tags", [])]
-    trainer = nbformat.read(NOTEBOOKS / "05_training_walkthrough.ipynb", as_version=4)
+    trainer = nbformat.read(NOTEBOOKS / "05_trainer_walkthrough.ipynb", as_version=4)
     assert len(checks) == sum("check" in c.metadata.get("tags", []) for c in trainer.cells) >= 7
     verdicts = []
     for cell in checks:

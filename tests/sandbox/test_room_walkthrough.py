@@ -15,7 +15,7 @@ from recops.sandbox.server import SandboxServer
 
 from ..conftest import Demo
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_training_walkthrough.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_trainer_walkthrough.ipynb"
 
 
 def adhoc(summary: dict, participant_id: str) -> bool:

@@ -69,7 +69,8 @@ def test_in_a_room_the_walkthrough_checks_and_resets_the_seat_only(room, demo):
     app = SeatApp(walkthrough, picker)
     picker.use_fields.click()
     assert picker.message.startswith("seat 3 of room"), picker.message
-    _banner, reset_row, _reset_log, _ex1, ex2, _ex4, _ex5, ex6 = app.content.children
+    _ex1, ex2, _ex3, _ex4, _ex5a, _ex5b, ex6 = app.content.exercises
+    reset_row = app.content.children[1]
     ex2.check_button.click()
     assert "NOT YET" in ex2.verdict.value
     ex2.children[1].pause_button.click()
@@ -80,7 +81,7 @@ def test_in_a_room_the_walkthrough_checks_and_resets_the_seat_only(room, demo):
     ex6.check_button.click()
     assert "NOT YET" in ex6.verdict.value
     share = picker.session.interval(intervals.last(7 * 24), media_type="voice")["recorded"].mean()
-    ex6.children[1].value = f"{100 * share:.4f}%"
+    app.content.share.value = f"{100 * share:.4f}%"
     ex6.check_button.click()
     assert "PASSED" in ex6.verdict.value, ex6.verdict.value  # the share of this seat's own org
     reset_row.children[0].click()  # Start over: this seat back to its demo copy
@@ -127,7 +128,10 @@ def test_on_the_demo_sandbox_the_picker_says_so_and_hands_over_a_session(sb, dem
     assert picker.session is not None and picker.session.is_sandbox
     assert picker.message.startswith("demo sandbox")
     assert "recops-seat-ok" in picker.status.value
-    assert picker.form.layout.display == "none"  # nothing to pick
+    assert picker.form.layout.display == "none"  # nothing to pick, folded …
+    assert picker.toggle.layout.display != "none"  # … behind "Use a seat card…" (issue 17, item 12)
+    picker.toggle.value = True
+    assert picker.form.layout.display != "none" and picker.card_text.layout.display != "none"
     assert picker.session.status(demo.ACTIVE).recording_state == "ACTIVE"
 
 
@@ -149,10 +153,15 @@ def test_the_control_panel_app_pauses_through_the_picked_session(sb, demo):
 
 def test_the_walkthrough_app_checks_say_not_yet_then_passed(sb, demo):
     app = SeatApp(walkthrough, SeatPicker(sandbox_url=sb.url))
-    _banner, _reset_row, _reset_log, ex1, ex2, ex4, ex5, ex6 = app.content.children
+    ex1, ex2, ex3, ex4, ex5a, ex5, ex6 = app.content.exercises
     ex1.check_button.click()
     assert "NOT YET" in ex1.verdict.value and "choose the state above" in ex1.verdict.value
-    ex1.children[1].value = "PAUSED"  # the dropdown: conversation 2 is secure-paused
+    app.content.state.value = "ACTIVE"
+    ex1.check_button.click()
+    assert "NOT YET" in ex1.verdict.value and "Show state" in ex1.verdict.value  # the app's button, no code
+    app.content.lookup_button.click()
+    assert "PAUSED" in app.content.lookup_result.value
+    app.content.state.value = "PAUSED"  # the dropdown: conversation 2 is secure-paused
     ex1.check_button.click()
     assert "PASSED" in ex1.verdict.value
 
@@ -162,25 +171,43 @@ def test_the_walkthrough_app_checks_say_not_yet_then_passed(sb, demo):
     panel.pause_button.click()
     ex2.check_button.click()
     assert "PASSED" in ex2.verdict.value, ex2.verdict.value
+    ex3.check_button.click()
+    assert "NOT YET" in ex3.verdict.value and "click Pause again" in ex3.verdict.value
+    app.content.again_button.click()
+    ex3.check_button.click()
+    assert "PASSED" in ex3.verdict.value and "sent nothing" in ex3.verdict.value, ex3.verdict.value
     ex4.check_button.click()
     assert "NOT YET" in ex4.verdict.value
     panel.resume_button.click()
     ex4.check_button.click()
     assert "PASSED" in ex4.verdict.value
 
+    ex5a.check_button.click()
+    assert "NOT YET" in ex5a.verdict.value and "Stop as the supervisor" in ex5a.verdict.value
+    app.content.stop_as_supervisor.click()
+    ex5a.check_button.click()
+    assert "PASSED" in ex5a.verdict.value, ex5a.verdict.value
     ex5.check_button.click()
-    assert "NOT YET" in ex5.verdict.value
+    assert "NOT YET" in ex5.verdict.value and "click Stop on the agent" in ex5.verdict.value
     stop_panel = ex5.children[1]
     agent = next(p for p in stop_panel.status.participants if p.purpose == "agent")
     stop_panel.stop_buttons[agent.id].click()
     ex5.check_button.click()
     assert "PASSED" in ex5.verdict.value, ex5.verdict.value
 
-    share = ex6.children[1]
+    share = app.content.share
     share.value = "not a number"
     ex6.check_button.click()
     assert "NOT YET" in ex6.verdict.value and "should be a number" in ex6.verdict.value
-    assert not any("Traceback" in line for ex in (ex1, ex2, ex4, ex5, ex6) for line in ex.log_panel.lines)
+    app.content.load_button.click()
+    table = app.content.calls_table.value
+    assert "voice calls" in table and "recorded" in table
+    truth = sb.control.conversations()  # the share is never in the NOT YET (issue 17, item 11)
+    share.value = "0.01"
+    ex6.check_button.click()
+    assert "NOT YET" in ex6.verdict.value and "too low" in ex6.verdict.value, ex6.verdict.value
+    assert "%" not in ex6.verdict.value.split("too low")[1] and "counts" not in ex6.verdict.value
+    assert truth and not any("Traceback" in line for ex in app.content.exercises for line in ex.log_panel.lines)
 
 
 @pytest.mark.parametrize("text, words", [
@@ -265,3 +292,75 @@ def test_with_credentials_set_the_picker_names_the_real_org_and_picks_no_seat(mo
     assert picker.session is not None and not picker.session.is_sandbox
     assert picker.message.startswith("no seat: REAL ORG") and "confirmation" in picker.message, picker.message
     assert "s3cr3t-org" not in picker.status.value
+
+
+def test_start_over_brings_every_panel_back_to_what_its_check_sees(sb, demo):
+    """Issue 17, item 11: after Start over, exercise 5b's panel shows the agent's ad-hoc
+    recording ON again (Stop enabled), as its Check reports, and no verdict is left."""
+    app = SeatApp(walkthrough, SeatPicker(sandbox_url=sb.url))
+    walk = app.content
+    agent = next(p for p in walk.ex5_panel.status.participants if p.purpose == "agent")
+    walk.ex5_panel.stop_buttons[agent.id].click()
+    walk.ex2_panel.pause_button.click()
+    walk.exercises[5].check_button.click()
+    assert "PASSED" in walk.exercises[5].verdict.value
+    walk.reset_button.click()
+    assert "ad hoc ON" in walk.ex5_panel.participant_rows.children[1].children[0].value
+    assert walk.ex5_panel.stop_buttons[agent.id].disabled is False
+    assert "ACTIVE" in walk.ex2_panel.state_label.value and walk.ex2_panel.pause_button.disabled is False
+    assert all(ex.verdict.value == "" for ex in walk.exercises)
+    walk.exercises[5].check_button.click()
+    assert "NOT YET" in walk.exercises[5].verdict.value and "is ON" in walk.exercises[5].verdict.value
+
+
+def _other_room(tmp_path: Path) -> tuple[SandboxServer, Path]:
+    server = SandboxServer(scenario=None, room=Room(2)).start()
+    server.app.room.write_cards(tmp_path / "other-cards", server.url)
+    return server, tmp_path / "other-cards"
+
+
+def test_a_card_of_a_restarted_room_asks_for_the_new_rooms_card(tmp_path):
+    """Issue 17, item 12: the trainer restarted the room at the same address (new id, new
+    credentials): the old card is not a typing mistake, it is the old room's card."""
+    first, old_cards = _other_room(tmp_path)
+    port, old_id = first.port, first.app.room.id
+    old = json.loads((old_cards / "seat-01.json").read_text())
+    first.stop()
+    second = SandboxServer(scenario=None, room=Room(2), port=port).start()
+    try:
+        new_id = second.app.room.id
+        picker = SeatPicker(sandbox_url=second.url)
+        picker.card_text.value = json.dumps(old)
+        picker.use_card.click()
+        assert picker.session is None
+        message = picker.message
+        assert f"room {old_id}, which is not running at {second.url} any more" in message, message
+        assert f"room {new_id} runs there now" in message and f"ask the trainer for your seat card of room {new_id}" \
+            in message, message
+        assert "copy the client id" not in message
+        assert old["clientSecret"] not in picker.status.value
+    finally:
+        second.stop()
+
+
+def test_a_valid_card_of_another_room_is_refused_naming_both_rooms(room, tmp_path):
+    """Issue 17, item 12: the app serves one room; a valid card of another never switches rooms."""
+    rs, cards = room
+    other, other_cards = _other_room(tmp_path)
+    try:
+        picker = SeatPicker(sandbox_url=rs.url)
+        foreign = json.loads((other_cards / "seat-01.json").read_text())
+        picker.card_text.value = json.dumps(foreign)
+        picker.use_card.click()
+        assert picker.session is None, picker.message
+        assert other.app.room.id in picker.message and rs.app.room.id in picker.message, picker.message
+        assert "recops-seat-error" in picker.status.value and foreign["clientSecret"] not in picker.status.value
+        picker.card_text.value = (cards / "seat-02.json").read_text()  # this room's card works
+        picker.use_card.click()
+        assert picker.message.startswith(f"seat 2 of room {rs.app.room.id}"), picker.message
+        picker.toggle.value = True  # a seat in use: another room's card is refused too
+        picker.card_text.value = json.dumps(foreign)
+        picker.use_card.click()
+        assert other.app.room.id in picker.message and picker.session.client.principal == "client:seat-02-supervisor"
+    finally:
+        other.stop()

@@ -1,7 +1,7 @@
 """The two Voilà apps (notebooks/apps/): a seat picker first, then, on the picked seat, either
 notebook 03's control panel or the training walkthrough as buttons and fields with their
-self-checks (PASSED / NOT YET). Everything is built from the seat's session, so every click
-acts on that seat's org only."""
+self-checks (PASSED / NOT YET), numbered as in the notebook and on the trainer board.
+Everything is built from the seat's session, so every click acts on that seat's org only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
+from recops.base.display import state_badge_html
 from recops.genesys import intervals
 from recops.kit import discover, training
 
@@ -62,10 +63,27 @@ def control_panel_app() -> SeatApp:
     return SeatApp(control_panels)
 
 
+# The walkthrough's exercises, numbered and titled as in notebook 05 (its "## Exercise …" headings)
+# and on the trainer board (recops/sandbox/room/board.py: ex1 … ex6, ex5a/ex5b): every step the
+# board tracks is one exercise here too.
+TITLES = {
+    "1": "Exercise 1 — read a recording state",
+    "2": "Exercise 2 — secure-pause a call",
+    "3": "Exercise 3 — pause it again",
+    "4": "Exercise 4 — resume with the control panel",
+    "5a": "Exercise 5a — stop an agent's ad-hoc recording with the client's credentials",
+    "5b": "Exercise 5b — stop it as the agent",
+    "6": "Exercise 6 — what share of last week's calls was recorded?",
+}
+STOP_AS_SUPERVISOR = "Stop as the supervisor"
+
+
 class Exercise(w.VBox):
     """One exercise: its text, its inputs, and a Check button showing the verdict."""
 
-    def __init__(self, title: str, text: str, inputs: list[w.Widget], check: Callable[[], training.Check]) -> None:
+    def __init__(self, number: str, text: str, inputs: list[w.Widget], check: Callable[[], training.Check]) -> None:
+        title = TITLES[number]
+        self.number = number
         self.verdict = w.HTML()
         self.verdict.add_class("recops-exercise-verdict")
         self.log_panel = LogPanel(f"log — {title}", height="80px")
@@ -80,41 +98,150 @@ class Exercise(w.VBox):
         self.last = check()
         self.verdict.value = self.last._repr_html_()
 
+    def clear(self) -> None:
+        """Back to unchecked (Start over)."""
+        self.last = None
+        self.verdict.value = ""
+        self.log_panel.clear()
+
+
+class Walkthrough(w.VBox):
+    """Notebook 05 for clicking, not coding: the same exercises, numbered the same, each with its
+    self-check worded for the app's buttons and fields. **Start over** resets the seat and brings
+    every panel, field and verdict back to the reset state."""
+
+    def __init__(self, rc: Session) -> None:
+        sandbox = discover.sandbox_control(rc)
+        if sandbox is None:
+            raise training_error()
+        self.rc, self._sandbox = rc, sandbox
+        self.reset_log = LogPanel("start over", height="60px")
+        self.reset_button = w.Button(description="Start over (reset my seat)", icon="undo",
+                                     layout=w.Layout(width="auto"))
+        self.reset_button.on_click(guarded(self.reset_log, lambda _: self.start_over()))
+        app = training.APP
+
+        # 1: read a state (the app's rc.status: type an id, Show state), then choose it
+        self.lookup = w.Text(value=EX1, description="conversation", layout=w.Layout(width="520px"))
+        self.lookup_button = w.Button(description="Show state", icon="search")
+        self.lookup_result = w.HTML()
+        self.lookup_result.add_class("recops-lookup-result")
+        self.state = w.Dropdown(options=["", "ACTIVE", "PAUSED", "NONE"], description="state")
+        ex1 = Exercise("1", f"What is the recording state of conversation <code>{EX1}</code>? Click "
+                       "<b>Show state</b> to read it, then choose it below.",
+                       [w.HBox([self.lookup, self.lookup_button]), self.lookup_result, self.state],
+                       lambda: _blank("exercise 1", "choose the state") if not self.state.value
+                       else training.check_state(rc, "exercise 1", EX1, self.state.value, where=app))
+        self.lookup_button.on_click(guarded(ex1.log_panel, lambda _: self._show_state()))
+
+        # 2 and 4: the control panel of EX2
+        self.ex2_panel = ControlPanel(rc, EX2)
+        ex2 = Exercise("2", f"Pause conversation <code>{EX2}</code> with the panel's <b>Pause</b> button.",
+                       [self.ex2_panel],
+                       lambda: training.check_reached(rc, "exercise 2", EX2, "PAUSED", secure_pause=True,
+                                                      todo="click Pause in the panel above", where=app))
+        # 3: pause it again; recops reads the state first and sends nothing
+        self.again: object = None
+        self.again_button = w.Button(description="Pause again", icon="pause")
+        ex3 = Exercise("3", "What happens when you pause a call that is already paused? Click <b>Pause "
+                       "again</b> (after exercise 2): recops reads the state first and sends nothing.",
+                       [w.HBox([self.again_button])],
+                       lambda: training.check_skipped("exercise 3", self.again, where=app))
+        self.again_button.on_click(guarded(ex3.log_panel, lambda _: self._pause_again(ex3.log_panel)))
+        ex4 = Exercise("4", "Click <b>Resume</b> in the panel of exercise 2.", [],
+                       lambda: training.check_clicked(rc, "exercise 4", self.ex2_panel, "resume", "ACTIVE",
+                                                      where=app, panel_name="the panel of exercise 2"))
+
+        # 5a and 5b: the ad-hoc recording of EX5's agent
+        self.caught: object = None
+        self.stop_as_supervisor = w.Button(description=STOP_AS_SUPERVISOR, icon="stop", layout=w.Layout(width="auto"))
+        ex5a = Exercise("5a", f"Conversation <code>{EX5}</code> is recorded only because its agent started an "
+                        f"ad-hoc recording. Click <b>{STOP_AS_SUPERVISOR}</b>: the supervisor's client "
+                        "credentials may not stop it, and the log says why.", [w.HBox([self.stop_as_supervisor])],
+                        lambda: training.check_error("exercise 5a", self.caught, "missing.any.permissions",
+                                                     where=app, todo=f"click {STOP_AS_SUPERVISOR} above"))
+        self.stop_as_supervisor.on_click(guarded(ex5a.log_panel, lambda _: self._stop_as_supervisor(ex5a.log_panel)))
+        self.ex5_panel = ControlPanel(rc, EX5)
+        ex5b = Exercise("5b", "Now <b>Stop</b> it on the agent's row of the panel: the panel acts with the "
+                        "agent's user token.", [self.ex5_panel], lambda: _check_agent_adhoc_off(rc))
+
+        # 6: the share, from last week's calls per day
+        self.week = intervals.last(7 * 24)
+        self.load_button = w.Button(description="Load last week's calls", icon="table", layout=w.Layout(width="auto"))
+        self.calls_table = w.HTML()
+        self.calls_table.add_class("recops-week-calls")
+        self.share = w.Text(description="share", placeholder="e.g. 0.5")
+        ex6 = Exercise("6", "Click <b>Load last week's calls</b>, then type the share of them that was recorded "
+                       "(a number between 0 and 1, or a percentage).",
+                       [w.HBox([self.load_button]), self.calls_table, self.share],
+                       lambda: _blank("exercise 6", "type the share") if not self.share.value.strip()
+                       else training.check_share(rc, "exercise 6", self.week, _number(self.share.value), where=app))
+        self.load_button.on_click(guarded(ex6.log_panel, lambda _: self._load_week()))
+
+        self.exercises = [ex1, ex2, ex3, ex4, ex5a, ex5b, ex6]
+        self.panels = [self.ex2_panel, self.ex5_panel]
+        super().__init__([banner(rc), w.HBox([self.reset_button]), self.reset_log, *self.exercises])
+        self.add_class("recops-walkthrough")
+
+    # --- the exercises' buttons -------------------------------------------------------------
+
+    def _show_state(self) -> None:
+        cid = self.lookup.value.strip()
+        st = self.rc.status(cid)
+        badge = state_badge_html(st.recording_state)
+        self.lookup_result.value = f"conversation <code>{html.escape(cid)}</code>: {badge}"
+
+    def _pause_again(self, log: LogPanel) -> None:
+        outcome = self.rc.pause(EX2)
+        self.again = outcome
+        log.write(outcome.summary())
+        self.ex2_panel.refresh()
+
+    def _stop_as_supervisor(self, log: LogPanel) -> None:
+        from recops.genesys.errors import ApiError
+
+        agent = next(p for p in self.rc.status(EX5).participants if p.purpose == "agent")
+        try:
+            outcome = self.rc.stop(EX5, agent.id)
+        except ApiError as e:
+            self.caught = e
+            log.error(e)
+            return
+        log.write(outcome.summary())
+
+    def _load_week(self) -> None:
+        frame = self.rc.interval(self.week, media_type="voice", progress=False)
+        if frame.empty:
+            self.calls_table.value = "<i>no voice call last week</i>"
+            return
+        days = frame.assign(day=frame["conversation_start"].dt.strftime("%Y-%m-%d"),
+                            rec=frame["recorded"].fillna(False).astype(int))
+        per_day = days.groupby("day").agg(calls=("conversation_id", "size"), recorded=("rec", "sum"))
+        cell = 'style="padding:1px 14px 1px 0;text-align:right"'
+        rows = "".join(f"<tr><td {cell}>{day}</td><td {cell}>{r.calls}</td><td {cell}>{r.recorded}</td></tr>"
+                       for day, r in per_day.iterrows())
+        head = "".join(f"<th {cell}>{h}</th>" for h in ("day", "voice calls", "recorded"))
+        self.calls_table.value = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+    # --- start over ---------------------------------------------------------------------------
+
+    def start_over(self) -> None:
+        """The seat back to its demo copy, then every panel re-read and every answer cleared, so
+        what the page shows is the state its checks see."""
+        done = bool(self._sandbox.reset())
+        self.again = self.caught = None
+        self.state.value, self.share.value = "", ""
+        self.lookup_result.value = self.calls_table.value = ""
+        for panel in self.panels:
+            panel.outcomes.clear()
+            panel.refresh()
+        for exercise in self.exercises:
+            exercise.clear()
+        self.reset_log.write(f"reset: {done}; every exercise is back to its start")
+
 
 def walkthrough(rc: Session) -> w.Widget:
-    """Notebook 05 for clicking, not coding: read a state, pause, resume with the control panel,
-    stop an agent's ad-hoc recording, compute a share; each with its self-check."""
-    sandbox = discover.sandbox_control(rc)
-    if sandbox is None:
-        raise training_error()
-    reset_log = LogPanel("start over", height="60px")
-    reset = w.Button(description="Start over (reset my seat)", icon="undo", layout=w.Layout(width="auto"))
-    reset.on_click(guarded(reset_log, lambda _: reset_log.write(f"reset: {bool(sandbox.reset())}")))
-
-    state = w.Dropdown(options=["", "ACTIVE", "PAUSED", "NONE"], description="state")
-    ex1 = Exercise("Exercise 1 — read a recording state",
-                   f"What is the <code>recordingState</code> of conversation <code>{EX1}</code>?", [state],
-                   lambda: _blank("exercise 1", "choose the state") if not state.value
-                   else training.check_state(rc, "exercise 1", EX1, state.value))
-    ex2_panel = ControlPanel(rc, EX2)
-    ex2 = Exercise("Exercise 2 — secure-pause a call",
-                   f"Pause conversation <code>{EX2}</code> with the panel.", [ex2_panel],
-                   lambda: training.check_reached(rc, "exercise 2", EX2, "PAUSED", secure_pause=True))
-    ex4 = Exercise("Exercise 4 — resume it",
-                   "Click <b>Resume</b> in the panel of exercise 2.", [],
-                   lambda: training.check_reached(rc, "exercise 4", EX2, "ACTIVE", secure_pause=False))
-    ex5_panel = ControlPanel(rc, EX5)
-    ex5 = Exercise("Exercise 5 — stop an agent's ad-hoc recording",
-                   f"Conversation <code>{EX5}</code> is recorded only because its agent started an ad-hoc "
-                   "recording: <b>Stop</b> it (the panel acts with the agent's user token).", [ex5_panel],
-                   lambda: _check_agent_adhoc_off(rc))
-    week = intervals.last(7 * 24)
-    share = w.Text(description="share", placeholder="e.g. 0.5")
-    ex6 = Exercise("Exercise 6 — what share of last week's calls was recorded?",
-                   "Enter a number between 0 and 1.", [share],
-                   lambda: _blank("exercise 6", "type the share") if not share.value.strip()
-                   else training.check_share(rc, "exercise 6", week, _number(share.value)))
-    return w.VBox([banner(rc), w.HBox([reset]), reset_log, ex1, ex2, ex4, ex5, ex6])
+    return Walkthrough(rc)
 
 
 def _blank(exercise: str, what: str) -> training.Check:
@@ -124,7 +251,7 @@ def _blank(exercise: str, what: str) -> training.Check:
 
 def _check_agent_adhoc_off(rc: Session) -> training.Check:
     agent = next(p for p in rc.status(EX5).participants if p.purpose == "agent")
-    return training.check_adhoc(rc, "exercise 5", EX5, agent.id, on=False)
+    return training.check_adhoc(rc, "exercise 5b", EX5, agent.id, on=False, where=training.APP)
 
 
 def _number(text: str) -> float | str | None:

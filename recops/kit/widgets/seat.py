@@ -2,10 +2,17 @@
 room's URL, their seat number and the card's credentials; the picker checks the card against
 the room (the sandbox's health names its room) and the credentials against the sandbox, then
 hands a session on that seat to whatever the app builds. On the plain demo sandbox (no room)
-there is nothing to pick: it says "demo sandbox" and hands over the usual session.
+there is nothing to pick: it says "demo sandbox" and hands over the usual session, and a
+**Use a seat card…** toggle opens the picker (a trainee who started the plain app can still
+paste a card).
 
 Bad input never raises into the page: a garbled card, a card from another room, wrong
-credentials each end as one clear line in the picker, saying what to do.
+credentials each end as one clear line in the picker, saying what to do. A card of a room that
+no longer runs at its address (the trainer restarted the room: new room id, new credentials) is
+named as such: ask the trainer for the new room's card. A valid card of ANOTHER room than the
+one this app serves (or whose seat is in use) is refused, naming both rooms: a class works in
+one room, so such a card is a stale or a neighbour's card, and switching rooms silently would
+take the trainee's work off the trainer's board (README, "App mode").
 """
 
 from __future__ import annotations
@@ -38,8 +45,10 @@ def parse_card(text: str | bytes, where: str = "pasted") -> SeatCard:
     return parse_seat_card(text, f"({where})", need_org=False)
 
 
-def _health(url: str, auth: tuple[str, str] | None) -> dict[str, Any]:
-    """The sandbox's health, asked as the seat (Basic) when credentials are given."""
+def _health(url: str, auth: tuple[str, str] | None, card_room: str | None = None) -> dict[str, Any]:
+    """The sandbox's health, asked as the seat (Basic) when credentials are given. Refused
+    credentials of a card (``card_room``) whose room is not the one running there now are named
+    as a card of a room that is gone (its new id from the open health: no secret needed)."""
     headers = {}
     if auth is not None:
         headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -50,6 +59,12 @@ def _health(url: str, auth: tuple[str, str] | None) -> dict[str, Any]:
         raise ConfigError(f"no sandbox answers at {url} ({type(e).__name__})",
                           "check the room's URL on your seat card, and that the trainer's room is running") from None
     if resp.status == 401:
+        now = _room_now(http, url) if card_room else None
+        if card_room and now != card_room:
+            running = f"room {now} runs there now" if now else "a sandbox that is no training room runs there now"
+            raise SeatRefused(f"this seat card is for room {card_room}, which is not running at {url} any more "
+                              f"({running}: the room was restarted, and its cards changed)",
+                              f"ask the trainer for your seat card of {('room ' + now) if now else 'the new room'}")
         raise SeatRefused("the room refused these credentials (401)",
                           "copy the client id and secret exactly as on your seat card")
     if resp.status == 403:
@@ -64,13 +79,23 @@ def _health(url: str, auth: tuple[str, str] | None) -> dict[str, Any]:
         raise ConfigError(f"{url} is not a recops sandbox", "check the room's URL on your seat card") from None
 
 
+def _room_now(http: urllib3.PoolManager, url: str) -> str | None:
+    """The id of the room running at ``url`` (the open health, asked without credentials)."""
+    try:
+        resp = http.request("GET", f"{url.rstrip('/')}/_sandbox/health")
+        room = json.loads(resp.data).get("room") if resp.status == 200 else None
+    except (urllib3.exceptions.HTTPError, ValueError, AttributeError):
+        return None
+    return room if isinstance(room, str) else None
+
+
 def seat_session(card: SeatCard) -> Session:
     """A session on the card's seat: the room first (a card from another room is refused, naming
     both rooms; on a room, wrong credentials are refused by its control plane), then the card's
     supervisor credentials (one token request)."""
     import recops
 
-    health = _health(card.url, (card.client_id, card.client_secret.get()))
+    health = _health(card.url, (card.client_id, card.client_secret.get()), card.room)
     room = health.get("room")
     if room != card.room:
         raise ConfigError(f"this seat card is for room {card.room}, but the sandbox at {card.url} is "
@@ -119,8 +144,10 @@ class SeatPicker(w.VBox):
         self.session: Session | None = None
         self.message = ""
         self.card: SeatCard | None = None
+        self.room: str | None = None  # the room this app serves (its sandbox's), or whose seat is in use
         self._listeners: list[Callable[[Session], None]] = []
         sandbox_url = sandbox_url if sandbox_url is not None else os.environ.get("RECOPS_SANDBOX_URL")
+        self.sandbox_url = (sandbox_url or "").rstrip("/") or None
         card_path = card_path if card_path is not None else os.environ.get(SEAT_CARD_ENV)
         self.status = w.HTML()
         self.status.add_class("recops-seat-status")
@@ -142,7 +169,11 @@ class SeatPicker(w.VBox):
             w.HTML("… or type the room's URL, your seat number and the credentials on your card:"),
             self.url, self.seat, self.client_id, self.client_secret, self.use_fields,
         ])
-        super().__init__([self.form, self.status])
+        self.toggle = w.ToggleButton(value=False, description="Use a seat card…", icon="id-card",
+                                     tooltip="paste or upload the seat card the trainer gave you",
+                                     layout=w.Layout(width="auto", display="none"))
+        self.toggle.observe(lambda change: self._open(bool(change["new"])), names="value")
+        super().__init__([self.toggle, self.form, self.status])
         self.add_class("recops-seat-picker")
         if card_path:
             self._try(lambda: self._file_card(card_path))
@@ -190,24 +221,49 @@ class SeatPicker(w.VBox):
             self._show_error(e)
             return
         if rc is None:
+            self.room = _room_now(urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=5, read=15)),
+                                  str(url)) if url else None
             self._show("info", "this sandbox is a training room: enter your seat below")
             return
-        self.form.layout.display = "none"
+        self._collapse()
         if not rc.is_sandbox:
             self._use(rc, f"no seat: {rc.target} (credentials are set); every change needs your confirmation")
             return
         self._use(rc, "demo sandbox — no seat needed; every change stays on this machine's sandbox")
 
+    def _open(self, shown: bool) -> None:
+        self.form.layout.display = None if shown else "none"
+
+    def _collapse(self) -> None:
+        """The form folded behind the toggle (a seat or the demo is in use)."""
+        self.toggle.layout.display = None
+        self.toggle.value = False
+        self.form.layout.display = "none"
+
+    def _check_room(self, card: SeatCard) -> None:
+        """Refuse a card of another room than the one this app serves (or whose seat is in use),
+        naming both; a card of a room gone from this app's address is said so by ``_health``."""
+        if self.room is None or card.room == self.room:
+            return
+        here = self.sandbox_url if self.card is None else self.card.url
+        if card.url.rstrip("/") == (here or "").rstrip("/"):
+            return  # the same address: the health says whether that room still runs there
+        raise SeatRefused(f"this seat card is for room {card.room} at {card.url}, but this app is working in "
+                          f"room {self.room} at {here}",
+                          f"use your seat card of room {self.room}; to work in room {card.room}, open the app the "
+                          "trainer gave for that room")
+
     def _try(self, read_card: Callable[[], SeatCard]) -> None:
         try:
             card = read_card()
+            self._check_room(card)
             rc = seat_session(card)
         except Exception as e:  # the page shows it; nothing reaches a traceback
             self._show_error(e)
             return
-        self.card = card
+        self.card, self.room = card, card.room
         self.card_text.value = self.client_secret.value = ""  # the secret does not stay in the page
-        self.form.layout.display = "none"
+        self._collapse()
         self._use(rc, f"seat {card.seat} of room {card.room} ({card.org}) at {card.url}")
 
     # --- showing ----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The trainer's board: for each seat (org) and each exercise of the training walkthrough
-(notebooks/05_training_walkthrough.ipynb) a status computed from what the sandbox sees of
+(notebooks/05_trainer_walkthrough.ipynb) a status computed from what the sandbox sees of
 that org: its state, read live, and its requests, recorded as they happen (``progress``).
 
 - ``passed``: the exercise's predicate holds (the state it asks for is reached, or the
@@ -70,40 +70,42 @@ def _ex5b_reached(org: OrgState, f: SeatFacts) -> bool:
 class Exercise:
     key: str
     title: str
-    cell: str  # the walkthrough cell it stands for
+    cell: str  # its heading in the walkthrough (notebook and app): "Exercise 5a — …"
     judged_by: str  # what the board can see of it
     tried: Callable[[SeatFacts], bool]  # a request of this exercise's kind was made
     reached: Callable[[OrgState, SeatFacts], bool]  # passed
 
 
-# One row per walkthrough exercise (notebooks/text/05_training_walkthrough.py).
+# One row per walkthrough exercise, numbered and titled as the notebook's "## Exercise …" headings
+# (notebooks/text/05_trainer_walkthrough.py) and the walkthrough app (recops/kit/widgets/apps.py,
+# TITLES): the key "ex5a" is "Exercise 5a" everywhere.
 EXERCISES: tuple[Exercise, ...] = (
-    # "Exercise 1 — read a recording state": the answer is typed, the board sees the read
+    # the answer is typed, the board sees the read
     Exercise("ex1", "read a recording state", "Exercise 1 — read a recording state",
              "requests: a read of the conversation answered 2xx (the typed answer is not visible)",
              lambda f: f.read_ex1, lambda org, f: f.read_ex1_ok),
-    # "Exercise 2 — secure-pause a call": rc.pause(ex2)
+    # rc.pause(ex2), or the app's Pause
     Exercise("ex2", "secure-pause a call", "Exercise 2 — secure-pause a call",
              "state: the conversation was secure-paused (a SecurePause in its history)",
              lambda f: f.writes_ex2 > 0, lambda org, f: bool(_secure_pauses(org, EX2))),
-    # "Exercise 3 — pause it again": recops reads first and sends nothing
+    # recops reads first and sends nothing
     Exercise("ex3", "pause it again", "Exercise 3 — pause it again",
              "requests: after the pause, the repeat's read (or a second write answered 2xx) and no failed write",
              lambda f: f.failed_writes_ex2 > 0, _ex3_reached),
-    # "Exercise 4 — resume with the control panel"
     Exercise("ex4", "resume", "Exercise 4 — resume with the control panel",
              "state: the secure pause is over and the conversation is not secure-paused",
              lambda f: f.failed_writes_ex2 > 0, _ex4_reached),
-    # "Exercise 5 — stop an agent's ad-hoc recording", first cell: the error with client credentials
-    Exercise("ex5a", "stop with client credentials (the error)", "Exercise 5 — first cell (rc.stop with the client)",
+    # the error with client credentials
+    Exercise("ex5a", "stop with the client's credentials (the error)",
+             "Exercise 5a — stop an agent's ad-hoc recording with the client's credentials",
              "requests: the participant PATCH with client credentials answered 400/403",
              lambda f: f.client_patch_ex5, lambda org, f: f.client_patch_ex5_refused),
-    # "Exercise 5 — stop an agent's ad-hoc recording", second cell: as the agent (user token)
-    Exercise("ex5b", "stop as the agent", "Exercise 5 — second cell (rc.as_sandbox_user(...).stop)",
+    # as the agent (user token)
+    Exercise("ex5b", "stop as the agent", "Exercise 5b — stop it as the agent",
              "state: the agent's ad-hoc recording is off",
              lambda f: f.user_patch_ex5, _ex5b_reached),
-    # "Exercise 6 — what share of last week's calls was recorded?": the share is typed
-    Exercise("ex6", "share of recorded calls", "Exercise 6 — share of last week's calls",
+    # the share is typed
+    Exercise("ex6", "share of recorded calls", "Exercise 6 — what share of last week's calls was recorded?",
              "requests: analytics details queries answered 2xx covering last week (at least 6 days together; "
              "the control panel's and the picker's one-day queries do not count; the typed share is not visible)",
              lambda f: f.analytics_failed, lambda org, f: f.analytics_week_ok),

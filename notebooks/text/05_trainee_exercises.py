@@ -93,10 +93,10 @@ panel
 training.check_clicked(rc, "exercise 4", panel, "resume", "ACTIVE")
 
 # %% [markdown]
-# ## Exercise 5 — stop an agent's ad-hoc recording
+# ## Exercise 5a — stop an agent's ad-hoc recording with the client's credentials
 # Conversation `c0a80001-0000-4000-8000-000000000004` is recorded only because agent Ben
 # started an ad-hoc recording. Stopping it needs a **participant's user token**: client
-# credentials get 400 `not.a.user` or 403. On the sandbox, `rc.as_sandbox_user(user_id)` mints one.
+# credentials get 400 `not.a.user` or 403. Try it with the supervisor's client first.
 
 # %%
 ex5 = "c0a80001-0000-4000-8000-000000000004"
@@ -110,8 +110,13 @@ caught = None  # the error you caught
 # %% tags=["check"]
 training.check_error("exercise 5a", caught, "missing.any.permissions")
 
+# %% [markdown]
+# ## Exercise 5b — stop it as the agent
+# On the sandbox, `rc.as_sandbox_user(user_id)` mints a participant's user token: stop the
+# recording as Ben.
+
 # %% tags=["answer"]
-# Then as Ben, with his user token: as_ben.stop(ex5, ben.id).
+# As Ben, with his user token: as_ben.stop(ex5, ben.id).
 as_ben = None  # a session acting as Ben
 
 # %% tags=["check"]

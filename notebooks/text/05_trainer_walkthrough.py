@@ -24,7 +24,7 @@
 # %% [markdown] tags=["trainer"]
 # **Trainer form.** The answers are filled in (the cells tagged `solution`), so this notebook
 # runs top to bottom and every check says PASSED. The trainee form,
-# `05_training_walkthrough_trainee.ipynb`, is generated from this one: each answer is a blank
+# `05_trainee_exercises.ipynb`, is generated from this one: each answer is a blank
 # (`answer = None`), the exercises and the checks are the same. Edit only this form, then run
 # `recops training forms` to regenerate the trainee form (`--check` says whether it is stale).
 
@@ -104,10 +104,10 @@ if panel.recording_state == "PAUSED":  # the trainer form clicks it, for an unat
 training.check_clicked(rc, "exercise 4", panel, "resume", "ACTIVE")
 
 # %% [markdown]
-# ## Exercise 5 — stop an agent's ad-hoc recording
+# ## Exercise 5a — stop an agent's ad-hoc recording with the client's credentials
 # Conversation `c0a80001-0000-4000-8000-000000000004` is recorded only because agent Ben
 # started an ad-hoc recording. Stopping it needs a **participant's user token**: client
-# credentials get 400 `not.a.user` or 403. On the sandbox, `rc.as_sandbox_user(user_id)` mints one.
+# credentials get 400 `not.a.user` or 403. Try it with the supervisor's client first.
 
 # %%
 ex5 = "c0a80001-0000-4000-8000-000000000004"
@@ -126,8 +126,13 @@ caught
 # %% tags=["check"]
 training.check_error("exercise 5a", caught, "missing.any.permissions")
 
+# %% [markdown]
+# ## Exercise 5b — stop it as the agent
+# On the sandbox, `rc.as_sandbox_user(user_id)` mints a participant's user token: stop the
+# recording as Ben.
+
 # %% tags=["solution"]
-# Then as Ben, with his user token: as_ben.stop(ex5, ben.id).
+# As Ben, with his user token: as_ben.stop(ex5, ben.id).
 as_ben = rc.as_sandbox_user(ben.user_id)  # a session acting as Ben
 as_ben.stop(ex5, ben.id)
 
