@@ -2,7 +2,7 @@
 (recops/sandbox/process.py), shared by every notebook of the session through
 ``RECOPS_SANDBOX_URL``, then JupyterLab on the user's working copy of the notebooks
 (recops/kit/workcopy.py: ``<output folder>/notebooks``, never the package or a checkout;
-``--app``: Voilà on its ``apps/``; ``--notebooks DIR``: that folder as it
+``--app``: Voilà on its ``apps/``, opening on a landing page; ``--notebooks DIR``: that folder as it
 is). With credentials set it starts no
 sandbox and says loudly that the notebooks act on a real org. With a seat card (``--seat-card``
 or ``RECOPS_SEAT_CARD``) it starts no sandbox either: every notebook acts on that seat of the
@@ -90,14 +90,25 @@ def trust_shipped_notebooks(nb_dir: Path, names: Iterable[str]) -> int:
     return signed
 
 
+APP_TEMPLATES = Path(__file__).resolve().parent / "app_landing"  # voila/templates/recops: the landing page
+
+
+def app_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with recops' Voilà template (``--template=recops``: the apps' landing page) on
+    ``JUPYTER_PATH``, ahead of what was there."""
+    paths = [str(APP_TEMPLATES), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
+    return env | {"JUPYTER_PATH": os.pathsep.join(paths)}
+
+
 def app_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
-    """The Voilà command ``recops lab --app`` runs: the apps in ``apps/`` (the seat picker, then
-    the control panel or the walkthrough), no code shown (Voilà's default)."""
+    """The Voilà command ``recops lab --app`` runs (in :func:`app_env`): the apps in ``apps/`` (the
+    seat picker, then the control panel or the walkthrough), no code shown (Voilà's default),
+    opening on a landing page that says what each app is for (recops/kit/app_landing)."""
     apps = nb_dir / "apps"
     if not apps.is_dir():
         raise ConfigError(f"no apps folder in {nb_dir}", "pass --notebooks DIR with the apps in DIR/apps")
     cmd = [sys.executable, "-m", "voila", str(apps), f"--port={port}", f"--Voila.port_retries={port_retries}",
-           "--Voila.ip=127.0.0.1"]
+           "--Voila.ip=127.0.0.1", "--template=recops"]
     if not open_browser:
         cmd.append("--no-browser")
     return cmd
@@ -111,6 +122,8 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
     settings = Settings.load(env)
     nb_dir, shipped = served_dir(notebooks, echo)
     command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
+    if app:
+        env = app_env(env)
     sandbox = None
     if settings.seat is not None and settings.sandbox_url:
         from recops.api.seat_card import check_room
