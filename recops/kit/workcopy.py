@@ -104,6 +104,14 @@ def sync(target: Path | None = None, source: Path | None = None) -> Sync:
     ``source`` (default :func:`shipped_dir`) without overwriting a user's edit (see the module)."""
     source = source or shipped_dir()
     target = target or working_dir()
+    try:
+        return _sync(target, source)
+    except OSError as e:
+        raise ConfigError(f"cannot write the working copy of the notebooks in {target}: {e.strerror or e}",
+                          "set RECOPS_OUTPUT_DIR to a folder you can write, or pass --notebooks DIR") from e
+
+
+def _sync(target: Path, source: Path) -> Sync:
     target.mkdir(parents=True, exist_ok=True)
     record_path = target / RECORD
     record = _load_record(record_path)

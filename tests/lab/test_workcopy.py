@@ -113,3 +113,17 @@ def test_a_file_of_the_users_own_in_the_way_is_kept(tmp_path):
     done = workcopy.sync(target, source)
     assert done.kept_beside == [("one.ipynb", "one.shipped-new.ipynb")]
     assert (target / "one.ipynb").read_bytes() == (source / "one.ipynb").read_bytes()
+
+
+def test_an_output_folder_that_cannot_hold_the_copy_gets_a_message_saying_what_to_do(tmp_path):
+    import subprocess
+    import sys
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    env = _env(tmp_path, RECOPS_OUTPUT_DIR=str(blocked))
+    done = subprocess.run([sys.executable, "-m", "recops.cli", "lab", "--no-browser", "--port", "1"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"cannot write the working copy of the notebooks in {blocked / 'notebooks'}" in done.stderr
+    assert "set RECOPS_OUTPUT_DIR to a folder you can write" in done.stderr and "Traceback" not in done.stderr
