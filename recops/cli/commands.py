@@ -261,7 +261,9 @@ def stop(conversation_id: str, participant: ParticipantOpt, as_user: AsUserOpt =
 def lab(
     port: Annotated[int, typer.Option(help="JupyterLab's port.")] = 8888,
     sandbox_port: Annotated[int, typer.Option(help="The sandbox's port (0: a free one).")] = 0,
-    notebooks: Annotated[str | None, typer.Option(help="The notebooks directory (default: ./notebooks).")] = None,
+    notebooks: Annotated[str | None, typer.Option(
+        help="A notebooks folder of your own, served as it is (default: your working copy of the "
+             "shipped notebooks, in the output folder).")] = None,
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser tab.")] = True,
     app: Annotated[bool, typer.Option("--app", help="Voilà apps instead of JupyterLab: no code, a seat "
                                                     "picker, the control panel and the walkthrough.")] = False,
@@ -269,8 +271,9 @@ def lab(
         "--seat-card", help="A training room's seat card (seat-NN.json): the notebooks act on that seat "
                             "(same as RECOPS_SEAT_CARD).")] = None,
 ) -> None:
-    """The notebook kit: JupyterLab on notebooks/ with a shared demo sandbox (no credentials needed);
-    with credentials set, the notebooks act on that org instead, and say so."""
+    """The notebook kit: JupyterLab on your working copy of the notebooks (in the output folder; your
+    edits are kept) with a shared demo sandbox (no credentials needed); with credentials set, the
+    notebooks act on that org instead, and say so."""
     from recops.kit import lab as lab_module
 
     with reported_errors(False):

@@ -1,7 +1,9 @@
 """``recops lab``: the notebook kit. Starts a sandbox server (demo scenario) as its own process
 (recops/sandbox/process.py), shared by every notebook of the session through
-``RECOPS_SANDBOX_URL``, then JupyterLab on ``notebooks/`` (``--app``: Voilà on ``notebooks/apps``).
-With credentials set it starts no
+``RECOPS_SANDBOX_URL``, then JupyterLab on the user's working copy of the notebooks
+(recops/kit/workcopy.py: ``<output folder>/notebooks``, never the package or a checkout;
+``--app``: Voilà on its ``apps/``, opening on a landing page; ``--notebooks DIR``: that folder as it
+is). With credentials set it starts no
 sandbox and says loudly that the notebooks act on a real org. With a seat card (``--seat-card``
 or ``RECOPS_SEAT_CARD``) it starts no sandbox either: every notebook acts on that seat of the
 training room, checked to be the card's room before JupyterLab starts.
@@ -13,7 +15,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from recops.api.settings import Settings
@@ -21,6 +23,8 @@ from recops.genesys.errors import ConfigError
 
 
 def notebooks_dir(explicit: str | None = None) -> Path:
+    """A notebooks folder to work ON (``recops training forms``): ``explicit``, else ``./notebooks``,
+    else the checkout's. ``recops lab`` serves a working copy instead (:func:`served_dir`)."""
     checkout = Path(__file__).resolve().parents[2]  # recops/kit/lab.py -> the repository's root
     candidates = [Path(explicit)] if explicit else [Path.cwd() / "notebooks", checkout / "notebooks"]
     for path in candidates:
@@ -53,37 +57,58 @@ def lab_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries
     return cmd
 
 
-SHIPPED_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+def served_dir(explicit: str | None, echo: Callable[[str], None]) -> tuple[Path, list[str]]:
+    """The folder ``recops lab`` serves, and the notebooks in it that are recops' own, as shipped
+    (to sign): ``--notebooks DIR`` as it is (none signed), else the user's working copy, brought up
+    to the shipped notebooks first (recops/kit/workcopy.py), whose start-up lines go to ``echo``."""
+    if explicit:
+        return notebooks_dir(explicit), []
+    from recops.kit import workcopy
+
+    done = workcopy.sync()
+    for line in done.lines():
+        echo(line)
+    return done.folder, done.unedited
 
 
-def trust_shipped_notebooks(nb_dir: Path) -> int:
+def trust_shipped_notebooks(nb_dir: Path, names: Iterable[str]) -> int:
     """Sign (``jupyter trust``) the kit's own notebooks, so that opening them logs no "Notebook …
-    is not trusted". Only the notebooks shipped with the kit, as they are on disk when the lab starts;
-    a notebooks directory of the user's own (``--notebooks``) is left as Jupyter leaves it. The
-    signatures go to the user's Jupyter data directory; no notebook file changes. Returns how many."""
-    if nb_dir.resolve() != SHIPPED_NOTEBOOKS:
-        return 0
+    is not trusted": ``names`` (paths relative to ``nb_dir``), the working copy's notebooks that are
+    as recops ships them. A notebook the user edited was signed by Jupyter when they saved it, if
+    at all; a notebooks directory of the user's own (``--notebooks``) is left as Jupyter leaves it.
+    The signatures go to the user's Jupyter data directory; no notebook file changes. Returns how many."""
     import nbformat
     from nbformat.sign import NotebookNotary
 
     notary = NotebookNotary()
     signed = 0
-    for path in sorted([*nb_dir.glob("*.ipynb"), *nb_dir.glob("apps/*.ipynb")]):
-        notebook = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    for name in sorted(names):
+        notebook = nbformat.read(nb_dir / name, as_version=nbformat.NO_CONVERT)
         if not notary.check_signature(notebook):
             notary.sign(notebook)
         signed += 1
     return signed
 
 
+APP_TEMPLATES = Path(__file__).resolve().parent / "app_landing"  # voila/templates/recops: the landing page
+
+
+def app_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with recops' Voilà template (``--template=recops``: the apps' landing page) on
+    ``JUPYTER_PATH``, ahead of what was there."""
+    paths = [str(APP_TEMPLATES), *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep))]
+    return env | {"JUPYTER_PATH": os.pathsep.join(paths)}
+
+
 def app_command(nb_dir: Path, port: int, open_browser: bool = True, port_retries: int = 10) -> list[str]:
-    """The Voilà command ``recops lab --app`` runs: the apps in ``notebooks/apps`` (the seat
-    picker, then the control panel or the walkthrough), no code shown (Voilà's default)."""
+    """The Voilà command ``recops lab --app`` runs (in :func:`app_env`): the apps in ``apps/`` (the
+    seat picker, then the control panel or the walkthrough), no code shown (Voilà's default),
+    opening on a landing page that says what each app is for (recops/kit/app_landing)."""
     apps = nb_dir / "apps"
     if not apps.is_dir():
-        raise ConfigError(f"no apps folder in {nb_dir}", "run from the repository root, or pass --notebooks DIR")
+        raise ConfigError(f"no apps folder in {nb_dir}", "pass --notebooks DIR with the apps in DIR/apps")
     cmd = [sys.executable, "-m", "voila", str(apps), f"--port={port}", f"--Voila.port_retries={port_retries}",
-           "--Voila.ip=127.0.0.1"]
+           "--Voila.ip=127.0.0.1", "--template=recops"]
     if not open_browser:
         cmd.append("--no-browser")
     return cmd
@@ -95,8 +120,10 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
     if seat_card:
         env["RECOPS_SEAT_CARD"] = str(Path(seat_card).expanduser().absolute())
     settings = Settings.load(env)
-    nb_dir = notebooks_dir(notebooks)
+    nb_dir, shipped = served_dir(notebooks, echo)
     command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
+    if app:
+        env = app_env(env)
     sandbox = None
     if settings.seat is not None and settings.sandbox_url:
         from recops.api.seat_card import check_room
@@ -120,7 +147,7 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
         echo(f"!! REAL ORG: {settings.target.describe()}")
         echo("!! Credentials are set: the notebooks act on this org. Every change needs confirmation.")
         echo(line)
-    trust_shipped_notebooks(nb_dir)
+    trust_shipped_notebooks(nb_dir, shipped)
     lab = subprocess.Popen(command, env=env)
 
     def on_term(signum: int, frame: object) -> None:

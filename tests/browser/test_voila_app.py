@@ -40,7 +40,7 @@ def _env(base: Path, sandbox_url: str) -> dict[str, str]:
         (base / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(base / sub)
     return env | {"JUPYTER_PLATFORM_DIRS": "1", "RECOPS_SANDBOX_URL": sandbox_url,
-                  "RECOPS_JOURNAL": str(base / "journal.sqlite")}
+                  "RECOPS_JOURNAL": str(base / "journal.sqlite"), "RECOPS_OUTPUT_DIR": str(base / "output")}
 
 
 ROOM_LISTENING = re.compile(r"recops room listening on (http://127\.0\.0\.1:\d+)  \(room (room-[0-9a-f]{8}), 3 seats\)")
@@ -106,9 +106,9 @@ def test_the_control_panel_and_walkthrough_apps_in_voila(tmp_path):
                 ctx = browser.new_context(viewport={"width": 1300, "height": 1100})
                 ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
                 page = ctx.new_page()
-                page.goto(f"{base}/", timeout=60_000)  # the apps' listing
-                expect(page.get_by_text("control_panel.ipynb")).to_be_visible()
-                expect(page.get_by_text("walkthrough.ipynb")).to_be_visible()
+                page.goto(f"{base}/", timeout=60_000)  # the apps' landing page (tests/browser/test_app_landing.py)
+                expect(page.get_by_role("link", name="Control panel")).to_be_visible()
+                expect(page.get_by_role("link", name="Training walkthrough")).to_be_visible()
 
                 # the control panel app: seat 2's card pasted, then Pause
                 page.goto(f"{base}/voila/render/control_panel.ipynb", timeout=120_000)

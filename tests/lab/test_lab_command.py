@@ -30,7 +30,8 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
                      ("JUPYTER_RUNTIME_DIR", "run"), ("IPYTHONDIR", "ipy")]:
         (tmp_path / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(tmp_path / sub)
-    return env | {"JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_TOKEN": secrets.token_hex(8)} | extra
+    return env | {"JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_TOKEN": secrets.token_hex(8),
+                  "RECOPS_OUTPUT_DIR": str(tmp_path / "output")} | extra
 
 
 def _wait_for_lab(lab: ServedProcess, port: int, token: str) -> None:
@@ -73,10 +74,10 @@ def test_lab_starts_a_shared_sandbox_and_jupyterlab_and_stops_both(tmp_path, sig
         assert health["scenario"] == "demo"
         contents = http.request("GET", f"http://127.0.0.1:{port}/api/contents?token={env['JUPYTER_TOKEN']}")
         listing = {item["name"]: item["type"] for item in contents.json()["content"]}
-        assert "03_pause_resume_stop.ipynb" in listing  # JupyterLab serves notebooks/
-        # the file browser: one entry per notebook, the paired text forms in one folder of their own
+        assert "03_pause_resume_stop.ipynb" in listing  # JupyterLab serves the working copy of notebooks/
+        # the file browser: one entry per notebook and the apps; the paired text forms stay in the repository
         notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-        assert listing == {**dict.fromkeys(notebooks, "notebook"), "apps": "directory", "text": "directory"}, listing
+        assert listing == {**dict.fromkeys(notebooks, "notebook"), "apps": "directory"}, listing
         # the lab's own settings: no "get notified about official Jupyter news?" pop-up, no update check
         notification = http.request("GET", f"http://127.0.0.1:{port}/lab/api/settings/"
                                     f"@jupyterlab/apputils-extension:notification?token={env['JUPYTER_TOKEN']}")

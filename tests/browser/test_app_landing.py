@@ -1,0 +1,68 @@
+"""Issue 17, item 10: ``recops lab --app`` opened on Voilà's bare file list ("Select items to open
+with Voilà."), the ``text`` folder included. The real command (its own demo sandbox) is opened at
+its root in Debian's chromium: a landing page names each app and what it is for, lists nothing
+else, and its control panel link opens the app."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from recops.sandbox.process import ServedProcess
+
+from ..ports import CHROMIUM, free_port, needs_chromium
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
+
+pytestmark = needs_chromium
+
+
+def _env(base: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH" and not k.startswith(("GENESYS", "RECOPS_"))}
+    for var, sub in [("HOME", "home"), ("JUPYTER_CONFIG_DIR", "cfg"), ("JUPYTER_DATA_DIR", "data"),
+                     ("JUPYTER_RUNTIME_DIR", "run"), ("IPYTHONDIR", "ipy")]:
+        (base / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(base / sub)
+    return env | {"JUPYTER_PLATFORM_DIRS": "1", "RECOPS_OUTPUT_DIR": str(base / "output"),
+                  "RECOPS_JOURNAL": str(base / "journal.sqlite"), "PYTHONUNBUFFERED": "1"}
+
+
+def test_app_mode_opens_on_a_landing_page_that_names_each_app_and_opens_it(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    env = _env(tmp_path)
+    port = free_port()
+    app = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--app", "--no-browser", f"--port={port}"],
+                        url_pattern=rf"(http://127\.0\.0\.1:{port})/", env=env, cwd=tmp_path,
+                        start_timeout=90).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, env=env,
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+            ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+            ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            page = ctx.new_page()
+            page.goto(f"{base}/", timeout=60_000)  # where the browser opens
+            body = page.locator("body")
+            expect(body).to_contain_text("Control panel")
+            expect(body).to_contain_text("pause, resume and stop the recording", ignore_case=True)
+            expect(body).to_contain_text("Training walkthrough")
+            expect(body).to_contain_text("exercises", ignore_case=True)
+            assert "Select items to open" not in body.inner_text()
+            links = page.get_by_role("link").all_inner_texts()
+            assert [t.strip() for t in links] == ["Control panel", "Training walkthrough"], links
+            OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(OUTPUT_DIR / "voila_landing.png"), full_page=True)
+
+            page.get_by_role("link", name="Control panel").click()
+            expect(page).to_have_url(re.compile(r"/voila/render/control_panel\.ipynb"))
+            expect(page.locator(".recops-control-panel").first).to_be_visible(timeout=120_000)
+            browser.close()
+    finally:
+        (tmp_path / "voila.log").write_text(app.output())
+        app.stop(timeout=15)
