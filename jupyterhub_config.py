@@ -21,7 +21,8 @@ Settings (environment variables):
 - ``RECOPS_HUB_PROXY``: the ``configurable-http-proxy`` command (default: ``.ci/node``'s, else PATH).
 
 Each user's server gets ``RECOPS_SEAT_CARD`` (their card, copied into their home, mode 0600) and
-the recops notebooks in ``~/notebooks`` (copied once; a trainee's edits are kept).
+the recops notebooks in ``~/notebooks`` (the ones the installed package ships, without their jupytext
+pairing; copied once; a trainee's edits are kept).
 """
 
 import os
@@ -29,7 +30,7 @@ import pwd
 import sys
 from pathlib import Path
 
-from recops.kit import hub
+from recops.kit import hub, workcopy
 
 c = get_config()  # type: ignore[name-defined]  # noqa: F821  (JupyterHub's config loader provides it)
 
@@ -40,7 +41,7 @@ if not SEAT_MAP or not os.environ.get("RECOPS_HUB_CARDS"):
     sys.exit("jupyterhub_config.py: set RECOPS_HUB_SEAT_MAP (a JSON file {\"username\": seat}) and "
              "RECOPS_HUB_CARDS (the folder of seat cards of recops room serve --cards)")
 SEATS = hub.load_seat_map(SEAT_MAP)
-NOTEBOOKS = REPO / "notebooks"
+NOTEBOOKS = workcopy.shipped_dir()  # the package's notebooks (a wheel's, or this checkout's)
 
 # Who may log in: the users with a seat.
 c.Authenticator.allowed_users = set(SEATS)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from recops.api.settings import ADMIN_TOKEN_ENV
 from recops.genesys.errors import ConfigError
-from recops.kit import nofollow
+from recops.kit import nofollow, workcopy
 
 CARD_NAME = "recops-seat.json"  # the seat card's name in each user's home
 
@@ -116,7 +116,7 @@ def _copy_notebooks(home_fd: int, target: Path, notebooks: Path, owner: nofollow
         return
     try:
         for source in sorted(notebooks.glob("*.ipynb")):
-            if not nofollow.create(folder, source.name, source.read_bytes(), owner):
+            if not nofollow.create(folder, source.name, workcopy.working_text(source), owner):
                 found = nofollow.kind(folder, source.name)
                 if found != "a file":  # a regular file there is the trainee's work: kept, quietly
                     log.warning("recops hub: %s not copied: %s is %s", source.name, target / source.name, found)

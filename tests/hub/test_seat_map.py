@@ -8,7 +8,7 @@ import json
 import pytest
 
 from recops.genesys.errors import ConfigError
-from recops.kit import hub
+from recops.kit import hub, workcopy
 
 
 def test_a_seat_map_gives_each_user_one_seat(tmp_path):
@@ -43,7 +43,8 @@ def test_a_user_home_gets_their_card_and_the_notebooks_once(tmp_path):
     card.write_text('{"seat": 2}')
     notebooks = tmp_path / "nb"
     notebooks.mkdir()
-    (notebooks / "01.ipynb").write_text("{}")
+    shipped = workcopy.shipped_dir() / "01_getting_started.ipynb"
+    (notebooks / "01.ipynb").write_bytes(shipped.read_bytes())
     home = tmp_path / "home" / "bob"
     assert hub.card_path(card.parent, 2) == card
 
@@ -51,6 +52,10 @@ def test_a_user_home_gets_their_card_and_the_notebooks_once(tmp_path):
     assert env == {"RECOPS_SEAT_CARD": str(home / hub.CARD_NAME)}
     assert (home / hub.CARD_NAME).read_text() == '{"seat": 2}'
     assert (home / hub.CARD_NAME).stat().st_mode & 0o777 == 0o600
+    copied = json.loads((home / "notebooks" / "01.ipynb").read_text())
+    assert "jupytext" in json.loads(shipped.read_text())["metadata"]  # the repository's pairing ...
+    assert "jupytext" not in copied["metadata"]  # ... is not the trainee's: no text/ folder in their home
+    assert copied["cells"] == json.loads(shipped.read_text())["cells"]
     (home / "notebooks" / "01.ipynb").write_text("my work")
     hub.prepare_user(home, card, notebooks)  # a restart keeps the trainee's work
     assert (home / "notebooks" / "01.ipynb").read_text() == "my work"
