@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: lab test sandbox lint bench
+.PHONY: lab test sandbox lint bench screenshots
 
 $(VENV)/.lab: pyproject.toml
 	python3 -m venv $(VENV)
@@ -38,3 +38,12 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m benchmarks
+
+# The pictures in README.md and docs/, retaken by the browser tests (tests/browser) into a scratch
+# folder, then copied over docs/img/; tests/test_layout.py checks each is listed here and shown.
+DOC_SHOTS := control_panel state_table export_panel voila_landing voila_walkthrough trainer_board
+screenshots: $(VENV)/.dev
+	rm -rf .shots
+	RECOPS_TEST_OUTPUT=$(CURDIR)/.shots $(VENV)/bin/pytest -q tests/browser
+	for shot in $(DOC_SHOTS); do cp .shots/$$shot.png docs/img/$$shot.png; done
+	rm -rf .shots

@@ -11,8 +11,8 @@ import tempfile
 
 _HOME = tempfile.mkdtemp(prefix="recops-test-home-")
 os.environ["HOME"] = _HOME
-for _var in [v for v in os.environ if v.startswith(("GENESYS", "RECOPS_"))
-             or v in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")]:
+for _var in [v for v in os.environ if (v.startswith(("GENESYS", "RECOPS_")) and v != "RECOPS_TEST_OUTPUT")
+             or v in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")]:  # (where tests' screenshots go)
     del os.environ[_var]
 
 import pytest  # noqa: E402

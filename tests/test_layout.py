@@ -52,3 +52,20 @@ def test_recops_keeps_no_flat_modules_beside_its_folders() -> None:
     capability goes into the folder that owns it, or gets its own."""
     flat = sorted(p.name for p in (REPO / "recops").glob("*.py"))
     assert flat == ["__init__.py", "session.py"], flat
+
+
+def test_every_picture_in_the_docs_is_retaken_by_a_browser_test() -> None:
+    """docs/img/ holds only pictures that `make screenshots` retakes: each is listed in the
+    Makefile's DOC_SHOTS, taken by a test in tests/browser under that name, and shown in README.md
+    or docs/; a picture nobody retakes would drift from the app it shows."""
+    shots = re.search(r"^DOC_SHOTS := (.+)$", (REPO / "Makefile").read_text(), re.M)
+    assert shots, "the Makefile has no DOC_SHOTS line"
+    listed = set(shots.group(1).split())
+    on_disk = {p.stem for p in (REPO / "docs/img").glob("*.png")}
+    taken = {name for test in (REPO / "tests/browser").glob("test_*.py")
+             for name in re.findall(r'OUTPUT_DIR / "([\w-]+)\.png"', test.read_text())}
+    shown = "\n".join(p.read_text() for p in [REPO / "README.md", *(REPO / "docs").glob("*.md")])
+    assert on_disk == listed, f"docs/img/ and DOC_SHOTS differ: {sorted(on_disk ^ listed)}"
+    assert listed <= taken, f"no browser test takes {sorted(listed - taken)}"
+    assert all(f"img/{name}.png" in shown for name in listed), \
+        f"not shown in README.md or docs/: {[n for n in sorted(listed) if f'img/{n}.png' not in shown]}"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from recops.sandbox.process import ServedProcess
 
+from ..output import OUTPUT_DIR
 from ..ports import CHROMIUM, free_port, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 
 pytestmark = needs_chromium
 

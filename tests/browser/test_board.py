@@ -18,10 +18,10 @@ from recops.genesys.explain import explain
 from recops.sandbox import SandboxServer
 from recops.sandbox.room import Room
 
+from ..output import OUTPUT_DIR
 from ..ports import CHROMIUM, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 EX2 = "c0a80001-0000-4000-8000-000000000001"
 EX5 = "c0a80001-0000-4000-8000-000000000004"
 TOKEN = "browser-board-admin-token"
@@ -100,7 +100,7 @@ def test_board_page_follows_the_seats_and_resets_one(tmp_path):
         page.reload()  # the token is kept in sessionStorage for the tab
         expect(seat2_ex2).to_have_text("passed")
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(OUTPUT_DIR / "trainer-board.png"), full_page=True)
+        page.screenshot(path=str(OUTPUT_DIR / "trainer_board.png"), full_page=True)
 
         asked: list[str] = []
         page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))

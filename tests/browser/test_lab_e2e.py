@@ -21,10 +21,10 @@ from recops.kit.lab import lab_command
 from recops.sandbox import SandboxClient
 from recops.sandbox.process import ServedProcess, sandbox_process
 
+from ..output import OUTPUT_DIR
 from ..ports import CHROMIUM, free_port, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
 NEWS_PROMPT = "Would you like to get notified about official Jupyter news?"
 KERNEL_READY = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -135,7 +135,7 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
                 time.sleep(0.1)
             assert control.conversation(DEMO_ACTIVE)["securePause"] is True
             panel.scroll_into_view_if_needed()
-            page.screenshot(path=str(OUTPUT_DIR / "control_panel_paused.png"))
+            page.screenshot(path=str(OUTPUT_DIR / "control_panel.png"))
 
             table = nb.locator(".recops-state-table")
             table.scroll_into_view_if_needed()
@@ -143,7 +143,7 @@ def test_pause_in_the_rendered_control_panel(tmp_path):
             page.screenshot(path=str(OUTPUT_DIR / "state_table.png"))
             # by now (well after the lab loaded) the news question would have popped up over the widgets
             assert page.get_by_text(NEWS_PROMPT).count() == 0, "the Jupyter news pop-up is shown"
-    assert (OUTPUT_DIR / "control_panel_paused.png").stat().st_size > 10_000
+    assert (OUTPUT_DIR / "control_panel.png").stat().st_size > 10_000
 
 
 def test_export_from_the_rendered_panel(tmp_path):

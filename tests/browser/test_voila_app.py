@@ -21,10 +21,10 @@ from pathlib import Path
 from recops.sandbox import SandboxClient, SandboxServer
 from recops.sandbox.process import ServedProcess
 
+from ..output import OUTPUT_DIR
 from ..ports import CHROMIUM, free_port, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", ROOT / "test-output"))
 DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
 # a code cell's input (markdown cells render inside an input area too: that is text, not code)
 CODE_SELECTORS = (".jp-CodeCell .jp-InputArea, .jp-CodeMirrorEditor, .cm-editor, .CodeMirror, "

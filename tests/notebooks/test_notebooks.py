@@ -8,7 +8,6 @@ NOT YET and what to fill in."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -17,11 +16,12 @@ import pytest
 
 from recops.sandbox import SandboxServer
 
+from ..output import OUTPUT_DIR
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TEXT = NOTEBOOKS / "text"  # the py:percent text forms, paired by jupytext's prefix
 FORMATS = "ipynb,text//py:percent"
 ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-OUTPUT_DIR = Path(os.environ.get("RECOPS_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output"))
 
 PARAMETERS = {
     "03_pause_resume_stop.ipynb": {"run_workflow_headless": True, "wait_seconds": 0.5},
