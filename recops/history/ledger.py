@@ -18,9 +18,10 @@ row that says so, and is never counted as unpaused. Reads run ``concurrency`` at
 the transport's pacing (the rate-limit headers), as ``Session.states`` does.
 
 The cache (``recops.history.ledger_store``): a conversation whose recordings are final (ended,
-listed, every file in ``FINAL_FILE_STATES``) is written to the store as it is read (at least every
-``FLUSH_SECONDS``), so a re-run reads none of them again, a killed run resumes after what it had
-written, and a day added costs that day's requests only. Live, transcoding (202), unreadable or
+listed, every file in ``FINAL_FILE_STATES``) is written to the store as it is read (every
+``FLUSH_ROWS`` recordings, and at least every ``FLUSH_SECONDS``), so a re-run reads none of them
+again, a killed run resumes after what it had written, and a day added costs that day's requests
+only. Live, transcoding (202), unreadable or
 ``UPLOADING`` conversations are never cached: they are read again next time. Before the first
 request, ``on_plan`` hears the ``LedgerPlan``: conversations cached and to read, and the floor the
 rate limit (``inin-ratelimit-allowed`` seen by the transport, else the documented 300 a minute)
@@ -442,7 +443,7 @@ def rate_per_minute(client: Client) -> tuple[int, str]:
 # --- the ledger --------------------------------------------------------------------------------------
 
 FLUSH_SECONDS = 0.5  # what was read is written to the cache at least this often...
-FLUSH_ROWS = 500  # ...or once this many recordings wait
+FLUSH_ROWS = 20  # ...and whenever this many recordings wait (a kill loses little even in a burst)
 
 
 def build_ledger(client: Client, interval: str, conversations: pd.DataFrame, *, wait: float = 0.0,
