@@ -81,11 +81,11 @@ def test_a_rerun_sends_no_recording_request_and_the_store_answers_sql(sb, rc):
     clear_log(sb)
     led = rc.ledger(interval)
     assert recording_reads(sb) == Counter(dict.fromkeys(wanted, 1))  # each read once
-    assert led.plan.to_read == len(wanted) and led.plan.cached == 0
 
     clear_log(sb)
     again = rc.ledger(interval)
     assert recording_reads(sb) == Counter()  # nothing final is read twice
+    assert led.plan.to_read == len(wanted) and led.plan.cached == 0
     assert again.plan.to_read == 0 and again.plan.cached == len(wanted)
     same_ledger(led, again)
     assert led.summary() == again.summary()
@@ -108,8 +108,8 @@ def test_a_day_added_to_a_month_costs_that_day_only(sb, rc):
     clear_log(sb)
     led = rc.ledger(both)
     assert recording_reads(sb) == Counter(dict.fromkeys(second, 1))
-    assert led.plan.to_read == len(second)
     assert set(led.table["conversation_id"]) == ended_recorded(rc, both)
+    assert led.plan.to_read == len(second)
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -193,3 +193,24 @@ def test_since_last_brings_a_standing_ledger_up_to_date(sb, rc, tmp_path):
     reads = recording_reads(sb)
     assert reads[new["id"]] == 1 and old["id"] not in reads
     assert new["id"] in update.stdout or "1 read now" in update.stdout
+
+
+def test_what_is_not_final_is_read_again_and_what_is_final_is_not(sb, rc):
+    """Recordings still transcoding (HTTP 202) are not kept: each run asks again; once they are
+    AVAILABLE they are kept, and asked for once."""
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=2)
+    interval = f"{iso(start - timedelta(minutes=1))}/{iso(start + timedelta(minutes=1))}"
+    conv = sb.control.add_conversation(startTime=iso(start))
+    sb.control.disconnect(conv["id"])  # ended now: transcoding for 3 s of the sandbox's clock
+    clear_log(sb)
+    for _ in range(2):
+        led = rc.ledger(interval, progress=False)
+        assert "transcoding" in str(led.table.loc[led.table["conversation_id"] == conv["id"], "note"].iloc[0])
+    assert recording_reads(sb)[conv["id"]] == 2  # read each time
+    sb.control.advance_clock(5)
+    clear_log(sb)
+    for _ in range(2):
+        led = rc.ledger(interval, progress=False)
+    assert recording_reads(sb)[conv["id"]] == 1
+    assert led.plan.per_minute == 300 and led.plan.limit_source == "the rate-limit headers"
+    assert set(led.table.loc[led.table["conversation_id"] == conv["id"], "file_state"]) == {"AVAILABLE"}
