@@ -209,8 +209,9 @@ def test_what_is_not_final_is_read_again_and_what_is_final_is_not(sb, rc):
     assert recording_reads(sb)[conv["id"]] == 2  # read each time
     sb.control.advance_clock(5)
     clear_log(sb)
-    for _ in range(2):
-        led = rc.ledger(interval, progress=False)
+    runs = [rc.ledger(interval, progress=False) for _ in range(2)]
     assert recording_reads(sb)[conv["id"]] == 1
-    assert led.plan.per_minute == 300 and led.plan.limit_source == "the rate-limit headers"
+    led = runs[-1]
+    assert [r.plan.to_read for r in runs] == [1, 0]
+    assert runs[0].plan.per_minute == 300 and runs[0].plan.limit_source == "the rate-limit headers"
     assert set(led.table.loc[led.table["conversation_id"] == conv["id"], "file_state"]) == {"AVAILABLE"}
