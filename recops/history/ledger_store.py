@@ -25,12 +25,13 @@ The rows are queryable with ``rc.store.sql`` as the views ``ledger`` (one row pe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,8 +153,7 @@ class LedgerStore:
             by_day[row["conversation_start"].astimezone(timezone.utc).date()].append(row)
         added = 0
         now = datetime.now(timezone.utc)
-        with self._lock:
-            self.path.mkdir(parents=True, exist_ok=True)
+        with self._lock, self._across_processes():
             if not (self.path / "query.json").exists():
                 _write_json(self.path / "query.json", self.identity)
             self.tmp.mkdir(exist_ok=True)
@@ -177,6 +177,24 @@ class LedgerStore:
                 os.replace(tmp, target)
         return added
 
+    @contextlib.contextmanager
+    def _across_processes(self) -> Iterator[None]:
+        """Two ledgers of one store at once (a daily job and an analyst): each day's read-merge-
+        replace holds an exclusive lock on ``.lock`` (POSIX ``flock``; elsewhere none: the later
+        write may then drop the other's new rows, which are read again next time)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            yield
+            return
+        with open(self.path / ".lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     # --- the intervals ledgered (for --since-last) ---------------------------------------------
 
     @property
@@ -196,8 +214,7 @@ class LedgerStore:
     def record_run(self, start: datetime, end: datetime, pending_from: datetime | None) -> None:
         """Remember a finished ledger of ``[start, end)``; ``pending_from``: the start of its
         earliest conversation that was not final (to be read again by ``--since-last``)."""
-        with self._lock:
-            self.path.mkdir(parents=True, exist_ok=True)
+        with self._lock, self._across_processes():
             runs = self.runs()
             runs.append({"start": _iso(start), "end": _iso(end),
                          "pending_from": None if pending_from is None else _iso(pending_from),
