@@ -1,11 +1,12 @@
 """``python -m benchmarks [NAME ...] [--quick] [options of the benchmarks]``: run the benchmarks.
 
 With no NAME every benchmark runs. A NAME selects the modules it names or starts
-(``sandbox`` -> ``sandbox_throughput``, ``core`` -> ``core_bench``, ``cli`` -> ``cli_start``, ``room`` ->
-``room_abuse``, ``room_load`` and ``room_memory``). At the end, the targets the benchmarks that ran
-measured (issue 7's, and issue 16's ``room_abuse``: the other seats' p99 and errors, seat 1's
-429s and 5xx, the room's peak RSS against its bound) are printed as one table (each row a figure
-measured within this run, its target, and whether it is met). Options this runner does not
+(``sandbox`` -> ``sandbox_throughput``, ``core`` -> ``core_bench``, ``ledger`` -> ``ledger_bench``,
+``cli`` -> ``cli_start``, ``room`` -> ``room_abuse``, ``room_load`` and ``room_memory``). At the
+end, the targets the benchmarks that ran measured (issue 7's, and issue 16's ``room_abuse``: the
+other seats' p99 and errors, seat 1's 429s and 5xx, the room's peak RSS against its bound) are
+printed as one table (each row a figure measured within this run, its target, and whether it is
+met). Options this runner does not
 know are passed on to benchmarks that take ``main(argv)`` (give their values with ``=``:
 ``--seconds=2``); see e.g.
 ``python -m benchmarks.sandbox_throughput --help``.

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from recops.api.transport import Exchange, Wait
     from recops.base.progress import OnProgress
     from recops.export.run import ExportResult, OnExportProgress
-    from recops.history.ledger import Ledger
+    from recops.history.ledger import Ledger, LedgerPlan
     from recops.history.names import Names
     from recops.history.store import Store
     from recops.ops.bulk import Outcomes, Progress
@@ -152,20 +152,61 @@ class Session:
 
         return names_for(self.client)
 
-    def ledger(self, interval: str | tuple[datetime, datetime], *, wait: float = 0.0,
+    def ledger(self, interval: str | tuple[datetime, datetime] | None = None, *, wait: float = 0.0,
                concurrency: int = DEFAULT_CONCURRENCY, on_progress: Callable[[int, int], None] | None = None,
-               **filters: Any) -> Ledger:
+               progress: bool = True, cache: bool = True, since_last: bool = False,
+               on_plan: Callable[[LedgerPlan], None] | None = None, **filters: Any) -> Ledger:
         """The pause ledger of ``interval`` (``recops.history.ledger``): one row per recording of an ended,
         recorded conversation (``.table``), one per pause (``.pauses``), and the recorded
         conversations with no secure pause (``.unpaused``). ``filters`` as for ``interval``;
-        ``wait``: seconds to wait for a conversation's recordings still transcoding."""
+        ``wait``: seconds to wait for a conversation's recordings still transcoding.
+
+        Final conversations' pause facts are cached (``recops.history.ledger_store``; ``cache=False``
+        neither reads nor writes it): a re-run reads no recording twice, an interrupted run resumes.
+        Before the first recording request the plan (cached, to read, the time the rate limit sets)
+        goes to ``on_plan`` and, with ``progress``, to stderr with a bar. ``since_last=True`` (no
+        ``interval``): from where the standing ledger stopped to now."""
+        from datetime import timezone
+
+        from recops.genesys.errors import ConfigError
         from recops.genesys.intervals import iso, parse_interval
         from recops.history.ledger import build_ledger
 
+        store = self.store.ledger()
+        if since_last:
+            if interval is not None:
+                raise ConfigError("give either an interval or since_last, not both")
+            begin = store.resume_point()
+            if begin is None:
+                raise ConfigError("there is no standing ledger yet to bring up to date",
+                                  "run the ledger once over an interval (recops ledger --interval START/NOW); "
+                                  "--since-last then continues from its end")
+            interval = (begin, datetime.now(timezone.utc).replace(microsecond=0))
+        elif interval is None:
+            raise ConfigError("the ledger needs an interval", "give an ISO-8601 start/end, or since_last=True")
         start, end = parse_interval(interval)
-        conversations = self.interval(interval, **(filters | {"recorded": True}))
-        return build_ledger(self.client, f"{iso(start)}/{iso(end)}", conversations, wait=wait,
-                            concurrency=concurrency, on_progress=on_progress)
+        conversations = self.interval((start, end), progress=progress, **(filters | {"recorded": True}))
+        bar = _LedgerBar(progress)
+
+        def planned(plan: LedgerPlan) -> None:
+            bar.start(plan)
+            if on_plan is not None:
+                on_plan(plan)
+
+        def step(done: int, total: int) -> None:
+            bar.update(done)
+            if on_progress is not None:
+                on_progress(done, total)
+
+        try:
+            result = build_ledger(self.client, f"{iso(start)}/{iso(end)}", conversations, wait=wait,
+                                  concurrency=concurrency, on_progress=step, on_plan=planned,
+                                  store=store if cache else None)
+        finally:
+            bar.close()
+        if cache:
+            store.record_run(start, end, result.pending_from)
+        return result
 
     def export(self, source: Iterable[str] | pd.DataFrame, dest: str | Path, *, dry_run: bool = False,
                concurrency: int = DEFAULT_CONCURRENCY, progress: bool = True,
@@ -217,6 +258,36 @@ class Session:
     def reconcile(self, settle_after: float | None = None) -> list[dict[str, Any]]:
         """Settle in-doubt changes by reading the state (see ``recops.ops.reconcile``)."""
         return reconcile(self.client, self.journal, settle_after=settle_after)
+
+
+class _LedgerBar:
+    """The ledger's plan on stderr, then a bar over its recording requests (tqdm: its rate and
+    the time left); nothing when ``show`` is false or there is nothing to read."""
+
+    def __init__(self, show: bool) -> None:
+        self.show = show
+        self._bar: Any = None
+
+    def start(self, plan: LedgerPlan) -> None:
+        if not self.show:
+            return
+        import sys
+
+        print(f"ledger: {plan.describe()}", file=sys.stderr, flush=True)
+        if plan.to_read:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=plan.to_read, desc="recordings", unit="req", leave=False)
+
+    def update(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.n = done
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def connect(settings: Settings | None = None, *, journal: Journal | str | Path | None = None,

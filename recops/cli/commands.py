@@ -337,10 +337,17 @@ def table(
 
 @app.command()
 def ledger(
-    interval: Annotated[str, typer.Option(help="ISO-8601 start/end: the conversations that started in it.")],
+    interval: Annotated[str | None, typer.Option(
+        help="ISO-8601 start/end: the conversations that started in it.")] = None,
+    since_last: Annotated[bool, typer.Option(
+        "--since-last", help="Bring the standing ledger up to date: from where the last ledger stopped to now "
+                             "(for a daily job; the first run needs --interval).")] = False,
     queue: Annotated[str | None, typer.Option(help="Only this queue id.")] = None,
     user: Annotated[str | None, typer.Option(help="Only this user id.")] = None,
     wait: Annotated[float, typer.Option(help="Seconds to wait for recordings still transcoding.")] = 0.0,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Read every recording again and keep nothing (the cache keeps final conversations).",
+    )] = False,
     csv: Annotated[str | None, typer.Option(help="Write the ledger (one row per recording) to this CSV file.")] = None,
     parquet: Annotated[str | None, typer.Option(help="Write the ledger to this Parquet file (needs pyarrow).")] = None,
     unpaused_csv: Annotated[str | None, typer.Option(
@@ -349,10 +356,17 @@ def ledger(
     as_json: JsonOpt = False,
 ) -> None:
     """The pause ledger: per recording of each ended, recorded conversation, how long it was securely
-    paused or hold-suppressed, whether a secure pause was open at the end, and who paused it."""
+    paused or hold-suppressed, whether a secure pause was open at the end, and who paused it.
+    Final conversations are cached: a re-run reads no recording again, an interrupted run resumes."""
     with reported_errors(as_json):
+        from recops.genesys.errors import ConfigError
+
+        if (interval is None) == (not since_last):
+            raise ConfigError("give --interval START/END or --since-last (not both)",
+                              "e.g. recops ledger --interval 2026-11-02T00:00:00Z/2026-11-03T00:00:00Z")
         session = open_session()
-        result = _ledger_with_progress(session, interval, queue, user, wait, console(stderr=True))
+        result = _ledger_with_progress(session, interval, since_last, not no_cache, queue, user, wait,
+                                       console(stderr=True))
         if csv:
             result.to_csv(csv)
         if parquet:
@@ -360,31 +374,44 @@ def ledger(
         if unpaused_csv:
             result.unpaused.to_csv(unpaused_csv, index=False)
         if as_json:
+            plan = result.plan
             print_json({"summary": result.summary(), "notes": result.notes,
-                         "recordings": json.loads(result.table.to_json(orient="records", date_format="iso")),
-                         "unpaused": json.loads(result.unpaused.to_json(orient="records", date_format="iso"))})
+                        "plan": None if plan is None else {"conversations": plan.conversations, "cached": plan.cached,
+                                                           "read": plan.to_read, "per_minute": plan.per_minute},
+                        "recordings": json.loads(result.table.to_json(orient="records", date_format="iso")),
+                        "unpaused": json.loads(result.unpaused.to_json(orient="records", date_format="iso"))})
             return
         for line in ledger_lines(result, limit):
             typer.echo(line)
         for path, what in ((csv, "ledger"), (parquet, "ledger"), (unpaused_csv, "unpaused conversations")):
             if path:
                 typer.echo(f"{what} written to {path}")
+        if since_last and result.plan is not None:
+            p = result.plan
+            typer.echo(f"standing ledger brought up to date over {result.interval}: {p.conversations} "
+                       f"conversation(s), {p.to_read} read now, {p.cached} from the cache")
 
 
-def _ledger_with_progress(session: Any, interval: str, queue: str | None, user: str | None, wait: float,
-                          err: Any) -> Any:
-    """The ledger under one transient progress line (the history read, then the recordings read),
-    gone when it returns: the history read's own bar is off, so no bar is left on screen."""
-    from rich.progress import Progress
+def _ledger_with_progress(session: Any, interval: str | None, since_last: bool, cache: bool, queue: str | None,
+                          user: str | None, wait: float, err: Any) -> Any:
+    """The ledger's plan (on stderr, before the first recording request), then one transient
+    progress line (the history read, then the recordings read, with the time left), gone when it
+    returns: the history read's own bar is off, so no bar is left on screen."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("left"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("reading history", total=None)
+
+        def on_plan(plan: Any) -> None:
+            typer.echo(f"ledger: {plan.describe()}", err=True)
 
         def on_recordings(done: int, total: int) -> None:
             progress.update(task, description="reading recordings", completed=done, total=total)
 
-        return session.ledger(interval, queue_id=queue, user_id=user, wait=wait, progress=False,
-                              on_progress=on_recordings)
+        return session.ledger(interval, since_last=since_last, cache=cache, queue_id=queue, user_id=user,
+                              wait=wait, progress=False, on_progress=on_recordings, on_plan=on_plan)
 
 
 def ledger_lines(result: Any, limit: int) -> list[str]:

@@ -17,16 +17,28 @@ and not in ``…/recordingmetadata``). A 202 means "still transcoding": such a c
 row that says so, and is never counted as unpaused. Reads run ``concurrency`` at a time through
 the transport's pacing (the rate-limit headers), as ``Session.states`` does.
 
+The cache (``recops.history.ledger_store``): a conversation whose recordings are final (ended,
+listed, every file in ``FINAL_FILE_STATES``) is written to the store as it is read (every
+``FLUSH_ROWS`` recordings, and at least every ``FLUSH_SECONDS``), so a re-run reads none of them
+again, a killed run resumes after what it had written, and a day added costs that day's requests
+only. Live, transcoding (202), unreadable or
+``UPLOADING`` conversations are never cached: they are read again next time. Before the first
+request, ``on_plan`` hears the ``LedgerPlan``: conversations cached and to read, and the floor the
+rate limit (``inin-ratelimit-allowed`` seen by the transport, else the documented 300 a minute)
+sets for them.
+
 What each column means and which wire field it comes from: docs/ledger.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +53,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from recops.api.client import Client
+
+    from .ledger_store import LedgerStore
 
 SECURE = "SecurePause"
 HOLD = "Hold"
@@ -115,6 +129,8 @@ class Ledger:
     pauses: pd.DataFrame
     unpaused: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    plan: LedgerPlan | None = None  # what it needed: conversations cached, recording requests sent
+    pending_from: datetime | None = None  # the earliest start of a conversation not final yet
 
     def summary(self) -> dict[str, Any]:
         t = self.table
@@ -341,13 +357,103 @@ def _base(conv: dict[str, Any]) -> dict[str, Any]:
                                      "user_ids")}
 
 
+# --- the cache: facts of final conversations ----------------------------------------------------------
+
+# A recording in these states has its annotations for good [inferred: annotations are written while
+# the call is recorded; UPLOADING: "annotations may be incomplete"; ERROR: the file is not known good]
+FINAL_FILE_STATES = frozenset({"AVAILABLE", "ARCHIVED", "DELETED", "RESTORED", "RESTORING"})
+BASE_COLUMNS = ("conversation_id", "conversation_start", "conversation_end", "queue_ids", "user_ids")
+
+
+def _facts(conv: dict[str, Any], read: _Read) -> tuple[list[dict[str, Any]], dict[str, str | None]]:
+    """A read's recordings as cache rows (pauses nested), and the user names the annotations gave."""
+    from .ledger_store import FACT_COLUMNS, PAUSE_FACT_COLUMNS
+
+    out: list[dict[str, Any]] = []
+    names: dict[str, str | None] = {}
+    for rec in read.recordings:
+        row, pause_rows = _recording_rows(conv, rec)
+        names.update(row.pop("_user_names"))
+        out.append({k: row.get(k) for k in FACT_COLUMNS}
+                   | {"pauses": [{k: p.get(k) for k in PAUSE_FACT_COLUMNS} for p in pause_rows]})
+    return out, names
+
+
+def _is_final(conv: dict[str, Any], read: _Read) -> bool:
+    """Whether a read may be cached for good: recordings listed, every one in a final file state."""
+    return (read.state == "available" and bool(read.recordings) and conv.get("conversation_start") is not None
+            and all((rec.file_state or "").upper() in FINAL_FILE_STATES for rec in read.recordings))
+
+
+def _expand(conv: dict[str, Any], facts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cache rows -> the ledger's recording rows and pause rows (the conversation's own fields
+    from this interval's table)."""
+    rows, pause_rows = [], []
+    for f in facts:
+        rows.append({k: v for k, v in f.items() if k not in ("pauses", "read_at")} | _base(conv))
+        pause_rows.extend({"conversation_id": conv["conversation_id"], "recording_id": f["recording_id"]} | p
+                          for p in f.get("pauses") or [])
+    return rows, pause_rows
+
+
+# --- the plan: how many requests, how long ---------------------------------------------------------
+
+DOCUMENTED_PER_MINUTE = 300  # requests a minute per token [documented: the API's default rate limit]
+
+
+@dataclass(frozen=True)
+class LedgerPlan:
+    """What a ledger needs before it starts: its conversations, how many are in the cache, how
+    many recording requests are left, and the time the rate limit sets for them."""
+
+    conversations: int
+    cached: int
+    to_read: int
+    per_minute: int
+    limit_source: str  # "the rate-limit headers" or "the documented default"
+
+    @property
+    def seconds(self) -> float:
+        """The floor the rate limit sets: ``to_read`` requests at ``per_minute`` a minute."""
+        return self.to_read * 60.0 / self.per_minute
+
+    def describe(self) -> str:
+        return (f"{self.conversations} ended, recorded conversation(s): {self.cached} from the ledger cache, "
+                f"{self.to_read} recording request(s) to send; at {self.per_minute} a minute "
+                f"({self.limit_source}) that takes at least {duration_text(self.seconds)}")
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def rate_per_minute(client: Client) -> tuple[int, str]:
+    """The per-token limit the transport has seen in ``inin-ratelimit-allowed``, else the documented 300."""
+    pacer = getattr(client.http, "pacer", None)
+    allowed = getattr(pacer, "allowed", None)
+    if allowed:
+        return int(allowed), "the rate-limit headers"
+    return DOCUMENTED_PER_MINUTE, "the documented default"
+
+
 # --- the ledger --------------------------------------------------------------------------------------
+
+FLUSH_SECONDS = 0.5  # what was read is written to the cache at least this often...
+FLUSH_ROWS = 20  # ...and whenever this many recordings wait (a kill loses little even in a burst)
 
 
 def build_ledger(client: Client, interval: str, conversations: pd.DataFrame, *, wait: float = 0.0,
-                 concurrency: int = DEFAULT_CONCURRENCY, on_progress: Progress | None = None) -> Ledger:
+                 concurrency: int = DEFAULT_CONCURRENCY, on_progress: Progress | None = None,
+                 store: LedgerStore | None = None, on_plan: Callable[[LedgerPlan], None] | None = None,
+                 flush_seconds: float = FLUSH_SECONDS) -> Ledger:
     """The ledger of ``conversations`` (an interval table: ``conversation_id``, ``ended``,
-    ``recorded``, ``queue_ids``, ``user_ids``, start and end)."""
+    ``recorded``, ``queue_ids``, ``user_ids``, start and end). With a ``store``, conversations it
+    holds are not read again and final ones read now are written to it as they come in;
+    ``on_plan`` hears the plan before the first request, ``on_progress(done, to_read)`` each read."""
     if concurrency < 1:
         raise ConfigError("concurrency must be at least 1")
     notes = list(conversations.attrs.get("notes", []))
@@ -355,6 +461,7 @@ def build_ledger(client: Client, interval: str, conversations: pd.DataFrame, *, 
     if "recorded" in convs.columns:
         convs = convs[convs["recorded"].fillna(False).astype(bool)]
     active = convs[~convs["ended"].fillna(False).astype(bool)]
+    pending: list[datetime] = [t for t in active["conversation_start"] if t is not None and str(t) != "NaT"]
     if len(active):
         notes.append(f"{len(active)} recorded conversation(s) still in progress: left out until they end")
     convs = convs[convs["ended"].fillna(False).astype(bool)]
@@ -362,37 +469,76 @@ def build_ledger(client: Client, interval: str, conversations: pd.DataFrame, *, 
     for r in records:
         for key in ("conversation_start", "conversation_end"):
             r[key] = None if r.get(key) is None or str(r.get(key)) == "NaT" else r[key]
-    total = len(records)
-    done = 0
-    if total:
+    wanted = {r["conversation_id"]: r["conversation_start"].astimezone(timezone.utc).date()
+              for r in records if r["conversation_start"] is not None}
+    cached = store.cached(wanted) if store is not None and wanted else {}
+    to_read = [i for i, r in enumerate(records) if r["conversation_id"] not in cached]
+    if to_read:
         client.api_client  # noqa: B018 - authenticate once before fanning out
+    per_minute, source = rate_per_minute(client) if to_read else (DOCUMENTED_PER_MINUTE, "the documented default")
+    plan = LedgerPlan(len(records), len(records) - len(to_read), len(to_read), per_minute, source)
+    if on_plan is not None:
+        on_plan(plan)
 
-    def one(conv: dict[str, Any]) -> _Read:
-        return _read(client, conv["conversation_id"], wait)
+    results: dict[int, tuple[_Read | None, list[dict[str, Any]]]] = {
+        i: (None, cached[r["conversation_id"]]) for i, r in enumerate(records) if r["conversation_id"] in cached}
+    seen_users: dict[str, str | None] = {}
+    unwritten: list[dict[str, Any]] = []
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if store is not None and unwritten:
+            store.write(unwritten)
+        unwritten.clear()
+        last_flush = time.monotonic()
+
+    def take(i: int, read: _Read) -> None:
+        conv = records[i]
+        facts, names = _facts(conv, read)
+        seen_users.update(names)
+        results[i] = (read, facts)
+        if _is_final(conv, read):
+            unwritten.extend(facts)
+        elif conv["conversation_start"] is not None:
+            pending.append(conv["conversation_start"])
+
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(to_read))))
+    try:
+        futures = {pool.submit(_read, client, records[i]["conversation_id"], wait): i for i in to_read}
+        waiting = set(futures)
+        done = 0
+        while waiting:
+            finished, waiting = wait_futures(waiting, timeout=flush_seconds, return_when=FIRST_COMPLETED)
+            for future in finished:
+                take(futures[future], future.result())
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, len(to_read))
+            if len(unwritten) >= FLUSH_ROWS or time.monotonic() - last_flush >= flush_seconds:
+                flush()
+        flush()
+    except BaseException:
+        with contextlib.suppress(Exception):  # keep what was read: a re-run resumes after it
+            flush()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
     rows: list[dict[str, Any]] = []
     pause_rows: list[dict[str, Any]] = []
     unpaused: list[dict[str, Any]] = []
-    seen_users: dict[str, str | None] = {}
-    with ThreadPoolExecutor(max_workers=min(concurrency, max(1, total))) as pool:
-        for conv, read in zip(records, pool.map(one, records), strict=True):
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
-            if read.state != "available" or not read.recordings:
-                rows.append(_base(conv) | {"note": read.note or "no recording listed for this conversation"})
-                continue
-            secure = 0
-            held = 0
-            for rec in read.recordings:
-                row, prs = _recording_rows(conv, rec)
-                seen_users.update(row.pop("_user_names"))
-                rows.append(row)
-                pause_rows.extend(prs)
-                secure += row["pause_count"]
-                held += row["hold_paused_ms"]
-            if not secure:
-                unpaused.append(_base(conv) | {"recordings": len(read.recordings), "hold_paused_ms": held})
+    for i, conv in enumerate(records):
+        read, facts = results[i]
+        if read is not None and (read.state != "available" or not read.recordings):
+            rows.append(_base(conv) | {"note": read.note or "no recording listed for this conversation"})
+            continue
+        recs, prs = _expand(conv, facts)
+        rows.extend(recs)
+        pause_rows.extend(prs)
+        if not sum(int(r["pause_count"] or 0) for r in recs):
+            unpaused.append(_base(conv) | {"recordings": len(recs),
+                                           "hold_paused_ms": sum(int(r["hold_paused_ms"] or 0) for r in recs)})
     names_for(client).remember("user", seen_users)
     not_read = sum(1 for r in rows if r.get("recording_id") is None)
     if not_read:
@@ -407,4 +553,5 @@ def build_ledger(client: Client, interval: str, conversations: pd.DataFrame, *, 
                 notes.append(note)
     for frame in (table, pauses, unpaused_frame):
         frame.attrs["notes"] = notes
-    return Ledger(interval, table, pauses, unpaused_frame, notes)
+    return Ledger(interval, table, pauses, unpaused_frame, notes, plan=plan,
+                  pending_from=min(pending) if pending else None)

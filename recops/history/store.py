@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from .ledger_store import LedgerStore
+
 TABLE = "conversations"
 
 
@@ -195,6 +197,7 @@ class Store:
 
     def sql(self, query: str) -> pd.DataFrame:
         """Run SQL (DuckDB) over the complete days, as the view ``conversations``; a DataFrame.
+        The ledger's cache is there too: the views ``ledger`` and ``ledger_pauses``.
 
         DuckDB reads the Parquet files itself (column by column, in parallel), so a query over a
         quarter of history aggregates without loading it into pandas."""
@@ -202,7 +205,7 @@ class Store:
             return con.execute(query).df()
 
     def connect(self) -> Any:
-        """A DuckDB connection with the view ``conversations`` (for queries beyond ``sql``)."""
+        """A DuckDB connection with the views ``conversations``, ``ledger`` and ``ledger_pauses``."""
         import duckdb
 
         con = duckdb.connect()
@@ -213,7 +216,14 @@ class Store:
         else:
             con.register("_no_days", arrow_schema().empty_table())
             con.execute(f"create view {TABLE} as select * from _no_days")
+        self.ledger().register(con)  # the views ledger and ledger_pauses (recops.history.ledger_store)
         return con
+
+    def ledger(self) -> LedgerStore:
+        """The ledger's cache of this target and principal (shared by every filter set)."""
+        from .ledger_store import LedgerStore
+
+        return LedgerStore(self.path.parent, self.identity)
 
     def clear(self) -> None:
         """Forget every cached day of this query."""
