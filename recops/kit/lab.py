@@ -120,15 +120,19 @@ def run(port: int = 8888, sandbox_port: int = 0, notebooks: str | None = None, o
     if seat_card:
         env["RECOPS_SEAT_CARD"] = str(Path(seat_card).expanduser().absolute())
     settings = Settings.load(env)
+    on_seat = settings.seat is not None and bool(settings.sandbox_url)
+    if on_seat:  # first: a card of another (or a stopped) room stops here, before anything is copied or said
+        from recops.api.seat_card import check_room
+
+        assert settings.seat is not None and settings.sandbox_url
+        check_room(settings.seat, settings.sandbox_url)
     nb_dir, shipped = served_dir(notebooks, echo)
     command = app_command(nb_dir, port, open_browser) if app else lab_command(nb_dir, port, open_browser)
     if app:
         env = app_env(env)
     sandbox = None
-    if settings.seat is not None and settings.sandbox_url:
-        from recops.api.seat_card import check_room
-
-        check_room(settings.seat, settings.sandbox_url)
+    if on_seat:
+        assert settings.seat is not None
         echo(f"SEAT: {settings.seat.describe()} at {settings.sandbox_url} ({settings.seat.path}); "
              "every notebook of this lab acts on this seat only")
     elif settings.target.is_sandbox:

@@ -85,7 +85,10 @@ def working_text(source: Path) -> bytes:
     import nbformat
 
     notebook = nbformat.read(source, as_version=nbformat.NO_CONVERT)
-    notebook.metadata.pop("jupytext", None)
+    metadata = notebook.get("metadata")
+    if not isinstance(metadata, dict) or "jupytext" not in metadata:
+        return source.read_bytes()  # nothing to take out (or not a notebook): the file as it is
+    metadata.pop("jupytext")
     return (nbformat.writes(notebook, version=nbformat.NO_CONVERT) + "\n").encode()
 
 
