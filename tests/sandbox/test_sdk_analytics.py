@@ -288,12 +288,16 @@ def test_interval_matches_conversations_started_on_a_touched_day(sb, sdk, analyt
     assert analytics.post_analytics_conversations_details_query(query(sdk, day_interval(19))).total_hits == 0
 
 
-def test_page_size_above_the_maximum_is_rejected(sdk, analytics):
+def test_page_size_above_the_maximum_is_served_as_the_maximum(sb, sdk, analytics):
+    """analyticsMaxPageSize (200) and the analyticsPageSizeOverMax assumption (clamp); more in
+    test_analytics_corrections.py."""
+    sb.control.seed(count=250, seed=3, interval=around_now())
+    assert len(analytics.post_analytics_conversations_details_query(
+        query(sdk, around_now(), page_size=201, page_number=1)).conversations) == 200
+    sb.control.settings(assumptions={"analyticsPageSizeOverMax": "reject"})
     body = api_error(lambda: analytics.post_analytics_conversations_details_query(
-        query(sdk, around_now(), page_size=101, page_number=1)), 400, "bad.request")
-    assert "100" in body["message"]
-    assert analytics.post_analytics_conversations_details_query(
-        query(sdk, around_now(), page_size=100, page_number=1)).total_hits > 0
+        query(sdk, around_now(), page_size=201, page_number=1)), 400, "bad.request")
+    assert "200" in body["message"]
 
 
 def test_page_number_zero_is_invalid(sdk, analytics):

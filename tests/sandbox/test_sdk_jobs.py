@@ -51,7 +51,8 @@ def fetch_all(analytics, job_id, page_size=None) -> tuple[list, list[int]]:
 
 
 def no_delay(sb):
-    sb.control.settings(analyticsJobDelaySeconds=0)
+    """Jobs done at once, over a data lake without lag (the lag: test_analytics_corrections.py)."""
+    sb.control.settings(analyticsJobDelaySeconds=0, analyticsJobDataLagSeconds=0)
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
@@ -66,8 +67,8 @@ def test_job_goes_queued_pending_fulfilled_on_the_sandbox_clock(sb, sdk, supervi
     assert isinstance(status, sdk.AsyncQueryStatus)
     assert status.state == "QUEUED" and status.submission_date is not None
     assert status.completion_date is None and status.expiration_date is None
-    # results before FULFILLED: 404 (assumption analyticsJobResultsNotReady)
-    body = api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id), 404, "not.found")
+    # results before FULFILLED: 400 (assumption analyticsJobResultsNotReady)
+    body = api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id), 400, "bad.request")
     assert "QUEUED" in body["message"]
     sb.control.advance_clock(31)
     assert analytics.get_analytics_conversations_details_job(job_id).state == "PENDING"
@@ -81,13 +82,13 @@ def test_job_goes_queued_pending_fulfilled_on_the_sandbox_clock(sb, sdk, supervi
     # past the expiry: EXPIRED, no results
     sb.control.advance_clock(3600)
     assert analytics.get_analytics_conversations_details_job(job_id).state == "EXPIRED"
-    api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id), 404, "not.found")
-
-
-def test_results_not_ready_can_be_a_400(sb, sdk, analytics):
-    sb.control.settings(analyticsJobDelaySeconds=60, assumptions={"analyticsJobResultsNotReady": "badRequest400"})
-    job_id = submit(analytics, job_query(sdk, day_interval(12)))
     api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id), 400, "bad.request")
+
+
+def test_results_not_ready_can_be_a_404(sb, sdk, analytics):
+    sb.control.settings(analyticsJobDelaySeconds=60, assumptions={"analyticsJobResultsNotReady": "notFound404"})
+    job_id = submit(analytics, job_query(sdk, day_interval(12)))
+    api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id), 404, "not.found")
 
 
 def test_cursor_pages_to_the_last_page_which_has_no_cursor(sb, sdk, supervisor, analytics):
@@ -184,7 +185,7 @@ def test_failed_and_expired_on_demand_through_the_control_plane(sb, sdk, analyti
     assert status.state == "FAILED" and status.error_message == "boom"
     assert analytics.get_analytics_conversations_details_job(expired).state == "EXPIRED"
     for job_id in (failed, expired):
-        api_error(lambda j=job_id: analytics.get_analytics_conversations_details_job_results(j), 404, "not.found")
+        api_error(lambda j=job_id: analytics.get_analytics_conversations_details_job_results(j), 400, "bad.request")
     listed = {j["jobId"]: j["state"] for j in sb.control.call("GET", "analytics/jobs")}
     assert listed == {failed: "FAILED", expired: "EXPIRED"}
     from recops.sandbox.control_client import SandboxControlError
@@ -210,7 +211,7 @@ def test_delete_can_cancel_instead(sb, sdk, analytics):
     job_id = submit(analytics, job_query(sdk, day_interval(12)))
     analytics.delete_analytics_conversations_details_job(job_id)
     assert analytics.get_analytics_conversations_details_job(job_id).state == "CANCELLED"
-    api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id), 404, "not.found")
+    api_error(lambda: analytics.get_analytics_conversations_details_job_results(job_id), 400, "bad.request")
 
 
 def test_concurrency_cap_is_a_setting(sb, sdk, analytics):

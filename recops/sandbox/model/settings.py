@@ -86,13 +86,23 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "(emptyPage) or 400 bad.request (reject).",
     ),
     Assumption(
+        "analyticsPageSizeOverMax",
+        "clamp",
+        ("clamp", "reject"),
+        "inferred",
+        "A details-query pageSize over analyticsMaxPageSize (200: Genesys's blog calls it the "
+        "maximum, while its recordings-downloader tutorial sends 300). clamp: served as pages of "
+        "the maximum, numbered by it (both Genesys samples work). reject: 400 bad.request.",
+    ),
+    Assumption(
         "analyticsJobResultsNotReady",
-        "notFound404",
-        ("notFound404", "badRequest400"),
+        "badRequest400",
+        ("badRequest400", "notFound404"),
         "unknown",
         "GET .../details/jobs/{id}/results before the job is FULFILLED (or once it FAILED, was "
-        "CANCELLED or EXPIRED): 404 not.found (notFound404, what third-party code expects) or "
-        "400 bad.request (badRequest400).",
+        "CANCELLED or EXPIRED). No public source shows the answer; the documented flow reads "
+        "results only once FULFILLED. badRequest400: 400 bad.request naming the state (the job "
+        "exists). notFound404: 404 not.found.",
     ),
     Assumption(
         "analyticsJobDelete",
@@ -192,7 +202,7 @@ class SandboxSettings:
     transcoding_delay_seconds: float = 3.0
     max_wait_cap_ms: int = 5000
     max_body_bytes: int = 1_048_576
-    analytics_max_page_size: int = 100
+    analytics_max_page_size: int = 200  # the details query's; "Maximum number of records per page" (BLOG)
     analytics_max_interval_days: int = 7
     analytics_result_cap: int = 10_000
     analytics_max_past_days: int = 35  # sync query: start at most 35 days back, today included [documented]
@@ -203,6 +213,9 @@ class SandboxSettings:
     analytics_job_default_page_size: int = 100
     analytics_job_max_page_size: int = 1000
     analytics_job_max_interval_days: int = 0  # 0 = no limit
+    # the data lake's lag: jobs hold conversations ended by now - lag, availability says so; 0 = off.
+    # Genesys documents only "up to 48 hours" (recording jobs); the 1 h default is [unknown]
+    analytics_job_data_lag_seconds: float = 3600.0
     request_log_size: int = 10_000
     # recording batch downloads (services/batch_downloads.py) and their media host (services/media.py)
     batch_download_delay_seconds: float = 1.0  # results appear over this time [inferred timing]

@@ -3,7 +3,8 @@
 Emulated: ``interval`` (required, at most 7 days), ``conversationFilters`` and
 ``segmentFilters`` (``and``/``or``, ``clauses``, dimension predicates with ``matches``,
 ``exists``, ``notExists``), ``order``, ``orderBy`` (``conversationStart``/``conversationEnd``),
-``paging`` (default page size 25), the 10,000-result cap and ``totalHits``.
+``paging`` (default page size 25; one over ``analyticsMaxPageSize``, 200, is served as that many
+under the ``analyticsPageSizeOverMax`` assumption), the 10,000-result cap and ``totalHits``.
 Not emulated (answered 501 ``sandbox.not.emulated`` saying so): property/metric predicates,
 ``range``, aggregations, evaluation/survey/resolution filters, the real API's other dimensions
 and ``orderBy`` values. A value the real API rejects too is 400 ``invalid.value`` listing the
@@ -230,8 +231,12 @@ def parse_query(body: Any, settings: SandboxSettings, now: float | None = None, 
     for name, value in (("pageSize", size), ("pageNumber", number)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise errors.invalid_value(value, f"paging.{name}", ["a whole number >= 1"])
-    if size > settings.analytics_max_page_size:
-        raise errors.bad_request(f"pageSize may be at most {settings.analytics_max_page_size}.")
+    cap = settings.analytics_max_page_size
+    if sync and size > cap:
+        # Genesys's blog calls 200 the maximum, its downloader tutorial sends 300 (docs/genesys-api.md)
+        if settings.assumption("analyticsPageSizeOverMax") == "reject":
+            raise errors.bad_request(f"pageSize may be at most {cap} (sandbox setting analyticsMaxPageSize).")
+        size = cap  # clamp: pages of at most the cap, numbered by it
     key_body = {k: v for k, v in body.items() if k != "paging"}
     return Query(
         start=start,

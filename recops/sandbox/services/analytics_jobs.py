@@ -7,25 +7,31 @@ opaque ``cursor`` on every page but the last) → ``DELETE …/{jobId}`` (204). 
 
 The job's query reuses the sync query's validation, filters and ordering (analytics.py) with the
 job's own interval semantics ("all conversations that had activity during the interval"
-[documented]) and no 7-day, 35-day, paging or 10,000-result rules. Its matches are computed
-once, at the first results request, over materialised conversations and generated histories
-(analytics_select.py); each page is rendered on demand.
+[documented]; with ``startOfDayIntervalMatching``, the sync query's "started on a day touched by
+the interval" [documented]) and no 7-day, 35-day, paging or 10,000-result rules. Its matches are
+computed once, at the first results request, over materialised conversations and generated
+histories (analytics_select.py); each page is rendered on demand.
+
+The data lake lags (setting ``analyticsJobDataLagSeconds``; the SDK documents
+``dataAvailabilityDate``, "before which data is guaranteed to be available in the datalake"): the
+availability date is the sandbox clock less the lag, and a job holds only the conversations that
+ended by the availability date of its submission. 0 switches the lag off.
 
 Sandbox choices, each [unknown] (docs/sandbox.md §5.13): the state timeline (``QUEUED`` for
 the first half of ``analyticsJobDelaySeconds``, ``PENDING`` for the second, then ``FULFILLED``;
 ``EXPIRED`` ``analyticsJobExpirySeconds`` after completion), the page size default and maximum,
-the concurrency cap, the codes for an unknown job (404 ``not.found``), for results that are
-not ready (assumption ``analyticsJobResultsNotReady``) and for a bad cursor (400
+the concurrency cap, the lag's default, the codes for an unknown job (404 ``not.found``), for
+results that are not ready (assumption ``analyticsJobResultsNotReady``) and for a bad cursor (400
 ``bad.request``), and what DELETE leaves behind (assumption ``analyticsJobDelete``).
-Jobs belong to their org: another org's job id is unknown (404).
+A results page always carries ``conversations`` (``[]`` when empty), as a strict public client
+requires [inferred]. Jobs belong to their org: another org's job id is unknown (404).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from ..http.routes import Row
@@ -35,7 +41,7 @@ from ..model import permissions as perms
 from ..model.clock import iso
 from ..model.models import Token, new_id
 from ..model.state import SandboxState
-from .analytics import DAY, Query, parse_query
+from .analytics import DAY, Query, _day_bounds, parse_query
 from .analytics_select import Selection, Window, select
 from .base import ApiHandlers, positive_int
 
@@ -56,10 +62,16 @@ class DetailsJob:
     query: Query
     window: Window
     limit: int | None
+    lag: float = 0.0  # the data lake's lag at submission (analyticsJobDataLagSeconds)
     override: str | None = None  # FAILED / EXPIRED / CANCELLED, set on demand
     override_at: float | None = None
     error_message: str | None = None
     selection: Selection | None = field(default=None, repr=False)
+
+    @property
+    def available(self) -> float:
+        """The results' ``dataAvailabilityDate``: the data lake's at submission."""
+        return self.submitted - self.lag
 
     @property
     def completion(self) -> float:
@@ -138,11 +150,15 @@ def parse_job_query(body: Any, state: SandboxState) -> tuple[Query, Window, int 
     if max_days and q.end - q.start > max_days * DAY:
         raise errors.bad_request(f"The interval of a details job may span at most {max_days} days "
                                  "(sandbox setting analyticsJobMaxIntervalDays).")
-    floor = None
-    if sod:
-        d = datetime.fromtimestamp(q.start, tz=timezone.utc)
-        floor = d.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-    return q, Window(q.start, q.end, activity=True, start_floor=floor), limit
+    if not sod:  # "all conversations whose lifetime overlaps with the query interval" [documented]
+        return q, Window(q.start, q.end, activity=True), limit
+    # "If you want the same behavior as for queries, you should set the startOfDayIntervalMatching
+    # flag in the query to true" [documented]: the sync query's window, under the same assumption
+    if settings.assumption("analyticsIntervalMatching") == "startDay":
+        lo, hi = _day_bounds(q.start, q.end)
+    else:
+        lo, hi = q.start, q.end
+    return q, Window(lo, hi, activity=False), limit
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -173,10 +189,13 @@ class AnalyticsJobsApi(ApiHandlers):
                 raise errors.ApiError(429, "too.many.requests",
                                       f"At most {cap} details jobs may be queued or running per organization "
                                       "(sandbox setting analyticsJobMaxConcurrent); wait for one to finish.")
+            lag = float(settings.analytics_job_data_lag_seconds)
+            if lag:
+                window = replace(window, available=now - lag)
             job = DetailsJob(id=new_id(), org=token.org, submitted=now,
                              delay=float(settings.analytics_job_delay_seconds),
                              expiry=float(settings.analytics_job_expiry_seconds),
-                             query=q, window=window, limit=limit)
+                             query=q, window=window, limit=limit, lag=lag)
             self.state.add_analytics_job(job)
         return json_reply(202, {"jobId": job.id})
 
@@ -199,10 +218,11 @@ class AnalyticsJobsApi(ApiHandlers):
             job = self._job(token, req.params["jobId"])
             state = job.state(self.state.clock.now())
             if state != "FULFILLED":
-                message = f"The job's results are not available: its state is {state}."
-                if settings.assumption("analyticsJobResultsNotReady") == "badRequest400":
-                    raise errors.bad_request(message)
-                raise errors.ApiError(404, "not.found", f"The requested resource was not found. {message}")
+                message = (f"The job's results are not available: its state is {state}. Read the results once "
+                           f"GET /{JOBS}/{{jobId}} says FULFILLED.")
+                if settings.assumption("analyticsJobResultsNotReady") == "notFound404":
+                    raise errors.ApiError(404, "not.found", f"The requested resource was not found. {message}")
+                raise errors.bad_request(message)
             cursor = req.q("cursor")
             offset = decode_cursor(job.id, cursor) if cursor else 0
             if job.selection is None:
@@ -210,13 +230,12 @@ class AnalyticsJobsApi(ApiHandlers):
                 job.selection = select(list(org.conversations.values()), list(org.histories), job.query,
                                        job.window, job.query.filtered, job.limit, org.materialised)
             sel = job.selection
-            out: dict[str, Any] = {}
+            # 'conversations' even when empty: a strict public client requires it [inferred]
             page = sel.render(offset, size, attributes=True) if offset < len(sel) else []
-            if page:  # an empty page has no 'conversations' [inferred, as the sync query]
-                out["conversations"] = page
+            out: dict[str, Any] = {"conversations": page}
             if offset + size < len(sel):
                 out["cursor"] = encode_cursor(job.id, offset + size)
-            out["dataAvailabilityDate"] = iso(job.submitted)
+            out["dataAvailabilityDate"] = iso(job.available)
             return json_reply(200, out)
 
     def jobs_delete(self, req: Request) -> Reply:
@@ -233,8 +252,9 @@ class AnalyticsJobsApi(ApiHandlers):
     def jobs_availability(self, req: Request) -> Reply:
         token = req.bearer
         self._require_any(token, AVAILABILITY)
-        # every conversation the sandbox holds is in its "data lake" at once [inferred]
-        return json_reply(200, {"dataAvailabilityDate": iso(self.state.clock.now())})
+        # the sandbox clock less the data lake's lag (analyticsJobDataLagSeconds; 0: no lag)
+        lag = float(self.state.settings.analytics_job_data_lag_seconds)
+        return json_reply(200, {"dataAvailabilityDate": iso(self.state.clock.now() - lag)})
 
     ROUTES: ClassVar[tuple[Row, ...]] = (
         Row("POST", JOBS, jobs_submit),

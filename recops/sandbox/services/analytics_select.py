@@ -11,6 +11,13 @@ Two interval semantics [documented]:
   the bounds;
 - ``activity``: the jobs' ("all conversations that had activity during the interval"): started
   before the interval's end and not ended before its start (a conversation still going counts).
+  A job with ``startOfDayIntervalMatching`` uses the sync query's semantics instead [documented:
+  "If you want the same behavior as for queries, you should set the startOfDayIntervalMatching
+  flag"].
+
+A job's window may also carry the data lake's availability date (``available``, the setting
+``analyticsJobDataLagSeconds``): a conversation is in the lake, so in a job's results, once it
+ended at or before that date; one still going or ended later is not there yet.
 """
 
 from __future__ import annotations
@@ -38,12 +45,16 @@ LOW = (1 << SHIFT) - 1
 class Window:
     lo: float
     hi: float
-    activity: bool  # jobs: overlap; sync: start inside [lo, hi)
-    start_floor: float | None = None  # startOfDayIntervalMatching: start >= this
+    activity: bool  # jobs: overlap; sync (and startOfDayIntervalMatching jobs): start inside [lo, hi)
+    available: float | None = None  # jobs under a data-lake lag: only conversations ended by then
+
+
+def _in_lake(end: float | None, w: Window) -> bool:
+    return w.available is None or (end is not None and end <= w.available)
 
 
 def _in_window(start: float, end: float | None, w: Window) -> bool:
-    if w.start_floor is not None and start < w.start_floor:
+    if not _in_lake(end, w):
         return False
     if w.activity:
         return start < w.hi and (end is None or end > w.lo)
@@ -87,17 +98,26 @@ def _history_entries(h: GeneratedHistory, q: Query, w: Window, filtered: bool, b
     """The indices of ``h`` that match, in order; ``skip``: indices materialised since (the org's
     conversations hold them now, so they are matched there, once)."""
     found = _history_matches(h, q, w, filtered, by_end)
+    if w.available is not None:
+        found = _lake_only(h, found, w)
     if skip:
         return array("q", (i for i in found if i not in skip))
     return found
 
 
+def _lake_only(h: GeneratedHistory, found: array | list[int] | range, w: Window) -> array:
+    """``found`` less what is not in the data lake yet: only a conversation that started within
+    ``MAX_DURATION`` of the availability date can have ended after it, so only those are looked at."""
+    assert w.available is not None
+    sure = w.available - MAX_DURATION
+    return array("q", (i for i in found if h.start_of(i) < sure or _in_lake(h.facts(i).end, w)))
+
+
 def _history_matches(h: GeneratedHistory, q: Query, w: Window, filtered: bool, by_end: bool
                      ) -> array | list[int] | range:
     lo = w.lo - MAX_DURATION if w.activity else w.lo
-    if w.start_floor is not None:
-        lo = max(lo, w.start_floor)
-    candidates = h.index_range(lo, w.hi)
+    hi = w.hi if w.available is None else min(w.hi, w.available)  # started after it: not ended by it
+    candidates = h.index_range(lo, hi)
     if not filtered and not by_end:
         if not w.activity:
             return candidates
