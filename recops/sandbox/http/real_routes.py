@@ -23,7 +23,7 @@ import importlib.util
 import re
 import sys
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from ..model import errors
@@ -41,7 +41,7 @@ class RealRoute:
     path: str  # "/api/v2/…/{name}/…"
     operation: str  # "RecordingApi.post_recording_jobs"
 
-    @property
+    @cached_property
     def pattern(self) -> tuple[str, ...]:
         return tuple(self.path.strip("/").split("/"))
 
@@ -89,20 +89,34 @@ def _matches(pattern: tuple[str, ...], segments: tuple[str, ...]) -> bool:
     return all(want.startswith("{") or want == got for want, got in zip(pattern, segments, strict=True))
 
 
+Key = tuple[str, int, str]  # method, number of segments, the segment after /api/v2 ("" if a capture)
+
+
+def _key(method: str, segments: tuple[str, ...]) -> Key:
+    third = segments[2] if len(segments) > 2 and not segments[2].startswith("{") else ""
+    return method, len(segments), third
+
+
 class RealRoutes:
-    """The real routes indexed by (method, number of segments), most specific first."""
+    """The real routes indexed by (method, number of segments, the segment after ``/api/v2``),
+    most specific first."""
 
     def __init__(self, routes: list[RealRoute]) -> None:
         self.routes = tuple(routes)
-        self._index: dict[tuple[str, int], list[RealRoute]] = {}
+        self._index: dict[Key, list[RealRoute]] = {}
         self._shadows: dict[tuple[str, tuple[str, ...]], list[RealRoute]] = {}
         for r in routes:
-            self._index.setdefault((r.method, len(r.pattern)), []).append(r)
+            self._index.setdefault(_key(r.method, r.pattern), []).append(r)
         for rows in self._index.values():  # literal before capture, segment by segment
             rows.sort(key=lambda r: tuple(not lit for lit in _literals(r.pattern)))
 
+    def _rows(self, method: str, segments: tuple[str, ...]) -> list[RealRoute]:
+        rows = self._index.get(_key(method, segments), [])
+        captured = self._index.get((method, len(segments), ""), [])  # a capture right after /api/v2
+        return rows + captured if captured and rows is not captured else rows
+
     def find(self, method: str, segments: tuple[str, ...]) -> RealRoute | None:
-        for r in self._index.get((method, len(segments)), ()):
+        for r in self._rows(method, segments):
             if _matches(r.pattern, segments):
                 return r
         return None
@@ -116,7 +130,7 @@ class RealRoutes:
         if candidates is None:
             mine = _literals(emulated)
             candidates = self._shadows[key] = [
-                r for r in self._index.get((method, len(emulated)), ())
+                r for r in self._rows(method, emulated)
                 if _literals(r.pattern) > mine and all(
                     a.startswith("{") or b.startswith("{") or a == b for a, b in zip(r.pattern, emulated, strict=True))]
         for r in candidates:
