@@ -39,6 +39,7 @@ from .http.pipeline import (
     RequestLog,
 )
 from .http.ratelimit import RateLimiter
+from .http.real_routes import real_routes
 from .http.routes import CONTROL, MEDIA, ROOM, plane_of, route_table
 from .http.wire import BadPath, Receive, Request, Send, read_body, send_reply, split_path
 from .model import errors
@@ -81,7 +82,7 @@ class SandboxApp:
                 ControlAuth(self.guard, self.routes),
                 FairShare(self.control.fair),  # a seat's share of the control plane (429 past it)
                 Handle(self.routes, not_found={CONTROL.name: self.control.not_found, ROOM.name: self.control.not_found,
-                                               MEDIA.name: no_such_key}),
+                                               MEDIA.name: no_such_key}, real=real_routes),
             ],
             # in a room, each request's facts for the board, as it is logged (room/progress.py)
             final=[RequestLog(lambda: self.control.request_log), *([self.board.progress] if room is not None else []),

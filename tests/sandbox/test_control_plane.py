@@ -14,6 +14,8 @@ from recops.sandbox.model.settings import ASSUMPTIONS
 
 from .http_helpers import assert_error, get_token, request, token_request
 
+DEMO_ASSUMPTIONS = {"pauseAnnotationUser": "agent"}  # the demo scenario's own (scenarios/demo.json "settings")
+
 
 def _ctl(sb, path: str) -> str:
     return f"{sb.url}/_sandbox/{path.lstrip('/')}"
@@ -62,7 +64,7 @@ def test_settings_defaults(sb):
     assert s["maxBodyBytes"] == 1_048_576
     assert s["tokenLifetimeSeconds"] == 86399
     assert s["latencyMs"] == 0
-    assert s["assumptions"] == {a.key: a.default for a in ASSUMPTIONS}
+    assert s["assumptions"] == {**{a.key: a.default for a in ASSUMPTIONS}, **DEMO_ASSUMPTIONS}
 
 
 def test_settings_put_changes_only_what_it_names(sb):
@@ -113,7 +115,8 @@ def test_assumptions_are_labelled(sb):
     assert [a["key"] for a in listed] == [a.key for a in ASSUMPTIONS]
     for a in listed:
         assert set(a) == {"key", "value", "default", "choices", "evidence", "text"}
-        assert a["value"] == a["default"] and a["default"] in a["choices"] and len(a["choices"]) >= 2
+        assert a["value"] == DEMO_ASSUMPTIONS.get(a["key"], a["default"])
+        assert a["default"] in a["choices"] and a["value"] in a["choices"] and len(a["choices"]) >= 2
         assert a["evidence"] in ("inferred", "unknown", "documented")
         assert len(a["text"]) > 20
     ctl(sb, "PUT", "settings", {"assumptions": {"recordingsWhileActive": "listUnready"}})

@@ -22,8 +22,8 @@ Refusals are deferred so every ``/api/v2`` reply carries the rate-limit headers:
 authentication step names the caller and, for a missing or unknown bearer token, notes a
 401; the rate-limit step spends the caller's budget (a shared, never enforced "anonymous"
 budget without a valid token) and notes a 429. The handler step answers in this order:
-unreadable request (404 unsafe path, 413 body too large), unknown route (404), the noted
-refusal (401, then 429), then the handler itself.
+unreadable request (404 unsafe path, 413 body too large), unknown route (404; 501 for a real
+route not emulated), the noted refusal (401, then 429), then the handler itself.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ from ..model.errors import ApiError
 from ..model.state import SandboxState
 from .faults import Fault, FaultBook
 from .ratelimit import Budget, RateLimiter
-from .routes import Plane, Route, RouteTable
+from .real_routes import RealRoutes
+from .real_routes import not_emulated as real_not_emulated
+from .routes import API, Plane, Route, RouteTable
 from .wire import Reply, Request, error_reply, json_reply, xml_error_reply
 
 log = logging.getLogger("recops.sandbox")
@@ -195,11 +197,18 @@ def genesys_not_found(req: Request, routes: RouteTable) -> ApiError:
 
 
 class Handle:
-    """Route and answer: unreadable request, unknown route, noted refusal, then the handler."""
+    """Route and answer: unreadable request, unknown route, noted refusal, then the handler.
 
-    def __init__(self, routes: RouteTable, not_found: dict[str, NotFound] | None = None) -> None:
+    On ``/api/v2`` an unknown route that the SDK names (``real``: http/real_routes.py) is a real
+    route the sandbox does not emulate: 501 ``sandbox.not.emulated`` naming it, never 404; so is
+    a request an emulated capture row took and answered 404 although a real route names it with a
+    literal (``routing/queues/divisionviews`` is no queue id)."""
+
+    def __init__(self, routes: RouteTable, not_found: dict[str, NotFound] | None = None,
+                 real: Callable[[], RealRoutes] | None = None) -> None:
         self.routes = routes
         self.not_found = not_found or {}
+        self.real = real
 
     async def __call__(self, ex: Exchange) -> None:
         req = ex.req
@@ -207,13 +216,25 @@ class Handle:
             raise req.early_error
         found = self.routes.find(req.method, req.segments)
         if found is None:
+            real = self.real().find(req.method, req.segments) if ex.plane is API and self.real else None
+            if real is not None:
+                raise real_not_emulated(real)
             raise self.not_found.get(ex.plane.name, genesys_not_found)(req, self.routes)
         if ex.refusal is not None:
             raise ex.refusal
         ex.route, req.params = found
-        result = ex.route.handler(req)
-        if inspect.isawaitable(result):
-            result = await result
+        try:
+            result = ex.route.handler(req)
+            if inspect.isawaitable(result):
+                result = await result
+        except ApiError as e:
+            # an emulated capture row took a literal segment of a real route it does not serve
+            real = (self.real().shadowed(req.method, req.segments, ex.route.pattern)
+                    if e.status == 404 and ex.plane is API and self.real else None)
+            if real is None:
+                raise
+            ex.route = None
+            raise real_not_emulated(real) from None
         ex.reply = result
 
 
@@ -240,6 +261,8 @@ class RequestLog:
             entry["tokenKind"] = token.kind
             entry["org"] = token.org
             entry["principal"] = token.client_id or token.user_id
+        if ex.route is not None:  # the emulated route that answered (its pattern)
+            entry["route"] = ex.route.path
         entry["status"] = ex.status
         if isinstance(ex.error, ApiError):  # the Genesys code (the trainer board explains it)
             entry["code"] = ex.error.code

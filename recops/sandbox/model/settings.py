@@ -185,6 +185,49 @@ ASSUMPTIONS += (
     ),
 )
 
+# issue 18 (items 4, 6, 9): the recordings/users side, where the evidence leaves the choice open
+ASSUMPTIONS += (
+    Assumption(
+        "pauseAnnotationUser",
+        "absent",
+        ("absent", "agent"),
+        "unknown",
+        "Annotation.user is the 'User that created this annotation (if any)' [documented]; whether "
+        "a pause or hold annotation names one is not. absent: no user. agent: the user participant "
+        "on the call when the pause began (the recording's own participant first, then purpose "
+        "agent). The demo scenario turns agent on so the ledger's 'paused by' column shows names.",
+    ),
+    Assumption(
+        "annotationsEndpointPauses",
+        "listed",
+        ("listed", "bookmarksOnly"),
+        "unknown",
+        "GET …/recordings/{rid}/annotations[/{annotationId}] (documented for bookmark annotations). "
+        "listed: the recording's pause and hold annotations, as on GET …/recordings/{rid}; a hold's "
+        "id changes on every read, so its selfUri is 404 on a later read [documented id rule]. "
+        "bookmarksOnly: pause annotations are not listed (the sandbox has no bookmarks: [] and 404).",
+    ),
+    Assumption(
+        "usersSortKey",
+        "name",
+        ("name", "id"),
+        "unknown",
+        "What GET /api/v2/users sorts by (sortOrder is 'Ascending or descending sort order' of an "
+        "undocumented key; queues document 'results are sorted by name'): name (ignoring case, as "
+        "queues) or id.",
+    ),
+    Assumption(
+        "batchContentType",
+        "audioWav",
+        ("audioWav", "byMedia"),
+        "unknown",
+        "BatchDownloadJobResult.contentType (real values undocumented; 'original format/codec'). "
+        "audioWav: audio/wav for every result, the file the media host serves. byMedia: audio/wav "
+        "(audio), video/webm (screen), message/rfc822 (email, as emailFormatId EML), application/zip "
+        "(chat and messaging, as chatFormatId/messageFormatId ZIP); the served bytes stay the WAV.",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 

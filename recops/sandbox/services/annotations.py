@@ -20,7 +20,8 @@ Where the sheet leaves a relation open, the choice is a switchable assumption (m
 ``annotationLocation`` (does ``location`` equal ``realtimeLocation`` or ``absoluteLocation``),
 ``pausedMediaRemoved`` (is paused time cut out of the media, so ``outputDurationMs`` and the
 file are shorter) and ``metadataSystemAnnotations`` (do pause annotations also appear on
-``/recordingmetadata``).
+``/recordingmetadata``), ``pauseAnnotationUser`` (does a pause annotation name a ``user``:
+the agent on the call) and ``annotationsEndpointPauses`` (does ``GET …/annotations`` list them).
 
 Overlapping pauses (a hold during a secure pause) are two annotations; the paused time they
 remove is their union, counted once.
@@ -32,7 +33,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..model.models import Conversation, Pause, Recording
+from ..model.models import Conversation, Participant, Pause, Recording
 from ..model.settings import SandboxSettings
 
 ANNOTATION_TYPE = "System"  # Annotation.type has no documented values [unknown]; the sandbox's choice
@@ -44,6 +45,7 @@ class AnnotationRules:
     location: str = "realtime"  # annotationLocation: realtime | absolute
     paused_media_removed: bool = True  # pausedMediaRemoved: removed | kept
     screen_pauses: bool = False  # includePauseAnnotationsForScreenRecordings
+    user: str = "absent"  # pauseAnnotationUser: absent | agent
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings, screen_pauses: bool = False) -> AnnotationRules:
@@ -51,6 +53,7 @@ class AnnotationRules:
             location=settings.assumption("annotationLocation"),
             paused_media_removed=settings.assumption("pausedMediaRemoved") == "removed",
             screen_pauses=screen_pauses,
+            user=settings.assumption("pauseAnnotationUser"),
         )
 
 
@@ -110,6 +113,21 @@ def pause_id(rec: Recording) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"recops-sandbox/{rec.id}/pause"))
 
 
+def _pauser(conv: Conversation, rec: Recording, pause: Pause) -> Participant | None:
+    """The user participant on the call when ``pause`` began (``pauseAnnotationUser`` = agent):
+    the recording's own participant first, then one with purpose agent, then any user."""
+    def on_call(p: Participant) -> bool:
+        return bool(p.user_id) and p.start_time <= pause.start and (p.end_time is None or p.end_time >= pause.start)
+
+    candidates = [p for p in conv.participants if on_call(p)]
+    candidates.sort(key=lambda p: (p.id != rec.participant_id, p.purpose != "agent"))
+    return candidates[0] if candidates else None
+
+
+def _user(p: Participant) -> dict[str, str]:
+    return {"id": p.user_id or "", "name": p.name, "selfUri": f"/api/v2/users/{p.user_id}"}
+
+
 def annotations(conv: Conversation, rec: Recording, now: float, rules: AnnotationRules) -> list[dict[str, Any]]:
     clipped = _clipped(conv, rec, now, rules)
     if not clipped:
@@ -122,6 +140,7 @@ def annotations(conv: Conversation, rec: Recording, now: float, rules: Annotatio
         absolute = realtime - round(_paused_before(merged, start) * 1000)
         duration = round((end - start) * 1000)
         ident = shared if pause.reason == "SecurePause" else str(uuid.uuid4())  # Hold: new each read
+        pauser = _pauser(conv, rec, pause) if rules.user == "agent" else None
         out.append({
             "id": ident,
             "name": NAMES.get(pause.reason, pause.reason),
@@ -134,6 +153,7 @@ def annotations(conv: Conversation, rec: Recording, now: float, rules: Annotatio
             "recordingLocation": absolute,
             "recordingDurationMs": duration,
             "reason": pause.reason,
+            **({"user": _user(pauser)} if pauser is not None else {}),
             "selfUri": f"/api/v2/conversations/{conv.id}/recordings/{rec.id}/annotations/{ident}",
         })
     return out

@@ -8,7 +8,8 @@ recording for a conversation-only item, the named recording for an item with a
 ``submitted + delay * (i + 1) / n``) [inferred timing]; ``status`` is ``InProgress`` until
 all have appeared, then ``Completed``. Each ``resultUrl`` is a signed media-host URL
 (media.py) that expires ``batchDownloadUrlTtlSeconds`` after its result appeared.
-``expectedResultCount`` follows the ``batchExpectedResultCount`` assumption.
+``expectedResultCount`` follows the ``batchExpectedResultCount`` assumption, ``contentType``
+the ``batchContentType`` one (audio/wav for all, the file served, or by the recording's media).
 
 Only the submitting principal may read a job: the client id for a client-credentials token,
 the user id for a user token (403 ``batch.download.permission.denied``); another org's job is
@@ -34,6 +35,16 @@ from ..model.errors import ApiError
 from ..model.models import Conversation, Token, new_id
 from .base import ApiHandlers
 from .media import CONTENT_TYPE, file_state, signed_url
+
+# batchContentType = byMedia: Recording.media -> contentType [inferred: audio is what the sandbox
+# serves; email EML and chat/messaging ZIP as get_recording's emailFormatId/messageFormatId; screen WebM]
+CONTENT_TYPES = {"audio": CONTENT_TYPE, "screen": "video/webm", "email": "message/rfc822",
+                 "chat": "application/zip", "messaging": "application/zip"}
+
+
+def content_type(media: str) -> str:
+    return CONTENT_TYPES.get(media, CONTENT_TYPE)
+
 
 MAX_ITEMS = 100  # "List of up to 100 items requested" [documented]
 SELF = "/api/v2/recording/batchrequests"
@@ -75,6 +86,7 @@ class PlannedResult:
     conversation_id: str
     recording_id: str | None = None
     error: str | None = None  # errorMsg, or None for a resultUrl
+    media: str = "audio"  # Recording.media of the result (its contentType under batchContentType byMedia)
 
 
 @dataclass
@@ -88,6 +100,7 @@ class BatchJob:
     base_url: str
     items: int
     results: list[PlannedResult] = field(default_factory=list)
+    by_media: bool = False  # batchContentType: byMedia (else audio/wav for every result)
 
     def processed_at(self, i: int) -> float:
         return self.submitted + self.delay * (i + 1) / len(self.results)
@@ -128,7 +141,7 @@ class BatchJob:
         assert r.recording_id is not None
         expires = math.ceil(self.processed_at(i) + self.ttl)
         out["resultUrl"] = signed_url(self.base_url, self.id, r.conversation_id, r.recording_id, expires)
-        out["contentType"] = CONTENT_TYPE
+        out["contentType"] = content_type(r.media) if self.by_media else CONTENT_TYPE
         return out
 
 
@@ -168,7 +181,8 @@ class BatchDownloadApi(ApiHandlers):
             now = self.state.clock.now()
             job = BatchJob(id=new_id(), org=token.org, principal=principal(token), submitted=now,
                            delay=settings.batch_download_delay_seconds,
-                           ttl=settings.batch_download_url_ttl_seconds, base_url=req.base_url, items=len(items))
+                           ttl=settings.batch_download_url_ttl_seconds, base_url=req.base_url, items=len(items),
+                           by_media=settings.assumption("batchContentType") == "byMedia")
             for index, (cid, rid) in enumerate(items):
                 job.results += self._plan(index, token.org, cid, rid, now)
             self.state.add_batch_job(job)
@@ -202,7 +216,8 @@ class BatchDownloadApi(ApiHandlers):
         rec = conv.recording(rid)
         assert rec is not None
         state = file_state(conv, rec, now, self.state.settings.transcoding_delay_seconds)
-        return PlannedResult(index, conv.id, rid, ERROR_MESSAGES.get(state) if state != "AVAILABLE" else None)
+        return PlannedResult(index, conv.id, rid, ERROR_MESSAGES.get(state) if state != "AVAILABLE" else None,
+                             rec.media)
 
     ROUTES: ClassVar[tuple[Row, ...]] = (
         Row("POST", "api/v2/recording/batchrequests", batch_submit),

@@ -104,11 +104,9 @@ class ConversationsApi(ApiHandlers):
         return _recording_state_value(body.get("recordingState"))
 
     def put_recordingstate(self, req: Request) -> Reply:
-        """A/B: PUT /conversations/{media}/{id}/recordingstate -> 200 bare JSON string."""
+        """A/B: PUT /conversations/{calls,emails,…}/{id}/recordingstate -> 200 bare JSON string."""
         token = req.bearer
-        media = ROUTE_MEDIA.get(req.params["media"])
-        if media is None:
-            raise errors.not_found()
+        media = ROUTE_MEDIA[req.segments[3]]  # one literal row per media (no capture a real route could shadow)
         self._require_any(token, perms.PAUSE_OTHERS)
         desired = self._desired_state(req)
         with self.state.lock:
@@ -226,7 +224,9 @@ class ConversationsApi(ApiHandlers):
         Row("GET", f"{C}/calls/{{cid}}", get_call),
         Row("PATCH", f"{C}/calls/{{cid}}", patch_call),
         Row("PATCH", f"{C}/calls/{{cid}}/participants/{{pid}}", patch_call_participant),
-        Row("PUT", f"{C}/{{media}}/{{cid}}/recordingstate", put_recordingstate),
+        # one literal row per media: PUT …/calls/{cid}/recordingstate, …/emails/…, …
+        *map(Row, ["PUT"] * len(ROUTE_MEDIA), [f"{C}/{m}/{{cid}}/recordingstate" for m in ROUTE_MEDIA],
+             [put_recordingstate] * len(ROUTE_MEDIA)),
         Row("GET", f"{C}/{{cid}}", get_conversation),
         Row("PATCH", f"{C}/{{cid}}/recordingstate", patch_recordingstate),
         Row("PATCH", f"{C}/{{cid}}/participants/{{pid}}", patch_participant),

@@ -4,7 +4,8 @@
 Parameters, defaults, permissions and error codes are documented (docs/genesys-api.md, "Queue
 and user lookups"); the maximum ``pageSize``, how an ``id`` list combines with paging and how
 the ``name`` pattern compares are not, and are labelled choices here (model/settings.py
-``directoryMaxPageSize``, ``directoryIdListPaging``).
+``directoryMaxPageSize``, ``directoryIdListPaging``, ``usersSortKey``: queues are documented
+as sorted by name, users' sort key is not).
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ HOME_DIVISION_NAME = "Home"  # its name [inferred: the default division of an or
 MAX_USER_IDS = 100  # "Only 100 users can be requested at a time." [documented-2018]
 USER_STATES = ("active", "inactive", "deleted", "any")  # GET /users ``state`` [documented]
 USER_STATE_ONE = ("active", "deleted")  # GET /users/{id} ``state`` [documented]
-QUEUE_SORT = ("asc", "desc")
-USER_SORT = ("ascending", "descending")  # the SDK's enum; ``ASC``/``DESC`` also accepted
+QUEUE_SORT = ("asc", "desc")  # queues' sortOrder values, exactly [documented]
+# users' sortOrder: the documented enum is ascending|descending with the default "ASC"
+# [documented]; ASC (and its pair DESC [inferred]) are accepted as that default is
+USER_SORT = ("ascending", "descending")
+USER_SORT_ALIASES = {"ascending": False, "descending": True, "ASC": False, "DESC": True}
 
 T = TypeVar("T")
 
@@ -165,16 +169,15 @@ class DirectoryApi(ApiHandlers):
             raise errors.bad_request(f"pageSize must be at most {limit}.")
         return page_number, page_size
 
-    def _sort_desc(self, req: Request, choices: tuple[str, ...]) -> bool:
+    def _sort_desc(self, req: Request, accepted: dict[str, bool], choices: tuple[str, ...]) -> bool:
+        """``sortOrder``: only the documented values (case as documented); anything else is
+        400 ``invalid.value`` listing them (the generic 400 of every operation [documented-2018])."""
         value = req.q("sortOrder")
         if value is None:
             return False
-        low = value.lower()
-        if low in ("asc", "ascending"):
-            return False
-        if low in ("desc", "descending"):
-            return True
-        raise errors.invalid_value(value, "sortOrder", list(choices))
+        if value not in accepted:
+            raise errors.invalid_value(value, "sortOrder", list(choices))
+        return accepted[value]
 
     def _page_all_ids(self, ids: list[str], page_size: int) -> int:
         """With ``directoryIdListPaging`` = all, an id list is answered on one page."""
@@ -188,7 +191,7 @@ class DirectoryApi(ApiHandlers):
         token = req.bearer
         self._require_any(token, QUEUE_VIEW)
         page_number, page_size = self._paging(req)
-        desc = self._sort_desc(req, QUEUE_SORT)
+        desc = self._sort_desc(req, {"asc": False, "desc": True}, QUEUE_SORT)
         ids = _id_list(req, "id")
         divisions = set(_id_list(req, "divisionId"))
         pattern = req.q("name")
@@ -223,7 +226,7 @@ class DirectoryApi(ApiHandlers):
     def list_users(self, req: Request) -> Reply:
         token = req.bearer
         page_number, page_size = self._paging(req)
-        desc = self._sort_desc(req, USER_SORT)
+        desc = self._sort_desc(req, USER_SORT_ALIASES, USER_SORT)
         ids = _id_list(req, "id")
         if len(ids) > MAX_USER_IDS:
             raise max_user_ids()
@@ -238,7 +241,10 @@ class DirectoryApi(ApiHandlers):
         if ids:
             wanted = set(ids)
             users = [u for u in users if u.id in wanted]
-        users.sort(key=lambda u: (u.name.lower(), u.id), reverse=desc)
+        if self.state.settings.assumption("usersSortKey") == "id":  # what users sort by is [unknown]
+            users.sort(key=lambda u: u.id, reverse=desc)
+        else:
+            users.sort(key=lambda u: (u.name.lower(), u.id), reverse=desc)
         division = HOME_DIVISION_ID
         extra = f"&id={quote(','.join(ids), safe='')}" if ids else ""
         size = self._page_all_ids(ids, page_size)

@@ -1,5 +1,8 @@
 """The emulated recording reads and retention edits: ``GET …/recordings[/{rid}]``,
-``PUT …/recordings/{rid}``, ``GET …/recordingmetadata[/{rid}]``.
+``PUT …/recordings/{rid}``, ``GET …/recordingmetadata[/{rid}]``, and the read side of a
+recording's annotations ``GET …/recordings/{rid}/annotations[/{annotationId}]`` (its pause and
+hold annotations, per the ``annotationsEndpointPauses`` assumption; bookmark create/update/delete
+are real routes the sandbox answers 501).
 
 Recordings become ``AVAILABLE`` once the conversation has ended plus the transcoding delay
 [inferred timing]; until then the list answers 202 with no body and one recording 202 with
@@ -23,6 +26,7 @@ from .base import ApiHandlers, bool_param, positive_int
 from .media import file_state
 
 FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
+ANNOTATION_VIEW = "recording:annotation:view"
 MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # mediaFormats: no NONE [documented]
 
 
@@ -157,10 +161,36 @@ class RecordingsApi(ApiHandlers):
             conv, rec = self._recording(req, token)
             return json_reply(200, self._metadata(conv, rec))
 
+    def _annotations(self, req: Request) -> list[dict[str, Any]]:
+        """The annotations ``GET …/annotations`` shows: "ANY of" the recording view permissions or
+        ``recording:annotation:view`` [documented]; then the conversation and recording (404)."""
+        token = req.bearer
+        self._require_any(token, (*perms.RECORDING_VIEW, ANNOTATION_VIEW))
+        with self.state.lock:
+            conv, rec = self._recording(req, token)
+            if self.state.settings.assumption("annotationsEndpointPauses") == "bookmarksOnly":
+                return []  # the sandbox has no bookmark annotations
+            return annotations(conv, rec, self.state.clock.now(), self._rules())
+
+    def list_annotations(self, req: Request) -> Reply:
+        return json_reply(200, self._annotations(req))
+
+    def get_annotation(self, req: Request) -> Reply:
+        """One annotation by id: pause annotations of a recording share one id, so the first of them
+        answers it [the sandbox's choice]; a hold's id is new on every read [documented], so the id
+        of an earlier read is 404."""
+        wanted = req.params["annotationId"]
+        for annotation in self._annotations(req):
+            if annotation["id"] == wanted:
+                return json_reply(200, annotation)
+        raise errors.not_found()
+
     ROUTES: ClassVar[tuple[Row, ...]] = (
         Row("GET", "api/v2/conversations/{cid}/recordings", list_recordings),
         Row("GET", "api/v2/conversations/{cid}/recordings/{rid}", get_recording),
         Row("PUT", "api/v2/conversations/{cid}/recordings/{rid}", put_recording),
+        Row("GET", "api/v2/conversations/{cid}/recordings/{rid}/annotations", list_annotations),
+        Row("GET", "api/v2/conversations/{cid}/recordings/{rid}/annotations/{annotationId}", get_annotation),
         Row("GET", "api/v2/conversations/{cid}/recordingmetadata", list_metadata),
         Row("GET", "api/v2/conversations/{cid}/recordingmetadata/{rid}", get_metadata),
     )

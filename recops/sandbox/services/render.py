@@ -168,10 +168,14 @@ def call_conversation(conv: Conversation) -> dict[str, Any]:
 DEFAULT_RULES = AnnotationRules()
 
 
-def _common_recording(conv: Conversation, rec: Recording, file_state: str) -> dict[str, Any]:
+PLAYABLE = ("AVAILABLE", "RESTORED")  # the file states with playable media
+
+
+def _common_recording(conv: Conversation, rec: Recording, file_state: str, times: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"id": rec.id, "conversationId": conv.id}
-    out["startTime"] = iso(rec.start)
-    _put(out, "endTime", _iso(rec.end))
+    if times:
+        out["startTime"] = iso(rec.start)
+        _put(out, "endTime", _iso(rec.end))
     out["media"] = rec.media
     _put(out, "mediaSubtype", rec.subtype)
     out["fileState"] = file_state
@@ -190,7 +194,8 @@ def recording(
     conv: Conversation, rec: Recording, file_state: str, now: float, base_url: str, format_id: str,
     rules: AnnotationRules = DEFAULT_RULES, media_max_seconds: float = 0,
 ) -> dict[str, Any]:
-    out = _common_recording(conv, rec, file_state)
+    # Recording.startTime/endTime: "Null when there is no playable media" [documented: the SDK model]
+    out = _common_recording(conv, rec, file_state, times=file_state in PLAYABLE)
     out["annotations"] = annotations(conv, rec, now, rules)
     if file_state == "AVAILABLE" and format_id != "NONE" and rec.end is not None:
         ext = format_id.lower()
