@@ -89,10 +89,11 @@ _ROWS = [
          "The response would be over the size limit.",
          "Ask for less: a smaller pageSize, or fewer expanded fields.",
          "documented", "the gc CLI's error list (docs/genesys-api.md §5.2)"),
-    _row("sandbox.not.emulated", (400,), "BadRequest",
-         "The sandbox does not emulate this value or feature; the real API may well accept it. "
-         "This is the sandbox's own code, not a Genesys one.",
-         "Use a value the sandbox emulates, or try it against a real org.",
+    _row("sandbox.not.emulated", (400, 501), "BadRequest",
+         "The sandbox does not emulate this value or feature (400), or this real route (501); the real "
+         "API may well serve it. This is the sandbox's own code, not a Genesys one.",
+         "Use a value the sandbox emulates, or try it against a real org (docs/sandbox.md §9 lists "
+         "what the sandbox does not emulate).",
          "documented", "recops's sandbox (not Genesys)"),
     # --- 401 and the token endpoint ------------------------------------------------------
     _row("bad.credentials", (401,), "AuthError",

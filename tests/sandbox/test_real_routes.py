@@ -92,3 +92,14 @@ def test_every_route_of_the_installed_sdk_is_emulated_or_501(sb, supervisor):
             wrong.append(f"{method} {path}: {status} {entry.get('code')}")
     assert not wrong, f"{len(wrong)} real routes answered wrongly, e.g.:\n" + "\n".join(wrong[:25])
     assert emulated >= 25 and not_emulated > 3000, (emulated, not_emulated)
+
+
+def test_recops_reads_the_501_of_a_route_not_emulated_as_the_sandbox_s_own_and_says_what_to_do(sb, supervisor):
+    """The client side of the rule: the 501 is not a server failure to retry (recops retries 5xx
+    reads) but the sandbox's own ``sandbox.not.emulated``, with a remedy naming the way out."""
+    from recops.genesys.errors import BadRequest, api_error
+
+    r = request("GET", sb.url + "/api/v2/orphanrecordings", token=supervisor.access_token)
+    error = api_error(r.status, r.body, method="GET", path="/api/v2/orphanrecordings")
+    assert isinstance(error, BadRequest) and error.code == "sandbox.not.emulated" and error.status == 501
+    assert "real org" in error.remedy and "§9" in error.remedy
