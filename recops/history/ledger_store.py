@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import ConfigError
 
-from .store import day_name, query_key
+from .keys import day_name, query_key
 
 if TYPE_CHECKING:
     import pyarrow as pa

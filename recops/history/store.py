@@ -21,7 +21,6 @@ DuckDB) read only the days the manifest lists.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -34,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import ConfigError
 
-from .rows import SCHEMA_VERSION, arrow_schema, rows_to_table
+from .keys import day_name, query_key
+from .rows import arrow_schema, rows_to_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,17 +43,6 @@ if TYPE_CHECKING:
     from .ledger_store import LedgerStore
 
 TABLE = "conversations"
-
-
-def query_key(identity: Mapping[str, Any]) -> str:
-    """A stable hash of the normalised query (sorted keys, None dropped)."""
-    normal = {k: v for k, v in sorted(identity.items()) if v is not None}
-    normal["schema"] = SCHEMA_VERSION
-    return hashlib.sha256(json.dumps(normal, sort_keys=True, default=str).encode()).hexdigest()[:20]
-
-
-def day_name(day: date | datetime) -> str:
-    return (day.date() if isinstance(day, datetime) else day).isoformat()
 
 
 class DayWriter:
