@@ -186,6 +186,48 @@ ASSUMPTIONS += (
 )
 
 # issue 18 (items 4, 6, 9): the recordings/users side, where the evidence leaves the choice open
+# issue 19: deletion protection (legal hold) and the retention query, where the evidence is silent
+ASSUMPTIONS += (
+    Assumption(
+        "protectionUnknownConversation",
+        "failedUpdate",
+        ("failedUpdate", "notFound"),
+        "unknown",
+        "PUT /api/v2/recordings/deletionprotection with a conversation id that is unknown or has no "
+        "recording ('a conversation with no recording cannot be protected' [documented]). failedUpdate: "
+        "200, the id listed in ManageDeleteProtectionResult.failedUpdates with the sandbox's own codes "
+        "not.found / recording.not.found, the others applied. notFound: 404 not.found, nothing applied.",
+    ),
+    Assumption(
+        "protectionCapAnswer",
+        "reject",
+        ("reject", "failedUpdates"),
+        "unknown",
+        "PUT ?protect=true that would pass the org's 1000 protected conversations [documented cap]. "
+        "reject: 400 bad.request naming the cap and the current count, nothing applied. failedUpdates: "
+        "200, the ids past the cap listed in failedUpdates (the sandbox's own code "
+        "recording.protection.limit.exceeded), the others applied.",
+    ),
+    Assumption(
+        "protectedDeleteDate",
+        "refused",
+        ("refused", "kept"),
+        "unknown",
+        "PUT …/recordings/{rid} with a deleteDate on a protected conversation (protection 'blocks "
+        "manual deletion' [documented]; the answer is not). refused: 400 bad.request, nothing "
+        "changed. kept: the date is stored but does not apply while protected (like a policy date).",
+    ),
+    Assumption(
+        "retentionThresholdMeasure",
+        "creationToDeleteDate",
+        ("creationToDeleteDate", "creationToNow"),
+        "unknown",
+        "GET /api/v2/recordings/retention/query?retentionThresholdDays=N: 'recordings retained longer "
+        "than N days'. creationToDeleteDate: deleteDate minus creationTime > N days (no deleteDate, "
+        "or protected: kept indefinitely, listed). creationToNow: now minus creationTime > N days.",
+    ),
+)
+
 ASSUMPTIONS += (
     Assumption(
         "pauseAnnotationUser",

@@ -57,6 +57,7 @@ class OrgState:
     materialised: dict[int, set[int]] = field(default_factory=dict)
     analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
     batch_jobs: dict[str, Any] = field(default_factory=dict)  # batch_download.BatchJob by id
+    protected: set[str] = field(default_factory=set)  # conversation ids under deletion protection (legal hold)
     created: float = field(default_factory=time.time)  # wall time it was (re)built: the trainer board's start
 
 
@@ -423,6 +424,20 @@ class SandboxState:
                     conv.disconnect(now, p)
             finally:
                 self._changed(conv, before)
+
+    def is_protected(self, org: str, conversation_id: str) -> bool:
+        o = self.orgs.get(org)
+        return o is not None and conversation_id in o.protected
+
+    def set_protection(self, org: str, conversation_ids: list[str], protect: bool) -> None:
+        """Apply (or revoke) deletion protection on these conversations of ``org``."""
+        with self.lock:
+            held = self.org(org).protected
+            if protect:
+                held.update(conversation_ids)
+            else:
+                held.difference_update(conversation_ids)
+            self.version += 1
 
     def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
                       clear_export: bool = False) -> None:

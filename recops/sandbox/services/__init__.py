@@ -1,8 +1,8 @@
 """The emulated Genesys Cloud services, one module per service, each with its handler class and
 its own route rows (``ROUTES``): ``oauth``, ``conversations``, ``recordings`` (+ ``annotations``,
 the media host in ``media``), ``analytics_query`` (the sync details query, over ``analytics``
-and ``analytics_select``), ``analytics_jobs``, ``batch_downloads`` and ``directory`` (users,
-queues). ``base`` holds the checks every handler shares, ``render`` the wire views of
+and ``analytics_select``), ``analytics_jobs``, ``batch_downloads``, ``deletion_protection`` (legal hold) and
+``directory`` (users, queues). ``base`` holds the checks every handler shares, ``render`` the wire views of
 conversations and recordings.
 
 ``SERVICES`` lists them in route-table order (a literal segment before a capture: see
@@ -19,6 +19,7 @@ from .analytics_jobs import AnalyticsJobsApi
 from .analytics_query import AnalyticsQueryApi
 from .batch_downloads import BatchDownloadApi
 from .conversations import ConversationsApi
+from .deletion_protection import DeletionProtectionApi
 from .directory import DirectoryApi
 from .media import MediaHost
 from .oauth import OAuthApi
@@ -27,6 +28,6 @@ from .recordings import RecordingsApi
 # route-table order (literal segments before captures across services too:
 # conversations/calls/{cid} before conversations/{cid}/recordings)
 SERVICES = (OAuthApi, ConversationsApi, RecordingsApi, AnalyticsQueryApi, AnalyticsJobsApi, DirectoryApi,
-            BatchDownloadApi, MediaHost)
+            BatchDownloadApi, DeletionProtectionApi, MediaHost)
 
 __all__ = ["SERVICES"]

@@ -1,5 +1,7 @@
 """The emulated recording reads and retention edits: ``GET …/recordings[/{rid}]``,
-``PUT …/recordings/{rid}``, ``GET …/recordingmetadata[/{rid}]``, and the read side of a
+``PUT …/recordings/{rid}`` (refused with a deleteDate on a protected conversation: the
+``protectedDeleteDate`` assumption), ``GET /api/v2/recordings/retention/query``,
+``GET …/recordingmetadata[/{rid}]``, and the read side of a
 recording's annotations ``GET …/recordings/{rid}/annotations[/{annotationId}]`` (its pause and
 hold annotations, per the ``annotationsEndpointPauses`` assumption; bookmark create/update/delete
 are real routes the sandbox answers 501).
@@ -18,7 +20,7 @@ from ..http.routes import Row
 from ..http.wire import Reply, Request, empty_reply, json_reply
 from ..model import errors
 from ..model import permissions as perms
-from ..model.clock import parse_iso
+from ..model.clock import iso, parse_iso
 from ..model.models import Conversation, Recording, Token
 from . import render
 from .annotations import AnnotationRules, annotations
@@ -27,7 +29,20 @@ from .media import file_state
 
 FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
 ANNOTATION_VIEW = "recording:annotation:view"
+RETENTION_PAGE_MAX = 500  # retention query pageSize max [documented]
 MEDIA_FORMATS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3"]  # mediaFormats: no NONE [documented]
+
+
+def _retention_row(conv: Conversation, rec: Recording) -> dict[str, Any]:
+    """A ``RecordingRetention`` [documented model]; absent dates are left out, as elsewhere."""
+    row: dict[str, Any] = {"conversationId": conv.id, "recordingId": rec.id, "creationTime": iso(rec.start)}
+    for key, value in (("archiveDate", rec.archive_date), ("deleteDate", rec.delete_date),
+                       ("exportDate", rec.export_date)):
+        if value is not None:
+            row[key] = iso(value)
+    if rec.archive_date is not None:
+        row["archiveMedium"] = "CLOUDARCHIVE"
+    return row
 
 
 class RecordingsApi(ApiHandlers):
@@ -142,10 +157,57 @@ class RecordingsApi(ApiHandlers):
             raise errors.missing_permissions(list(perms.EDIT_RETENTION))
         with self.state.lock:
             conv, rec = self._recording(req, token)
+            if dates.get("deleteDate") is not None and self.state.is_protected(token.org, conv.id) \
+                    and self.state.settings.assumption("protectedDeleteDate") == "refused":
+                raise errors.bad_request("The conversation's recordings are protected from deletion (legal hold): "
+                                         "revoke the protection before giving them a deleteDate.")
             self.state.set_retention(conv, rec, dates, clear_export)
             fs = self._file_state(conv, rec)
             return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM",
                                                     self._rules(), self.state.settings.media_max_seconds))
+
+    def retention_query(self, req: Request) -> Reply:
+        """``GET /api/v2/recordings/retention/query``: the recordings retained longer than
+        ``retentionThresholdDays`` (required), ``pageSize`` default 25, max 500, an opaque ``cursor``
+        carried in ``nextUri`` [documented params and model; the measure is ``retentionThresholdMeasure``].
+        Reads the org's conversations that are held (seeded, created or changed), not generated histories."""
+        token = req.bearer
+        self._require_any(token, perms.RECORDING_VIEW)
+        if req.q("retentionThresholdDays") is None:
+            raise errors.bad_request("retentionThresholdDays is required (a whole number of days).")
+        days = positive_int(req.q("retentionThresholdDays"), "retentionThresholdDays", 0)
+        size = positive_int(req.q("pageSize"), "pageSize", 25)
+        if size > RETENTION_PAGE_MAX:
+            raise errors.invalid_value(req.q("pageSize"), "pageSize", [f"1 to {RETENTION_PAGE_MAX}"])
+        cursor = req.q("cursor")
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        if cursor and not cursor.isdigit():
+            raise errors.bad_request("The cursor is not one this query returned: start again without it.")
+        now, limit = self.state.clock.now(), days * 86400.0
+        to_now = self.state.settings.assumption("retentionThresholdMeasure") == "creationToNow"
+        with self.state.lock:
+            org = self.state.orgs.get(token.org)
+            convs = sorted(org.conversations.values(), key=lambda c: (c.start_time, c.id)) if org else []
+            rows: list[dict[str, Any]] = []
+            for conv in convs:
+                held = self.state.is_protected(token.org, conv.id)
+                for rec in conv.recordings:
+                    if self._file_state(conv, rec) == "DELETED":
+                        continue
+                    if to_now:
+                        kept = now - rec.start
+                    else:
+                        kept = float("inf") if held or rec.delete_date is None else rec.delete_date - rec.start
+                    if kept > limit:
+                        rows.append(_retention_row(conv, rec))
+        page = rows[start:start + size]
+        base = f"/api/v2/recordings/retention/query?retentionThresholdDays={days}&pageSize={size}"
+        body: dict[str, Any] = {"entities": page, "selfUri": base + (f"&cursor={start}" if start else "")}
+        if start + size < len(rows):
+            body["nextUri"] = f"{base}&cursor={start + size}"
+        if start:
+            body["previousUri"] = base + (f"&cursor={max(0, start - size)}" if start > size else "")
+        return json_reply(200, body)
 
     def list_metadata(self, req: Request) -> Reply:
         token = req.bearer
@@ -191,6 +253,7 @@ class RecordingsApi(ApiHandlers):
         Row("PUT", "api/v2/conversations/{cid}/recordings/{rid}", put_recording),
         Row("GET", "api/v2/conversations/{cid}/recordings/{rid}/annotations", list_annotations),
         Row("GET", "api/v2/conversations/{cid}/recordings/{rid}/annotations/{annotationId}", get_annotation),
+        Row("GET", "api/v2/recordings/retention/query", retention_query),
         Row("GET", "api/v2/conversations/{cid}/recordingmetadata", list_metadata),
         Row("GET", "api/v2/conversations/{cid}/recordingmetadata/{rid}", get_metadata),
     )
