@@ -117,3 +117,24 @@ def as_user(sb, sdk):
 @pytest.fixture
 def supervisor(login, demo):
     return login(*demo.SUPERVISOR)
+
+
+# The SDK's API classes as the demo supervisor, for the sandbox tests that drive one service.
+@pytest.fixture
+def routing(sdk, supervisor):
+    return sdk.RoutingApi(supervisor)
+
+
+@pytest.fixture
+def users(sdk, supervisor):
+    return sdk.UsersApi(supervisor)
+
+
+@pytest.fixture
+def recordings(sdk, supervisor):
+    return sdk.RecordingApi(supervisor)
+
+
+@pytest.fixture
+def conversations(sdk, supervisor):
+    return sdk.ConversationsApi(supervisor)

@@ -13,11 +13,6 @@ from .http_helpers import request
 from .sdk_helpers import api_error, assert_success_headers, new_id
 
 
-@pytest.fixture
-def recordings(sdk, supervisor):
-    return sdk.RecordingApi(supervisor)
-
-
 def submission(sdk, *items: tuple[str, str | None] | str):
     """A ``BatchDownloadJobSubmission`` of (conversationId, recordingId?) items."""
     body = sdk.BatchDownloadJobSubmission()

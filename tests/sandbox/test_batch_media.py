@@ -20,11 +20,6 @@ from .http_helpers import request
 from .test_batch_download import completed, ended_call, submission
 
 
-@pytest.fixture
-def recordings(sdk, supervisor):
-    return sdk.RecordingApi(supervisor)
-
-
 def result_urls(sb, sdk, recordings, *conversation_ids: str) -> list:
     job = recordings.post_recording_batchrequests(submission(sdk, *conversation_ids))
     return completed(sb, recordings, job.id).results

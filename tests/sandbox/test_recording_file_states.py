@@ -11,11 +11,6 @@ from .http_helpers import request
 from .test_batch_download import completed, ended_call, submission
 
 
-@pytest.fixture
-def recordings(sdk, supervisor):
-    return sdk.RecordingApi(supervisor)
-
-
 def batch(sb, sdk, api, *conversation_ids: str) -> dict:
     """recordingId (or conversationId for an item-level error) -> its batch result."""
     job = api.post_recording_batchrequests(submission(sdk, *conversation_ids))

@@ -16,11 +16,6 @@ from .sdk_helpers import api_error, recording_state
 TRANSCODED = 60  # seconds past the end: well over the transcoding delay
 
 
-@pytest.fixture
-def recordings(sdk, supervisor):
-    return sdk.RecordingApi(supervisor)
-
-
 def _paused_call(sb, sdk, supervisor, start: datetime | None = None, hold: bool = False) -> tuple[str, dict]:
     """A recorded call: secure-paused 20 s in for 30 s (and, with ``hold``, held 10 s under hold
     suppression), ended, transcoded. Returns (conversation id, its agent participant)."""

@@ -3,22 +3,11 @@
 
 from __future__ import annotations
 
-import pytest
 from dateutil.parser import isoparse
 
 from .sdk_helpers import Raw, recording_state
 
 TRANSCODED = 60  # seconds past the end: well over the transcoding delay
-
-
-@pytest.fixture
-def recordings(sdk, supervisor):
-    return sdk.RecordingApi(supervisor)
-
-
-@pytest.fixture
-def conversations(sdk, supervisor):
-    return sdk.ConversationsApi(supervisor)
 
 
 def _call(sb, **spec) -> tuple[str, str]:

@@ -15,18 +15,6 @@ BILLING = "5a1e0000-0000-4000-8000-0000000000a3"
 ALL = ["Billing", "Claims", "Retention", "Sales", "Support", "Technical Support"]
 
 
-@pytest.fixture
-def routing(sdk, supervisor):
-    return sdk.RoutingApi(supervisor)
-
-
-@pytest.fixture
-def users(sdk, supervisor):
-    return sdk.UsersApi(supervisor)
-
-
-
-
 # --- queues ----------------------------------------------------------------------------------
 
 

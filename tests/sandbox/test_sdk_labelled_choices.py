@@ -5,20 +5,8 @@ the labelled ``usersSortKey`` assumption, and a batch result's ``contentType`` t
 
 from __future__ import annotations
 
-import pytest
-
 from .sdk_helpers import api_error
 from .test_batch_download import completed, submission
-
-
-@pytest.fixture
-def routing(sdk, supervisor):
-    return sdk.RoutingApi(supervisor)
-
-
-@pytest.fixture
-def users(sdk, supervisor):
-    return sdk.UsersApi(supervisor)
 
 
 def test_queue_sort_order_takes_only_asc_and_desc(routing):

@@ -9,11 +9,6 @@ from dateutil.parser import isoparse
 from .sdk_helpers import api_error, assert_success_headers, calls_of, new_id, recording_state
 
 
-@pytest.fixture
-def conversations(sdk, supervisor):
-    return sdk.ConversationsApi(supervisor)
-
-
 def _views(sdk, api, cid):
     c = sdk.ConversationsApi(api)
     return c.get_conversation(cid), c.get_conversations_call(cid)

@@ -6,14 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from .sdk_helpers import ISO_MS_Z, Raw, api_error, assert_success_headers, new_id, recording_state
-
-
-@pytest.fixture
-def recordings(sdk, supervisor):
-    return sdk.RecordingApi(supervisor)
 
 
 def _ended_call(sb, seconds: float = 5) -> str:
