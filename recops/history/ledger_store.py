@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from recops.genesys.errors import ConfigError
 
 from .keys import day_name, query_key
+from .views import parquet_view
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -235,13 +236,7 @@ class LedgerStore:
 
     def register(self, con: Any) -> None:
         """Create the views ``ledger`` and ``ledger_pauses`` on a DuckDB connection."""
-        files = self.files()
-        if files:
-            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-            con.execute(f"create view _ledger_facts as select * from read_parquet([{listing}])")
-        else:
-            con.register("_ledger_empty", arrow_schema().empty_table())
-            con.execute("create view _ledger_facts as select * from _ledger_empty")
+        parquet_view(con, "_ledger_facts", self.files(), arrow_schema())
         facts = ", ".join(FACT_COLUMNS)
         con.execute(f"create view {RECORDINGS_VIEW} as select {facts}, read_at from _ledger_facts")
         pause = ", ".join(f"p.{c}" for c in PAUSE_FACT_COLUMNS)

@@ -35,6 +35,7 @@ from recops.genesys.errors import ConfigError
 
 from .keys import day_name, query_key
 from .rows import arrow_schema, rows_to_table
+from .views import parquet_view
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -198,13 +199,7 @@ class Store:
         import duckdb
 
         con = duckdb.connect()
-        files = self.files()
-        if files:
-            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-            con.execute(f"create view {TABLE} as select * from read_parquet([{listing}])")
-        else:
-            con.register("_no_days", arrow_schema().empty_table())
-            con.execute(f"create view {TABLE} as select * from _no_days")
+        parquet_view(con, TABLE, self.files(), arrow_schema())
         self.ledger().register(con)  # the views ledger and ledger_pauses (recops.history.ledger_store)
         return con
 
