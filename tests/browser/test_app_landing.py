@@ -5,47 +5,26 @@ else, and its control panel link opens the app."""
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from pathlib import Path
-
-from recops.sandbox.process import ServedProcess
 
 from ..output import OUTPUT_DIR
-from ..ports import CHROMIUM, free_port, needs_chromium
-
-ROOT = Path(__file__).resolve().parents[2]
+from ..ports import needs_chromium
+from .apps import lab_env, launch_chromium, only, start_app
 
 pytestmark = needs_chromium
-
-
-def _env(base: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH" and not k.startswith(("GENESYS", "RECOPS_"))}
-    for var, sub in [("HOME", "home"), ("JUPYTER_CONFIG_DIR", "cfg"), ("JUPYTER_DATA_DIR", "data"),
-                     ("JUPYTER_RUNTIME_DIR", "run"), ("IPYTHONDIR", "ipy")]:
-        (base / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(base / sub)
-    return env | {"JUPYTER_PLATFORM_DIRS": "1", "RECOPS_OUTPUT_DIR": str(base / "output"),
-                  "RECOPS_JOURNAL": str(base / "journal.sqlite"), "PYTHONUNBUFFERED": "1"}
 
 
 def test_app_mode_opens_on_a_landing_page_that_names_each_app_and_opens_it(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=60_000)
-    env = _env(tmp_path)
-    port = free_port()
-    app = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--app", "--no-browser", f"--port={port}"],
-                        url_pattern=rf"(http://127\.0\.0\.1:{port})/", env=env, cwd=tmp_path,
-                        start_timeout=90).start()
-    base = f"http://127.0.0.1:{port}"
+    env = lab_env(tmp_path)
+    app, base = start_app(env, cwd=tmp_path)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, env=env,
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+            browser = launch_chromium(p, env)
             ctx = browser.new_context(viewport={"width": 1200, "height": 800})
-            ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            ctx.route("**/*", only(base))
             page = ctx.new_page()
             page.goto(f"{base}/", timeout=60_000)  # where the browser opens
             body = page.locator("body")

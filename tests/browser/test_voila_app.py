@@ -22,7 +22,8 @@ from recops.sandbox import SandboxClient, SandboxServer
 from recops.sandbox.process import ServedProcess
 
 from ..output import OUTPUT_DIR
-from ..ports import CHROMIUM, free_port, needs_chromium
+from ..ports import needs_chromium
+from .apps import lab_env, launch_chromium, only, start_app
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
@@ -31,16 +32,6 @@ CODE_SELECTORS = (".jp-CodeCell .jp-InputArea, .jp-CodeMirrorEditor, .cm-editor,
                   ".jp-CodeCell .jp-InputPrompt")
 
 pytestmark = needs_chromium
-
-
-def _env(base: Path, sandbox_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH" and not k.startswith(("GENESYS", "RECOPS_"))}
-    for var, sub in [("HOME", "home"), ("JUPYTER_CONFIG_DIR", "cfg"), ("JUPYTER_DATA_DIR", "data"),
-                     ("JUPYTER_RUNTIME_DIR", "run"), ("IPYTHONDIR", "ipy")]:
-        (base / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(base / sub)
-    return env | {"JUPYTER_PLATFORM_DIRS": "1", "RECOPS_SANDBOX_URL": sandbox_url,
-                  "RECOPS_JOURNAL": str(base / "journal.sqlite"), "RECOPS_OUTPUT_DIR": str(base / "output")}
 
 
 ROOM_LISTENING = re.compile(r"recops room listening on (http://127\.0\.0\.1:\d+)  \(room (room-[0-9a-f]{8}), 3 seats\)")
@@ -92,19 +83,14 @@ def test_the_control_panel_and_walkthrough_apps_in_voila(tmp_path):
         assert match, room.output()
         room_url = match.group(1)
         control = SandboxClient(room_url, admin_token=(cards / "admin-token").read_text().strip())
-        env = _env(tmp_path, room_url)
-        port = free_port()
-        app = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--app", "--no-browser", f"--port={port}"],
-                            url_pattern=rf"(http://127\.0\.0\.1:{port})/", env=env, cwd=ROOT,
-                            start_timeout=90).start()
-        base = f"http://127.0.0.1:{port}"
+        env = lab_env(tmp_path, room_url)
+        app, base = start_app(env)
         try:
             before = _snapshot(control)
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, env=env,
-                                            args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+                browser = launch_chromium(p, env)
                 ctx = browser.new_context(viewport={"width": 1300, "height": 1100})
-                ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+                ctx.route("**/*", only(base))
                 page = ctx.new_page()
                 page.goto(f"{base}/", timeout=60_000)  # the apps' landing page (tests/browser/test_app_landing.py)
                 expect(page.get_by_role("link", name="Control panel")).to_be_visible()
@@ -188,13 +174,10 @@ def _seat_card_app_shows_no_widget_error(page, env: dict[str, str], card: Path) 
     page runs (not on a click), where the closed progress bar used to land."""
     from playwright.sync_api import expect
 
-    port = free_port()
-    app = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--app", "--no-browser", f"--port={port}",
-                         f"--seat-card={card}"], url_pattern=rf"(http://127\.0\.0\.1:{port})/", env=env, cwd=ROOT,
-                        start_timeout=90).start()
+    app, base = start_app(env, f"--seat-card={card}")
     try:
-        page.context.route(f"http://127.0.0.1:{port}/**", lambda r: r.continue_())
-        page.goto(f"http://127.0.0.1:{port}/voila/render/control_panel.ipynb", timeout=120_000)
+        page.context.route(f"{base}/**", lambda r: r.continue_())
+        page.goto(f"{base}/voila/render/control_panel.ipynb", timeout=120_000)
         expect(page.locator(".recops-seat-status")).to_contain_text("seat 1 of room", timeout=120_000)
         expect(page.locator(".recops-control-panel .recops-state").first).to_have_text("ACTIVE")
         _assert_no_widget_error(page)
@@ -267,18 +250,13 @@ def test_plain_app_on_the_demo_sandbox_shows_no_widget_error_and_a_seat_card_tog
 
     expect.set_options(timeout=60_000)
     with SandboxServer(scenario="demo") as sandbox:
-        env = _env(tmp_path, sandbox.url)
-        port = free_port()
-        app = ServedProcess([sys.executable, "-m", "recops.cli", "lab", "--app", "--no-browser", f"--port={port}"],
-                            url_pattern=rf"(http://127\.0\.0\.1:{port})/", env=env, cwd=ROOT,
-                            start_timeout=90).start()
-        base = f"http://127.0.0.1:{port}"
+        env = lab_env(tmp_path, sandbox.url)
+        app, base = start_app(env)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, env=env,
-                                            args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+                browser = launch_chromium(p, env)
                 page = browser.new_context(viewport={"width": 1300, "height": 1100}).new_page()
-                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+                page.route("**/*", only(base))
                 page.goto(f"{base}/voila/render/control_panel.ipynb", timeout=120_000)
                 expect(page.locator(".recops-seat-status")).to_contain_text("demo sandbox", timeout=120_000)
                 expect(page.locator(".recops-control-panel .recops-state").first).to_have_text("ACTIVE")
