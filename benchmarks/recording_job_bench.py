@@ -158,7 +158,8 @@ def run(n: int) -> int:
         rss_end = vm_bytes(sb.proc.pid) or 0
 
     base = details_s or 1e-9
-    table(f"A DELETE job over {len(ids):,} recordings ({len(held)} conversations protected), sandbox in its own process",
+    table(f"A DELETE job over {len(ids):,} recordings ({len(held)} conversations protected), sandbox in its own "
+          "process",
           ["phase", "seconds", "x details job"],
           [["details job, read whole (baseline, independent count)", f"{details_s:.2f}", "1.00"],
            ["POST recording job (match + count, to READY)", f"{create_s:.2f}", f"{create_s / base:.2f}"],
