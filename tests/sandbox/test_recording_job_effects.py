@@ -247,3 +247,20 @@ def test_a_second_job_sees_what_the_first_did_to_a_generated_history(sb, sdk, jo
     export = ready(sb, jobs, jobs.post_recording_jobs(job_query(sdk, when, action="EXPORT", integration_id="s3")).id)
     done = run_to_end(sb, sdk, jobs, export.id)
     assert done.total_failed_recordings == 200  # archived media cannot be exported (recordingJobUnavailable)
+
+
+def test_each_org_exports_into_its_own_folder(sb, sdk, login, jobs, tmp_path):
+    from .recording_job_helpers import JOB_PERMISSIONS
+
+    mine, when = recorded_calls(sb, 1)
+    theirs, _ = recorded_calls(sb, 1, org="other-org")
+    client = sb.control.add_client(JOB_PERMISSIONS, org="other-org")
+    other = sdk.RecordingApi(login(client["clientId"], client["clientSecret"]))
+    bucket = tmp_path / "bucket"
+    sb.control.settings(exportFolder=str(bucket))
+    for api in (jobs, other):
+        job = ready(sb, api, api.post_recording_jobs(job_query(sdk, when, action="EXPORT", integration_id="s3")).id)
+        assert run_to_end(sb, sdk, api, job.id).total_recordings == 1  # each org's job sees its own call only
+    assert sorted(p.name for p in bucket.iterdir()) == ["other-org", "sandbox-org"]
+    assert _export_files(bucket, "sandbox-org", mine[0])[1] and _export_files(bucket, "other-org", theirs[0])[1]
+    assert not _export_files(bucket, "sandbox-org", theirs[0])[1]
