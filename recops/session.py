@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from recops.history.ledger import Ledger, LedgerPlan
     from recops.history.names import Names
     from recops.history.store import Store
+    from recops.lifecycle.hold import HoldResult
+    from recops.lifecycle.journal import LifecycleJournal
+    from recops.lifecycle.retention import RetentionResult
     from recops.ops.bulk import Outcomes, Progress
 
 
@@ -258,6 +261,45 @@ class Session:
     def reconcile(self, settle_after: float | None = None) -> list[dict[str, Any]]:
         """Settle in-doubt changes by reading the state (see ``recops.ops.reconcile``)."""
         return reconcile(self.client, self.journal, settle_after=settle_after)
+
+    # --- the end of a recording's life: jobs, retention, legal hold (issue 19, engineer L) ----------
+
+    @property
+    def lifecycle_journal(self) -> LifecycleJournal:
+        """The lifecycle's tables (``recops.lifecycle.journal``) in the same file as ``journal``."""
+        from recops.lifecycle.journal import LifecycleJournal
+
+        if getattr(self, "_lifecycle_journal", None) is None:
+            self._lifecycle_journal = LifecycleJournal(self.journal.path)
+        return self._lifecycle_journal
+
+    def protect(self, ids_or_frame: Any, confirm: bool = False, dry_run: bool = False) -> HoldResult:
+        """Legal hold on every conversation (ids, or a table with ``conversation_id``), in batches of
+        100, refused before any change past the org's 1,000 cap (``recops.lifecycle.hold``)."""
+        from recops.lifecycle.hold import change
+
+        return change(self.client, self.lifecycle_journal, "protect", ids_or_frame, confirm=confirm, dry_run=dry_run)
+
+    def revoke(self, ids_or_frame: Any, confirm: bool = False, dry_run: bool = False) -> HoldResult:
+        """Lift legal hold from every conversation, in batches of 100."""
+        from recops.lifecycle.hold import change
+
+        return change(self.client, self.lifecycle_journal, "revoke", ids_or_frame, confirm=confirm, dry_run=dry_run)
+
+    def protected(self, ids_or_frame: Any) -> pd.DataFrame:
+        """Which conversations are under legal hold now (the POST check): ``conversation_id``, ``protected``."""
+        from recops.lifecycle.hold import protected_frame
+
+        return protected_frame(self.client, ids_or_frame)
+
+    def set_retention(self, ids_or_frame: Any, *, archive_date: Any = None, delete_date: Any = None,
+                      clear: Iterable[str] = (), dry_run: bool = False, confirm: bool = False) -> RetentionResult:
+        """New archive/delete dates (``clear=("deleteDate",)`` removes one) for every recording of the
+        conversations, or of the recordings of a table with ``recording_id`` (``recops.lifecycle.retention``)."""
+        from recops.lifecycle.retention import set_retention
+
+        return set_retention(self.client, self.lifecycle_journal, ids_or_frame, archive_date=archive_date,
+                             delete_date=delete_date, clear=clear, dry_run=dry_run, confirm=confirm)
 
 
 class _LedgerBar:
