@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from recops.history.names import Names
     from recops.history.store import Store
     from recops.lifecycle.hold import HoldResult
+    from recops.lifecycle.job_run import JobOutcome
+    from recops.lifecycle.jobs import JobPlan, JobStatus
     from recops.lifecycle.journal import LifecycleJournal
     from recops.lifecycle.retention import RetentionResult
     from recops.ops.bulk import Outcomes, Progress
@@ -300,6 +302,52 @@ class Session:
 
         return set_retention(self.client, self.lifecycle_journal, ids_or_frame, archive_date=archive_date,
                              delete_date=delete_date, clear=clear, dry_run=dry_run, confirm=confirm)
+
+    def recording_job(self, action: str, *, interval: Any = None, queue: str | None = None, ids: Any = None,
+                      frame: Any = None, action_date: Any = None, action_age: int | None = None,
+                      integration_id: str | None = None, include_screen: bool = True, clear_export: bool = False,
+                      wait: float = 3600.0) -> JobPlan:
+        """Create a bulk recording job (DELETE, ARCHIVE or EXPORT) over an interval (+ queue) or
+        conversation ids / a frame, wait while it is PENDING, and return its plan: the job's own READY
+        counts and the protected conversations it will skip. Nothing is executed (``recops.lifecycle.jobs``)."""
+        from recops.lifecycle.jobs import plan
+
+        return plan(self.client, self.lifecycle_journal, action, wait=wait, interval=interval, queue=queue, ids=ids,
+                    frame=frame, action_date=action_date, action_age=action_age, integration_id=integration_id,
+                    include_screen=include_screen, clear_export=clear_export)
+
+    def run_recording_job(self, plan_or_job_id: JobPlan | str, *, confirm_count: int, confirm: bool = False,
+                          progress: bool = True) -> JobOutcome:
+        """Execute a READY job once, only if ``confirm_count`` is its totalRecordings (and ``confirm`` on a
+        real org); follow it to its end; failed recordings as a manifest (``recops.lifecycle.job_run``)."""
+        from recops.lifecycle.job_run import run
+
+        return run(self.client, self.lifecycle_journal, plan_or_job_id, confirm_count=confirm_count,
+                   confirm=confirm, progress=progress)
+
+    def recording_jobs(self, state: str | None = None, mine: bool = False) -> pd.DataFrame:
+        """The org's recording jobs (``mine``: the caller's only), one row each."""
+        from recops.lifecycle.jobs import jobs_frame
+
+        return jobs_frame(self.client, state=state, mine=mine)
+
+    def recording_job_status(self, job_id: str) -> JobStatus:
+        from recops.lifecycle.jobs import status
+
+        return status(self.client, job_id)
+
+    def cancel_recording_job(self, job_id: str, confirm: bool = False) -> JobStatus:
+        """Cancel (DELETE) a job that has not ended, journaled."""
+        from recops.lifecycle.jobs import cancel
+
+        return cancel(self.client, self.lifecycle_journal, job_id, confirm=confirm)
+
+    def reconcile_recording_jobs(self, follow: bool = True, settle_after: float | None = None) -> pd.DataFrame:
+        """The jobs this target's journal left unfinished, each settled by reading its state (never a
+        second PUT), with what to do next (``recops.lifecycle.job_reconcile``)."""
+        from recops.lifecycle.job_reconcile import reconcile
+
+        return reconcile(self.client, self.lifecycle_journal, follow_jobs=follow, settle_after=settle_after)
 
 
 class _LedgerBar:
