@@ -95,6 +95,23 @@ _ROWS = [
          "Use a value the sandbox emulates, or try it against a real org (docs/sandbox.md §9 lists "
          "what the sandbox does not emulate).",
          "documented", "recops's sandbox (not Genesys)"),
+    # --- issue 19, recording bulk jobs (engineer J): the sandbox's own codes; Genesys's are [unknown] ---
+    _row("recording.job.concurrency.limit", (400,), "BadRequest",
+         "The organization already has two recording jobs PENDING or PROCESSING (the documented cap). "
+         "This is the sandbox's own code: the real one is not documented.",
+         "Wait for a running job to finish (recops jobs list), or cancel one (recops jobs cancel ID), then retry.",
+         "unknown", "recops's sandbox; the cap itself is documented (genesys-api-lifecycle.md §1.5)"),
+    _row("recording.job.not.creator", (403,), "PermissionDenied",
+         "Only the user (or OAuth client) who created a recording job may execute it. The sandbox's own "
+         "code: the real one is not documented.",
+         "Execute the job with the credentials that created it, or create a new job with yours.",
+         "unknown", "recops's sandbox; the rule is documented (genesys-api-lifecycle.md §1.5)"),
+    _row("recording.job.invalid.state", (400, 409), "BadRequest",
+         "The recording job is not in a state that allows this: execute needs READY; cancel needs "
+         "PENDING, READY or PROCESSING. The sandbox's own code: the real one is not documented.",
+         "Read the job (recops jobs show ID): wait for READY before executing; a finished job cannot be "
+         "cancelled, create a new one instead.",
+         "unknown", "recops's sandbox (genesys-api-lifecycle.md §1.4)"),
     # --- 401 and the token endpoint ------------------------------------------------------
     _row("bad.credentials", (401,), "AuthError",
          "The bearer token is unknown, invalid or expired.",

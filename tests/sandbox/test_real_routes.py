@@ -36,7 +36,8 @@ def test_the_committed_route_list_is_the_installed_sdks():
 
 def test_a_real_route_not_emulated_is_501_naming_it_and_a_made_up_one_is_404(sb, supervisor):
     token = supervisor.access_token
-    for method, path, operation in (("POST", "/api/v2/recording/jobs", "RecordingApi.post_recording_jobs"),
+    for method, path, operation in (("POST", "/api/v2/recording/keyconfigurations",
+                                     "RecordingApi.post_recording_keyconfigurations"),
                                     ("GET", "/api/v2/orphanrecordings", "RecordingApi.get_orphanrecordings"),
                                     ("GET", "/api/v2/routing/queues/divisionviews",
                                      "RoutingApi.get_routing_queues_divisionviews")):

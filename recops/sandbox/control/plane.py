@@ -26,6 +26,7 @@ from ..seeds.builders import permissions_from, seed_history
 from ..seeds.names import create_queue
 from ..services import render
 from ..services.media import BUSY_RETRY_AFTER, DownloadsBusy, find_conversation, recording_media_ms, wav_reply
+from ..services.recording_jobs import fail_job
 from .auth import forbidden, scoped_org
 from .fairness import SeatLimits
 
@@ -352,6 +353,22 @@ class Control:
             self.state.set_file_state(conv, rec, body["fileState"])
             return self._summary_reply(conv)
 
+    def fail_recording_job(self, req: Request) -> Reply:
+        """``{"errorMessage": "..."}`` (optional): a PENDING, READY or PROCESSING recording job becomes
+        FAILED (services/recording_jobs.py; no real cause of a failure is documented)."""
+        body = self._body(req, required=False)
+        message = body.get("errorMessage") if isinstance(body, dict) else None
+        if body is not None and (not isinstance(body, dict) or set(body) - {"errorMessage"}
+                                 or (message is not None and not isinstance(message, str))):
+            raise _bad("fail a recording job with {\"errorMessage\": \"why\"} (or no body)")
+        try:
+            job = fail_job(self.state, scoped_org(req), req.params["jobId"], message)
+        except ValueError as e:
+            raise _bad(str(e)) from None
+        if job is None:
+            raise _missing(f"no recording job {req.params['jobId']!r}")
+        return json_reply(200, {"id": job.id, "state": "FAILED", "errorMessage": job.error_message})
+
     S = "_sandbox"
     ROUTES: ClassVar[tuple[Row, ...]] = (
         Row("GET", f"{S}/health", health),
@@ -383,6 +400,7 @@ class Control:
         Row("GET", f"{S}/requests", list_requests),
         Row("DELETE", f"{S}/requests", clear_requests),
         Row("GET", f"{S}/media/{{cid}}/{{file}}", media),
+        Row("POST", f"{S}/recording-jobs/{{jobId}}/fail", fail_recording_job),
     )
 
     # --- pieces ---------------------------------------------------------------------------------

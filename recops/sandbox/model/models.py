@@ -185,6 +185,7 @@ class Recording:
     delete_date: float | None = None
     export_date: float | None = None
     file_state: str | None = None  # "ARCHIVED" | "DELETED" when marked so (media.file_state)
+    restored_at: float | None = None  # when a restore began (a new archiveDate on an ARCHIVED recording)
 
 
 @dataclass

@@ -46,6 +46,22 @@ EDIT_RETENTION = (
     "recording:screenRecording:editRetention",
     "recording:snippetRecording:editRetention",
 )
+RESTORE = (
+    "recording:recording:restore",
+    "recording:screenRecording:restore",
+    "recording:snippetRecording:restore",
+)
+# recording bulk jobs (/api/v2/recording/jobs): "Requires ALL" of each tuple [documented: D257, CLI]
+RECORDING_JOB_ADD = ("recording:job:add",)
+RECORDING_JOB_VIEW = ("recording:job:view",)
+RECORDING_JOB_EDIT = (
+    "recording:job:edit",
+    "recording:recording:editRetention",
+    "recording:screenRecording:editRetention",
+    "recording:snippetRecording:editRetention",
+)
+RECORDING_JOB_DELETE = ("recording:job:delete",)
+VIEW_SENSITIVE_DATA = ("recording:recording:viewSensitiveData",)
 ANALYTICS_DETAILS = (
     "analytics:conversationDetail:view",
     "analytics:agentConversationDetail:view",

@@ -270,6 +270,53 @@ ASSUMPTIONS += (
     ),
 )
 
+# issue 19, recording jobs (engineer J): the jobs' rules and the file-state clock, where the evidence is silent
+ASSUMPTIONS += (
+    Assumption(
+        "recordingJobCapCountsReady",
+        "notCounted",
+        ("notCounted", "counted"),
+        "unknown",
+        "The two-jobs-per-org cap names PENDING and PROCESSING jobs [documented]. notCounted: a READY job "
+        "waiting for its PUT does not count. counted: it does. Past the cap, POST (and PUT) answer 400 with "
+        "the sandbox's own code recording.job.concurrency.limit.",
+    ),
+    Assumption(
+        "recordingJobStateError",
+        "badRequest400",
+        ("badRequest400", "conflict409"),
+        "unknown",
+        "PUT on a job that is not READY, or DELETE on a FULFILLED/FAILED/CANCELLED job: 400 or 409, with the "
+        "sandbox's own code recording.job.invalid.state naming the state.",
+    ),
+    Assumption(
+        "recordingJobPastActionDate",
+        "accepted",
+        ("accepted", "rejected"),
+        "unknown",
+        "A DELETE/ARCHIVE job whose actionDate is already past. accepted: the action takes effect as soon as "
+        "the job processes each recording. rejected: 400 bad.request at POST.",
+    ),
+    Assumption(
+        "recordingJobUnavailable",
+        "failed",
+        ("failed", "skipped"),
+        "unknown",
+        "A recording that is not AVAILABLE when the job reaches it (UPLOADING, RESTORING or ERROR). failed: "
+        "counted in totalFailedRecordings and listed by failedrecordings. skipped: counted in "
+        "totalSkippedRecordings. Protected conversations and recordings whose action is already applied "
+        "(DELETED; ARCHIVED for ARCHIVE) are always skipped.",
+    ),
+    Assumption(
+        "recordingJobClientUser",
+        "absent",
+        ("absent", "clientId"),
+        "unknown",
+        "RecordingJob.user of a job created with a client-credentials token (Genesys's tutorials do this; "
+        "what 'user' then holds is not shown). absent: no user. clientId: {id: the OAuth client id}.",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 
@@ -312,6 +359,14 @@ class SandboxSettings:
     live_tokens_per_org: int = 0  # live tokens an org holds; past it its oldest token is dropped
     media_downloads_per_org: int = 0  # media-host downloads of an org in flight at once
     region: str = "us-east-1"
+    # issue 19, recording jobs and the recording lifecycle clock (services/recording_jobs.py; each [unknown])
+    recording_job_ready_seconds: float = 2.0  # PENDING -> READY (query + recording discovery)
+    recording_job_recordings_per_second: float = 100.0  # PROCESSING speed; 0 = all at once
+    recording_job_data_lag_seconds: float = 0.0  # data lake lag of job queries (Genesys: "up to 48 h")
+    recording_job_max_concurrent: int = 2  # PENDING + PROCESSING jobs per org [documented: two]
+    sensitive_data_redaction: int = 0  # 1: the org redacts PCI/PII (includeRecordingsWithSensitiveData rule)
+    restore_seconds: float = 60.0  # RESTORING -> RESTORED after a new archiveDate on an ARCHIVED recording
+    export_folder: str = ""  # EXPORT jobs write here ({folder}/{orgId}/year=...); "" = no bucket, exports fail
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)
 
     @classmethod

@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,7 @@ class OrgState:
     analytics_jobs: dict[str, Any] = field(default_factory=dict)  # analytics_jobs.DetailsJob by id
     batch_jobs: dict[str, Any] = field(default_factory=dict)  # batch_download.BatchJob by id
     protected: set[str] = field(default_factory=set)  # conversation ids under deletion protection (legal hold)
+    recording_jobs: dict[str, Any] = field(default_factory=dict)  # services/recording_jobs.RecordingJob by id
     created: float = field(default_factory=time.time)  # wall time it was (re)built: the trainer board's start
 
 
@@ -85,6 +87,11 @@ class SandboxState:
         self._downloads: dict[str, int] = {}  # media downloads in flight per org (take_download_slot)
         self.version = 0  # bumped by every mutating method (cache key)
         self.scenario: str | None = None
+        # what the services hook onto reads (services/recording_jobs.py): ``settlers`` bring an org's
+        # running work up to the clock before a read; ``decorators`` give a generated conversation,
+        # built for one read, what was done to it without materialising it (a job's dates)
+        self.settlers: list[Callable[[SandboxState, OrgState], None]] = []
+        self.decorators: list[Callable[[OrgState, Conversation, int, int], None]] = []
 
     # --- orgs, clients, users, tokens -------------------------------------------------------
 
@@ -264,12 +271,20 @@ class SandboxState:
         o = self.orgs.get(org)
         if o is None:
             return None
+        self.settle(o)
         conv = o.conversations.get(conversation_id)
         if conv is None and o.histories:
             found = _generated(o, conversation_id)
             if found is not None:
                 conv = found[0].conversation(found[1])
+                for decorate in self.decorators:
+                    decorate(o, conv, found[0].key, found[1])
         return conv
+
+    def settle(self, org: OrgState) -> None:
+        """Bring ``org``'s running work (recording jobs) up to the clock (cheap when none runs)."""
+        for settle in self.settlers:
+            settle(self, org)
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
@@ -328,7 +343,8 @@ class SandboxState:
     def set_file_state(self, conv: Conversation, rec: Recording, file_state: str | None,
                        when: float | None = None) -> None:
         """Mark a recording ``ARCHIVED`` or ``DELETED`` (``None``/``AVAILABLE``: back to its
-        natural state); an archive or delete date is set to ``when`` (default now) if it had none."""
+        natural state, its archive/delete dates that have passed dropped); an archive or delete
+        date is set to ``when`` (default now) if it had none."""
         with self.lock:
             before = conv.version
             try:
@@ -339,6 +355,12 @@ class SandboxState:
                 if file_state == "DELETED" and rec.delete_date is None:
                     dates["deleteDate"] = now
                 rec.file_state = None if file_state in (None, "AVAILABLE") else file_state
+                if rec.file_state is None:  # back to AVAILABLE: dates already passed would undo it (media.file_state)
+                    rec.restored_at = None
+                    if rec.archive_date is not None and rec.archive_date <= now:
+                        dates["archiveDate"] = None
+                    if rec.delete_date is not None and rec.delete_date <= now:
+                        dates["deleteDate"] = None
                 conv.set_retention(rec, dates, False)  # bumps the conversation's version
             finally:
                 self._changed(conv, before)
@@ -364,6 +386,8 @@ class SandboxState:
     def advance_clock(self, seconds: float) -> float:
         with self.lock:
             offset = self.clock.advance(seconds)
+            for org in list(self.orgs.values()):
+                self.settle(org)
             self.version += 1
             return offset
 
@@ -445,6 +469,18 @@ class SandboxState:
             before = conv.version
             try:
                 conv.set_retention(rec, dates, clear_export)
+            finally:
+                self._changed(conv, before)
+
+    def restore_recording(self, conv: Conversation, rec: Recording) -> None:
+        """An ARCHIVED recording starts restoring now (its new archiveDate is set by ``set_retention``):
+        a control-plane ARCHIVED mark is lifted, the dates' clock takes over (media.file_state)."""
+        with self.lock:
+            before = conv.version
+            try:
+                rec.file_state = None
+                rec.restored_at = self.clock.now()
+                conv.version += 1
             finally:
                 self._changed(conv, before)
 

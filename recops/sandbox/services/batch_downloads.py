@@ -34,7 +34,8 @@ from ..model import permissions as perms
 from ..model.errors import ApiError
 from ..model.models import Conversation, Token, new_id
 from .base import ApiHandlers
-from .media import CONTENT_TYPE, file_state, signed_url
+from .media import CONTENT_TYPE, live_file_state, signed_url
+from .render import PLAYABLE
 
 # batchContentType = byMedia: Recording.media -> contentType [inferred: audio is what the sandbox
 # serves; email EML and chat/messaging ZIP as get_recording's emailFormatId/messageFormatId; screen WebM]
@@ -56,6 +57,7 @@ ERROR_MESSAGES = {  # errorMsg per reason [inferred wording]
     "ARCHIVED": "Recording is archived and cannot be downloaded",
     "DELETED": "Recording has been deleted",
     "UPLOADING": "Recording is not available yet (still recording or transcoding)",
+    "RESTORING": "Recording is being restored from the archive; try again later",
 }
 
 
@@ -215,8 +217,8 @@ class BatchDownloadApi(ApiHandlers):
     def _outcome(self, index: int, conv: Conversation, rid: str, now: float) -> PlannedResult:
         rec = conv.recording(rid)
         assert rec is not None
-        state = file_state(conv, rec, now, self.state.settings.transcoding_delay_seconds)
-        return PlannedResult(index, conv.id, rid, ERROR_MESSAGES.get(state) if state != "AVAILABLE" else None,
+        state = live_file_state(self.state, conv, rec)
+        return PlannedResult(index, conv.id, rid, ERROR_MESSAGES.get(state) if state not in PLAYABLE else None,
                              rec.media)
 
     ROUTES: ClassVar[tuple[Row, ...]] = (

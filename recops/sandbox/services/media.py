@@ -161,13 +161,45 @@ def recording_media_ms(state: SandboxState, conv: Conversation, rec: Recording) 
 # --- file state ------------------------------------------------------------------------------------
 
 
-def file_state(conv: Conversation, rec: Recording, now: float, transcoding_delay: float) -> str:
-    """``ARCHIVED``/``DELETED`` when marked so, else ``AVAILABLE`` once the conversation ended plus
-    the transcoding delay [inferred timing], else ``UPLOADING``."""
-    if rec.file_state is not None:
+def file_state(conv: Conversation, rec: Recording, now: float, transcoding_delay: float,
+               protected: bool = False, restore_seconds: float = 0.0) -> str:
+    """A recording's ``fileState`` on the sandbox clock:
+
+    - a state the control plane (``PATCH /_sandbox/.../recordings/{rid}``) or a seed marked wins (an
+      ARCHIVED mark still becomes DELETED when a delete date passes);
+    - ``UPLOADING`` until the conversation ended plus the transcoding delay [inferred timing];
+    - ``DELETED`` once ``deleteDate`` passed, unless the conversation is ``protected`` (legal hold
+      overrides a delete date while in place [documented]);
+    - after a restore (a new archiveDate on an ARCHIVED recording, services/recordings.py):
+      ``RESTORING`` for ``restore_seconds`` (setting ``restoreSeconds``), then ``RESTORED`` until
+      the new archiveDate (its ``restoreExpirationTime``), then ``ARCHIVED`` again [§2.1; timing unknown];
+    - ``ARCHIVED`` once ``archiveDate`` passed; else ``AVAILABLE``.
+    """
+    if rec.file_state not in (None, "ARCHIVED"):
         return rec.file_state
+    deleted = rec.delete_date is not None and now >= rec.delete_date and not protected
+    if rec.file_state == "ARCHIVED":  # an archived mark still follows a delete date that passes
+        return "DELETED" if deleted else "ARCHIVED"
     ready = conv.ready_at(transcoding_delay)
-    return "AVAILABLE" if ready is not None and now >= ready else "UPLOADING"
+    if ready is None or now < ready:
+        return "UPLOADING"
+    if deleted:
+        return "DELETED"
+    if rec.restored_at is not None:
+        if now < rec.restored_at + restore_seconds:
+            return "RESTORING"
+        if rec.archive_date is None or now < rec.archive_date:
+            return "RESTORED"
+        return "ARCHIVED"
+    if rec.archive_date is not None and now >= rec.archive_date:
+        return "ARCHIVED"
+    return "AVAILABLE"
+
+
+def live_file_state(state: SandboxState, conv: Conversation, rec: Recording) -> str:
+    """``file_state`` now, with the conversation's legal hold and the restore setting (under the lock)."""
+    return file_state(conv, rec, state.clock.now(), state.settings.transcoding_delay_seconds,
+                      state.is_protected(conv.org, conv.id), state.settings.restore_seconds)
 
 
 def find_conversation(state: SandboxState, conversation_id: str,
@@ -230,7 +262,8 @@ class MediaHost:
             if conv is None or conv.recording(rid) is None:  # the job is gone (reset): any org's copy
                 conv = find_conversation(self.state, req.params["cid"], rid)
             rec = conv.recording(rid) if conv is not None else None
-            if conv is None or rec is None or rec.file_state in ("ARCHIVED", "DELETED") or rec.end is None:
+            if conv is None or rec is None or rec.end is None \
+                    or live_file_state(self.state, conv, rec) not in ("AVAILABLE", "RESTORED"):
                 raise s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=path.lstrip("/"))
             ms = recording_media_ms(self.state, conv, rec)
         try:

@@ -25,7 +25,7 @@ from ..model.models import Conversation, Recording, Token
 from . import render
 from .annotations import AnnotationRules, annotations
 from .base import ApiHandlers, bool_param, positive_int
-from .media import file_state
+from .media import live_file_state
 
 FORMAT_IDS = ["WAV", "WEBM", "WAV_ULAW", "OGG_VORBIS", "OGG_OPUS", "MP3", "NONE"]  # formatId [documented]
 ANNOTATION_VIEW = "recording:annotation:view"
@@ -52,7 +52,7 @@ class RecordingsApi(ApiHandlers):
         return ready is not None and self.state.clock.now() >= ready
 
     def _file_state(self, conv: Conversation, rec: Recording) -> str:
-        return file_state(conv, rec, self.state.clock.now(), self.state.settings.transcoding_delay_seconds)
+        return live_file_state(self.state, conv, rec)
 
     def _format(self, req: Request) -> str:
         media_formats = req.q("mediaFormats")
@@ -155,14 +155,26 @@ class RecordingsApi(ApiHandlers):
                     dates[key] = parse_iso(body[key])
                 except ValueError:
                     raise errors.invalid_date(key) from None
-        if (dates or clear_export) and not perms.holds_any(self.state.token_permissions(token), perms.EDIT_RETENTION):
-            raise errors.missing_permissions(list(perms.EDIT_RETENTION))
+        held = self.state.token_permissions(token)
         with self.state.lock:
             conv, rec = self._recording(req, token)
+            # a new archiveDate on an ARCHIVED recording restores it until that date [documented]: it
+            # needs the restore permission; every other date change editRetention [documented]
+            restoring = dates.get("archiveDate") is not None and self._file_state(conv, rec) == "ARCHIVED"
+            if restoring and not perms.holds_any(held, perms.RESTORE):
+                raise errors.missing_permissions(list(perms.RESTORE))
+            others = {k for k in dates if not (restoring and k == "archiveDate")}
+            if (others or clear_export) and not perms.holds_any(held, perms.EDIT_RETENTION):
+                raise errors.missing_permissions(list(perms.EDIT_RETENTION))
+            if restoring and dates["archiveDate"] <= self.state.clock.now():  # [unknown]: the sandbox's choice
+                raise errors.bad_request("To restore an archived recording, give it an archiveDate in the future: "
+                                         "it stays restored until then.")
             if dates.get("deleteDate") is not None and self.state.is_protected(token.org, conv.id) \
                     and self.state.settings.assumption("protectedDeleteDate") == "refused":
                 raise errors.bad_request("The conversation's recordings are protected from deletion (legal hold): "
                                          "revoke the protection before giving them a deleteDate.")
+            if restoring:
+                self.state.restore_recording(conv, rec)
             self.state.set_retention(conv, rec, dates, clear_export)
             fs = self._file_state(conv, rec)
             return json_reply(200, render.recording(conv, rec, fs, self.state.clock.now(), req.base_url, "WEBM",

@@ -184,6 +184,8 @@ def _common_recording(conv: Conversation, rec: Recording, file_state: str, times
         out["archiveMedium"] = "CLOUDARCHIVE"
     _put(out, "deleteDate", _iso(rec.delete_date))
     _put(out, "exportDate", _iso(rec.export_date))
+    if file_state in ("RESTORING", "RESTORED"):  # restored until the new archiveDate [§2.1 default]
+        _put(out, "restoreExpirationTime", _iso(rec.archive_date))
     out["maxAllowedRestorationsForOrg"] = 10000
     out["remainingRestorationsAllowedForOrg"] = 10000
     _put(out, "sessionId", rec.session_id)
