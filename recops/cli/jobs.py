@@ -50,6 +50,8 @@ def plan(
     integration_id: Annotated[str | None, typer.Option("--integration-id", help="EXPORT: the S3 integration.")] = None,
     no_screen: Annotated[bool, typer.Option("--no-screen", help="Leave screen recordings out.")] = False,
     clear_export: Annotated[bool, typer.Option("--clear-export", help="DELETE: also clear pending exports.")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="Seconds to wait for READY (creating a job can take "
+                                                              "about an hour); 0: return it PENDING.")] = 3600,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a recording job and wait for READY: print its counts and the protected conversations it will
@@ -64,7 +66,7 @@ def plan(
         session = open_session()
         result = session.recording_job(action, interval=interval, queue=queue, ids=ids, frame=frame,
                                        action_date=action_date, action_age=action_age, integration_id=integration_id,
-                                       include_screen=not no_screen, clear_export=clear_export)
+                                       include_screen=not no_screen, clear_export=clear_export, wait=wait)
         _show(result, as_json)
         code = 0 if result.state == "READY" else EXIT_FAILED if result.state in ("FAILED", "CANCELLED") \
             else EXIT_NOT_READY
