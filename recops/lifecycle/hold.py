@@ -52,6 +52,9 @@ class HoldResult(RowsResult):
     protected_count: int | None = None  # the count the cap check used (see count_basis)
     count_basis: str = ""
 
+    def detail(self, r: dict[str, Any]) -> str:
+        return ": ".join(str(r[c]) for c in ("error_code", "message") if r.get(c))
+
 
 def _query(client: Client, ids: list[str]) -> Any:
     q = client.sdk().ConversationDeletionProtectionQuery()

@@ -113,7 +113,7 @@ class JobPlan:
     def __rich__(self) -> Any:
         color = {"READY": "cyan", "FAILED": "red"}.get(self.state, "yellow")
         return rich_lines([rich_text((self.summary(), f"bold {color}")),
-                           *(rich_text((f"  {k + ':':<14}", "bold"), v) for k, v in self.lines())])
+                           *(rich_text((f"  {k + ':':<15}", "bold"), v) for k, v in self.lines())])
 
     def _repr_html_(self) -> str:
         head = f"<b>{escape(self.summary())}</b>"

@@ -49,6 +49,15 @@ class RetentionResult(RowsResult):
     SHOWN: ClassVar[tuple[str, ...]] = ("conversation_id", "recording_id", "result", "archive_before",
                                         "archive_after", "delete_before", "delete_after", "message")
 
+    def detail(self, r: dict[str, Any]) -> str:
+        def d(value: Any) -> str:
+            return "none" if value is None else str(value)[:16].replace("T", " ")
+
+        dates = [f"{name} {d(r.get(f'{key}_before'))} -> {d(r.get(f'{key}_after'))}"
+                 for name, key in (("archive", "archive"), ("delete", "delete"))
+                 if r.get(f"{key}_before") != r.get(f"{key}_after") or r.get(f"{key}_after") is not None]
+        return "; ".join([*dates, *([str(r["message"])] if r.get("message") else [])])
+
 
 def iso(value: datetime | None) -> str | None:
     if value is None:

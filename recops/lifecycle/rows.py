@@ -51,14 +51,30 @@ class RowsResult:
     def _cells(self, r: dict[str, Any]) -> list[str]:
         return ["" if r.get(c) is None else str(r.get(c)) for c in self.SHOWN]
 
-    def __rich__(self) -> Any:
-        from recops.base.display import rich_lines
+    def detail(self, r: dict[str, Any]) -> str:
+        """What a row says beyond its ids and result (the terminal's narrow form)."""
+        return " ".join(str(r[c]) for c in self.SHOWN if c not in ("conversation_id", "recording_id", "result")
+                        and r.get(c) not in (None, ""))
 
-        table = rich_table(self.SHOWN, ([*(rich_text((v, STYLES.get(v, ("", ""))[0])) if c == "result" else v
-                                           for c, v in zip(self.SHOWN, self._cells(r), strict=True))]
-                                        for r in self.rows), title=self.summary(),
-                           no_wrap={"conversation_id", "recording_id"})
-        return rich_lines([table, *(rich_text((n, "dim")) for n in self.notes)])
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """A table when the terminal is wide enough for every column; else one line per row, its ids
+        whole, its result, then what it says (wrapped at word boundaries)."""
+        width = sum(max([len(c), *(len(v) for v in (self._cells(r)[i] for r in self.rows))]) + 3
+                    for i, c in enumerate(self.SHOWN))
+        if options.max_width >= width + 1:
+            yield rich_table(self.SHOWN, ([*(rich_text((v, STYLES.get(v, ("", ""))[0])) if c == "result" else v
+                                             for c, v in zip(self.SHOWN, self._cells(r), strict=True))]
+                                          for r in self.rows), title=self.summary(),
+                             no_wrap={"conversation_id", "recording_id"})
+        else:
+            yield rich_text((self.summary(), "bold"))
+            for r in self.rows:
+                ids = " ".join(str(r[c]) for c in ("conversation_id", "recording_id") if r.get(c))
+                word = str(r["result"])
+                detail = self.detail(r)
+                yield rich_text(f"- {ids}: ", (word, STYLES.get(word, ("", ""))[0]), f" — {detail}" if detail else "")
+        for n in self.notes:
+            yield rich_text((n, "dim"))
 
     def _repr_html_(self) -> str:
         def cell(column: str, value: str) -> str:

@@ -105,3 +105,18 @@ def test_real_org_target_refuses_without_confirm_before_any_request(tmp_path):
         rc.protect([Demo.ENDED])
     with pytest.raises(ConfirmationRequired):
         rc.revoke([Demo.ENDED])
+
+
+def test_a_result_renders_as_a_table_or_as_lines_and_as_html(sb, rc):
+    from rich.console import Console
+
+    result = rc.protect([Demo.ENDED, UNKNOWN])
+    wide, narrow = Console(width=200, record=True), Console(width=60, record=True)
+    wide.print(result)
+    narrow.print(result)
+    assert "┃ conversation_id" in wide.export_text() and Demo.ENDED in wide.export_text()
+    text = narrow.export_text()
+    assert f"- {UNKNOWN}: failed — not.found: The conversation was not found." in text.replace("\n", " ") or \
+        UNKNOWN in text and "not.found: The conversation" in text.replace("\n", " ")
+    html = result._repr_html_()
+    assert "recops-lifecycle" in html and f"<code>{Demo.ENDED}</code>" in html and "protected" in html
