@@ -349,6 +349,13 @@ class Session:
 
         return reconcile(self.client, self.lifecycle_journal, follow_jobs=follow, settle_after=settle_after)
 
+    def reconcile_lifecycle_changes(self, settle_after: float | None = None) -> pd.DataFrame:
+        """Settle legal-hold and retention changes left in doubt by reading the live state (the POST
+        check, the recordings' dates): ``recops.lifecycle.change_reconcile``."""
+        from recops.lifecycle.change_reconcile import reconcile_changes
+
+        return reconcile_changes(self.client, self.lifecycle_journal, settle_after=settle_after)
+
 
 class _LedgerBar:
     """The ledger's plan on stderr, then a bar over its recording requests (tqdm: its rate and

@@ -106,6 +106,25 @@ def check(ids: IdsArg = None, from_file: FromFileOpt = None, as_json: JsonOpt = 
                 typer.echo(f"{r['conversation_id']}  {word}")
 
 
+@hold_app.command("reconcile")
+def reconcile(as_json: JsonOpt = False) -> None:
+    """Settle legal-hold and retention changes left in doubt (a request whose answer never came) by
+    reading the live state; exit 3 while some may still be in flight."""
+    code = 0
+    with reported_errors(as_json):
+        frame = open_session().reconcile_lifecycle_changes()
+        rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        if as_json:
+            print_json(rows)
+        elif not rows:
+            typer.echo("no legal-hold or retention change in doubt in this journal")
+        for r in [] if as_json else rows:
+            rec = f" recording {r['recording_id']}" if r["recording_id"] else ""
+            typer.echo(f"#{r['id']} {r['kind']} {r['conversation_id']}{rec}: {r['status']} ({r['note']})")
+        code = 3 if any(r["status"] == "intent" for r in rows) else 0
+    raise typer.Exit(code)
+
+
 @retention_app.command("set")
 def set_retention(
     ids: IdsArg = None, from_file: FromFileOpt = None,

@@ -109,3 +109,27 @@ def test_real_org_refuses_without_confirm(tmp_path):
                         journal=tmp_path / "journal.sqlite")
     with pytest.raises(ConfirmationRequired):
         rc.set_retention([Demo.ENDED], delete_date=DELETE)
+
+
+def test_changes_left_in_doubt_are_settled_by_reading(sb, rc, sdk):
+    """A process that died between a PUT and its answer leaves ``intent`` rows: reconcile reads the
+    protection (the POST check) and the recordings' dates, and settles each."""
+    rc.client.api_client  # noqa: B018 - the target's description once connected (as the journal names it)
+    journal, target, who = rc.lifecycle_journal, rc.target, rc.client.principal
+    [protected, not_protected] = journal.intents([{"conversation_id": Demo.ENDED}, {"conversation_id": Demo.EMAIL}],
+                                                 target=target, principal=who, kind="protect")
+    query = sdk.ConversationDeletionProtectionQuery()
+    query.conversation_ids = [Demo.ENDED]
+    rc.client.recording_api.put_recordings_deletionprotection(protect=True, body=query)  # it reached Genesys
+    rid = next(iter(_metadata(rc, Demo.EMAIL)))
+    [dated] = journal.intents([{"conversation_id": Demo.EMAIL, "recording_id": rid,
+                                "request": {"deleteDate": DELETE}}], target=target, principal=who, kind="retention")
+    body = sdk.Recording()
+    body.delete_date = DELETE
+    rc.client.recording_api.put_conversation_recording(Demo.EMAIL, rid, body)
+    assert set(rc.reconcile_lifecycle_changes()["status"]) == {"intent"}  # too young: may be in flight
+    frame = rc.reconcile_lifecycle_changes(settle_after=0)
+    assert dict(zip(frame["id"], frame["status"], strict=True)) == {
+        protected: "resolved-applied", not_protected: "resolved-not-applied", dated: "resolved-applied"}
+    assert {r["status"] for r in journal.changes()} == {"resolved-applied", "resolved-not-applied"}
+    assert rc.reconcile_lifecycle_changes(settle_after=0).empty
