@@ -35,7 +35,6 @@ from recops.genesys.errors import (
     PermissionDenied,
     RateLimited,
     RecopsError,
-    RecordingJobFailed,
     RegionError,
     ServerError,
     Timeout,
@@ -118,6 +117,5 @@ __all__ += [
     "JobOutcome",
     "JobPlan",
     "JobStatus",
-    "RecordingJobFailed",
     "RetentionResult",
 ]

@@ -14,7 +14,6 @@ failures the SDK does not wrap) in one place, ``from_exception``.
     ├── Cancelled                    stopped on request (a cancel) before the end; what is done is kept
     │   └── DownloadCancelled        an export's download, stopped at its next chunk
     ├── JobFailed                    an analytics details job ended without results (failed, expired…)
-    │   └── RecordingJobFailed       a bulk recording job ended FAILED or CANCELLED
     ├── TransportError               no HTTP answer at all, or not the one needed
     │   ├── Timeout                  connect or read timeout (no answer in time)
     │   ├── ConnectionFailed         refused, reset or dropped connection
@@ -157,16 +156,6 @@ class HoldCapExceeded(InvalidTransition):
 class JobNotReady(InvalidTransition):
     """A recording job that is not READY (still PENDING, already executed, cancelled, failed) cannot
     be executed: nothing was sent (exit 3)."""
-
-
-class RecordingJobFailed(JobFailed):
-    """A bulk recording job ended FAILED or CANCELLED instead of FULFILLED (exit 4)."""
-
-    def __init__(self, job_id: str, state: str, detail: str = "") -> None:
-        RecopsError.__init__(self, f"recording job {job_id} ended {state}" + (f": {detail}" if detail else ""),
-                             "see its failed recordings (recops jobs show JOB_ID); plan a new job for what is left")
-        self.job_id = job_id
-        self.state = state
 
 
 class TransportError(RecopsError):

@@ -10,6 +10,8 @@ the dates [documented]. A policy cannot change recordings that already exist; th
 - a ``deleteDate`` for a conversation under legal hold is refused per recording, before
   anything is sent (the POST check, in batches of 100), with the reason;
 - a recording whose dates would not change is ``unchanged`` (nothing sent);
+- up to ``concurrency`` conversations are worked on at once (the transport paces every request
+  from the rate-limit headers); rows come back in the order given;
 - each PUT is journaled (``lifecycle_changes``, kind ``retention``: intent before, outcome after);
 - ``dry_run`` reads but sends nothing and journals nothing; a real org needs ``confirm``.
 """
@@ -17,10 +19,12 @@ the dates [documented]. A policy cannot change recordings that already exist; th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from recops.api.settings import DEFAULT_CONCURRENCY
 from recops.genesys.errors import ApiError, ConfigError, ConfirmationRequired, RecopsError
 
 from .hold import check
@@ -100,7 +104,7 @@ def _wanted(archive_date: Any, delete_date: Any, clear: Iterable[str]) -> dict[s
 
 def set_retention(client: Client, journal: LifecycleJournal, source: Any, *, archive_date: Any = None,
                   delete_date: Any = None, clear: Iterable[str] = (), dry_run: bool = False,
-                  confirm: bool = False) -> RetentionResult:
+                  confirm: bool = False, concurrency: int = DEFAULT_CONCURRENCY) -> RetentionResult:
     """See the module's docstring."""
     wanted = _wanted(archive_date, delete_date, clear)
     pairs = recording_pairs(source)
@@ -126,8 +130,15 @@ def set_retention(client: Client, journal: LifecycleJournal, source: Any, *, arc
     client.api_client  # noqa: B018 - authenticate first
     target = client.describe()
     held = check(client, convs) if wanted.get("deleteDate") is not None else set()
-    for cid in convs:
-        result.rows += _conversation(client, journal, cid, wanted, only, cid in held, dry_run, target)
+    principal = client.principal  # read once, before the threads
+
+    def one(cid: str) -> list[dict[str, Any]]:
+        return _conversation(client, journal, cid, wanted, only, cid in held, dry_run, target, principal)
+
+    # up to ``concurrency`` conversations at once (the transport paces every request); rows in input order
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(convs)))) as pool:
+        for rows in pool.map(one, convs):
+            result.rows += rows
     return result
 
 
@@ -137,7 +148,8 @@ def _recordings(client: Client, cid: str) -> list[Any]:
 
 
 def _conversation(client: Client, journal: LifecycleJournal, cid: str, wanted: dict[str, datetime | None],
-                  only: set[tuple[str, str]] | None, held: bool, dry_run: bool, target: str) -> list[dict[str, Any]]:
+                  only: set[tuple[str, str]] | None, held: bool, dry_run: bool, target: str,
+                  principal: str) -> list[dict[str, Any]]:
     try:
         recs = _recordings(client, cid)
     except RecopsError as e:
@@ -164,14 +176,14 @@ def _conversation(client: Client, journal: LifecycleJournal, cid: str, wanted: d
             row.update(result="refused", message=PROTECTED_REASON)
             if not dry_run:
                 journal.refused([_entry(cid, rec.id, before, after, wanted)], target=target,
-                                principal=client.principal, kind="retention", reason=PROTECTED_REASON)
+                                principal=principal, kind="retention", reason=PROTECTED_REASON)
         elif after == before:
             row.update(result="unchanged", message="the dates are already these: nothing sent")
         elif dry_run:
             row.update(result="dry run", message="would send PUT with " + ", ".join(
                 f"{k}: {'null' if v is None else iso(v)}" for k, v in wanted.items()))
         else:
-            row.update(_put(client, journal, cid, rec.id, before, after, wanted, target))
+            row.update(_put(client, journal, cid, rec.id, before, after, wanted, target, principal))
         rows.append(row)
     return rows
 
@@ -187,14 +199,14 @@ def _entry(cid: str, rid: str, before: dict[str, Any], after: dict[str, Any],
 
 
 def _put(client: Client, journal: LifecycleJournal, cid: str, rid: str, before: dict[str, Any],
-         after: dict[str, Any], wanted: dict[str, datetime | None], target: str) -> dict[str, Any]:
+         after: dict[str, Any], wanted: dict[str, datetime | None], target: str, principal: str) -> dict[str, Any]:
     import json
 
     sdk = client.sdk()
     body = sdk.Recording()
     for key, value in wanted.items():
         setattr(body, FIELDS[key], sdk.ApiNullValue() if value is None else value)
-    [entry] = journal.intents([_entry(cid, rid, before, after, wanted)], target=target, principal=client.principal,
+    [entry] = journal.intents([_entry(cid, rid, before, after, wanted)], target=target, principal=principal,
                               kind="retention")
     path = f"/api/v2/conversations/{cid}/recordings/{rid}"
     try:
