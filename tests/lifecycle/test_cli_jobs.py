@@ -81,3 +81,19 @@ def test_bad_input_and_real_org_exit_2_before_any_request(sb, tmp_path):
     code, out, _ = _cli(real, "jobs", "run", "3fa85f64-5717-4562-b3fc-2c963f66afa6", "--confirm-count", "5",
                         "--json")
     assert code == 2 and out["error"]["type"] == "ConfirmationRequired"
+
+
+def test_plan_from_a_file_of_ids_and_hold_reconcile(sb, tmp_path):
+    fast_jobs(sb)
+    convs, interval = recorded_calls(sb, 3)
+    env = _env(sb, tmp_path)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(c["id"] for c in convs[:2]) + "\n# a comment\n")
+    code, plan, err = _cli(env, "jobs", "plan", "--action", "DELETE", "--from-file", str(ids), "--interval", interval,
+                           "--action-age", "365", "--json")
+    assert code == 0, err
+    assert (plan["total_conversations"], plan["total_recordings"]) == (2, 2)
+    predicates = plan["query"]["conversationQuery"]["conversationFilters"][0]["clauses"][0]["predicates"]
+    assert [p["value"] for p in predicates] == [c["id"] for c in convs[:2]]
+    code, out, _ = _cli(env, "hold", "reconcile", "--json")
+    assert code == 0 and out == []

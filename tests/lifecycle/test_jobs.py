@@ -43,6 +43,8 @@ def test_plan_counts_are_the_ready_counts_and_a_wrong_count_sends_nothing(sb, rc
     assert plan.query["conversationQuery"]["interval"] == interval and plan.query["action"] == "DELETE"
     assert _steps(rc, plan.job_id) == [("create", "done"), ("ready", "done")]
     assert f"--confirm-count {plan.total_recordings}" in plan.run_command
+    html = plan._repr_html_()
+    assert "recops-job-plan" in html and plan.job_id in html and "READY" in html
 
     clear_log(sb)
     with pytest.raises(CountMismatch, match=f"READY with {plan.total_recordings} recording"):
