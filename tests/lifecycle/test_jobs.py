@@ -175,3 +175,17 @@ def test_real_org_refuses_without_confirm_before_any_request(tmp_path):
         rc.cancel_recording_job("3fa85f64-5717-4562-b3fc-2c963f66afa6")
 
 
+
+
+def test_250_ids_go_in_pieces_of_100_in_one_job(sb, rc):
+    from .helpers import recorded_ids
+
+    ended = [c for c in (sb.control.conversation(cid) for cid in recorded_ids(sb, 270)) if c["ended"]]
+    ids = [c["id"] for c in ended][:250]  # ended calls: a live one is not in the data lake yet
+    starts = sorted(c["startTime"] for c in ended[:250])
+    interval = f"{starts[0][:10]}T00:00:00.000Z/{starts[-1][:10]}T23:59:59.000Z"
+    plan = rc.recording_job("ARCHIVE", ids=ids, interval=interval, action_age=400)
+    clauses = plan.query["conversationQuery"]["conversationFilters"][0]["clauses"]
+    assert [len(c["predicates"]) for c in clauses] == [100, 100, 50]
+    assert plan.state == "READY" and plan.total_conversations == 250
+    rc.cancel_recording_job(plan.job_id)
