@@ -102,6 +102,7 @@ class JobPlan:
                  ("conversations", str(self.total_conversations)), ("recordings", str(self.total_recordings)),
                  ("when", str(self.query.get("actionDate") or f"{self.query.get('actionAge')} days after creation")),
                  ("protected", f"{len(self.protected)} ({self.protected_basis})"), ("target", self.target)]
+        lines += [("note", n) for n in self.notes]
         if self.state == "READY":
             lines.append(("to run", f"rc.run_recording_job('{self.job_id}', confirm_count={self.total_recordings}"
                                     f"{'' if self.is_sandbox else ', confirm=True'}) or {self.run_command}"))
@@ -187,9 +188,14 @@ def record_ready(client: Client, journal: LifecycleJournal, row: int, job: Any, 
     [jrow] = [r for r in journal.jobs() if r["id"] == row]
     import json
 
-    return JobPlan(job.id, jrow["action"], status.state, status.total_conversations, status.total_recordings,
+    plan = JobPlan(job.id, jrow["action"], status.state, status.total_conversations, status.total_recordings,
                    protected, basis, json.loads(jrow["query"]), client.describe(), client.target.is_sandbox,
                    status.error_message)
+    if ids and status.state == "READY" and (status.total_conversations or 0) < len(ids):
+        plan.notes.append(f"{len(ids) - (status.total_conversations or 0)} of the {len(ids)} conversations given are "
+                          "not in the job: not ended, not yet in the data lake (up to 48 h), without a recording the "
+                          "job covers, or outside the interval")
+    return plan
 
 
 def status(client: Client, job_id: str) -> JobStatus:

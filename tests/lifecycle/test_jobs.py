@@ -16,6 +16,7 @@ import recops
 from recops import ConfirmationRequired
 from recops.genesys.errors import ConfigError, CountMismatch, JobNotReady
 
+from ..conftest import Demo
 from .helpers import clear_log, lifecycle_session, sent
 from .job_helpers import fast_jobs, job_puts, recorded_calls, recording_count
 
@@ -101,7 +102,7 @@ def test_plan_from_ids_lists_the_protected_conversations_it_will_skip(sb, rc):
     rc.protect(ids[:1])
     plan = rc.recording_job("DELETE", ids=ids[:3], interval=interval, action_age=400)
     assert plan.state == "READY" and plan.total_conversations == 3
-    assert plan.protected == [ids[0]]
+    assert plan.protected == [ids[0]] and plan.notes == []
     clauses = plan.query["conversationQuery"]["conversationFilters"][0]["clauses"]
     assert [p["value"] for p in clauses[0]["predicates"]] == ids[:3]
     with pytest.raises(ConfigError, match="need an interval"):
@@ -187,5 +188,9 @@ def test_250_ids_go_in_pieces_of_100_in_one_job(sb, rc):
     plan = rc.recording_job("ARCHIVE", ids=ids, interval=interval, action_age=400)
     clauses = plan.query["conversationQuery"]["conversationFilters"][0]["clauses"]
     assert [len(c["predicates"]) for c in clauses] == [100, 100, 50]
-    assert plan.state == "READY" and plan.total_conversations == 250
+    assert plan.state == "READY" and plan.total_conversations == 250 and plan.notes == []
     rc.cancel_recording_job(plan.job_id)
+    live = rc.recording_job("ARCHIVE", ids=[*ids[:3], Demo.ACTIVE], interval=interval, action_age=400)
+    assert live.total_conversations == 3
+    assert live.notes == ["1 of the 4 conversations given are not in the job: not ended, not yet in the data lake "
+                          "(up to 48 h), without a recording the job covers, or outside the interval"]
