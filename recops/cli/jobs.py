@@ -7,7 +7,7 @@ left nothing in doubt); 2 bad input, a count that is not the job's READY count, 
 without --yes (nothing sent); 3 the job is not READY (or an earlier execute is in doubt, or
 reconcile left one in doubt); 4 Genesys refused, or the job ended FAILED/CANCELLED, or some of its
 recordings failed (their manifest is written); 5 no answer (the step is in doubt: run
-``recops jobs reconcile``); 6 journal.
+``recops jobs reconcile``); 6 journal; 130 interrupted (Ctrl-C) while following: reconcile follows.
 """
 
 from __future__ import annotations
@@ -87,8 +87,13 @@ def run(
     with reported_errors(as_json):
         session = open_session()
         err = console(stderr=True)
-        outcome = session.run_recording_job(job_id, confirm_count=confirm_count, confirm=yes,
-                                            progress=err.is_terminal)
+        try:
+            outcome = session.run_recording_job(job_id, confirm_count=confirm_count, confirm=yes,
+                                                progress=err.is_terminal)
+        except KeyboardInterrupt:
+            err.print(f"interrupted: if it was executed, job {job_id} goes on at Genesys; `recops jobs reconcile` "
+                      "follows it to its end (it never executes a job twice)", highlight=False)
+            raise typer.Exit(130) from None
         _show(outcome, as_json)
         code = 0 if outcome.ok else EXIT_FAILED
     raise typer.Exit(code)
