@@ -7,7 +7,8 @@
    ``totalRecordings``, else nothing is sent (``JobNotReady``, ``CountMismatch``);
 4. ``execute`` intent (durable), then the one ``PUT {"state": "PROCESSING"}`` [documented], then
    its outcome; a 5xx or no answer leaves the intent in doubt (reconcile reads the state);
-5. the job is followed while ``PROCESSING`` (a bar over its recordings), its end journaled;
+5. the job is followed while ``PROCESSING`` (``recops.base.progress.CountBar`` over its
+   recordings), its end journaled;
 6. its failed recordings (``GET …/failedrecordings``, 100 a page [documented maximum]) become a
    manifest: a CSV in ``<output>/jobs/`` and a frame.
 """
@@ -139,21 +140,18 @@ def run(client: Client, journal: LifecycleJournal, plan_or_id: JobPlan | str, *,
 def follow(client: Client, journal: LifecycleJournal, row: int, job_id: str, *, progress: bool = True,
            poll: float = 0.5, timeout: float | None = None) -> JobOutcome:
     """Read the job until it ends (a bar over its recordings), journal its end, list its failures."""
+    from recops.base.progress import CountBar
+
     deadline = None if timeout is None else time.monotonic() + timeout
-    bar: Any = None
+    bar: CountBar | None = None
     delay = min(0.1, poll)
     try:
         while True:
-            job = get_job(client, job_id)
-            st = JobStatus.of(job)
-            if progress and bar is None and st.total_recordings:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=st.total_recordings, desc=f"{st.action or 'job'} {job_id[:8]}", unit="rec",
-                           leave=False)
+            st = JobStatus.of(get_job(client, job_id))
+            if bar is None and st.total_recordings:
+                bar = CountBar(st.total_recordings, progress, f"{st.action or 'job'} {job_id[:8]}")
             if bar is not None:
-                bar.n = st.total_processed or 0
-                bar.refresh()
+                bar.set(st.total_processed or 0)
             if st.state in TERMINAL or (deadline is not None and time.monotonic() >= deadline):
                 break
             time.sleep(delay)
