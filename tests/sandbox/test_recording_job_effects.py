@@ -231,3 +231,19 @@ def _details(sdk, when):
     paging.page_size, paging.page_number = 20, 1
     body.paging = paging
     return body
+
+
+def test_a_second_job_sees_what_the_first_did_to_a_generated_history(sb, sdk, jobs):
+    when = interval(utc_midnight(18), utc_midnight(17))
+    sb.control.seed(count=200, seed=4, interval=when, generated=True, recordedRatio=1.0, adhocRatio=0.0)
+    archive = job_query(sdk, when, action="ARCHIVE", action_date=_iso(_now(sb)))
+    first = ready(sb, jobs, jobs.post_recording_jobs(archive).id)
+    assert (first.total_recordings, first.total_skipped_recordings) == (200, 0)
+    assert run_to_end(sb, sdk, jobs, first.id).state == "FULFILLED"
+    again = ready(sb, jobs, jobs.post_recording_jobs(archive).id)
+    assert (again.total_recordings, again.total_skipped_recordings) == (200, 200)  # already ARCHIVED
+    done = run_to_end(sb, sdk, jobs, again.id)
+    assert (done.total_skipped_recordings, done.total_failed_recordings) == (200, 0)
+    export = ready(sb, jobs, jobs.post_recording_jobs(job_query(sdk, when, action="EXPORT", integration_id="s3")).id)
+    done = run_to_end(sb, sdk, jobs, export.id)
+    assert done.total_failed_recordings == 200  # archived media cannot be exported (recordingJobUnavailable)

@@ -335,3 +335,13 @@ def test_failed_recordings_page_by_at_most_100(sb, sdk, jobs):
     ids = [e.recording.id for e in by_cursor.entities + rest.entities]
     assert len(set(ids)) == 130 and rest.next_uri is None
     assert ids == [e.recording.id for e in first.entities + second.entities]
+
+
+def test_the_invented_plural_route_is_404_not_a_job(sb, jobs):
+    """``POST /api/v2/recordings/jobs`` (plural) circulates in generated pages; it is no Genesys route."""
+    from .sdk_helpers import Raw
+
+    r = Raw(sb.url).request("POST", "/api/v2/recordings/jobs", jobs.api_client.access_token,
+                            {"action": "DELETE", "actionAge": 1, "conversationQuery": {"interval": quiet_interval()}})
+    assert (r.status, Raw.json(r)["code"]) == (404, "not.found")
+    assert jobs.get_recording_jobs().entities == []

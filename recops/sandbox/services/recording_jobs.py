@@ -311,12 +311,32 @@ def _already(action: str, file_state: str | None) -> bool:
     return file_state == "DELETED" or (action == "ARCHIVE" and file_state == "ARCHIVED")
 
 
-def _generated_state(h: GeneratedHistory, i: int, rid: str, now: float, delay: float) -> str:
-    """A generated recording's file state from its facts (its seeded mark, else by transcoding)."""
-    mark = seeded_file_state(h.seed, rid, h.archived_ratio, h.deleted_ratio)
-    if mark is not None:
-        return mark
-    return "AVAILABLE" if h.facts(i).end + delay <= now else "UPLOADING"
+def _generated_states(state: SandboxState, org: OrgState, h: GeneratedHistory, i: int, rids: list[str],
+                      now: float, besides: RecordingJob | None = None) -> list[str]:
+    """The file states of generated conversation ``i``'s recordings (``rids``), without building it
+    unless an executed job gave it dates (then it is built and given them, never kept): else from its
+    facts, its seeded mark or its transcoding."""
+    if any(_touches(job, h.key, i) for job in org.recording_jobs.values() if job is not besides):
+        conv = h.conversation(i)
+        decorate_from(org, conv, h.key, i)
+        return [live_file_state(state, conv, rec) for rec in conv.recordings if rec.id in rids]
+    delay = state.settings.transcoding_delay_seconds
+    out = []
+    for rid in rids:
+        mark = seeded_file_state(h.seed, rid, h.archived_ratio, h.deleted_ratio)
+        out.append(mark if mark is not None else
+                   "AVAILABLE" if h.facts(i).end + delay <= now else "UPLOADING")
+    return out
+
+
+def _touches(job: RecordingJob, key: int, index: int) -> bool:
+    """``job`` has processed generated conversation ``index`` of history ``key``."""
+    found = job.by_history.get(key)
+    if found is None or job.executed_at is None:
+        return False
+    indices, ks = found
+    j = bisect.bisect_left(indices, index)
+    return j < len(indices) and indices[j] == index and ks[j] < job.done
 
 
 def discover(state: SandboxState, org: OrgState, q: JobQuery, analytics_q: Any, window: Window,
@@ -328,7 +348,6 @@ def discover(state: SandboxState, org: OrgState, q: JobQuery, analytics_q: Any, 
     per_history: dict[int, list[tuple[int, int]]] = {}
     protected = org.protected
     skips = total = 0
-    delay = state.settings.transcoding_delay_seconds
     for e in sel.entries:
         src, idx = e >> SHIFT, e & LOW
         if src == 0:
@@ -345,7 +364,8 @@ def discover(state: SandboxState, org: OrgState, q: JobQuery, analytics_q: Any, 
             if not rids:
                 continue
             held = bool(protected) and h.conversation_id(idx) in protected
-            skips += sum(1 for rid in rids if held or _already(q.action, _generated_state(h, idx, rid, now, delay)))
+            states = _generated_states(state, org, h, idx, rids, now)
+            skips += sum(1 for fs in states if held or _already(q.action, fs))
             n = len(rids)
             per_history.setdefault(h.key, []).append((idx, len(entries)))
         entries.append(e)
@@ -408,13 +428,14 @@ def _process(state: SandboxState, org: OrgState, job: RecordingJob, k: int, now:
         rids = _generated_recording_ids(h, idx)
         recs = []
     built: Conversation | None = None
+    generated = _generated_states(state, org, h, idx, rids, now, besides=job) if conv is None and h else []
     for n, rid in enumerate(rids):
         pos = job.offsets[k] + n
         if conv is not None:
             fs = live_file_state(state, conv, recs[n])
         else:
             assert h is not None
-            fs = _generated_state(h, idx, rid, now, state.settings.transcoding_delay_seconds)
+            fs = generated[n]
         if held or _already(q.action, fs):
             job.skipped += 1
             job.excluded.add(pos)
@@ -478,14 +499,10 @@ def decorate_from(org: OrgState, conv: Conversation, key: int, index: int) -> No
     """Give generated conversation ``index`` of history ``key`` (just built for a read) the dates
     the org's executed jobs gave it (``SandboxState.decorators``)."""
     for job in org.recording_jobs.values():
-        found = job.by_history.get(key)
-        if found is None or job.executed_at is None:
+        if not _touches(job, key, index):
             continue
-        indices, ks = found
-        j = bisect.bisect_left(indices, index)
-        if j == len(indices) or indices[j] != index or ks[j] >= job.done:
-            continue
-        k = ks[j]
+        indices, ks = job.by_history[key]
+        k = ks[bisect.bisect_left(indices, index)]
         recs = [r for r in conv.recordings if job.query.covers(r)]
         for n, rec in enumerate(recs):
             if job.offsets[k] + n in job.excluded:
