@@ -23,8 +23,11 @@ from recops.genesys.errors import (
     ConfirmationRequired,
     Conflict,
     ConnectionFailed,
+    CountMismatch,
+    HoldCapExceeded,
     InvalidTransition,
     JobFailed,
+    JobNotReady,
     JournalError,
     NotAParticipant,
     NotAUser,
@@ -43,6 +46,10 @@ from recops.genesys.regions import resolve as resolve_region
 from recops.history.ledger import Ledger
 from recops.history.names import Names
 from recops.history.store import Store
+from recops.lifecycle.hold import HoldResult  # issue 19 (L): the end of a recording's life
+from recops.lifecycle.job_run import JobOutcome
+from recops.lifecycle.jobs import JobPlan, JobStatus
+from recops.lifecycle.retention import RetentionResult
 from recops.ops.bulk import Outcomes
 from recops.ops.files import RecordingsResult
 from recops.ops.journal import Journal
@@ -100,4 +107,15 @@ __all__ = [
     "connect",
     "explain",
     "resolve_region",
+]
+# the end of a recording's life: jobs, retention, legal hold (issue 19, engineer L)
+__all__ += [
+    "CountMismatch",
+    "HoldCapExceeded",
+    "HoldResult",
+    "JobNotReady",
+    "JobOutcome",
+    "JobPlan",
+    "JobStatus",
+    "RetentionResult",
 ]

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from recops.history.ledger import Ledger, LedgerPlan
     from recops.history.names import Names
     from recops.history.store import Store
+    from recops.lifecycle.hold import HoldResult
+    from recops.lifecycle.job_run import JobOutcome
+    from recops.lifecycle.jobs import JobPlan, JobStatus
+    from recops.lifecycle.journal import LifecycleJournal
+    from recops.lifecycle.retention import RetentionResult
     from recops.ops.bulk import Outcomes, Progress
 
 
@@ -258,6 +263,98 @@ class Session:
     def reconcile(self, settle_after: float | None = None) -> list[dict[str, Any]]:
         """Settle in-doubt changes by reading the state (see ``recops.ops.reconcile``)."""
         return reconcile(self.client, self.journal, settle_after=settle_after)
+
+    # --- the end of a recording's life: jobs, retention, legal hold (issue 19, engineer L) ----------
+
+    @property
+    def lifecycle_journal(self) -> LifecycleJournal:
+        """The lifecycle's tables (``recops.lifecycle.journal``) in the same file as ``journal``."""
+        from recops.lifecycle.journal import LifecycleJournal
+
+        if getattr(self, "_lifecycle_journal", None) is None:
+            self._lifecycle_journal = LifecycleJournal(self.journal.path)
+        return self._lifecycle_journal
+
+    def protect(self, ids_or_frame: Any, confirm: bool = False, dry_run: bool = False) -> HoldResult:
+        """Legal hold on every conversation (ids, or a table with ``conversation_id``), in batches of
+        100, refused before any change past the org's 1,000 cap (``recops.lifecycle.hold``)."""
+        from recops.lifecycle.hold import change
+
+        return change(self.client, self.lifecycle_journal, "protect", ids_or_frame, confirm=confirm, dry_run=dry_run)
+
+    def revoke(self, ids_or_frame: Any, confirm: bool = False, dry_run: bool = False) -> HoldResult:
+        """Lift legal hold from every conversation, in batches of 100."""
+        from recops.lifecycle.hold import change
+
+        return change(self.client, self.lifecycle_journal, "revoke", ids_or_frame, confirm=confirm, dry_run=dry_run)
+
+    def protected(self, ids_or_frame: Any) -> pd.DataFrame:
+        """Which conversations are under legal hold now (the POST check): ``conversation_id``, ``protected``."""
+        from recops.lifecycle.hold import protected_frame
+
+        return protected_frame(self.client, ids_or_frame)
+
+    def set_retention(self, ids_or_frame: Any, *, archive_date: Any = None, delete_date: Any = None,
+                      clear: Iterable[str] = (), dry_run: bool = False, confirm: bool = False) -> RetentionResult:
+        """New archive/delete dates (``clear=("deleteDate",)`` removes one) for every recording of the
+        conversations, or of the recordings of a table with ``recording_id`` (``recops.lifecycle.retention``)."""
+        from recops.lifecycle.retention import set_retention
+
+        return set_retention(self.client, self.lifecycle_journal, ids_or_frame, archive_date=archive_date,
+                             delete_date=delete_date, clear=clear, dry_run=dry_run, confirm=confirm)
+
+    def recording_job(self, action: str, *, interval: Any = None, queue: str | None = None, ids: Any = None,
+                      frame: Any = None, action_date: Any = None, action_age: int | None = None,
+                      integration_id: str | None = None, include_screen: bool = True, clear_export: bool = False,
+                      wait: float = 3600.0) -> JobPlan:
+        """Create a bulk recording job (DELETE, ARCHIVE or EXPORT) over an interval (+ queue) or
+        conversation ids / a frame, wait while it is PENDING, and return its plan: the job's own READY
+        counts and the protected conversations it will skip. Nothing is executed (``recops.lifecycle.jobs``)."""
+        from recops.lifecycle.jobs import plan
+
+        return plan(self.client, self.lifecycle_journal, action, wait=wait, interval=interval, queue=queue, ids=ids,
+                    frame=frame, action_date=action_date, action_age=action_age, integration_id=integration_id,
+                    include_screen=include_screen, clear_export=clear_export)
+
+    def run_recording_job(self, plan_or_job_id: JobPlan | str, *, confirm_count: int, confirm: bool = False,
+                          progress: bool = True) -> JobOutcome:
+        """Execute a READY job once, only if ``confirm_count`` is its totalRecordings (and ``confirm`` on a
+        real org); follow it to its end; failed recordings as a manifest (``recops.lifecycle.job_run``)."""
+        from recops.lifecycle.job_run import run
+
+        return run(self.client, self.lifecycle_journal, plan_or_job_id, confirm_count=confirm_count,
+                   confirm=confirm, progress=progress)
+
+    def recording_jobs(self, state: str | None = None, mine: bool = False) -> pd.DataFrame:
+        """The org's recording jobs (``mine``: the caller's only), one row each."""
+        from recops.lifecycle.jobs import jobs_frame
+
+        return jobs_frame(self.client, state=state, mine=mine)
+
+    def recording_job_status(self, job_id: str) -> JobStatus:
+        from recops.lifecycle.jobs import status
+
+        return status(self.client, job_id)
+
+    def cancel_recording_job(self, job_id: str, confirm: bool = False) -> JobStatus:
+        """Cancel (DELETE) a job that has not ended, journaled."""
+        from recops.lifecycle.jobs import cancel
+
+        return cancel(self.client, self.lifecycle_journal, job_id, confirm=confirm)
+
+    def reconcile_recording_jobs(self, follow: bool = True, settle_after: float | None = None) -> pd.DataFrame:
+        """The jobs this target's journal left unfinished, each settled by reading its state (never a
+        second PUT), with what to do next (``recops.lifecycle.job_reconcile``)."""
+        from recops.lifecycle.job_reconcile import reconcile
+
+        return reconcile(self.client, self.lifecycle_journal, follow_jobs=follow, settle_after=settle_after)
+
+    def reconcile_lifecycle_changes(self, settle_after: float | None = None) -> pd.DataFrame:
+        """Settle legal-hold and retention changes left in doubt by reading the live state (the POST
+        check, the recordings' dates): ``recops.lifecycle.change_reconcile``."""
+        from recops.lifecycle.change_reconcile import reconcile_changes
+
+        return reconcile_changes(self.client, self.lifecycle_journal, settle_after=settle_after)
 
 
 class _LedgerBar:

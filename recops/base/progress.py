@@ -74,3 +74,26 @@ class Bar:
         if self._bar is not None:
             self._bar.refresh()  # the final count, also when the read stopped before its last day
             self._bar.close()
+
+
+class CountBar:
+    """A tqdm bar over a count that something else keeps (a recording job's processed recordings,
+    read from the job each poll): ``set(n)`` moves it to ``n``; a no-op when ``show`` is false or
+    there is nothing to count (issue 19: ``recops.lifecycle.job_run``)."""
+
+    def __init__(self, total: int | None, show: bool, desc: str, unit: str = "rec") -> None:
+        self._bar: Any = None
+        if show and total:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+
+    def set(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.n = n
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -24,6 +24,8 @@ from recops.api.settings import DEFAULT_SANDBOX_PORT
 
 from .admin_token import FILE_HELP, OPTION_HELP, admin_token_from
 from .export import export as export_command
+from .hold import hold_app, retention_app
+from .jobs import jobs_app
 from .plumbing import console, open_session, print_json, prose_help, read_ids, reported_errors
 from .room import room_app
 from .tables_view import (
@@ -44,6 +46,9 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="The local Genesys Cloud em
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(room_app, name="room")
 app.add_typer(training_app, name="training")  # recops/cli/training.py
+app.add_typer(jobs_app, name="jobs")  # recops/cli/jobs.py (issue 19, engineer L)
+app.add_typer(hold_app, name="hold")  # recops/cli/hold.py (issue 19, engineer L)
+app.add_typer(retention_app, name="retention")  # recops/cli/hold.py (issue 19, engineer L)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 IdsArg = Annotated[list[str] | None, typer.Argument(

@@ -216,6 +216,39 @@ _ROWS = [
          "The authentication service timed out.", SERVER_REMEDY, "documented", SW18),
 ]
 
+# --- the end of a recording's life (issue 19, engineer L): retention, legal hold, orphans, settings ----
+LIFECYCLE = "docs/genesys-api.md, the recording lifecycle facts (genesys-api-lifecycle §2-4)"
+_ROWS += [
+    _row("recording.orphan.retention.data.invalid", (400,), "BadRequest",
+         "The dates given to an orphan recording are invalid (\"The provided dates in the payload were invalid.\").",
+         "A deleteDate must be after archiveDate and exportDate when those are set, otherwise more than a day "
+         "ahead; fix the dates and send again.",
+         "documented", f"{SW18}, PUT /api/v2/orphanrecordings/{{id}} ({LIFECYCLE})"),
+    _row("recording.orphan.unknown.conversation", (400,), "BadRequest",
+         "The conversation named for an orphan recording does not exist.",
+         "Check the conversationId (and its org/region), or leave it out to let Genesys deduce it from the media.",
+         "documented", f"{SW18}, PUT /api/v2/orphanrecordings/{{id}} ({LIFECYCLE})"),
+    _row("recording.orphan.edit.permission.check.failed", (403,), "PermissionDenied",
+         "The caller may not edit orphan recordings.",
+         "Give the role recording:orphan:edit, then get a new token.",
+         "documented", f"{SW18}, PUT /api/v2/orphanrecordings/{{id}} ({LIFECYCLE})"),
+    _row("recording.org.settings.request.invalid", (400,), "BadRequest",
+         "The recording settings sent are invalid.",
+         "Check the values (e.g. recordingPlaybackUrlTtl is 2 to 60 minutes) and send again.",
+         "documented", f"{SW18}, PUT /api/v2/recording/settings ({LIFECYCLE})"),
+    _row("recording.not.found", (400,), "BadRequest",
+         "The sandbox's failed update for a conversation with no recording to protect (a conversation without a "
+         "recording cannot be protected [documented]; Genesys's code for it is unknown).",
+         "Only conversations with a recording can be put under legal hold: check the id (recops recordings ID).",
+         "documented", "recops's sandbox (not Genesys): its failedUpdates errorCode (docs/sandbox.md)"),
+    _row("recording.protection.limit.exceeded", (400,), "BadRequest",
+         "The sandbox's failed update past the org's cap of 1,000 protected conversations (the cap is documented; "
+         "Genesys's code for it is unknown).",
+         "Revoke protection from conversations that no longer need it (recops hold revoke), or protect fewer; "
+         "recops refuses before sending when it can count the cap (recops hold protect).",
+         "documented", "recops's sandbox (not Genesys): its failedUpdates errorCode (docs/sandbox.md)"),
+]
+
 CODES: dict[str, GenesysCode] = {row.code: row for row in _ROWS}
 
 _STATUS_ROWS = [

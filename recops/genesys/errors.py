@@ -5,8 +5,11 @@ failures the SDK does not wrap) in one place, ``from_exception``.
     ├── ConfigError (ValueError)     settings, credentials, region: fix the configuration
     │   ├── RegionError              unknown region or invented host (names the real one)
     │   ├── ConfirmationRequired     a write against a real org without --yes / confirm=True
+    │   │   └── CountMismatch        a recording job confirmed with a count that is not its READY count
     │   └── SeatRefused              a training room refused a seat's credentials (401) or seat (403)
     ├── InvalidTransition            the change makes no sense in the current state (checked locally)
+    │   ├── HoldCapExceeded          legal hold would pass the org's 1,000 protected conversations
+    │   └── JobNotReady              a recording job that is not READY cannot be executed
     ├── JournalError                 the journal cannot be written or read
     ├── Cancelled                    stopped on request (a cancel) before the end; what is done is kept
     │   └── DownloadCancelled        an export's download, stopped at its next chunk
@@ -130,6 +133,29 @@ class JobFailed(RecopsError):
             f"analytics details job {job_id} {what}{extra}",
             "re-run the same read: the days already fetched are kept in the cache and only the "
             "others are asked for again, in a new job")
+
+
+# --- the end of a recording's life (issue 19, engineer L: recops.lifecycle) -------------------
+
+
+class CountMismatch(ConfirmationRequired):
+    """A recording job's run was confirmed with a count that is not the job's READY totalRecordings:
+    nothing was executed (exit 2)."""
+
+    remedy = ("Read the plan again (recops jobs show JOB_ID) and confirm with its exact totalRecordings; "
+              "if the count is not what you expected, cancel the job (recops jobs cancel JOB_ID).")
+
+
+class HoldCapExceeded(InvalidTransition):
+    """Protecting the conversations would pass the org's cap of 1,000 protected conversations:
+    refused before any change was sent (exit 3)."""
+
+    remedy = "Revoke protection from conversations that no longer need it (recops hold revoke), or protect fewer."
+
+
+class JobNotReady(InvalidTransition):
+    """A recording job that is not READY (still PENDING, already executed, cancelled, failed) cannot
+    be executed: nothing was sent (exit 3)."""
 
 
 class TransportError(RecopsError):

@@ -78,6 +78,29 @@ class Explanation:
 TUTORIAL_EVIDENCE = codes.Evidence("documented", "the SDK, CLI and spec have no such name "
                                    "(docs/genesys-api.md, 'Common misinformation')")
 TUTORIAL: list[tuple[re.Pattern[str], str, str, str]] = [
+    # --- the end of a recording's life (issue 19, engineer L): invented names from generated pages ---
+    (re.compile(r"/api/v2/recordings/jobs\b", re.I),
+     "POST /api/v2/recordings/jobs (plural: an invented route)",
+     "There is no /api/v2/recordings/jobs: 404 not.found. Bulk recording jobs live at /api/v2/recording/jobs "
+     "(singular), created 202 PENDING, READY with counts, executed by PUT {\"state\": \"PROCESSING\"}.",
+     "POST /api/v2/recording/jobs (RecordingApi.post_recording_jobs, recording:job:add); then GET it until READY "
+     "and PUT {\"state\":\"PROCESSING\"} with the count checked — `recops jobs plan` then "
+     "`recops jobs run JOB_ID --confirm-count N`."),
+    (re.compile(r"wss://api\.[\w.]+/api/v2/notifications/stream|/api/v2/notifications/stream", re.I),
+     "wss://api.mypurecloud.com/api/v2/notifications/stream (an invented WebSocket URL)",
+     "No such endpoint. A notification channel is created with POST /api/v2/notifications/channels, whose "
+     "connectUri is wss://streaming.{environment}/channels/{channelId}; it lives 24 hours (not 30 minutes), "
+     "kept alive by re-subscribing.",
+     "POST /api/v2/notifications/channels, subscribe topics with POST …/channels/{id}/subscriptions, then open "
+     "the channel's connectUri."),
+    (re.compile(r"recording:job:(control|execute|run|write|manage)|recording:(jobs|bulk|retention|legalhold):\w+",
+                re.I),
+     "invented recording-job scopes (recording:job:control, ...)",
+     "These are not Genesys permissions, and client-credentials clients ignore scopes: roles decide.",
+     "Recording jobs need recording:job:add (create), recording:job:view (read, list, failed recordings), "
+     "recording:job:edit plus recording:recording:editRetention (and the screenRecording/snippetRecording "
+     "editRetention) to execute, recording:job:delete to cancel; legal hold needs "
+     "recording:deletionProtection:apply / :revoke."),
     (re.compile(r"(PUT|PATCH|POST)?\s*/api/v2/recordings/(?!(deletionprotection|retention|screensessions)\b)"
                 r"[^/\s]+(/control)?\b", re.I),
      "PUT /api/v2/recordings/{id} (the tutorial's pause call)",

@@ -148,7 +148,9 @@ class RecordingsApi(ApiHandlers):
             raise errors.bad_request("The body must be a Recording object.")
         dates: dict[str, float | None] = {}
         for key in ("archiveDate", "deleteDate", "exportDate"):
-            if key in body and body[key] is not None:
+            if key in body and body[key] is None:
+                dates[key] = None  # an explicit JSON null removes the date [documented: "changes and removes"]
+            elif key in body:
                 try:
                     dates[key] = parse_iso(body[key])
                 except ValueError:
