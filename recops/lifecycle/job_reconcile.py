@@ -2,8 +2,9 @@
 each settled by READING Genesys, never by a second PUT, with what to do next.
 
 - a ``create`` left in doubt (the POST's answer never came): the caller's jobs are listed
-  (``showOnlyMyJobs``); one of the same action created since the intent (and not already in the
-  journal) is adopted, else, once no request can still be in flight, it was never created;
+  (``showOnlyMyJobs``); one of the same action created since the intent, not already in the
+  journal and not yet executed (PENDING or READY) is adopted, else, once no request can still
+  be in flight, it was never created;
 - an ``execute`` left in doubt: the job's state says it: ``PROCESSING`` or an end → it was
   executed (``resolved-done``); still ``READY`` once no request can be in flight → it was not
   (``resolved-not-done``: it may be run, with its count); younger → left in doubt;
@@ -50,6 +51,9 @@ def _find_created(client: Client, journal: LifecycleJournal, jrow: dict[str, Any
         action = getattr(getattr(job, "recording_jobs_query", None), "action", None)
         if job.id in known or action != jrow["action"]:
             continue
+        if getattr(job, "state", None) not in ("PENDING", "READY"):
+            continue  # our create made a job nobody has executed yet: a job already run is someone else's
+            # (the same principal elsewhere, a moment earlier), never adopted and reported as ours
         if created is not None and created.astimezone(timezone.utc) < since:
             continue
         candidates.append(job)
