@@ -1,7 +1,8 @@
 """The emulated Genesys Cloud services, one module per service, each with its handler class and
 its own route rows (``ROUTES``): ``oauth``, ``conversations``, ``recordings`` (+ ``annotations``,
 the media host in ``media``), ``analytics_query`` (the sync details query, over ``analytics``
-and ``analytics_select``), ``analytics_jobs``, ``batch_downloads``, ``deletion_protection`` (legal hold) and
+and ``analytics_select``), ``analytics_jobs``, ``batch_downloads``, ``deletion_protection`` (legal hold),
+``orphans`` and
 ``directory`` (users, queues). ``base`` holds the checks every handler shares, ``render`` the wire views of
 conversations and recordings.
 
@@ -23,11 +24,12 @@ from .deletion_protection import DeletionProtectionApi
 from .directory import DirectoryApi
 from .media import MediaHost
 from .oauth import OAuthApi
+from .orphans import OrphansApi
 from .recordings import RecordingsApi
 
 # route-table order (literal segments before captures across services too:
 # conversations/calls/{cid} before conversations/{cid}/recordings)
 SERVICES = (OAuthApi, ConversationsApi, RecordingsApi, AnalyticsQueryApi, AnalyticsJobsApi, DirectoryApi,
-            BatchDownloadApi, DeletionProtectionApi, MediaHost)
+            BatchDownloadApi, DeletionProtectionApi, OrphansApi, MediaHost)
 
 __all__ = ["SERVICES"]
