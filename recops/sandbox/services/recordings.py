@@ -268,7 +268,10 @@ class RecordingsApi(ApiHandlers):
         self._require_any(token, perms.RECORDING_VIEW)
         if req.q("retentionThresholdDays") is None:
             raise errors.bad_request("retentionThresholdDays is required (a whole number of days).")
-        days = positive_int(req.q("retentionThresholdDays"), "retentionThresholdDays", 0)
+        days_text = req.q("retentionThresholdDays") or ""
+        if not days_text.isdigit():  # 0 lists every stored recording [the sandbox's reading]
+            raise errors.invalid_value(days_text, "retentionThresholdDays", ["a whole number of days, 0 or more"])
+        days = int(days_text)
         size = positive_int(req.q("pageSize"), "pageSize", 25)
         if size > RETENTION_PAGE_MAX:
             raise errors.invalid_value(req.q("pageSize"), "pageSize", [f"1 to {RETENTION_PAGE_MAX}"])
