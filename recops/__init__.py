@@ -43,6 +43,7 @@ from recops.genesys.regions import resolve as resolve_region
 from recops.history.ledger import Ledger
 from recops.history.names import Names
 from recops.history.store import Store
+from recops.lifecycle.coverage import Coverage  # issue 19, engineer C
 from recops.ops.bulk import Outcomes
 from recops.ops.files import RecordingsResult
 from recops.ops.journal import Journal
@@ -65,6 +66,7 @@ __all__ = [
     "ConfirmationRequired",
     "Conflict",
     "ConnectionFailed",
+    "Coverage",
     "ExportResult",
     "Failure",
     "HistoryProgress",

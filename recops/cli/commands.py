@@ -23,6 +23,7 @@ import typer
 from recops.api.settings import DEFAULT_SANDBOX_PORT
 
 from .admin_token import FILE_HELP, OPTION_HELP, admin_token_from
+from .coverage import coverage_app, orphans_app
 from .export import export as export_command
 from .plumbing import console, open_session, print_json, prose_help, read_ids, reported_errors
 from .room import room_app
@@ -44,6 +45,8 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="The local Genesys Cloud em
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(room_app, name="room")
 app.add_typer(training_app, name="training")  # recops/cli/training.py
+app.add_typer(coverage_app, name="coverage")  # recops/cli/coverage.py (issue 19, engineer C)
+app.add_typer(orphans_app, name="orphans")  # recops/cli/coverage.py (issue 19, engineer C)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 IdsArg = Annotated[list[str] | None, typer.Argument(
