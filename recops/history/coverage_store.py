@@ -89,25 +89,27 @@ class CoverageStore:
     def has(self, day: date) -> bool:
         return self._file(day, COVERAGE_FILE).exists()
 
-    def read(self, days: Iterable[date]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The cached coverage rows and orphan rows of ``days`` (the days not held give none)."""
+    def read(self, days: Iterable[date]) -> tuple[pa.Table, pa.Table]:
+        """The cached coverage rows and orphan rows of ``days`` as Arrow tables (days not held give none)."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        rows: list[dict[str, Any]] = []
-        orphans: list[dict[str, Any]] = []
+        rows: list[pa.Table] = []
+        orphans: list[pa.Table] = []
         for day in sorted(set(days)):
             path = self._file(day, COVERAGE_FILE)
             if not path.exists():
                 continue
             try:
-                rows += pq.read_table(path, schema=schema(COVERAGE_COLUMNS)).to_pylist()
+                rows.append(pq.read_table(path, schema=schema(COVERAGE_COLUMNS)))
                 opath = self._file(day, ORPHANS_FILE)
                 if opath.exists():
-                    orphans += pq.read_table(opath, schema=schema(ORPHAN_COLUMNS)).to_pylist()
+                    orphans.append(pq.read_table(opath, schema=schema(ORPHAN_COLUMNS)))
             except Exception as e:
                 raise ConfigError(f"the coverage cache's file is not readable: {path}",
                                   f"delete {path.parent} and run coverage again (that day is read again)") from e
-        return rows, orphans
+        return (pa.concat_tables(rows) if rows else schema(COVERAGE_COLUMNS).empty_table(),
+                pa.concat_tables(orphans) if orphans else schema(ORPHAN_COLUMNS).empty_table())
 
     def write_day(self, day: date, rows: list[dict[str, Any]], orphans: list[dict[str, Any]]) -> None:
         """Keep one finished day (replacing what was held for it)."""

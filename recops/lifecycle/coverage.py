@@ -233,6 +233,12 @@ def _protected(client: Client, ids: list[str]) -> tuple[set[str], int]:
     return held, requests
 
 
+def pa_strings(values: Iterable[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(list(values), type=pa.string())
+
+
 def _day(when: Any) -> date | None:
     t = _when(when)
     return t.astimezone(timezone.utc).date() if t else None
@@ -242,33 +248,43 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
                    store: CoverageStore | None, final_days: Iterable[date], refresh: bool = False,
                    queue: str | None = None, concurrency: int = 4,
                    on_plan: Callable[[CoveragePlan], None] | None = None) -> Coverage:
+    import pandas as pd
+
     now = datetime.now(timezone.utc)
     notes = list(conversations.attrs.get("notes", []))
-    records = conversations.to_dict("records")
-    for r in records:
-        for key in ("conversation_start", "conversation_end"):
-            r[key] = _when(r.get(key))
+    starts = pd.to_datetime(conversations["conversation_start"], utc=True)
+    day_col = starts.dt.date
     final = set(final_days)
     whole = {d for d in final if datetime.combine(d, datetime.min.time(), timezone.utc) >= start
              and datetime.combine(d, datetime.min.time(), timezone.utc) + timedelta(days=1) <= end}
+    present = {d for d in day_col.dropna().unique()}
+    cached_days = {d for d in present if d in whole and store is not None and store.has(d) and not refresh}
+    all_ids = set(conversations["conversation_id"].dropna())
+    cached_frame = None
+    orphan_rows: list[dict[str, Any]] = []
+    if cached_days and store is not None:
+        import pyarrow.compute as pc
+
+        got, got_orphans = store.read(cached_days)
+        got = got.filter(pc.is_in(got["conversation_id"], value_set=pa_strings(all_ids)))
+        cached_frame = got.to_pandas().astype(FRAME_COLUMNS)
+        orphan_rows += [o for o in got_orphans.to_pylist() if not o["matched"]]
+    records = conversations[~day_col.isin(cached_days)].to_dict("records")
+    for r in records:
+        for key in ("conversation_start", "conversation_end"):
+            r[key] = _when(r.get(key))
     by_day: dict[date | None, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         by_day[_day(r["conversation_start"])].append(r)
-    cached_days = {d for d in by_day if d in whole and store is not None and store.has(d) and not refresh}
     rows: list[dict[str, Any]] = []
-    orphan_rows: list[dict[str, Any]] = []
-    if cached_days and store is not None:
-        got, got_orphans = store.read(cached_days)
-        ids = {r["conversation_id"] for d in cached_days for r in by_day[d]}
-        rows += [r for r in got if r["conversation_id"] in ids]
-        orphan_rows += [o for o in got_orphans if not o["matched"]]
-    fetch = [r for d, rs in by_day.items() if d not in cached_days for r in rs]
+    n_records = len(conversations)
+    fetch = records
     meta = store.meta() if store is not None else {}
     ended = [r for r in fetch if r.get("ended")]
     # per conversation only when that is known to take fewer requests than the retention query's pages
     per_conversation = bool(ended) and "retention_pages" in meta and len(ended) < int(meta["retention_pages"])
     via = "nothing" if not fetch else "per conversation" if per_conversation else "retention query"
-    plan = CoveragePlan(len(records), len(records) - len(fetch), len(fetch), via)
+    plan = CoveragePlan(n_records, n_records - len(fetch), len(fetch), via)
     if on_plan is not None:
         on_plan(plan)
     requests = 0
@@ -284,7 +300,6 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
         if capped:
             notes.append("the orphan list without hasConversation=true stops at 500 (Genesys's cap): "
                          "orphans naming no conversation beyond it are not counted")
-        all_ids = {r["conversation_id"] for r in records}
         fetched_orphans = orphan_list
         by_orphan_conv: dict[str, dict[str, Any]] = {}
         for o in orphan_list:
@@ -367,8 +382,12 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
     if queue:
         rows = [r for r in rows if queue in str(r.get("queue_ids") or "").split(",")]
         notes.append(f"queue {queue} only")
-    frame = typed_frame(sorted(rows, key=lambda r: (_when(r["conversation_start"]) or now, r["conversation_id"])),
-                        FRAME_COLUMNS)
+    frame = typed_frame(rows, FRAME_COLUMNS)
+    if cached_frame is not None and len(cached_frame):
+        frame = pd.concat([cached_frame, frame], ignore_index=True) if len(frame) else cached_frame
+        if queue:
+            frame = frame[frame["queue_ids"].fillna("").str.split(",").map(lambda ids: queue in ids)]
+    frame = frame.sort_values(["conversation_start", "conversation_id"], kind="stable").reset_index(drop=True)
     with contextlib.suppress(Exception):  # names are a courtesy: ids remain when they cannot be had
         from recops.history.names import add_names
 
