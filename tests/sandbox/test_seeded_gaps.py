@@ -31,11 +31,16 @@ def _retention(sb, token, size=500):
 
 
 def test_the_gap_ratios_are_checked(sb):
-    for bad in ({"orphanedRatio": 1.5}, {"strayOrphanRatio": -0.1}, {"transcodingRatio": "x"},
-                {"archivedRatio": 0.5, "deletedRatio": 0.3, "transcodingRatio": 0.3}):
+    for bad, says in (({"orphanedRatio": 1.5}, "'orphanedRatio' must be a number from 0 to 1"),
+                      ({"strayOrphanRatio": -0.1}, "'strayOrphanRatio' must be a number from 0 to 1"),
+                      ({"transcodingRatio": "x"}, "'transcodingRatio' must be a number from 0 to 1"),
+                      ({"archivedRatio": 0.5, "deletedRatio": 0.3, "transcodingRatio": 0.3},
+                       "'archivedRatio' + 'deletedRatio' + 'transcodingRatio' must be at most 1")):
         with pytest.raises(SandboxControlError) as e:
             sb.control.seed(generated=True, count=100, **bad)
-        assert e.value.status == 400 and "Ratio" in str(e.value)
+        assert e.value.status == 400 and says in str(e.value), str(e.value)
+    made = sb.control.seed(generated=True, count=100, orphanedRatio=0.1, strayOrphanRatio=0.05, transcodingRatio=0.1)
+    assert made["created"] == 100
 
 
 def test_a_generated_history_holds_its_gaps_in_their_ratios(sb, login):
