@@ -269,13 +269,14 @@ class Session:
         cached (views ``coverage`` and ``orphans`` in ``rc.store.sql``) and never fetched again unless
         ``refresh``; ``queue``: only that queue's conversations."""
         from recops.genesys.intervals import iso, parse_interval
-        from recops.lifecycle.coverage import build_coverage, print_plan
+        from recops.lifecycle.coverage import build_coverage, deleting_jobs, print_plan
 
         start, end = parse_interval(interval)
         conversations = self.interval((start, end), progress=progress)
         store = self.store
         return build_coverage(self.client, f"{iso(start)}/{iso(end)}", start, end, conversations,
                               store=store.coverage(), final_days=store.days(), refresh=refresh, queue=queue,
+                              jobs=deleting_jobs(getattr(self.journal, "path", None), self.client.describe()),
                               on_plan=print_plan if progress else None)
 
     def orphans(self, has_conversation: bool | None = None) -> pd.DataFrame:

@@ -21,9 +21,10 @@ fetched again (``refresh=True`` does); the live edge is fetched each time. A re-
 days makes no request at all.
 
 Reasons (the ``reason`` column; None when a recording is usable): ``not recorded``, ``orphaned``
-(its recording is an orphan naming it), ``transcoding``, ``archived``, ``deleted`` (with the date;
-``deleted by a recops job`` when this target's journal holds a job that deleted it — L's jobs journal,
-not read yet), ``in progress`` (not ended: not a gap yet), ``not read`` (a read failed: see ``detail``).
+(its recording is an orphan naming it), ``transcoding``, ``archived``, ``deleted`` (with the date),
+``deleted by a recops job`` (this target's journal holds a DELETE job, executed, whose query covers it:
+``deleting_jobs`` reads the lifecycle's ``recording_jobs`` table), ``in progress`` (not ended: not a
+gap yet), ``not read`` (a read failed: see ``detail``).
 """
 
 from __future__ import annotations
@@ -244,9 +245,62 @@ def _day(when: Any) -> date | None:
     return t.astimezone(timezone.utc).date() if t else None
 
 
+@dataclass(frozen=True)
+class DeletingJob:
+    """A DELETE recording job this target's journal ran (engineer L's ``recording_jobs`` table)."""
+
+    job_id: str
+    start: datetime
+    end: datetime
+    ids: frozenset[str]
+    queue: str | None
+
+    def covers(self, cid: str, started: datetime | None, queue_ids: str | None) -> bool:
+        if self.ids:
+            return cid in self.ids
+        if started is None or not self.start <= started < self.end:
+            return False
+        return self.queue is None or self.queue in str(queue_ids or "").split(",")
+
+
+def deleting_jobs(journal_path: Any, target: str) -> list[DeletingJob]:
+    """The DELETE jobs of ``target`` that the journal (the lifecycle's ``recording_jobs`` table, in the same
+    SQLite file as the changes) saw executed; [] when the journal has no such table (read only)."""
+    import json
+    import sqlite3
+
+    from recops.genesys.intervals import parse_interval
+
+    if journal_path is None:
+        return []
+    try:
+        db = sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return []
+    try:
+        found = db.execute("select job_id, query from recording_jobs where target = ? and action = 'DELETE' "
+                           "and state in ('PROCESSING', 'FULFILLED')", (target,)).fetchall()
+    except sqlite3.Error:  # no lifecycle tables in this journal
+        return []
+    finally:
+        db.close()
+    out: list[DeletingJob] = []
+    for job_id, text in found:
+        with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
+            cq = json.loads(text).get("conversationQuery") or {}
+            start, end = parse_interval(cq["interval"])
+            ids = {p.get("value") for f in cq.get("conversationFilters") or [] for c in f.get("clauses") or []
+                   for p in c.get("predicates") or [] if p.get("dimension") == "conversationId"}
+            queues = [p.get("value") for f in cq.get("segmentFilters") or [] for c in f.get("clauses") or []
+                      for p in c.get("predicates") or [] if p.get("dimension") == "queueId"]
+            out.append(DeletingJob(str(job_id), start, end, frozenset(i for i in ids if i),
+                                   queues[0] if queues else None))
+    return out
+
+
 def build_coverage(client: Client, interval: str, start: datetime, end: datetime, conversations: pd.DataFrame, *,
                    store: CoverageStore | None, final_days: Iterable[date], refresh: bool = False,
-                   queue: str | None = None, concurrency: int = 4,
+                   queue: str | None = None, concurrency: int = 4, jobs: Iterable[DeletingJob] = (),
                    on_plan: Callable[[CoveragePlan], None] | None = None) -> Coverage:
     import pandas as pd
 
@@ -359,11 +413,18 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
                        recording_ids=",".join(x["recording_id"] for x in recs) or None,
                        file_states=",".join(states) or None, archive_date=min(archives) if archives else None,
                        delete_date=min(deletes) if deletes else None, protected=None, detail=detail)
-            if reason == "deleted" and row["delete_date"] is not None:
-                row["detail"] = f"deleteDate {row['delete_date'].isoformat()}"
+            if reason == "deleted":
+                by_job = next((j for j in jobs if j.covers(cid, r.get("conversation_start"), r.get("queue_ids"))), None)
+                when = f"deleteDate {row['delete_date'].isoformat()}" if row["delete_date"] is not None else None
+                if by_job is not None:
+                    row["reason"] = "deleted by a recops job"
+                    row["detail"] = f"recording job {by_job.job_id}" + (f", {when}" if when else "")
+                elif when:
+                    row["detail"] = when
             fresh.append(row)
         check = [row["conversation_id"] for row in fresh
-                 if row["delete_date"] is not None and row["delete_date"] > now and row["reason"] != "deleted"]
+                 if row["delete_date"] is not None and row["delete_date"] > now
+                 and not str(row["reason"] or "").startswith("deleted")]
         if check:
             held, n = _protected(client, check)
             requests += n

@@ -119,3 +119,37 @@ def test_reattach_from_the_table_is_journaled_and_coverage_then_shows_the_record
     assert after.loc[row["conversation_id"], "usable"]
     assert after.loc[row["conversation_id"], "recording_ids"] == done.recording_id
     assert row["orphan_id"] not in set(rc.orphans()["orphan_id"])
+
+
+def test_a_deletion_the_journal_s_delete_job_covers_reads_deleted_by_a_recops_job(sb, rc, tmp_path):
+    """The lifecycle journal's ``recording_jobs`` table (engineer L's schema, in the journal's SQLite
+    file): an executed DELETE job of this target naming the conversation makes its reason
+    "deleted by a recops job"; a job of another target, or one never executed, does not."""
+    import json
+    import sqlite3
+
+    deleted = "c0a80001-0000-4000-8000-000000000014"
+    rc.journal.entries()  # the journal file exists
+    start, end = recent()
+    query = {"action": "DELETE", "actionAge": 0, "conversationQuery": {
+        "interval": f"{iso(start)}/{iso(end)}",
+        "conversationFilters": [{"type": "or", "clauses": [{"type": "or", "predicates": [
+            {"type": "dimension", "dimension": "conversationId", "operator": "matches", "value": deleted}]}]}]}}
+    db = sqlite3.connect(rc.journal.path)
+    db.execute("CREATE TABLE IF NOT EXISTS recording_jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE,"
+               " created_at TEXT NOT NULL, target TEXT NOT NULL, principal TEXT NOT NULL, action TEXT NOT NULL,"
+               " query TEXT NOT NULL, state TEXT, total_conversations INTEGER, total_recordings INTEGER,"
+               " confirmed_count INTEGER, ended TEXT, message TEXT)")
+    for job_id, target, state in (("job-other-target", "REAL ORG elsewhere", "FULFILLED"),
+                                  ("job-not-run", rc.client.describe(), "READY")):
+        db.execute("INSERT INTO recording_jobs (job_id, created_at, target, principal, action, query, state)"
+                   " VALUES (?,?,?,?,?,?,?)", (job_id, iso(start), target, "p", "DELETE", json.dumps(query), state))
+    db.commit()
+    assert rc.coverage(recent(), progress=False).frame.set_index("conversation_id").loc[deleted, "reason"] == "deleted"
+    db.execute("INSERT INTO recording_jobs (job_id, created_at, target, principal, action, query, state)"
+               " VALUES (?,?,?,?,?,?,?)", ("job-ours", iso(start), rc.client.describe(), "p", "DELETE",
+                                           json.dumps(query), "FULFILLED"))
+    db.commit()
+    db.close()
+    row = rc.coverage(recent(), progress=False).frame.set_index("conversation_id").loc[deleted]
+    assert row["reason"] == "deleted by a recops job" and "job-ours" in row["detail"]
