@@ -234,12 +234,6 @@ def _protected(client: Client, ids: list[str]) -> tuple[set[str], int]:
     return held, requests
 
 
-def pa_strings(values: Iterable[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.array(list(values), type=pa.string())
-
-
 def _day(when: Any) -> date | None:
     t = _when(when)
     return t.astimezone(timezone.utc).date() if t else None
@@ -306,24 +300,23 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
 
     now = datetime.now(timezone.utc)
     notes = list(conversations.attrs.get("notes", []))
-    starts = pd.to_datetime(conversations["conversation_start"], utc=True)
-    day_col = starts.dt.date
+    day_col = pd.to_datetime(conversations["conversation_start"], utc=True).dt.floor("D")  # vectorised
     final = set(final_days)
     whole = {d for d in final if datetime.combine(d, datetime.min.time(), timezone.utc) >= start
              and datetime.combine(d, datetime.min.time(), timezone.utc) + timedelta(days=1) <= end}
-    present = {d for d in day_col.dropna().unique()}
+    present = {t.date() for t in day_col.dropna().unique()}
     cached_days = {d for d in present if d in whole and store is not None and store.has(d) and not refresh}
-    all_ids = set(conversations["conversation_id"].dropna())
     cached_frame = None
     orphan_rows: list[dict[str, Any]] = []
     if cached_days and store is not None:
-        import pyarrow.compute as pc
-
+        # a cached day is a whole day inside the interval: all its rows belong, none is filtered
         got, got_orphans = store.read(cached_days)
-        got = got.filter(pc.is_in(got["conversation_id"], value_set=pa_strings(all_ids)))
         cached_frame = got.to_pandas().astype(FRAME_COLUMNS)
         orphan_rows += [o for o in got_orphans.to_pylist() if not o["matched"]]
-    records = conversations[~day_col.isin(cached_days)].to_dict("records")
+    cached_stamps = [pd.Timestamp(d, tz="UTC") for d in cached_days]
+    fetch_part = conversations[~day_col.isin(cached_stamps)] if cached_stamps else conversations
+    all_ids = set(conversations["conversation_id"].dropna()) if len(fetch_part) else set()
+    records = fetch_part.to_dict("records")
     for r in records:
         for key in ("conversation_start", "conversation_end"):
             r[key] = _when(r.get(key))
@@ -431,6 +424,7 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
             for row in fresh:
                 if row["conversation_id"] in check:
                     row["protected"] = row["conversation_id"] in held
+        fresh.sort(key=lambda r: (_when(r["conversation_start"]) or now, r["conversation_id"]))  # days kept in order
         rows += fresh
         # orphans no conversation of the interval claims, created inside it
         for o in orphan_list:
@@ -443,12 +437,17 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
     if queue:
         rows = [r for r in rows if queue in str(r.get("queue_ids") or "").split(",")]
         notes.append(f"queue {queue} only")
+    rows.sort(key=lambda r: (_when(r["conversation_start"]) or now, r["conversation_id"]))
     frame = typed_frame(rows, FRAME_COLUMNS)
     if cached_frame is not None and len(cached_frame):
-        frame = pd.concat([cached_frame, frame], ignore_index=True) if len(frame) else cached_frame
         if queue:
-            frame = frame[frame["queue_ids"].fillna("").str.split(",").map(lambda ids: queue in ids)]
-    frame = frame.sort_values(["conversation_start", "conversation_id"], kind="stable").reset_index(drop=True)
+            in_queue = cached_frame["queue_ids"].fillna("").str.split(",").map(lambda ids: queue in ids)
+            cached_frame = cached_frame[in_queue.astype(bool)]
+        if len(frame):  # cached days and fetched ones: in start order together
+            frame = pd.concat([cached_frame, frame], ignore_index=True)
+            frame = frame.sort_values(["conversation_start", "conversation_id"], kind="stable").reset_index(drop=True)
+        else:  # the cached days were written in start order, day by day
+            frame = cached_frame.reset_index(drop=True)
     with contextlib.suppress(Exception):  # names are a courtesy: ids remain when they cannot be had
         from recops.history.names import add_names
 

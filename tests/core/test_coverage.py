@@ -83,8 +83,8 @@ def test_coverage_of_a_generated_week_finds_the_ratios(sb, rc):
 def test_finished_days_are_not_fetched_again_and_answer_sql(sb, rc):
     sb.control.settings(rateLimitPerMinute=1_000_000)
     start, end = week()
-    sb.control.seed(generated=True, count=700, seed=22, interval=f"{iso(start)}/{iso(end)}",
-                    deletedRatio=0.05, orphanedRatio=0.05, strayOrphanRatio=0.01)
+    seeded = sb.control.seed(generated=True, count=700, seed=22, interval=f"{iso(start)}/{iso(end)}",
+                             deletedRatio=0.05, orphanedRatio=0.05, strayOrphanRatio=0.01)
     first = rc.coverage((start, end), progress=False)
     assert first.plan.to_fetch == len(first.frame) and first.requests > 0
     assert lifecycle_requests(sb)
@@ -94,6 +94,11 @@ def test_finished_days_are_not_fetched_again_and_answer_sql(sb, rc):
     assert lifecycle_requests(sb) == []  # nothing at all: every day came from the cache
     assert again.summary == first.summary
     assert set(again.orphans["orphan_id"]) == set(first.orphans["orphan_id"])
+    queue = seeded["queueIds"][0]
+    one_queue = rc.coverage((start, end), queue=queue, progress=False)  # from the cache too
+    assert 0 < len(one_queue.frame) < len(first.frame) and one_queue.requests == 0
+    assert all(queue in ids.split(",") for ids in one_queue.frame["queue_ids"])
+    assert len(one_queue.frame) == sum(queue in str(ids).split(",") for ids in first.frame["queue_ids"])
     by_reason = rc.store.sql("select reason, count(*) as n from coverage group by reason")
     counts = dict(zip(by_reason["reason"].fillna("usable"), by_reason["n"], strict=True))
     assert counts["deleted"] == first.summary["deleted"]
