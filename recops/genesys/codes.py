@@ -199,6 +199,24 @@ _ROWS = [
          "The authentication service timed out.", SERVER_REMEDY, "documented", SW18),
 ]
 
+# --- orphan recordings (issue 19, engineer C): PUT /api/v2/orphanrecordings/{orphanId} -------------
+_ROWS += [
+    _row("recording.orphan.retention.data.invalid", (400,), "BadRequest",
+         "The dates of an orphan's update are invalid: archiveDate/exportDate must be more than a day ahead, "
+         "deleteDate after them (or more than a day ahead), and an exportDate needs an integrationId.",
+         "Fix the dates (more than a day ahead; deleteDate last) or leave them out, then re-attach again.",
+         "documented", SW18),
+    _row("recording.orphan.unknown.conversation", (400,), "BadRequest",
+         "The conversation to attach the orphan to does not exist (given, or the one its media names).",
+         "Give the conversation explicitly (recops orphans reattach ID --conversation CID); an orphan whose "
+         "status is NO_CONVERSATION or UNKNOWN_CONVERSATION names none that exists.",
+         "documented", SW18),
+    _row("recording.orphan.edit.permission.check.failed", (403,), "PermissionDenied",
+         "The caller lacks recording:orphan:edit, needed to re-attach an orphan.",
+         "Give the OAuth client's role recording:orphan:edit, then get a new token.",
+         "documented", SW18),
+]
+
 CODES: dict[str, GenesysCode] = {row.code: row for row in _ROWS}
 
 _STATUS_ROWS = [

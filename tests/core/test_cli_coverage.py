@@ -67,3 +67,14 @@ def test_orphans_list_and_reattach(sb, tmp_path):
     assert again.returncode == 4 and json.loads(again.stdout)["error"]["code"] == "not.found"
     unknown = run(sb, tmp_path, "orphans", "reattach", NO_CONV)
     assert unknown.returncode == 4 and "recording.orphan.unknown.conversation" in unknown.stderr
+
+
+def test_explain_knows_the_orphan_codes():
+    from recops.genesys.codes import CODES
+    from recops.genesys.explain import explain
+
+    for code, status in (("recording.orphan.retention.data.invalid", 400),
+                         ("recording.orphan.unknown.conversation", 400),
+                         ("recording.orphan.edit.permission.check.failed", 403)):
+        assert CODES[code].statuses == (status,) and CODES[code].evidence.label == "documented"
+        assert "--conversation" in str(explain("recording.orphan.unknown.conversation"))
