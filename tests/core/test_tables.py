@@ -44,13 +44,9 @@ def queries(sb) -> list[dict]:
     return [r for r in sb.control.requests(path=QUERY) if r["method"] == "POST"]
 
 
-ORPHANED_CALL = "c0a80001-0000-4000-8000-000000000011"  # the demo's call whose recording is an orphan (issue 19)
-
-
 def recorded(conv: dict) -> bool:
-    """The analytics `recording` flag's meaning: an audio recording was started in the call (the
-    demo's orphaned call was recorded: its recording left it for the orphan list)."""
-    return conv["mediaType"] == "call" and (bool(conv["recordingIds"]) or conv["id"] == ORPHANED_CALL)
+    """The analytics `recording` flag's meaning: an audio recording was started in the call."""
+    return conv["mediaType"] == "call" and bool(conv["recordingIds"])
 
 
 # --- states ----------------------------------------------------------------------------------------

@@ -466,6 +466,18 @@ class SandboxState:
                 o.orphans_gone.add(orphan_id)
             self.version += 1
 
+    def detach_recording(self, conv: Conversation, rec: Recording) -> None:
+        """A scenario's recording that became an orphan leaves ``conv``; with none left, the
+        conversation reads as never recorded (analytics' flag), as a generated orphaned one does."""
+        with self.lock:
+            conv.recordings.remove(rec)
+            if not conv.recordings:
+                conv.policy_recording = False
+                for p in conv.participants:
+                    p.session.ever_recorded = False
+            conv._touch()
+            self.version += 1
+
     def attach_recording(self, conv: Conversation, rec: Recording) -> None:
         """An orphan's recording joins ``conv`` (a generated conversation is materialised)."""
         with self.lock:

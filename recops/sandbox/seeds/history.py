@@ -173,7 +173,8 @@ class GeneratedHistory:
     def facts(self, i: int) -> Facts:
         h1 = _mix(self.key + 2 * i + 1)
         h2 = _mix(h1)
-        recorded = _unit(h2) < self.recorded_ratio
+        # an orphaned conversation's recording never reached it: analytics reads it as not recorded
+        recorded = _unit(h2) < self.recorded_ratio and not self.orphan_slot(i)
         return Facts(
             index=i,
             start_ms=self.start_ms(i),
@@ -224,10 +225,9 @@ class GeneratedHistory:
         conv = Conversation(id=self.conversation_id(i), org=self.org, media_type="call", start_time=begin,
                             participants=parts, policy_recording=f.recorded, queue_id=queue,
                             direction="inbound" if f.inbound else "outbound")
-        if f.recorded:
-            if not self.orphan_slot(i):  # else its recording is an orphan naming it (``orphan``)
-                conv.recordings.append(Recording(id=self._id(4, i), conversation_id=conv.id,
-                                                 role="CUSTOMER_EXPERIENCE", start=begin))
+        if f.recorded:  # (an orphaned one is not: its recording is an orphan naming it, ``orphan``)
+            conv.recordings.append(Recording(id=self._id(4, i), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
+                                             start=begin))
             for p in parts:
                 p.session.ever_recorded = True
         if f.paused:
@@ -309,6 +309,10 @@ class GeneratedHistory:
         s = self.orphan_stride
         return s > 0 and i % s == self.key % s
 
+    def _would_record(self, i: int) -> bool:
+        """Conversation ``i`` was recorded (its recording may since be an orphan)."""
+        return _unit(_mix(_mix(self.key + 2 * i + 1))) < self.recorded_ratio
+
     def orphaned_indices(self, lo: int = 0, hi: int | None = None) -> list[int]:
         """The indices in ``[lo, hi)`` whose (recorded) conversation's recording is an orphan."""
         s = self.orphan_stride
@@ -316,7 +320,7 @@ class GeneratedHistory:
         if s == 0 or lo >= hi:
             return []
         first = lo + (self.key % s - lo) % s
-        return [i for i in range(first, hi, s) if self.facts(i).recorded]
+        return [i for i in range(first, hi, s) if self._would_record(i)]
 
     @property
     def stray_count(self) -> int:
@@ -347,7 +351,7 @@ class GeneratedHistory:
                     n = int(orphan_id[-12:], 16)
                 except ValueError:
                     return None
-                if kind == 13 and n < self.count and self.orphan_slot(n) and self.facts(n).recorded:
+                if kind == 13 and n < self.count and self.orphan_slot(n) and self._would_record(n):
                     f = self.facts(n)
                     rec = Recording(id=self._id(4, n), conversation_id=self.conversation_id(n),
                                     role="CUSTOMER_EXPERIENCE", start=f.start, end=f.end)

@@ -2,7 +2,8 @@
 
 ``{"id", "orphanStatus", "conversationId"?, "fromConversation"?, "createdSecondsAgo"?,
 "durationSeconds"?, "mediaType"?}``: with ``fromConversation`` the named conversation's policy
-recording leaves it and becomes this orphan (the same recording id), the demo's "orphaned" gap;
+recording leaves it and becomes this orphan (the same recording id), the demo's "orphaned" gap (the
+conversation then reads as not recorded, its recording never having reached it);
 without it the orphan brings a recording of its own (id derived from the orphan's), naming
 ``conversationId`` (``UNKNOWN_CONVERSATION``: an id the org does not know) or nothing.
 """
@@ -53,8 +54,7 @@ def create_orphan(state: SandboxState, spec: Any, org: str) -> Orphan:
                 raise ValueError(f"orphan {oid}: 'fromConversation' needs a recorded conversation of the org, "
                                  f"not {cid!r}")
             rec = policy[0]
-            conv.recordings.remove(rec)
-            conv.version += 1
+            state.detach_recording(conv, rec)
             created = max(created, rec.end or rec.start)
         else:
             duration = _number(spec, "durationSeconds", 120)

@@ -24,12 +24,12 @@ from .deletion_protection import DeletionProtectionApi
 from .directory import DirectoryApi
 from .media import MediaHost
 from .oauth import OAuthApi
-from .orphans import OrphansApi
+from .orphans import OrphanMediaHost, OrphansApi
 from .recordings import RecordingsApi
 
 # route-table order (literal segments before captures across services too:
 # conversations/calls/{cid} before conversations/{cid}/recordings)
 SERVICES = (OAuthApi, ConversationsApi, RecordingsApi, AnalyticsQueryApi, AnalyticsJobsApi, DirectoryApi,
-            BatchDownloadApi, DeletionProtectionApi, OrphansApi, MediaHost)
+            BatchDownloadApi, DeletionProtectionApi, OrphansApi, MediaHost, OrphanMediaHost)
 
 __all__ = ["SERVICES"]

@@ -84,6 +84,23 @@ def _media_path(orphan_id: str, recording_id: str) -> str:
     return f"/media/orphans/{quote(orphan_id, safe='')}/{quote(recording_id, safe='')}.wav"
 
 
+def find_orphan(state: SandboxState, org: str, orphan_id: str) -> Orphan | None:
+    """Orphan ``orphan_id`` of ``org``: a scenario's, else a generated history's (built for this read)."""
+    o = state.orgs.get(org)
+    if o is None:
+        return None
+    found = o.orphans.get(orphan_id)
+    if found is not None:
+        return found
+    if orphan_id in o.orphans_gone:
+        return None
+    for h in o.histories:
+        orphan = h.orphan(orphan_id)
+        if orphan is not None:
+            return orphan
+    return None
+
+
 class OrphansApi(ApiHandlers):
     def __init__(self, state: SandboxState) -> None:
         super().__init__(state)
@@ -92,19 +109,7 @@ class OrphansApi(ApiHandlers):
     # --- finding orphans ----------------------------------------------------------------------
 
     def _find(self, org: str, orphan_id: str) -> Orphan | None:
-        o = self.state.orgs.get(org)
-        if o is None:
-            return None
-        found = o.orphans.get(orphan_id)
-        if found is not None:
-            return found
-        if orphan_id in o.orphans_gone:
-            return None
-        for h in o.histories:
-            orphan = h.orphan(orphan_id)
-            if orphan is not None:
-                return orphan
-        return None
+        return find_orphan(self.state, org, orphan_id)
 
     def _get(self, token: Token, orphan_id: str) -> Orphan:
         orphan = self._find(token.org, orphan_id)
@@ -322,7 +327,22 @@ class OrphansApi(ApiHandlers):
     def _forget_transcoding(self, org: str, orphan_id: str) -> None:
         self._transcoding.pop((org, orphan_id), None)
 
-    # --- the media plane: the URI a ready orphan's media names ---------------------------------
+    ROUTES: ClassVar[tuple[Row, ...]] = (
+        Row("GET", "api/v2/orphanrecordings", list_orphans),
+        Row("GET", "api/v2/orphanrecordings/{orphanId}", get_orphan),
+        Row("PUT", "api/v2/orphanrecordings/{orphanId}", put_orphan),
+        Row("DELETE", "api/v2/orphanrecordings/{orphanId}", delete_orphan),
+        Row("GET", "api/v2/orphanrecordings/{orphanId}/media", get_media),
+    )
+
+
+class OrphanMediaHost:
+    """The media plane's orphan files: ``GET /media/orphans/{orphanId}/{recordingId}.wav``, the URI a
+    ready orphan's media names (signed like a batch result: no token; the same WAV bytes as the
+    media host's, within the org's download bound)."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
 
     def media_download(self, req: Request) -> Reply:
         rid = req.params["file"].removesuffix(".wav")
@@ -340,7 +360,7 @@ class OrphansApi(ApiHandlers):
             raise s3_error(403, "AccessDenied", "Request has expired")
         with self.state.lock:
             found = next(((org, o) for org in list(self.state.orgs)
-                          if (o := self._find(org, req.params["orphanId"])) is not None), None)
+                          if (o := find_orphan(self.state, org, req.params["orphanId"])) is not None), None)
             if found is None or found[1].recording.id != rid or found[1].recording.end is None:
                 raise s3_error(404, "NoSuchKey", "The specified key does not exist.", Key=path.lstrip("/"))
             org, orphan = found
@@ -353,10 +373,5 @@ class OrphansApi(ApiHandlers):
             raise err from None
 
     ROUTES: ClassVar[tuple[Row, ...]] = (
-        Row("GET", "api/v2/orphanrecordings", list_orphans),
-        Row("GET", "api/v2/orphanrecordings/{orphanId}", get_orphan),
-        Row("PUT", "api/v2/orphanrecordings/{orphanId}", put_orphan),
-        Row("DELETE", "api/v2/orphanrecordings/{orphanId}", delete_orphan),
-        Row("GET", "api/v2/orphanrecordings/{orphanId}/media", get_media),
         Row("GET", "media/orphans/{orphanId}/{file}", media_download),
     )

@@ -111,7 +111,7 @@ def _generated_rows(org: Any, rules: _RetentionRules, position: Position, wanted
                 continue
             f = h.facts(i)
             recs: list[tuple[str, int]] = []
-            if f.recorded and not h.orphan_slot(i):
+            if f.recorded:  # an orphaned conversation is not (seeds/history.py)
                 recs.append((h._id(4, i), f.start_ms))
             if f.adhoc:
                 recs.append((h._id(5, i), h._extras(f)[0] + 5000))
