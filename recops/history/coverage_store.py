@@ -43,7 +43,7 @@ COVERAGE_COLUMNS: dict[str, str] = {
     "conversation_id": "string", "conversation_start": "datetime", "conversation_end": "datetime",
     "queue_ids": "string", "user_ids": "string", "recorded": "bool", "usable": "bool", "reason": "string",
     "recordings": "int", "recording_ids": "string", "file_states": "string", "archive_date": "datetime",
-    "delete_date": "datetime", "protected": "bool", "orphan_id": "string", "detail": "string",
+    "deletion_date": "datetime", "protected": "bool", "orphan_id": "string", "detail": "string",
 }
 ORPHAN_COLUMNS: dict[str, str] = {
     "orphan_id": "string", "created": "datetime", "orphan_status": "string", "media_type": "string",

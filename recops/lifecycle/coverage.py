@@ -60,7 +60,7 @@ FRAME_COLUMNS = {
     "conversation_end": "datetime64[ns, UTC]", "queue_ids": "string", "user_ids": "string",
     "recorded": "boolean", "usable": "boolean", "reason": "string", "recordings": "Int64",
     "recording_ids": "string", "file_states": "string", "archive_date": "datetime64[ns, UTC]",
-    "delete_date": "datetime64[ns, UTC]", "protected": "boolean", "orphan_id": "string", "detail": "string",
+    "deletion_date": "datetime64[ns, UTC]", "protected": "boolean", "orphan_id": "string", "detail": "string",
 }
 ORPHAN_FRAME_COLUMNS = {
     "orphan_id": "string", "created": "datetime64[ns, UTC]", "orphan_status": "string", "media_type": "string",
@@ -177,7 +177,7 @@ def retention_rows(client: Client, wanted: set[str]) -> tuple[dict[str, list[dic
         for r in page.entities or []:
             if r.conversation_id in wanted:
                 out[r.conversation_id].append({"recording_id": r.recording_id, "archive_date": r.archive_date,
-                                               "delete_date": r.delete_date, "file_state": None})
+                                               "deletion_date": r.delete_date, "file_state": None})
         if not page.next_uri:
             return dict(out), pages
         cursor = parse_qs(urlparse(page.next_uri).query).get("cursor", [None])[0]
@@ -195,7 +195,7 @@ def _read_recordings(client: Client, cid: str) -> tuple[list[dict[str, Any]] | N
         return [], f"recordings not read: {getattr(e, 'code', '') or e.message}"
     if client.last_status() == 202:
         return None, None
-    return [{"recording_id": r.id, "archive_date": r.archive_date, "delete_date": r.delete_date,
+    return [{"recording_id": r.id, "archive_date": r.archive_date, "deletion_date": r.delete_date,
              "file_state": r.file_state} for r in items or []], None
 
 
@@ -205,7 +205,7 @@ def _classify(recs: list[dict[str, Any]], now: datetime) -> tuple[bool, str | No
     for r in recs:
         fs = r["file_state"]
         if fs is None:  # from the retention query: the dates say it
-            delete, archive = _when(r["delete_date"]), _when(r["archive_date"])
+            delete, archive = _when(r["deletion_date"]), _when(r["archive_date"])
             fs = "DELETED" if delete and delete <= now else "ARCHIVED" if archive and archive <= now else "AVAILABLE"
         states.append(fs)
     if any(s in USABLE_STATES for s in states):
@@ -400,15 +400,15 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
             if orphan is not None:
                 row["orphan_id"] = orphan["orphan_id"]
                 detail = detail or f"orphan {orphan['orphan_id']} ({orphan['orphan_status']})"
-            deletes = [d for d in (_when(x["delete_date"]) for x in recs) if d]
+            deletes = [d for d in (_when(x["deletion_date"]) for x in recs) if d]
             archives = [d for d in (_when(x["archive_date"]) for x in recs) if d]
             row.update(usable=usable, reason=reason, recordings=len(recs),
                        recording_ids=",".join(x["recording_id"] for x in recs) or None,
                        file_states=",".join(states) or None, archive_date=min(archives) if archives else None,
-                       delete_date=min(deletes) if deletes else None, protected=None, detail=detail)
+                       deletion_date=min(deletes) if deletes else None, protected=None, detail=detail)
             if reason == "deleted":
                 by_job = next((j for j in jobs if j.covers(cid, r.get("conversation_start"), r.get("queue_ids"))), None)
-                when = f"deleteDate {row['delete_date'].isoformat()}" if row["delete_date"] is not None else None
+                when = f"deleteDate {row['deletion_date'].isoformat()}" if row["deletion_date"] is not None else None
                 if by_job is not None:
                     row["reason"] = "deleted by a recops job"
                     row["detail"] = f"recording job {by_job.job_id}" + (f", {when}" if when else "")
@@ -416,7 +416,7 @@ def build_coverage(client: Client, interval: str, start: datetime, end: datetime
                     row["detail"] = when
             fresh.append(row)
         check = [row["conversation_id"] for row in fresh
-                 if row["delete_date"] is not None and row["delete_date"] > now
+                 if row["deletion_date"] is not None and row["deletion_date"] > now
                  and not str(row["reason"] or "").startswith("deleted")]
         if check:
             held, n = _protected(client, check)

@@ -48,7 +48,7 @@ def test_coverage_of_the_demo_finds_each_seeded_cause(sb, rc):
         assert by_id.loc[cid, "reason"] == reason, (cid, by_id.loc[cid].to_dict())
         assert not by_id.loc[cid, "usable"]
     assert by_id.loc[ORPHANED, "orphan_id"] == "0a7f0000-0000-4000-8000-000000000001"
-    assert by_id.loc["c0a80001-0000-4000-8000-000000000014", "delete_date"] is not None
+    assert by_id.loc["c0a80001-0000-4000-8000-000000000014", "deletion_date"] is not None
     assert by_id.loc["c0a80001-0000-4000-8000-000000000006", "usable"]  # the demo's ended, available one
     assert by_id.loc["c0a80001-0000-4000-8000-000000000001", "reason"] == "in progress"
     assert set(cov.orphans["orphan_id"]) == STRAYS
