@@ -27,12 +27,14 @@ ADHOC_AGENT = "c0a80001-0000-4000-8000-0000000004a1"
 ENDED = "c0a80001-0000-4000-8000-000000000006"  # demo: ended, recordings AVAILABLE
 EMAIL = "c0a80001-0000-4000-8000-000000000007"
 SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
+ORPHAN = "0a7f0000-0000-4000-8000-000000000001"  # demo: the recording of conversation ...011 (issue 19)
 
 # SDK classes recops builds (models as request bodies, the API classes, the ApiClient)
 CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "RoutingApi", "Conversation",
            "SetRecordingState", "MediaParticipantRequest", "ConversationQuery", "PagingSpec",
            "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate", "AsyncConversationQuery",
-           "BatchDownloadJobSubmission", "BatchDownloadRequest")
+           "BatchDownloadJobSubmission", "BatchDownloadRequest",
+           "ConversationDeletionProtectionQuery", "OrphanUpdateRequest")  # the last two: issue 19, engineer C
 
 
 class Ctx:
@@ -148,6 +150,12 @@ def _batch_status(c: Ctx) -> Any:
         time.sleep(0.1)
 
 
+def _protection_check(c: Ctx) -> Any:
+    body = c.sdk.ConversationDeletionProtectionQuery()
+    body.conversation_ids = [ENDED]
+    return c.sdk.RecordingApi(c.client).post_recordings_deletionprotection(body)
+
+
 def _patch_call(c: Ctx) -> Any:
     body = c.sdk.Conversation()
     body.recording_state = "PAUSED"
@@ -198,6 +206,15 @@ CALLS: dict[str, Callable[[Ctx], Any]] = {
     "patch_conversations_call": _patch_call,
     "patch_conversations_call_participant": _adhoc("patch_conversations_call_participant", ADHOC, ADHOC_AGENT),
     "patch_conversation_participant": _adhoc("patch_conversation_participant", ACTIVE, ACTIVE_AGENT),
+    # coverage and orphans (issue 19, engineer C)
+    "get_recordings_retention_query": lambda c: c.sdk.RecordingApi(c.client).get_recordings_retention_query(
+        0, page_size=5),
+    "get_orphanrecordings": lambda c: c.sdk.RecordingApi(c.client).get_orphanrecordings(page_size=5,
+                                                                                          has_conversation=True),
+    "get_orphanrecording": lambda c: c.sdk.RecordingApi(c.client).get_orphanrecording(ORPHAN),
+    "post_recordings_deletionprotection": _protection_check,
+    "put_orphanrecording": lambda c: c.sdk.RecordingApi(c.client).put_orphanrecording(
+        ORPHAN, body=c.sdk.OrphanUpdateRequest()),
 }
 
 
