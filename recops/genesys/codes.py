@@ -245,7 +245,8 @@ _ROWS += [
          "documented", SW18),
     _row("recording.orphan.unknown.conversation", (400,), "BadRequest",
          "The conversation to attach the orphan to does not exist (given, or the one its media names).",
-         "Give the conversation explicitly (recops orphans reattach ID --conversation CID); an orphan whose "
+         "Give the conversation explicitly (conversationId in the body: recops orphans reattach ID "
+         "--conversation CID); an orphan whose "
          "status is NO_CONVERSATION or UNKNOWN_CONVERSATION names none that exists.",
          "documented", SW18),
     _row("recording.orphan.edit.permission.check.failed", (403,), "PermissionDenied",
