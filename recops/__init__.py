@@ -46,6 +46,7 @@ from recops.genesys.regions import resolve as resolve_region
 from recops.history.ledger import Ledger
 from recops.history.names import Names
 from recops.history.store import Store
+from recops.lifecycle.coverage import Coverage  # issue 19, engineer C
 from recops.lifecycle.hold import HoldResult  # issue 19 (L): the end of a recording's life
 from recops.lifecycle.job_run import JobOutcome
 from recops.lifecycle.jobs import JobPlan, JobStatus
@@ -72,6 +73,7 @@ __all__ = [
     "ConfirmationRequired",
     "Conflict",
     "ConnectionFailed",
+    "Coverage",
     "ExportResult",
     "Failure",
     "HistoryProgress",

@@ -355,6 +355,41 @@ class Session:
         from recops.lifecycle.change_reconcile import reconcile_changes
 
         return reconcile_changes(self.client, self.lifecycle_journal, settle_after=settle_after)
+    # --- coverage and orphans (issue 19, engineer C: recops/lifecycle/coverage.py, orphans.py) ---
+
+    def coverage(self, interval: str | tuple[datetime, datetime], *, queue: str | None = None,
+                 refresh: bool = False, progress: bool = True) -> Any:
+        """Every conversation of ``interval`` with its recordings' lifecycle and, for each without a
+        usable recording, the reason; plus the orphans no conversation of it claims
+        (``recops.lifecycle.coverage``: ``.frame``, ``.orphans``, ``.summary``). Finished days are
+        cached (views ``coverage`` and ``orphans`` in ``rc.store.sql``) and never fetched again unless
+        ``refresh``; ``queue``: only that queue's conversations."""
+        from recops.genesys.intervals import iso, parse_interval
+        from recops.lifecycle.coverage import build_coverage, deleting_jobs, print_plan
+
+        start, end = parse_interval(interval)
+        conversations = self.interval((start, end), progress=progress)
+        store = self.store
+        return build_coverage(self.client, f"{iso(start)}/{iso(end)}", start, end, conversations,
+                              store=store.coverage(), final_days=store.days(), refresh=refresh, queue=queue,
+                              jobs=deleting_jobs(getattr(self.journal, "path", None), self.client.describe()),
+                              on_plan=print_plan if progress else None)
+
+    def orphans(self, has_conversation: bool | None = None) -> pd.DataFrame:
+        """The org's orphan recordings (``recops.lifecycle.orphans``): ``has_conversation=True`` those
+        whose conversation is known, ``False`` those naming none (Genesys caps that list at 500), None both."""
+        from recops.lifecycle.orphans import orphans_frame
+
+        return orphans_frame(self.client, has_conversation)
+
+    def reattach_orphan(self, orphan_id: str, conversation_id: str | None = None, confirm: bool = False,
+                        dry_run: bool = False) -> Any:
+        """Make orphan ``orphan_id`` a recording of ``conversation_id`` (default: the one its media
+        names), journaled; ``confirm=True`` on a real org; ``dry_run`` sends nothing."""
+        from recops.lifecycle.orphans import reattach_orphan
+
+        return reattach_orphan(self.client, self.journal, orphan_id, conversation_id, confirm=confirm,
+                               dry_run=dry_run)
 
 
 class _LedgerBar:

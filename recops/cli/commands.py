@@ -23,6 +23,7 @@ import typer
 from recops.api.settings import DEFAULT_SANDBOX_PORT
 
 from .admin_token import FILE_HELP, OPTION_HELP, admin_token_from
+from .coverage import coverage_app, orphans_app
 from .export import export as export_command
 from .hold import hold_app, retention_app
 from .jobs import jobs_app
@@ -49,6 +50,8 @@ app.add_typer(training_app, name="training")  # recops/cli/training.py
 app.add_typer(jobs_app, name="jobs")  # recops/cli/jobs.py (issue 19, engineer L)
 app.add_typer(hold_app, name="hold")  # recops/cli/hold.py (issue 19, engineer L)
 app.add_typer(retention_app, name="retention")  # recops/cli/hold.py (issue 19, engineer L)
+app.add_typer(coverage_app, name="coverage")  # recops/cli/coverage.py (issue 19, engineer C)
+app.add_typer(orphans_app, name="orphans")  # recops/cli/coverage.py (issue 19, engineer C)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 IdsArg = Annotated[list[str] | None, typer.Argument(

@@ -216,22 +216,9 @@ _ROWS = [
          "The authentication service timed out.", SERVER_REMEDY, "documented", SW18),
 ]
 
-# --- the end of a recording's life (issue 19, engineer L): retention, legal hold, orphans, settings ----
+# --- the end of a recording's life (issue 19, engineer L): retention, legal hold, settings -----------
 LIFECYCLE = "docs/genesys-api.md, the recording lifecycle facts (genesys-api-lifecycle §2-4)"
 _ROWS += [
-    _row("recording.orphan.retention.data.invalid", (400,), "BadRequest",
-         "The dates given to an orphan recording are invalid (\"The provided dates in the payload were invalid.\").",
-         "A deleteDate must be after archiveDate and exportDate when those are set, otherwise more than a day "
-         "ahead; fix the dates and send again.",
-         "documented", f"{SW18}, PUT /api/v2/orphanrecordings/{{id}} ({LIFECYCLE})"),
-    _row("recording.orphan.unknown.conversation", (400,), "BadRequest",
-         "The conversation named for an orphan recording does not exist.",
-         "Check the conversationId (and its org/region), or leave it out to let Genesys deduce it from the media.",
-         "documented", f"{SW18}, PUT /api/v2/orphanrecordings/{{id}} ({LIFECYCLE})"),
-    _row("recording.orphan.edit.permission.check.failed", (403,), "PermissionDenied",
-         "The caller may not edit orphan recordings.",
-         "Give the role recording:orphan:edit, then get a new token.",
-         "documented", f"{SW18}, PUT /api/v2/orphanrecordings/{{id}} ({LIFECYCLE})"),
     _row("recording.org.settings.request.invalid", (400,), "BadRequest",
          "The recording settings sent are invalid.",
          "Check the values (e.g. recordingPlaybackUrlTtl is 2 to 60 minutes) and send again.",
@@ -247,6 +234,24 @@ _ROWS += [
          "Revoke protection from conversations that no longer need it (recops hold revoke), or protect fewer; "
          "recops refuses before sending when it can count the cap (recops hold protect).",
          "documented", "recops's sandbox (not Genesys): its failedUpdates errorCode (docs/sandbox.md)"),
+]
+
+# --- orphan recordings (issue 19, engineer C): PUT /api/v2/orphanrecordings/{orphanId} -------------
+_ROWS += [
+    _row("recording.orphan.retention.data.invalid", (400,), "BadRequest",
+         "The dates of an orphan's update are invalid: archiveDate/exportDate must be more than a day ahead, "
+         "deleteDate after them (or more than a day ahead), and an exportDate needs an integrationId.",
+         "Fix the dates (more than a day ahead; deleteDate last) or leave them out, then re-attach again.",
+         "documented", SW18),
+    _row("recording.orphan.unknown.conversation", (400,), "BadRequest",
+         "The conversation to attach the orphan to does not exist (given, or the one its media names).",
+         "Give the conversation explicitly (recops orphans reattach ID --conversation CID); an orphan whose "
+         "status is NO_CONVERSATION or UNKNOWN_CONVERSATION names none that exists.",
+         "documented", SW18),
+    _row("recording.orphan.edit.permission.check.failed", (403,), "PermissionDenied",
+         "The caller lacks recording:orphan:edit, needed to re-attach an orphan.",
+         "Give the OAuth client's role recording:orphan:edit, then get a new token.",
+         "documented", SW18),
 ]
 
 CODES: dict[str, GenesysCode] = {row.code: row for row in _ROWS}

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from .coverage_store import CoverageStore
     from .ledger_store import LedgerStore
 
 TABLE = "conversations"
@@ -187,7 +188,8 @@ class Store:
 
     def sql(self, query: str) -> pd.DataFrame:
         """Run SQL (DuckDB) over the complete days, as the view ``conversations``; a DataFrame.
-        The ledger's cache is there too: the views ``ledger`` and ``ledger_pauses``.
+        The ledger's cache is there too: the views ``ledger`` and ``ledger_pauses``; so is
+        coverage's: ``coverage`` and ``orphans``.
 
         DuckDB reads the Parquet files itself (column by column, in parallel), so a query over a
         quarter of history aggregates without loading it into pandas."""
@@ -201,6 +203,7 @@ class Store:
         con = duckdb.connect()
         parquet_view(con, TABLE, self.files(), arrow_schema())
         self.ledger().register(con)  # the views ledger and ledger_pauses (recops.history.ledger_store)
+        self.coverage().register(con)  # the views coverage and orphans (recops.history.coverage_store)
         return con
 
     def ledger(self) -> LedgerStore:
@@ -208,6 +211,12 @@ class Store:
         from .ledger_store import LedgerStore
 
         return LedgerStore(self.path.parent, self.identity)
+
+    def coverage(self) -> CoverageStore:
+        """Coverage's cache of this target and principal (issue 19; shared by every filter set)."""
+        from .coverage_store import CoverageStore
+
+        return CoverageStore(self.path.parent, self.identity)
 
     def clear(self) -> None:
         """Forget every cached day of this query."""

@@ -30,6 +30,8 @@ ENDED = "c0a80001-0000-4000-8000-000000000006"  # demo: ended, recordings AVAILA
 EMAIL = "c0a80001-0000-4000-8000-000000000007"
 SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
 INTEGRATION = ("sandbox-integration", "sandbox-integration-secret")  # recording:*:*, the lifecycle's client
+ORPHAN = "0a7f0000-0000-4000-8000-000000000001"  # demo: the recording of conversation ...011 (issue 19)
+ORPHAN_OF = "c0a80001-0000-4000-8000-000000000011"
 
 # SDK classes recops builds (models as request bodies, the API classes, the ApiClient)
 CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "RoutingApi", "Conversation",
@@ -39,7 +41,9 @@ CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "Use
            # recops.lifecycle: recording jobs, deletion protection, retention dates
            "RecordingJobsQuery", "ConversationDetailQueryFilter", "ConversationDetailQueryClause",
            "ConversationDetailQueryPredicate", "ExecuteRecordingJobsQuery", "ConversationDeletionProtectionQuery",
-           "Recording", "ApiNullValue")
+           "Recording", "ApiNullValue",
+           # recops.lifecycle: coverage and orphans
+           "OrphanUpdateRequest")
 ACTION_DATE = datetime(2031, 1, 1, tzinfo=timezone.utc)  # the jobs' and the retention PUT's date
 
 
@@ -281,6 +285,28 @@ def _check_protection(c: Ctx) -> Any:
     return {"refs": refs, "ids": sorted(r.id for r in refs)}
 
 
+
+def _retention_query(c: Ctx) -> Any:
+    """As recops.lifecycle.coverage reads the recordings' dates (threshold 0 days, positional)."""
+    page = c.sdk.RecordingApi(c.client).get_recordings_retention_query(0, page_size=500)
+    return {"page": page, "rows": len(page.entities or [])}
+
+
+def _orphans(c: Ctx) -> Any:
+    """Both lists, as recops.lifecycle.orphans reads them: those with a conversation, then the capped one."""
+    api = c.sdk.RecordingApi(c.client)
+    known = api.get_orphanrecordings(page_size=25, page_number=1, has_conversation=True)
+    every = api.get_orphanrecordings(page_size=25, page_number=1)
+    return {"known": known, "listed": ORPHAN in {o.id for o in every.entities or []}}
+
+
+def _reattach_orphan(c: Ctx) -> Any:
+    """As recops.lifecycle.orphans.reattach_orphan does: an empty OrphanUpdateRequest, so the orphan
+    becomes a recording of the conversation it names."""
+    rec = c.sdk.RecordingApi(c.client).put_orphanrecording(ORPHAN, body=c.sdk.OrphanUpdateRequest())
+    return {"recording": rec, "conversation_id": rec.conversation_id}
+
+
 # method name -> the call, made as recops makes it (same API class, same body model)
 CALLS: dict[str, Callable[[Ctx], Any]] = {
     "get_client_credentials_token": lambda c: c.sdk.ApiClient(host=c.url).get_client_credentials_token(*SUPERVISOR),
@@ -328,6 +354,11 @@ CALLS: dict[str, Callable[[Ctx], Any]] = {
         protect=True, body=_protection_query(c, [c.lifecycle["hold"]])),
     "post_recordings_deletionprotection": _check_protection,
     "put_conversation_recording": _set_retention,
+    # recops.lifecycle (coverage.py, orphans.py; issue 19, engineer C)
+    "get_recordings_retention_query": _retention_query,
+    "get_orphanrecordings": _orphans,
+    "get_orphanrecording": lambda c: c.sdk.RecordingApi(c.client).get_orphanrecording(ORPHAN),
+    "put_orphanrecording": _reattach_orphan,
 }
 
 

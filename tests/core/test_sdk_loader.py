@@ -136,6 +136,14 @@ def test_every_sdk_call_recops_makes_works_through_the_partial_load(sb, demo):
     assert (retention["archive_before"], retention["archive_after"], retention["delete_after"]) == \
         ("2031-01-01T00:00:00Z", None, "2031-01-01T00:00:00Z")
     assert out["classes"]["ApiNullValue"] == "PureCloudPlatformClientV2.api_null_value"
+    # coverage's retention query, and the orphans: listed, read, re-attached to the conversation they name
+    assert results["get_recordings_retention_query"]["page"]["entities"]["class"] == "RecordingRetention"
+    assert results["get_recordings_retention_query"]["rows"] > 0
+    assert results["get_orphanrecordings"]["known"]["class"] == "OrphanRecordingListing"
+    assert results["get_orphanrecordings"]["listed"] is True
+    assert results["get_orphanrecording"]["class"] == "OrphanRecording"
+    assert results["put_orphanrecording"]["recording"]["class"] == "Recording"
+    assert results["put_orphanrecording"]["conversation_id"] == lazy_sdk_calls.ORPHAN_OF
 
     # each call reached the sandbox and was accepted: the bodies were serialized as the API wants
     api = [e for e in sb.control.requests() if e["path"].startswith("/api/v2/")]

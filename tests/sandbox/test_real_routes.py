@@ -38,7 +38,8 @@ def test_a_real_route_not_emulated_is_501_naming_it_and_a_made_up_one_is_404(sb,
     token = supervisor.access_token
     for method, path, operation in (("POST", "/api/v2/recording/keyconfigurations",
                                      "RecordingApi.post_recording_keyconfigurations"),
-                                    ("GET", "/api/v2/orphanrecordings", "RecordingApi.get_orphanrecordings"),
+                                    ("GET", "/api/v2/recording/crossplatform/mediaretentionpolicies",
+                                     "RecordingApi.get_recording_crossplatform_mediaretentionpolicies"),
                                     ("GET", "/api/v2/routing/queues/divisionviews",
                                      "RoutingApi.get_routing_queues_divisionviews")):
         r = request(method, sb.url + path, token=token, json_body={} if method == "POST" else None)
@@ -100,7 +101,8 @@ def test_recops_reads_the_501_of_a_route_not_emulated_as_the_sandbox_s_own_and_s
     reads) but the sandbox's own ``sandbox.not.emulated``, with a remedy naming the way out."""
     from recops.genesys.errors import BadRequest, api_error
 
-    r = request("GET", sb.url + "/api/v2/orphanrecordings", token=supervisor.access_token)
-    error = api_error(r.status, r.body, method="GET", path="/api/v2/orphanrecordings")
+    path = "/api/v2/recording/crossplatform/mediaretentionpolicies"
+    r = request("GET", sb.url + path, token=supervisor.access_token)
+    error = api_error(r.status, r.body, method="GET", path=path)
     assert isinstance(error, BadRequest) and error.code == "sandbox.not.emulated" and error.status == 501
     assert "real org" in error.remedy and "§9" in error.remedy

@@ -14,6 +14,7 @@ from recops.sandbox.services.base import ApiHandlers
 from recops.sandbox.services.conversations import ConversationsApi
 from recops.sandbox.services.media import MediaHost
 from recops.sandbox.services.oauth import OAuthApi
+from recops.sandbox.services.orphans import OrphanMediaHost
 
 
 def _handler(name):
@@ -73,7 +74,7 @@ def test_every_row_is_a_handler_of_an_api_class_or_the_control_plane():
         elif r.plane is ROOM:  # a training room's rows (room/api.py, room/board.py) act through the control plane
             assert owner.control is app.control, r
         else:
-            kind = {MEDIA: MediaHost, OAUTH: OAuthApi}.get(r.plane, ApiHandlers)
+            kind = {MEDIA: (MediaHost, OrphanMediaHost), OAUTH: OAuthApi}.get(r.plane, ApiHandlers)
             assert isinstance(owner, kind), r
             assert owner.state is app.state, r
             assert app.services[type(owner)] is owner, r  # the app's one object of that service

@@ -57,8 +57,9 @@ RECORDING_MEDIA: dict[str, tuple[str, str | None]] = {
 }
 
 # the recording file states a control-plane patch, a seed or a conversation spec may set
-# (ARCHIVED / DELETED mark ``Recording.file_state``; AVAILABLE clears the mark)
-FILE_STATES = ("AVAILABLE", "ARCHIVED", "DELETED")
+# (ARCHIVED / DELETED mark ``Recording.file_state``; UPLOADING: stuck transcoding, a seeded gap of
+# issue 19; AVAILABLE clears the mark)
+FILE_STATES = ("AVAILABLE", "ARCHIVED", "DELETED", "UPLOADING")
 
 
 def new_id() -> str:

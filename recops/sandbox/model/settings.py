@@ -317,6 +317,58 @@ ASSUMPTIONS += (
     ),
 )
 
+# --- orphans, seeded gaps and the retention query over generated histories (issue 19, engineer C) ---
+ASSUMPTIONS += (
+    Assumption(
+        "orphanHasConversation",
+        "knownConversation",
+        ("knownConversation", "namesAConversation"),
+        "unknown",
+        "GET /api/v2/orphanrecordings?hasConversation=true (the flag's meaning is undocumented). "
+        "knownConversation: the orphans whose conversation the org knows (orphanStatus "
+        "CONVERSATION_NOT_COMPLETE, CONVERSATION_NOT_EVALUATED, EVALUATED). namesAConversation: also "
+        "UNKNOWN_CONVERSATION orphans (their metadata names an id the org does not know). Without "
+        "hasConversation=true every orphan is listed, the first 500 only [documented cap].",
+    ),
+    Assumption(
+        "orphanPageSizeMax",
+        "100",
+        ("100", "500"),
+        "unknown",
+        "The largest pageSize GET /api/v2/orphanrecordings accepts (undocumented; 100 is the common "
+        "Genesys list cap); a larger one is 400 invalid.value. The list is ordered by createdTime "
+        "(sortBy=createdTime, the default) or id (sortBy=id); other sortBy values are 400; expand is "
+        "ignored; nextPage/previousPage carry a page number.",
+    ),
+    Assumption(
+        "orphanMediaTranscode",
+        "firstRequest",
+        ("firstRequest", "ready"),
+        "unknown",
+        "GET /api/v2/orphanrecordings/{id}/media answers 202 'Transcoding orphan media' [documented] "
+        "for an undocumented time. firstRequest: the first request starts transcoding; 202 (with the "
+        "Recording, no media URI) for 5 s of sandbox clock, then 200 with a mediaUri. ready: 200 at once.",
+    ),
+    Assumption(
+        "orphanAfterRemoval",
+        "notFound",
+        ("notFound", "gone"),
+        "unknown",
+        "An orphan after PUT (it became a conversation's recording) or DELETE: GET/PUT/DELETE of its id "
+        "answer 404 not.found (notFound), or 410 gone (gone).",
+    ),
+    Assumption(
+        "retentionQueryUploading",
+        "excluded",
+        ("excluded", "listed"),
+        "unknown",
+        "Whether GET /api/v2/recordings/retention/query lists recordings still UPLOADING (not yet "
+        "stored, so not yet retained): excluded or listed. DELETED recordings are never listed. Rows "
+        "come in the order: the org's held conversations by start, then each generated history by "
+        "index; the cursor is the sandbox's opaque token.",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 

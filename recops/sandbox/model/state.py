@@ -60,6 +60,8 @@ class OrgState:
     batch_jobs: dict[str, Any] = field(default_factory=dict)  # batch_download.BatchJob by id
     protected: set[str] = field(default_factory=set)  # conversation ids under deletion protection (legal hold)
     recording_jobs: dict[str, Any] = field(default_factory=dict)  # services/recording_jobs.RecordingJob by id
+    orphans: dict[str, Any] = field(default_factory=dict)  # orphans.Orphan by id (a scenario's; issue 19)
+    orphans_gone: set[str] = field(default_factory=set)  # generated orphans deleted or attached since
     created: float = field(default_factory=time.time)  # wall time it was (re)built: the trainer board's start
 
 
@@ -481,6 +483,45 @@ class SandboxState:
                 rec.file_state = None
                 rec.restored_at = self.clock.now()
                 conv.version += 1
+            finally:
+                self._changed(conv, before)
+
+    # --- orphan recordings (services/orphans.py; issue 19) -------------------------------------
+
+    def add_orphan(self, orphan: Any) -> Any:
+        with self.lock:
+            self.org(orphan.org).orphans[orphan.id] = orphan
+            self.version += 1
+            return orphan
+
+    def drop_orphan(self, org: str, orphan_id: str) -> None:
+        """The orphan ceases to exist (deleted, or attached to a conversation)."""
+        with self.lock:
+            o = self.org(org)
+            if o.orphans.pop(orphan_id, None) is None:
+                o.orphans_gone.add(orphan_id)
+            self.version += 1
+
+    def detach_recording(self, conv: Conversation, rec: Recording) -> None:
+        """A scenario's recording that became an orphan leaves ``conv``; with none left, the
+        conversation reads as never recorded (analytics' flag), as a generated orphaned one does."""
+        with self.lock:
+            conv.recordings.remove(rec)
+            if not conv.recordings:
+                conv.policy_recording = False
+                for p in conv.participants:
+                    p.session.ever_recorded = False
+            conv._touch()
+            self.version += 1
+
+    def attach_recording(self, conv: Conversation, rec: Recording) -> None:
+        """An orphan's recording joins ``conv`` (a generated conversation is materialised)."""
+        with self.lock:
+            before = conv.version
+            try:
+                rec.conversation_id = conv.id
+                conv.recordings.append(rec)
+                conv._touch()
             finally:
                 self._changed(conv, before)
 

@@ -8,7 +8,8 @@ A scenario file::
                "queues": [{"queueId", "name", "description"?}],
                "users": [{"userId", "name", "permissions"?}],
                "conversations": [{...as POST /_sandbox/conversations...}],
-               "seed": {...as POST /_sandbox/seed...}}]}
+               "seed": {...as POST /_sandbox/seed...},
+               "orphans": [{...as seeds/orphans.py reads...}]}]}
 
 A path to a JSON file of that shape works wherever a scenario name does. ``check_scenario``
 tells whether one loads cleanly (the CLI asks before serving it).
@@ -26,6 +27,7 @@ from typing import Any
 from ..model.state import SandboxState
 from ..seeds.builders import create_client, create_conversation, create_user, seed_history
 from ..seeds.names import create_queue
+from ..seeds.orphans import create_orphan
 
 HERE = Path(__file__).parent
 
@@ -94,6 +96,8 @@ def load_org(state: SandboxState, org_spec: dict[str, Any], org: str,
         if org_spec.get("seed"):
             seeded = seed_history(state, {**org_spec["seed"], "org": org})
             counts["conversations"] += seeded["created"]
+        for orphan in org_spec.get("orphans", []):  # after the conversations they may name
+            create_orphan(state, orphan, org)
     return counts
 
 

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..model import analytics_wire as wire
 from ..model.models import DEFAULT_ORG, Conversation, Participant, Recording, Session
+from ..model.orphans import Orphan
 from ..model.specs import reject_unknown
-from .spec import seed_fields, seeded_file_state
+from .spec import GAP_RATIOS, gap_fields, seed_fields, seeded_file_state
 
 if TYPE_CHECKING:
     from ..model.state import SandboxState
@@ -108,6 +109,11 @@ class GeneratedHistory:
     key: int  # hash of (org, seed): the ids' prefix and the facts' salt
     archived_ratio: float = 0.0  # shares of recordings marked ARCHIVED / DELETED (spec.seeded_file_state)
     deleted_ratio: float = 0.0
+    # the seeded gaps (spec.GAP_RATIOS; issue 19): orphaned recordings, orphans naming no
+    # conversation, recordings left UPLOADING
+    orphaned_ratio: float = 0.0
+    stray_orphan_ratio: float = 0.0
+    transcoding_ratio: float = 0.0
 
     # --- index <-> time and id ----------------------------------------------------------------
 
@@ -167,7 +173,8 @@ class GeneratedHistory:
     def facts(self, i: int) -> Facts:
         h1 = _mix(self.key + 2 * i + 1)
         h2 = _mix(h1)
-        recorded = _unit(h2) < self.recorded_ratio
+        # an orphaned conversation's recording never reached it: analytics reads it as not recorded
+        recorded = _unit(h2) < self.recorded_ratio and not self.orphan_slot(i)
         return Facts(
             index=i,
             start_ms=self.start_ms(i),
@@ -218,7 +225,7 @@ class GeneratedHistory:
         conv = Conversation(id=self.conversation_id(i), org=self.org, media_type="call", start_time=begin,
                             participants=parts, policy_recording=f.recorded, queue_id=queue,
                             direction="inbound" if f.inbound else "outbound")
-        if f.recorded:
+        if f.recorded:  # (an orphaned one is not: its recording is an orphan naming it, ``orphan``)
             conv.recordings.append(Recording(id=self._id(4, i), conversation_id=conv.id, role="CUSTOMER_EXPERIENCE",
                                              start=begin))
             for p in parts:
@@ -233,7 +240,8 @@ class GeneratedHistory:
             conv.recordings[-1].id = parts[2].session.adhoc_recording_id = self._id(5, i)
         conv.disconnect(f.end)
         for rec in conv.recordings:  # as SandboxState.set_file_state marks a materialised seed's
-            rec.file_state = seeded_file_state(self.seed, rec.id, self.archived_ratio, self.deleted_ratio)
+            rec.file_state = seeded_file_state(self.seed, rec.id, self.archived_ratio, self.deleted_ratio,
+                                               self.transcoding_ratio)
             if rec.file_state == "ARCHIVED":
                 rec.archive_date = rec.end
             elif rec.file_state == "DELETED":
@@ -290,6 +298,76 @@ class GeneratedHistory:
             row(3, "agent", agent_name, agent_id, queue, "true" if f.recorded or f.adhoc else None, None),
         ]
 
+    # --- seeded gaps: orphans (issue 19) --------------------------------------------------------
+
+    @property
+    def orphan_stride(self) -> int:
+        """One conversation in every ``orphan_stride`` has its recording orphaned (0: none)."""
+        return max(1, round(1 / self.orphaned_ratio)) if self.orphaned_ratio > 0 else 0
+
+    def orphan_slot(self, i: int) -> bool:
+        s = self.orphan_stride
+        return s > 0 and i % s == self.key % s
+
+    def _would_record(self, i: int) -> bool:
+        """Conversation ``i`` was recorded (its recording may since be an orphan)."""
+        return _unit(_mix(_mix(self.key + 2 * i + 1))) < self.recorded_ratio
+
+    def orphaned_indices(self, lo: int = 0, hi: int | None = None) -> list[int]:
+        """The indices in ``[lo, hi)`` whose (recorded) conversation's recording is an orphan."""
+        s = self.orphan_stride
+        hi = self.count if hi is None else min(hi, self.count)
+        if s == 0 or lo >= hi:
+            return []
+        first = lo + (self.key % s - lo) % s
+        return [i for i in range(first, hi, s) if self._would_record(i)]
+
+    @property
+    def stray_count(self) -> int:
+        return round(self.stray_orphan_ratio * self.count)
+
+    def stray_created(self, k: int) -> float:
+        return self.start + (k + 0.5) * (self.end - self.start) / self.stray_count
+
+    def named_orphan_id(self, i: int) -> str:
+        return self._id(13, i)
+
+    def stray_orphan_id(self, k: int) -> str:
+        return self._id(12, k)
+
+    def orphan_keys(self) -> list[tuple[float, str]]:
+        """(createdTime, id) of every orphan of this history, without building one."""
+        keys = [((self.start_ms(i) + self.facts(i).duration_ms) / 1000 + 60.0, self.named_orphan_id(i))
+                for i in self.orphaned_indices()]
+        keys += [(self.stray_created(k), self.stray_orphan_id(k)) for k in range(self.stray_count)]
+        return keys
+
+    def orphan(self, orphan_id: str) -> Orphan | None:
+        """The orphan with this id, built for this read (None: not one of this history's)."""
+        for kind in (12, 13):
+            prefix = self._prefixes[kind]
+            if orphan_id.startswith(prefix) and len(orphan_id) == len(prefix) + 12:
+                try:
+                    n = int(orphan_id[-12:], 16)
+                except ValueError:
+                    return None
+                if kind == 13 and n < self.count and self.orphan_slot(n) and self._would_record(n):
+                    f = self.facts(n)
+                    rec = Recording(id=self._id(4, n), conversation_id=self.conversation_id(n),
+                                    role="CUSTOMER_EXPERIENCE", start=f.start, end=f.end)
+                    return Orphan(id=orphan_id, org=self.org, created=f.end + 60.0,
+                                  status="CONVERSATION_NOT_COMPLETE", recording=rec, ready_at=f.end + 60.0)
+                if kind == 12 and n < self.stray_count:
+                    created = self.stray_created(n)
+                    duration = 60.0 + 30.0 * (n % 5)
+                    named = "" if n % 2 == 0 else self._id(14, n)  # UNKNOWN: an id no conversation has
+                    rec = Recording(id=self._id(6, n), conversation_id=named, role="CUSTOMER_EXPERIENCE",
+                                    start=created - duration - 60.0, end=created - 60.0)
+                    return Orphan(id=orphan_id, org=self.org, created=created, recording=rec, ready_at=created,
+                                  status="NO_CONVERSATION" if n % 2 == 0 else "UNKNOWN_CONVERSATION")
+                return None
+        return None
+
     def attributes(self, i: int) -> dict[str, str]:
         """The customer participant's attributes (participant data) of conversation ``i``:
         made-up, deterministic values so the jobs' ``attributes`` map is not always empty."""
@@ -300,10 +378,11 @@ class GeneratedHistory:
 def parse_generated(spec: dict[str, Any], now: float) -> dict[str, Any]:
     """Validate a generated seed spec; ``ValueError`` says what to send instead."""
     known = {"count", "seed", "interval", "org", "recordedRatio", "securePauseRatio", "adhocRatio",
-             "queues", "agents", "generated", "archivedRatio", "deletedRatio"}
+             "queues", "agents", "generated", "archivedRatio", "deletedRatio", *GAP_RATIOS}
     reject_unknown(spec, known, "seed")
     out = seed_fields(spec, now, max_count=MAX_GENERATED,
                       count_error=f"'count' of a generated history must be a whole number from 1 to {MAX_GENERATED}")
+    gap_fields(spec, out)
     org = spec.get("org") or DEFAULT_ORG
     if not isinstance(org, str):
         raise ValueError("'org' must be a non-empty string")
@@ -325,6 +404,8 @@ def build_history(p: dict[str, Any]) -> GeneratedHistory:
         recorded_ratio=p["recordedRatio"], secure_pause_ratio=p["securePauseRatio"],
         adhoc_ratio=p["adhocRatio"], queue_ids=queues, agents=agents,
         key=int.from_bytes(digest, "big"), archived_ratio=p["archivedRatio"], deleted_ratio=p["deletedRatio"],
+        orphaned_ratio=p.get("orphanedRatio", 0.0), stray_orphan_ratio=p.get("strayOrphanRatio", 0.0),
+        transcoding_ratio=p.get("transcodingRatio", 0.0),
     )
 
 

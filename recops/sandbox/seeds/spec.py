@@ -53,11 +53,13 @@ def seed_fields(spec: dict[str, Any], now: float, max_count: int, count_error: s
     return out
 
 
-def seeded_file_state(seed: int, recording_id: str, archived_ratio: float, deleted_ratio: float) -> str | None:
+def seeded_file_state(seed: int, recording_id: str, archived_ratio: float, deleted_ratio: float,
+                      transcoding_ratio: float = 0.0) -> str | None:
     """A seeded recording's mark: ``ARCHIVED`` for a share ``archived_ratio`` of recordings,
-    ``DELETED`` for ``deleted_ratio``, from a hash of (seed, id), so it leaves the seed's other
-    random draws untouched."""
-    if archived_ratio <= 0 and deleted_ratio <= 0:
+    ``DELETED`` for ``deleted_ratio``, ``UPLOADING`` (stuck transcoding; generated histories'
+    ``transcodingRatio``) for ``transcoding_ratio``, from a hash of (seed, id), so it leaves the
+    seed's other random draws untouched."""
+    if archived_ratio <= 0 and deleted_ratio <= 0 and transcoding_ratio <= 0:
         return None
     h = int.from_bytes(hashlib.sha256(f"{seed}/{recording_id}/fileState".encode()).digest()[:7], "big")
     u = h / (1 << 56)
@@ -65,6 +67,30 @@ def seeded_file_state(seed: int, recording_id: str, archived_ratio: float, delet
         return "ARCHIVED"
     if u < archived_ratio + deleted_ratio:
         return "DELETED"
+    if u < archived_ratio + deleted_ratio + transcoding_ratio:
+        return "UPLOADING"
     return None
+
+
+# the gaps a generated history seeds with their causes (issue 19; docs/sandbox.md "Seeded gaps"):
+# orphanedRatio: a share of conversations whose recording is an orphan naming them (one in every
+# round(1/ratio) conversations, when recorded); strayOrphanRatio: orphans naming no conversation of
+# the org (NO_CONVERSATION / UNKNOWN_CONVERSATION in turn), as a share of ``count``;
+# transcodingRatio: a share of recordings left UPLOADING
+GAP_RATIOS = ("orphanedRatio", "strayOrphanRatio", "transcodingRatio")
+
+
+def gap_fields(spec: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """The gap ratios of a generated seed, checked into ``out`` (``ValueError`` says what to send)."""
+    for key in GAP_RATIOS:
+        value = spec.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"'{key}' must be a number from 0 to 1")
+        out[key] = float(value)
+    if out["orphanedRatio"] and out["orphanedRatio"] < 1e-6:
+        raise ValueError("'orphanedRatio' must be 0 or at least 0.000001")
+    if out["archivedRatio"] + out["deletedRatio"] + out["transcodingRatio"] > 1:
+        raise ValueError("'archivedRatio' + 'deletedRatio' + 'transcodingRatio' must be at most 1")
+    return out
 
 

@@ -2,7 +2,8 @@
 its own route rows (``ROUTES``): ``oauth``, ``conversations``, ``recordings`` (+ ``annotations``,
 the media host in ``media``), ``analytics_query`` (the sync details query, over ``analytics``
 and ``analytics_select``), ``analytics_jobs``, ``batch_downloads``, ``deletion_protection`` (legal hold),
-``recording_jobs`` (bulk DELETE/ARCHIVE/EXPORT jobs, writing exports through ``export_bucket``) and
+``recording_jobs`` (bulk DELETE/ARCHIVE/EXPORT jobs, writing exports through ``export_bucket``),
+``orphans`` and
 ``directory`` (users, queues). ``base`` holds the checks every handler shares, ``render`` the wire views of
 conversations and recordings.
 
@@ -24,12 +25,13 @@ from .deletion_protection import DeletionProtectionApi
 from .directory import DirectoryApi
 from .media import MediaHost
 from .oauth import OAuthApi
+from .orphans import OrphanMediaHost, OrphansApi
 from .recording_jobs import RecordingJobsApi
 from .recordings import RecordingsApi
 
 # route-table order (literal segments before captures across services too:
 # conversations/calls/{cid} before conversations/{cid}/recordings)
 SERVICES = (OAuthApi, ConversationsApi, RecordingsApi, AnalyticsQueryApi, AnalyticsJobsApi, DirectoryApi,
-            BatchDownloadApi, DeletionProtectionApi, RecordingJobsApi, MediaHost)
+            BatchDownloadApi, DeletionProtectionApi, RecordingJobsApi, OrphansApi, MediaHost, OrphanMediaHost)
 
 __all__ = ["SERVICES"]

@@ -14,6 +14,7 @@ the ``Recording`` [documented-2018].
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ..http.routes import Row
@@ -22,6 +23,8 @@ from ..model import errors
 from ..model import permissions as perms
 from ..model.clock import iso, parse_iso
 from ..model.models import Conversation, Recording, Token
+from ..seeds.history import iso_ms
+from ..seeds.spec import seeded_file_state
 from . import render
 from .annotations import AnnotationRules, annotations
 from .base import ApiHandlers, bool_param, positive_int
@@ -43,6 +46,94 @@ def _retention_row(conv: Conversation, rec: Recording) -> dict[str, Any]:
     if rec.archive_date is not None:
         row["archiveMedium"] = "CLOUDARCHIVE"
     return row
+
+
+Position = tuple[str, int, int, int]  # ("m", 0, row, 0) | ("g", history, index, recording of it)
+
+
+def _cursor(text: str) -> Position | None:
+    """The retention query's cursor (the sandbox's token): ``m<row>`` or ``g<history>.<index>.<n>``."""
+    try:
+        if text.startswith("m") and text[1:].isdigit():
+            return ("m", 0, int(text[1:]), 0)
+        if text.startswith("g"):
+            h, i, n = (int(x) for x in text[1:].split("."))
+            if min(h, i, n) >= 0:
+                return ("g", h, i, n)
+    except ValueError:
+        return None
+    return None
+
+
+def _cursor_text(p: Position) -> str:
+    return f"m{p[2]}" if p[0] == "m" else f"g{p[1]}.{p[2]}.{p[3]}"
+
+
+class _RetentionRules:
+    """What the retention query lists, for held and generated conversations alike."""
+
+    def __init__(self, api: RecordingsApi, org: str, days: int) -> None:
+        self.api, self.org = api, org
+        settings = api.state.settings
+        self.now, self.limit = api.state.clock.now(), days * 86400.0
+        self.to_now = settings.assumption("retentionThresholdMeasure") == "creationToNow"
+        self.skip_uploading = settings.assumption("retentionQueryUploading") == "excluded"
+        self.delay = settings.transcoding_delay_seconds
+
+    def listed(self, cid: str, start: float, delete_date: float | None, fs: str) -> bool:
+        if fs == "DELETED" or (fs == "UPLOADING" and self.skip_uploading):
+            return False
+        if self.to_now:
+            kept = self.now - start
+        else:
+            held = self.api.state.is_protected(self.org, cid)
+            kept = float("inf") if held or delete_date is None else delete_date - start
+        return kept > self.limit
+
+    def held_rows(self, conv: Conversation) -> list[dict[str, Any]]:
+        return [_retention_row(conv, rec) for rec in conv.recordings
+                if self.listed(conv.id, rec.start, rec.delete_date, self.api._file_state(conv, rec))]
+
+
+def _generated_rows(org: Any, rules: _RetentionRules, position: Position, wanted: int) \
+        -> Iterator[tuple[dict[str, Any], Position]]:
+    """Up to ``wanted`` rows of the org's generated histories from ``position`` on, each with the
+    position after it; computed from each index's facts (seeds/history.py), none built."""
+    h_at, i_at, sub_at = (position[1], position[2], position[3]) if position[0] == "g" else (0, 0, 0)
+    given = 0
+    for h_index in range(h_at, len(org.histories)):
+        h = org.histories[h_index]
+        skip = org.materialised.get(h.key, ())
+        i = i_at if h_index == h_at else 0
+        while i < h.count:
+            if i in skip:
+                i += 1
+                continue
+            f = h.facts(i)
+            recs: list[tuple[str, int]] = []
+            if f.recorded:  # an orphaned conversation is not (seeds/history.py)
+                recs.append((h._id(4, i), f.start_ms))
+            if f.adhoc:
+                recs.append((h._id(5, i), h._extras(f)[0] + 5000))
+            cid = h.conversation_id(i)
+            end_ms = f.start_ms + f.duration_ms
+            natural = "AVAILABLE" if rules.now >= end_ms / 1000 + rules.delay else "UPLOADING"
+            first = sub_at if (h_index == h_at and i == i_at) else 0
+            for n in range(first, len(recs)):
+                rid, start_ms = recs[n]
+                mark = seeded_file_state(h.seed, rid, h.archived_ratio, h.deleted_ratio, h.transcoding_ratio)
+                delete_date = end_ms / 1000 if mark == "DELETED" else None
+                if not rules.listed(cid, start_ms / 1000, delete_date, mark or natural):
+                    continue
+                row: dict[str, Any] = {"conversationId": cid, "recordingId": rid, "creationTime": iso_ms(start_ms)}
+                if mark == "ARCHIVED":
+                    row["archiveDate"], row["archiveMedium"] = iso_ms(end_ms), "CLOUDARCHIVE"
+                after: Position = ("g", h_index, i, n + 1) if n + 1 < len(recs) else ("g", h_index, i + 1, 0)
+                yield row, after
+                given += 1
+                if given >= wanted:
+                    return
+            i += 1
 
 
 class RecordingsApi(ApiHandlers):
@@ -183,44 +274,49 @@ class RecordingsApi(ApiHandlers):
     def retention_query(self, req: Request) -> Reply:
         """``GET /api/v2/recordings/retention/query``: the recordings retained longer than
         ``retentionThresholdDays`` (required), ``pageSize`` default 25, max 500, an opaque ``cursor``
-        carried in ``nextUri`` [documented params and model; the measure is ``retentionThresholdMeasure``].
-        Reads the org's conversations that are held (seeded, created or changed), not generated histories."""
+        carried in ``nextUri`` [documented params and model; the measure is ``retentionThresholdMeasure``,
+        UPLOADING recordings per ``retentionQueryUploading``]. Rows: the org's held conversations by
+        start, then each generated history by index, computed from its facts (a page of 500 builds no
+        conversation: ``_generated_rows``)."""
         token = req.bearer
         self._require_any(token, perms.RECORDING_VIEW)
         if req.q("retentionThresholdDays") is None:
             raise errors.bad_request("retentionThresholdDays is required (a whole number of days).")
-        days = positive_int(req.q("retentionThresholdDays"), "retentionThresholdDays", 0)
+        days_text = req.q("retentionThresholdDays") or ""
+        if not days_text.isdigit():  # 0 lists every stored recording [the sandbox's reading]
+            raise errors.invalid_value(days_text, "retentionThresholdDays", ["a whole number of days, 0 or more"])
+        days = int(days_text)
         size = positive_int(req.q("pageSize"), "pageSize", 25)
         if size > RETENTION_PAGE_MAX:
             raise errors.invalid_value(req.q("pageSize"), "pageSize", [f"1 to {RETENTION_PAGE_MAX}"])
         cursor = req.q("cursor")
-        start = int(cursor) if cursor and cursor.isdigit() else 0
-        if cursor and not cursor.isdigit():
+        position = _cursor(cursor) if cursor else ("m", 0, 0, 0)
+        if position is None:
             raise errors.bad_request("The cursor is not one this query returned: start again without it.")
-        now, limit = self.state.clock.now(), days * 86400.0
-        to_now = self.state.settings.assumption("retentionThresholdMeasure") == "creationToNow"
+        page: list[dict[str, Any]] = []
+        more = False
         with self.state.lock:
             org = self.state.orgs.get(token.org)
-            convs = sorted(org.conversations.values(), key=lambda c: (c.start_time, c.id)) if org else []
-            rows: list[dict[str, Any]] = []
-            for conv in convs:
-                held = self.state.is_protected(token.org, conv.id)
-                for rec in conv.recordings:
-                    if self._file_state(conv, rec) == "DELETED":
-                        continue
-                    if to_now:
-                        kept = now - rec.start
-                    else:
-                        kept = float("inf") if held or rec.delete_date is None else rec.delete_date - rec.start
-                    if kept > limit:
-                        rows.append(_retention_row(conv, rec))
-        page = rows[start:start + size]
+            rules = _RetentionRules(self, token.org, days)
+            source, _, i_at, _ = position
+            if org is not None and source == "m":
+                convs = sorted(org.conversations.values(), key=lambda c: (c.start_time, c.id))
+                rows = [row for conv in convs for row in rules.held_rows(conv)]
+                page = rows[i_at:i_at + size + 1]
+                position = ("m", 0, i_at + size, 0)
+                if len(page) <= size:
+                    position = ("g", 0, 0, 0)
+            if org is not None and len(page) <= size:
+                for row, after in _generated_rows(org, rules, position, size + 1 - len(page)):
+                    page.append(row)
+                    if len(page) == size:
+                        position = after
+            more = len(page) > size
+            page = page[:size]
         base = f"/api/v2/recordings/retention/query?retentionThresholdDays={days}&pageSize={size}"
-        body: dict[str, Any] = {"entities": page, "selfUri": base + (f"&cursor={start}" if start else "")}
-        if start + size < len(rows):
-            body["nextUri"] = f"{base}&cursor={start + size}"
-        if start:
-            body["previousUri"] = base + (f"&cursor={max(0, start - size)}" if start > size else "")
+        body: dict[str, Any] = {"entities": page, "selfUri": base + (f"&cursor={cursor}" if cursor else "")}
+        if more:
+            body["nextUri"] = f"{base}&cursor={_cursor_text(position)}"
         return json_reply(200, body)
 
     def list_metadata(self, req: Request) -> Reply:
