@@ -1,7 +1,9 @@
 """Every SDK call recops makes, run through the partly loaded SDK (recops/api/sdk.py) against a sandbox.
 
 Run as a script in a fresh interpreter (``python lazy_sdk_calls.py``, configured by environment:
-``SANDBOX_URL``, ``AVA_TOKEN``, ``BEN_TOKEN`` and ``CONVERSATIONS``, a JSON object media -> id), so
+``SANDBOX_URL``, ``AVA_TOKEN``, ``BEN_TOKEN``, ``CONVERSATIONS``, a JSON object media -> id, and
+``LIFECYCLE``, a JSON object: ``ids``, recorded conversations for the recording jobs, the first one
+AVAILABLE, ``interval`` around them, ``hold``, a conversation to protect), so
 that no earlier full import of ``PureCloudPlatformClientV2`` can mask a name the lazy path misses.
 It prints one JSON object: what each call returned and which SDK modules the process loaded.
 
@@ -27,26 +29,38 @@ ADHOC_AGENT = "c0a80001-0000-4000-8000-0000000004a1"
 ENDED = "c0a80001-0000-4000-8000-000000000006"  # demo: ended, recordings AVAILABLE
 EMAIL = "c0a80001-0000-4000-8000-000000000007"
 SUPERVISOR = ("sandbox-supervisor", "sandbox-supervisor-secret")
+INTEGRATION = ("sandbox-integration", "sandbox-integration-secret")  # recording:*:*, the lifecycle's client
 ORPHAN = "0a7f0000-0000-4000-8000-000000000001"  # demo: the recording of conversation ...011 (issue 19)
+ORPHAN_OF = "c0a80001-0000-4000-8000-000000000011"
 
 # SDK classes recops builds (models as request bodies, the API classes, the ApiClient)
 CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "UsersApi", "RoutingApi", "Conversation",
            "SetRecordingState", "MediaParticipantRequest", "ConversationQuery", "PagingSpec",
            "SegmentDetailQueryFilter", "SegmentDetailQueryPredicate", "AsyncConversationQuery",
            "BatchDownloadJobSubmission", "BatchDownloadRequest",
-           "ConversationDeletionProtectionQuery", "OrphanUpdateRequest")  # the last two: issue 19, engineer C
+           # recops.lifecycle: recording jobs, deletion protection, retention dates
+           "RecordingJobsQuery", "ConversationDetailQueryFilter", "ConversationDetailQueryClause",
+           "ConversationDetailQueryPredicate", "ExecuteRecordingJobsQuery", "ConversationDeletionProtectionQuery",
+           "Recording", "ApiNullValue",
+           # recops.lifecycle: coverage and orphans
+           "OrphanUpdateRequest")
+ACTION_DATE = datetime(2031, 1, 1, tzinfo=timezone.utc)  # the jobs' and the retention PUT's date
 
 
 class Ctx:
-    def __init__(self, sdk: Any, url: str, conversations: dict[str, str], ava: str, ben: str) -> None:
+    def __init__(self, sdk: Any, url: str, conversations: dict[str, str], ava: str, ben: str,
+                 lifecycle: dict[str, Any]) -> None:
         self.sdk = sdk
         self.url = url
         self.conversations = conversations
+        self.lifecycle = lifecycle
         self.client = sdk.ApiClient(host=url).get_client_credentials_token(*SUPERVISOR)
+        self.records = sdk.ApiClient(host=url).get_client_credentials_token(*INTEGRATION)
         self.ava = self._user(ava)
         self.ben = self._user(ben)
         self.job_id = ""
         self.batch_id = ""
+        self.recording_job_id = ""
 
     def _user(self, token: str) -> Any:
         api = self.sdk.ApiClient(host=self.url)
@@ -61,7 +75,9 @@ class Ctx:
 
 def _describe(value: Any, depth: int = 0) -> Any:
     """What came back: a model's class and module (and those of the models in its lists, which
-    the SDK resolved by name), a list of those, or a plain value."""
+    the SDK resolved by name), a list or a dict of those, or a plain value."""
+    if isinstance(value, dict):
+        return {k: _describe(v, depth) for k, v in value.items()}
     if isinstance(value, list):
         return [_describe(v, depth) for v in value[:2]]
     if hasattr(value, "swagger_types"):
@@ -150,12 +166,6 @@ def _batch_status(c: Ctx) -> Any:
         time.sleep(0.1)
 
 
-def _protection_check(c: Ctx) -> Any:
-    body = c.sdk.ConversationDeletionProtectionQuery()
-    body.conversation_ids = [ENDED]
-    return c.sdk.RecordingApi(c.client).post_recordings_deletionprotection(body)
-
-
 def _patch_call(c: Ctx) -> Any:
     body = c.sdk.Conversation()
     body.recording_state = "PAUSED"
@@ -169,6 +179,132 @@ def _adhoc(method: str, cid: str, pid: str) -> Callable[[Ctx], Any]:
         api = c.sdk.ConversationsApi(c.ben if cid == ADHOC else c.ava)
         return getattr(api, method)(cid, pid, body)
     return call
+
+
+def _recording_jobs_query(c: Ctx) -> Any:
+    """As recops.lifecycle.job_query builds it: the conversation ids as predicates of an OR clause."""
+    sdk = c.sdk
+    clause = sdk.ConversationDetailQueryClause()
+    clause.type = "or"
+    clause.predicates = []
+    for cid in c.lifecycle["ids"]:
+        p = sdk.ConversationDetailQueryPredicate()
+        p.type, p.dimension, p.operator, p.value = "dimension", "conversationId", "matches", cid
+        clause.predicates.append(p)
+    flt = sdk.ConversationDetailQueryFilter()
+    flt.type = "or"
+    flt.clauses = [clause]
+    cq = sdk.AsyncConversationQuery()
+    cq.interval = c.lifecycle["interval"]
+    cq.conversation_filters = [flt]
+    body = sdk.RecordingJobsQuery()
+    body.action = "ARCHIVE"
+    body.action_date = ACTION_DATE
+    body.include_screen_recordings = True
+    body.conversation_query = cq
+    return body
+
+
+def _create_recording_job(c: Ctx) -> Any:
+    answer = c.sdk.RecordingApi(c.records).post_recording_jobs(_recording_jobs_query(c))
+    c.recording_job_id = answer.id
+    return answer
+
+
+def _recording_job_until(*ended: str) -> Callable[[Ctx], Any]:
+    """Polled while it is in none of ``ended`` (as recops.lifecycle.jobs waits and follows)."""
+    def call(c: Ctx) -> Any:
+        api = c.sdk.RecordingApi(c.records)
+        deadline = time.monotonic() + 60
+        while True:
+            job = api.get_recording_job(c.recording_job_id)
+            if job.state in ended or time.monotonic() > deadline:
+                return job
+            time.sleep(0.1)
+    return call
+
+
+def _execute_recording_job(c: Ctx) -> Any:
+    body = c.sdk.ExecuteRecordingJobsQuery()
+    body.state = "PROCESSING"
+    return c.sdk.RecordingApi(c.records).put_recording_job(c.recording_job_id, body)
+
+
+def _ready_job(c: Ctx) -> Any:
+    job = _recording_job_until("READY", "FAILED", "CANCELLED")(c)
+    return {"job": job, "state": job.state, "total_recordings": job.total_recordings}
+
+
+def _failed_recordings(c: Ctx) -> Any:
+    """After the executed job ended (the second conversation's recording is still uploading: it fails),
+    read as recops.lifecycle.job_run.failed_recordings does."""
+    job = _recording_job_until("FULFILLED", "FAILED", "CANCELLED")(c)
+    listing = c.sdk.RecordingApi(c.records).get_recording_job_failedrecordings(c.recording_job_id, page_size=100,
+                                                                               page_number=1, include_total=True)
+    return {"listing": listing, "state": job.state,
+            "failed": [getattr(e.conversation, "id", None) for e in listing.entities or []]}
+
+
+def _cancel_recording_job(c: Ctx) -> Any:
+    """A second job, cancelled while PENDING (as recops.lifecycle.jobs.cancel does)."""
+    api = c.sdk.RecordingApi(c.records)
+    job = api.post_recording_jobs(_recording_jobs_query(c))
+    return api.delete_recording_job(job.id)
+
+
+def _protection_query(c: Ctx, ids: list[str]) -> Any:
+    query = c.sdk.ConversationDeletionProtectionQuery()
+    query.conversation_ids = ids
+    return query
+
+
+def _set_retention(c: Ctx) -> Any:
+    """As recops.lifecycle.retention does: the recording's archiveDate removed (an explicit null,
+    ApiNullValue) and a deleteDate given."""
+    sdk = c.sdk
+    cid = c.lifecycle["ids"][0]
+    api = sdk.RecordingApi(c.records)
+    [meta] = api.get_conversation_recordingmetadata(cid)
+    body = sdk.Recording()
+    body.archive_date = sdk.ApiNullValue()
+    body.delete_date = ACTION_DATE
+    answer = api.put_conversation_recording(cid, meta.id, body)
+    [now] = api.get_conversation_recordingmetadata(cid)
+    return {"recording": answer, "archive_before": _iso(meta.archive_date), "archive_after": _iso(now.archive_date),
+            "delete_after": _iso(now.delete_date)}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_protection(c: Ctx) -> Any:
+    """As recops.lifecycle.hold.check does: which of these conversations are protected."""
+    refs = c.sdk.RecordingApi(c.records).post_recordings_deletionprotection(
+        _protection_query(c, [c.lifecycle["hold"], *c.lifecycle["ids"]]))
+    return {"refs": refs, "ids": sorted(r.id for r in refs)}
+
+
+
+def _retention_query(c: Ctx) -> Any:
+    """As recops.lifecycle.coverage reads the recordings' dates (threshold 0 days, positional)."""
+    page = c.sdk.RecordingApi(c.client).get_recordings_retention_query(0, page_size=500)
+    return {"page": page, "rows": len(page.entities or [])}
+
+
+def _orphans(c: Ctx) -> Any:
+    """Both lists, as recops.lifecycle.orphans reads them: those with a conversation, then the capped one."""
+    api = c.sdk.RecordingApi(c.client)
+    known = api.get_orphanrecordings(page_size=25, page_number=1, has_conversation=True)
+    every = api.get_orphanrecordings(page_size=25, page_number=1)
+    return {"known": known, "listed": ORPHAN in {o.id for o in every.entities or []}}
+
+
+def _reattach_orphan(c: Ctx) -> Any:
+    """As recops.lifecycle.orphans.reattach_orphan does: an empty OrphanUpdateRequest, so the orphan
+    becomes a recording of the conversation it names."""
+    rec = c.sdk.RecordingApi(c.client).put_orphanrecording(ORPHAN, body=c.sdk.OrphanUpdateRequest())
+    return {"recording": rec, "conversation_id": rec.conversation_id}
 
 
 # method name -> the call, made as recops makes it (same API class, same body model)
@@ -206,15 +342,23 @@ CALLS: dict[str, Callable[[Ctx], Any]] = {
     "patch_conversations_call": _patch_call,
     "patch_conversations_call_participant": _adhoc("patch_conversations_call_participant", ADHOC, ADHOC_AGENT),
     "patch_conversation_participant": _adhoc("patch_conversation_participant", ACTIVE, ACTIVE_AGENT),
-    # coverage and orphans (issue 19, engineer C)
-    "get_recordings_retention_query": lambda c: c.sdk.RecordingApi(c.client).get_recordings_retention_query(
-        0, page_size=5),
-    "get_orphanrecordings": lambda c: c.sdk.RecordingApi(c.client).get_orphanrecordings(page_size=5,
-                                                                                          has_conversation=True),
+    # recops.lifecycle (jobs.py, job_run.py, job_reconcile.py, hold.py, retention.py)
+    "post_recording_jobs": _create_recording_job,
+    "get_recording_job": _ready_job,
+    "get_recording_jobs": lambda c: c.sdk.RecordingApi(c.records).get_recording_jobs(
+        page_size=25, page_number=1, show_only_my_jobs=True, include_total=True, state="READY"),
+    "put_recording_job": _execute_recording_job,
+    "get_recording_job_failedrecordings": _failed_recordings,
+    "delete_recording_job": _cancel_recording_job,
+    "put_recordings_deletionprotection": lambda c: c.sdk.RecordingApi(c.records).put_recordings_deletionprotection(
+        protect=True, body=_protection_query(c, [c.lifecycle["hold"]])),
+    "post_recordings_deletionprotection": _check_protection,
+    "put_conversation_recording": _set_retention,
+    # recops.lifecycle (coverage.py, orphans.py; issue 19, engineer C)
+    "get_recordings_retention_query": _retention_query,
+    "get_orphanrecordings": _orphans,
     "get_orphanrecording": lambda c: c.sdk.RecordingApi(c.client).get_orphanrecording(ORPHAN),
-    "post_recordings_deletionprotection": _protection_check,
-    "put_orphanrecording": lambda c: c.sdk.RecordingApi(c.client).put_orphanrecording(
-        ORPHAN, body=c.sdk.OrphanUpdateRequest()),
+    "put_orphanrecording": _reattach_orphan,
 }
 
 
@@ -223,7 +367,7 @@ def main() -> int:
 
     sdk = loader.load()
     ctx = Ctx(sdk, os.environ["SANDBOX_URL"], json.loads(os.environ["CONVERSATIONS"]),
-              os.environ["AVA_TOKEN"], os.environ["BEN_TOKEN"])
+              os.environ["AVA_TOKEN"], os.environ["BEN_TOKEN"], json.loads(os.environ["LIFECYCLE"]))
     results: dict[str, Any] = {}
     for name, call in CALLS.items():
         try:

@@ -4,12 +4,14 @@ SDK's ~6,650 model modules; the full import is used when forced or when the part
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 import textwrap
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from recops.api import sdk as loader
@@ -24,18 +26,34 @@ METHOD = r"(?:get|post|put|patch|delete)_\w+"
 # how recops reaches the SDK: sdk.Name / sdk().Name, <x>_api.method / api.method,
 # XxxApi(...).method, and method names kept as strings (PUT_METHODS)
 USES = [re.compile(r"\bsdk(?:\(\))?\.([A-Z]\w*)"), re.compile(rf"\b\w*api\.({METHOD})"),
-        re.compile(rf"Api\((?:[^()]|\([^()]*\))*\)\.({METHOD})"), re.compile(rf"[\"']({METHOD})[\"']")]
+        re.compile(rf"Api\((?:[^()]|\([^()]*\))*\)\.({METHOD})")]
+STRING = re.compile(rf"[\"']({METHOD})[\"']")
+API_METHOD = re.compile(rf"^    def ({METHOD})\(self", re.M)
+
+
+def _api_methods() -> set[str]:
+    """Every method of the SDK's API classes, read from its apis/*_api.py (nothing imported)."""
+    spec = importlib.util.find_spec(loader.PACKAGE)
+    assert spec is not None and spec.origin
+    found: set[str] = set()
+    for path in (Path(spec.origin).parent / "apis").glob("*_api.py"):
+        found |= set(API_METHOD.findall(path.read_text(encoding="utf-8")))
+    return found
 
 
 def _sdk_uses() -> set[str]:
     found: set[str] = set()
+    strings: set[str] = set()
     for path in (REPO / "recops").rglob("*.py"):
         if "sandbox" in path.relative_to(REPO / "recops").parts or path.name == "sdk.py":
             continue  # the sandbox never calls the SDK; sdk.py is the loader itself
         text = path.read_text()
         for pattern in USES:
             found |= set(pattern.findall(text))
-    return found
+        strings |= set(STRING.findall(text))
+    # a string is a method kept by name only if an SDK API class has that method: "delete_date" (a
+    # model attribute read with getattr) and "delete_before" (a column of recops' retention frame) are not
+    return found | (strings & _api_methods())
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -51,6 +69,8 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_the_lazy_check_names_every_sdk_call_recops_makes():
     uses = _sdk_uses()
     assert {"get_conversation", "SetRecordingState", "ConversationsApi"} <= uses  # the scan sees recops' calls
+    assert "put_conversations_call_recordingstate" in uses  # ... a method kept as a string (PUT_METHODS)
+    assert not {"delete_date", "delete_before", "delete_after"} & uses  # ... and no string that is no method
     covered = set(CALLS) | set(CLASSES)
     assert uses - covered == set(), "add these SDK uses to tests/core/lazy_sdk_calls.py"
 
@@ -59,11 +79,20 @@ def test_every_sdk_call_recops_makes_works_through_the_partial_load(sb, demo):
     conversations = {"call": demo.ACTIVE, "email": demo.EMAIL}
     for media in ("callback", "message", "social", "video"):
         conversations[media] = sb.control.add_conversation(mediaType=media, recording=True)["id"]
+    # the lifecycle's: recording jobs over two ended calls, the second still uploading (so its recording
+    # fails), and a call to protect; the jobs become READY fast, demo.ENDED stays AVAILABLE (ended 25 min ago)
+    sb.control.settings(recordingJobReadySeconds=0.3, transcodingDelaySeconds=600)
+    available = sb.control.add_conversation(recording=True, startedSecondsAgo=3600, ended=True, durationSeconds=30)
+    uploading = sb.control.add_conversation(recording=True, startedSecondsAgo=90, ended=True, durationSeconds=30)
+    hold = sb.control.add_conversation(recording=True, startedSecondsAgo=3000, ended=True, durationSeconds=30)
+    now = datetime.now(timezone.utc)
+    interval = "/".join((now + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%S.000Z") for m in (-120, 5))
+    lifecycle = {"ids": [available["id"], uploading["id"]], "interval": interval, "hold": hold["id"]}
     sb.control.call("DELETE", "requests")
     proc = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, cwd=REPO, timeout=180,
                           env=_env(SANDBOX_URL=sb.url, CONVERSATIONS=json.dumps(conversations),
                                    AVA_TOKEN=sb.control.user_token(demo.AVA),
-                                   BEN_TOKEN=sb.control.user_token(demo.BEN)))
+                                   BEN_TOKEN=sb.control.user_token(demo.BEN), LIFECYCLE=json.dumps(lifecycle)))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["lazy"] is True
@@ -89,6 +118,32 @@ def test_every_sdk_call_recops_makes_works_through_the_partial_load(sb, demo):
         assert results[f"put_conversations_{media}_recordingstate"] == "PAUSED"
     assert out["classes"]["ApiClient"] == "PureCloudPlatformClientV2.api_client"
     assert out["classes"]["SetRecordingState"] == "PureCloudPlatformClientV2.models.set_recording_state"
+
+    # the lifecycle's: a job READY with both recordings, executed to FULFILLED with the uploading one failed
+    assert results["post_recording_jobs"]["class"] == "RecordingJob"
+    ready = results["get_recording_job"]
+    assert (ready["job"]["class"], ready["state"], ready["total_recordings"]) == ("RecordingJob", "READY", 2)
+    assert results["get_recording_jobs"]["entities"]["class"] == "RecordingJob"
+    assert results["put_recording_job"]["class"] == "RecordingJob"
+    failed = results["get_recording_job_failedrecordings"]
+    assert failed["listing"]["entities"]["class"] == "RecordingJobFailedRecording"
+    assert (failed["state"], failed["failed"]) == ("FULFILLED", [uploading["id"]])
+    assert results["put_recordings_deletionprotection"]["class"] == "ManageDeleteProtectionResult"
+    assert results["post_recordings_deletionprotection"]["ids"] == [hold["id"]]
+    # the retention PUT: ApiNullValue went out as an explicit null (the job's archiveDate removed)
+    retention = results["put_conversation_recording"]
+    assert retention["recording"]["class"] == "Recording"
+    assert (retention["archive_before"], retention["archive_after"], retention["delete_after"]) == \
+        ("2031-01-01T00:00:00Z", None, "2031-01-01T00:00:00Z")
+    assert out["classes"]["ApiNullValue"] == "PureCloudPlatformClientV2.api_null_value"
+    # coverage's retention query, and the orphans: listed, read, re-attached to the conversation they name
+    assert results["get_recordings_retention_query"]["page"]["entities"]["class"] == "RecordingRetention"
+    assert results["get_recordings_retention_query"]["rows"] > 0
+    assert results["get_orphanrecordings"]["known"]["class"] == "OrphanRecordingListing"
+    assert results["get_orphanrecordings"]["listed"] is True
+    assert results["get_orphanrecording"]["class"] == "OrphanRecording"
+    assert results["put_orphanrecording"]["recording"]["class"] == "Recording"
+    assert results["put_orphanrecording"]["conversation_id"] == lazy_sdk_calls.ORPHAN_OF
 
     # each call reached the sandbox and was accepted: the bodies were serialized as the API wants
     api = [e for e in sb.control.requests() if e["path"].startswith("/api/v2/")]
