@@ -29,10 +29,11 @@ PARAMETERS = {
 EXPLICIT = "explicit"  # 06 is given its csv paths (under tmp_path / EXPLICIT); 02 and 07 write where they default to
 
 
-def test_there_are_seven_notebooks_and_the_walkthroughs_trainee_form():
+def test_there_are_eight_notebooks_and_the_walkthroughs_trainee_form():
     assert ALL == ["01_getting_started.ipynb", "02_recording_states.ipynb", "03_pause_resume_stop.ipynb",
                    "04_reproduce_errors.ipynb", "05_trainee_exercises.ipynb",
-                   "05_trainer_walkthrough.ipynb", "06_pause_ledger.ipynb", "07_export.ipynb"]
+                   "05_trainer_walkthrough.ipynb", "06_pause_ledger.ipynb", "07_export.ipynb",
+                   "08_lifecycle.ipynb"]
 
 
 def test_the_lab_sidebar_tells_every_notebook_apart():
@@ -147,6 +148,8 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
             assert f"into {output_dir / 'exports'}" in text, "the summary names where the files went"
         if name.startswith("05"):
             check_walkthrough(executed, trainee=name == "05_trainee_exercises.ipynb")
+        if name.startswith("08"):
+            check_lifecycle(log, text)
 
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -246,3 +249,22 @@ def check_export(sb: SandboxServer, dest: Path, expected: int, deleted: int) -> 
     log = sb.control.requests()
     assert any(e["method"] == "POST" and e["path"] == "/api/v2/recording/batchrequests" for e in log)
     assert not [e for e in log if e["method"] in ("PUT", "PATCH", "DELETE")], "an export changes nothing"
+
+
+def check_lifecycle(log: list[dict], text: str) -> None:
+    """Notebook 08 (issue 19): coverage with its seeded gaps, the orphan re-attached, legal hold
+    applied and kept through the rehearsed DELETE job (which skips it), the job executed once with
+    its typed count and its effect shown, the target's plan created and cancelled, never run."""
+    for reason in ("not recorded", "orphaned", "transcoding", "archived", "deleted"):
+        assert reason in text, f"the coverage shows no {reason!r} gap"
+    puts = [e for e in log if e["method"] == "PUT" and e["path"].startswith("/api/v2/recording/jobs/")]
+    creates = [e for e in log if e["method"] == "POST" and e["path"] == "/api/v2/recording/jobs"]
+    cancels = [e for e in log if e["method"] == "DELETE" and e["path"].startswith("/api/v2/recording/jobs/")]
+    assert len(creates) == 2 and len(puts) == 1 and len(cancels) == 1, (creates, puts, cancels)
+    assert puts[0]["path"] != cancels[0]["path"], "the target's plan was run, or the rehearsal cancelled"
+    assert "deleted by a recops job" in text, "the rehearsed job's effect is not shown"
+    assert any(e["method"] == "PUT" and e["path"].startswith("/api/v2/orphanrecordings/") and e["status"] == 200
+               for e in log), "no orphan re-attached"
+    holds = [e for e in log if e["method"] == "PUT" and e["path"] == "/api/v2/recordings/deletionprotection"]
+    assert len(holds) == 2, holds  # protect, then revoke
+    assert "protected" in text and "revoked" in text and "refused" in text
