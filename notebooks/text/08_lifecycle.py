@@ -35,6 +35,8 @@ target = None  # None (from the environment), "sandbox" or "org"
 # %%
 from datetime import datetime, timedelta, timezone
 
+from IPython.display import display
+
 import recops
 from recops.genesys import intervals
 from recops.kit import discover
@@ -58,7 +60,7 @@ cov = rc.coverage(interval, queue=queue)
 cov
 
 # %%
-gaps_by_reason(cov);
+gaps = gaps_by_reason(cov)  # the figure shows below the cell
 
 # %% [markdown]
 # The rows stay queryable with SQL, beside the interval tables:
