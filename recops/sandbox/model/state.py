@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
+from .events import EventBus
 from .models import (
     DEFAULT_ORG,
     RECORDING_MEDIA,
@@ -94,6 +95,7 @@ class SandboxState:
         # built for one read, what was done to it without materialising it (a job's dates)
         self.settlers: list[Callable[[SandboxState, OrgState], None]] = []
         self.decorators: list[Callable[[OrgState, Conversation, int, int], None]] = []
+        self.events = EventBus()  # notification events (model/events.py; issue 20)
 
     # --- orgs, clients, users, tokens -------------------------------------------------------
 
