@@ -121,3 +121,8 @@ __all__ += [
     "JobStatus",
     "RetentionResult",
 ]
+# the live path: recording state pushed through the Notifications API (issue 20, W3)
+from recops.live.transitions import Transition  # noqa: E402
+from recops.live.watch import Watch, WatchSettings  # noqa: E402
+
+__all__ += ["Transition", "Watch", "WatchSettings"]
