@@ -22,7 +22,7 @@ SOCKET_CLOSING_TOPIC = "v2.system.socket_closing"
 
 def short_id(channel_id: str) -> str:
     """A channel id shortened for logs and errors (it is a credential)."""
-    return f"{channel_id[:10]}…{channel_id[-3:]}" if len(channel_id) > 16 else "channel…"
+    return f"{channel_id[:12]}…{channel_id[-3:]}" if len(channel_id) > 20 else "channel…"
 
 
 def redact(uri: str, channel_id: str) -> str:
@@ -57,8 +57,9 @@ class Socket:
         from websockets.sync.client import connect
 
         try:
+            # entered as a context manager: the one form websockets 12 to 17 all accept without a warning
             self._ws = connect(self.uri, open_timeout=self.times.open_timeout,
-                               close_timeout=self.times.close_timeout, max_size=2**24)
+                               close_timeout=self.times.close_timeout, max_size=2**24).__enter__()
         except Exception as e:
             raise ConnectionFailed(f"could not open the notification socket {redact(self.uri, self.channel_id)}: "
                                    f"{type(e).__name__}", "check the target is reachable; recops retries") from None
