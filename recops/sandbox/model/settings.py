@@ -369,6 +369,42 @@ ASSUMPTIONS += (
     ),
 )
 
+# --- notification events: which changes publish what (issue 20, engineer W2; model/event_bodies.py) ---
+ASSUMPTIONS += (
+    Assumption(
+        "eventConversationRecordingStateCase",
+        "lower",
+        ("lower", "upper"),
+        "unknown",
+        "The casing of the conversation-level recordingState on v2.users.{id}.conversations and "
+        "v2.routing.queues.{id}.conversations (a free string in ConversationEventTopicConversation): "
+        "lower (none|active|paused, like the call topics, whose enum is documented lower case) or "
+        "upper (ACTIVE|PAUSED|NONE, like REST Conversation).",
+    ),
+    Assumption(
+        "eventDuplicates",
+        "changed",
+        ("changed", "every"),
+        "unknown",
+        "When a conversation change publishes. changed: on each topic whose eventBody differs from "
+        "before the change (a no-op write, e.g. PAUSED again, publishes nothing). every: on every "
+        "topic of the conversation at each write that changed it at all (e.g. retention dates).",
+    ),
+    Assumption(
+        "eventUserParticipants",
+        "agents",
+        ("agents", "connected"),
+        "unknown",
+        "Whose v2.users.{id}.conversations(.calls) topics a conversation change publishes on: agents "
+        "(every participant with a user of this org, also after it disconnected) or connected (only "
+        "participants still connected before/after the change; the change that disconnects one is "
+        "its last). Queue topics: the conversation's queue and each participant's queue, always. "
+        "Order: each user (participant order), then each queue; per entity the .calls topic first, "
+        "then .conversations; one event per topic per API request (a PATCH changing several fields "
+        "publishes the final state once).",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import event_bodies
 from .clock import Clock
 from .events import EventBus
 from .models import (
@@ -312,6 +313,8 @@ class SandboxState:
                 self.add_queue(org=conv.org, queue_id=conv.queue_id)
             org.conversations[conv.id] = conv
             self.version += 1
+            if self.events.listened:
+                self._publish(conv, {})
             return conv
 
     def add_history(self, history: GeneratedHistory) -> GeneratedHistory:
@@ -350,7 +353,7 @@ class SandboxState:
         natural state, its archive/delete dates that have passed dropped); an archive or delete
         date is set to ``when`` (default now) if it had none."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 now = self.clock.now() if when is None else when
                 dates: dict[str, float | None] = {}
@@ -367,7 +370,7 @@ class SandboxState:
                         dates["deleteDate"] = None
                 conv.set_retention(rec, dates, False)  # bumps the conversation's version
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:
@@ -402,44 +405,44 @@ class SandboxState:
         """Secure pause/resume; ``when_none`` defaults to the ``recordingStateWriteWhenNone``
         assumption. Returns the resulting state."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 return conv.set_recording_state(
                     desired, self.clock.now() if now is None else now,
                     when_none or self.settings.assumption("recordingStateWriteWhenNone"))
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def set_adhoc(self, conv: Conversation, p: Participant, on: bool, now: float | None = None) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.set_adhoc(p, on, self.clock.now() if now is None else now)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def set_held(self, conv: Conversation, p: Participant, held: bool, now: float | None = None) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.set_held(p, held, self.clock.now() if now is None else now)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def disconnect(self, conv: Conversation, participant: Participant | None = None,
                    now: float | None = None) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.disconnect(self.clock.now() if now is None else now, participant)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def update_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
         """A ``MediaParticipantRequest``'s changes (recording, held, muted, confined, state
         ``disconnected``), validated by the caller, applied in that order."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 now = self.clock.now()
                 if "recording" in changes:
@@ -451,7 +454,7 @@ class SandboxState:
                 if changes.get("state") == "disconnected":
                     conv.disconnect(now, p)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def is_protected(self, org: str, conversation_id: str) -> bool:
         o = self.orgs.get(org)
@@ -470,23 +473,23 @@ class SandboxState:
     def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
                       clear_export: bool = False) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.set_retention(rec, dates, clear_export)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def restore_recording(self, conv: Conversation, rec: Recording) -> None:
         """An ARCHIVED recording starts restoring now (its new archiveDate is set by ``set_retention``):
         a control-plane ARCHIVED mark is lifted, the dates' clock takes over (media.file_state)."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 rec.file_state = None
                 rec.restored_at = self.clock.now()
                 conv.version += 1
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     # --- orphan recordings (services/orphans.py; issue 19) -------------------------------------
 
@@ -519,15 +522,15 @@ class SandboxState:
     def attach_recording(self, conv: Conversation, rec: Recording) -> None:
         """An orphan's recording joins ``conv`` (a generated conversation is materialised)."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 rec.conversation_id = conv.id
                 conv.recordings.append(rec)
                 conv._touch()
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
-    def _changed(self, conv: Conversation, before: int) -> None:
+    def _changed(self, conv: Conversation, before: int, seen: dict[str, Any] | None = None) -> None:
         """After every change to a conversation (under the lock, even one that raised half way):
         ``version`` bumped, and a *generated* conversation (built for one read, held in no org)
         that the change touched (its version moved from ``before``) materialised: it joins its
@@ -537,6 +540,39 @@ class SandboxState:
         if conv.version != before:
             self._keep(conv)
         self.version += 1
+        if seen is not None and conv.version != before:
+            self._publish(conv, seen)
+
+    # --- notification events (model/event_bodies.py; issue 20) -------------------------------
+
+    def _events_of(self, conv: Conversation) -> list[tuple[str, dict[str, Any]]]:
+        o = self.orgs.get(conv.org)
+        return event_bodies.conversation_events(
+            conv, o.users if o is not None else {},
+            self.settings.assumption("eventConversationRecordingStateCase"),
+            self.settings.assumption("eventUserParticipants"))
+
+    def _seen(self, conv: Conversation) -> dict[str, Any] | None:
+        """What ``conv``'s topics say now, when anyone listens (else None: no body is built)."""
+        return dict(self._events_of(conv)) if self.events.listened else None
+
+    def _publish(self, conv: Conversation, seen: dict[str, Any]) -> None:
+        """Publish on each topic whose body differs from ``seen`` (the ``eventDuplicates``
+        assumption ``every``: on every topic at each change of the conversation)."""
+        every = self.settings.assumption("eventDuplicates") == "every"
+        at = self.clock.now()
+        now = self._events_of(conv)
+        if any(t not in dict(now) for t in seen):  # eventUserParticipants connected: a user's last event
+            bodies = {t.rsplit(".", 1)[1]: b for t, b in now}
+            now = [(t, bodies[t.rsplit(".", 1)[1]]) for t in self._topics_in_order(conv)
+                   if t in seen or t in dict(now)]
+        for topic, body in now:
+            if every or seen.get(topic) != body:
+                self.events.publish(conv.org, topic, body, at)
+
+    def _topics_in_order(self, conv: Conversation) -> list[str]:
+        o = self.orgs.get(conv.org)
+        return [t for t, _ in event_bodies.conversation_events(conv, o.users if o is not None else {})]
 
     def _keep(self, conv: Conversation) -> None:
         org = self.orgs.get(conv.org)
