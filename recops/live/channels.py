@@ -63,7 +63,11 @@ class Channels:
         takes the channel's new ``expires`` (renewal)."""
         sdk = self.client.sdk()
         api = self._api()
-        body = [sdk.ChannelTopic(id=t) for t in channel.topics]
+        body = []
+        for t in channel.topics:  # the SDK's models take no constructor arguments
+            topic = sdk.ChannelTopic()
+            topic.id = t
+            body.append(topic)
         path = f"{CHANNELS_PATH}/{{channelId}}/subscriptions"
         listing = self.client.call("PUT", path, api.put_notifications_channel_subscriptions, channel.id, body,
                                    ignore_errors=True)
