@@ -38,8 +38,9 @@ def watch(
                 err = console(stderr=True)
                 for topic, reason in stream.rejected.items():
                     err.print(f"[yellow]not subscribed:[/] {topic} ({reason})", highlight=False)
-                err.print(f"[dim]watching {sum(len(c.permitted) for c in stream.channels)} topics on "
-                          f"{len(stream.channels)} channel(s); Ctrl-C stops[/]", highlight=False)
+                n = sum(len(c.permitted) for c in stream.channels)
+                err.print(f"[dim]watching {n} topic{'s' * (n != 1)} on {len(stream.channels)} "
+                          f"channel{'s' * (len(stream.channels) != 1)}; Ctrl-C stops[/]", highlight=False)
                 if as_json:
                     for t in stream:
                         typer.echo(json.dumps(t.to_dict()))
@@ -58,14 +59,15 @@ def _live_table(stream: Any) -> None:
     def table() -> Table:
         t = Table(title="recording state, live", expand=False)
         for col in ("time", "conversation", "participant", "old → new", "secure", "held", "via"):
-            t.add_column(col)
+            # ids whole (what `recops status` and `--participant` take); narrow terminals fold them
+            t.add_column(col, overflow="fold", min_width=36 if col in ("conversation", "participant") else None)
         for r in rows[-ROWS:]:
             t.add_row(*r)
         return t
 
     with Live(table(), console=console(), refresh_per_second=8, transient=False) as live:
         for tr in stream:
-            via = "re-read (recovered)" if tr.recovered else tr.topic.split(".conversations")[0]
+            via = "re-read (recovered)" if tr.recovered else ("queue" if ".queues." in tr.topic else "user")
             rows.append((tr.at.strftime("%H:%M:%S.%f")[:-3], tr.conversation_id, tr.participant_id,
                          f"{tr.old or '—'} → {tr.new}", "yes" if tr.secure_pause else "", "yes" if tr.held else "",
                          via))
