@@ -39,7 +39,7 @@ LOOPBACK = "127.0.0.1"
 def _config(app: SandboxApp, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
-        server_header=False, date_header=True, timeout_keep_alive=30, ws="none",
+        server_header=False, date_header=True, timeout_keep_alive=30, ws="websockets-sansio",
     )
 
 

@@ -405,6 +405,57 @@ ASSUMPTIONS += (
     ),
 )
 
+# issue 20, the Notifications API (services/notifications.py; docs/sandbox.md "Notifications")
+ASSUMPTIONS += (
+    Assumption(
+        "notificationRefusedTopic",
+        "forbidden403",
+        ("forbidden403", "invalidTopic400"),
+        "unknown",
+        "POST/PUT .../subscriptions without ignoreErrors=true naming a topic the token may not take. "
+        "forbidden403: 403 missing.any.permissions when a permission is missing (a topic naming another "
+        "org's user or queue is 400 notification.invalid.topic either way). invalidTopic400: 400 "
+        "notification.invalid.topic for both. With ignoreErrors=true such topics come back Rejected "
+        "(rejectionReason, missingPermissions) and the rest are subscribed [inferred].",
+    ),
+    Assumption(
+        "notificationTopicPermissions",
+        "enforced",
+        ("enforced", "none"),
+        "unknown",
+        "Which permissions a topic demands (undocumented per topic). enforced: user and queue "
+        "conversation topics need conversation:communication:view (a user token may take its own "
+        "v2.users.{id}.* topics without it), recording topics recording:recording:view, detail events "
+        "analytics:conversationDetail:view. none: any token of the org may take any topic.",
+    ),
+    Assumption(
+        "notificationTakeoverCloseCode",
+        "1000",
+        ("1000", "1001", "4000"),
+        "unknown",
+        "The WebSocket close code the first socket of a channel gets when a second socket connects "
+        "(one socket per channel [documented]; the code is not).",
+    ),
+    Assumption(
+        "notificationUnknownChannel",
+        "refuse404",
+        ("refuse404", "result404Close"),
+        "unknown",
+        "A socket opened on an unknown, evicted or expired channel. refuse404: the upgrade is refused "
+        "with HTTP 404. result404Close: accepted, one {\"result\":\"404\",\"status\":\"error\"} "
+        "message, then closed (code 1000), as third-party clients report.",
+    ),
+    Assumption(
+        "notificationSlowSocket",
+        "close",
+        ("close", "dropOldest"),
+        "unknown",
+        "A socket whose queue holds notificationSocketQueueSize undelivered events when another one "
+        "arrives (the reader is too slow). close: the socket is closed with code 1008 (the client must "
+        "reconnect and re-read, as after any gap). dropOldest: the oldest queued event is dropped.",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 
@@ -455,6 +506,15 @@ class SandboxSettings:
     sensitive_data_redaction: int = 0  # 1: the org redacts PCI/PII (includeRecordingsWithSensitiveData rule)
     restore_seconds: float = 60.0  # RESTORING -> RESTORED after a new archiveDate on an ARCHIVED recording
     export_folder: str = ""  # EXPORT jobs write here ({folder}/{orgId}/year=...); "" = no bucket, exports fail
+    # issue 20, notifications (services/notifications.py): documented limits as defaults, timings [3P]
+    notification_channel_ttl_seconds: float = 86_400.0  # 24 h, renewed by any subscription call
+    notification_channels_per_app: int = 20  # per user + application; the 21st evicts one
+    notification_topics_per_channel: int = 1000
+    notification_heartbeat_seconds: float = 30.0  # 0 = no heartbeats
+    notification_socket_closing_seconds: float = 60.0  # socket_closing this long before a planned close
+    notification_socket_queue_size: int = 10_000  # undelivered events per socket (notificationSlowSocket)
+    notification_channels_per_org: int = 0  # a room's cap (channels, so sockets, per seat); 0 = none
+    notification_event_version: str = "2"  # the envelope's "version" [unknown]
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)
 
     @classmethod
@@ -526,6 +586,9 @@ ROOM_LIMITS: dict[str, Any] = {
     # 4 downloads at once per seat: recops export's own default concurrency (api/settings.py
     # DEFAULT_CONCURRENCY), so an export never trips it; each streamed download holds ~128 KB
     "media_downloads_per_org": 4,
+    # 40 notification channels per seat (two user + app pairs' worth; each channel, its topics and a
+    # socket's queue stay well under 100 KB): past it the seat's least recently used channel goes
+    "notification_channels_per_org": 40,
 }
 
 
