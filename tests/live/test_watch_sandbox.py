@@ -9,6 +9,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from recops.live.socket import SocketTimes
 from recops.live.transitions import Transition
 from recops.live.watch import Watch, WatchSettings
@@ -164,3 +166,14 @@ def test_an_expired_channel_is_made_again_with_its_topics(sb, tmp_path: Path):
                                            f"v2.users.{Demo.AVA}.conversations.calls"]
         rc.resume(Demo.ACTIVE)  # the new channel carries events
         assert agent_moves(collect(w, 2))[:1] == [("PAUSED", "ACTIVE", False, False)]
+
+
+def test_nothing_subscribable_names_the_polling_fallback_and_the_rejected_topics(sb, tmp_path: Path):
+    from recops.genesys.errors import ConfigError
+
+    rc = connect(sb, Demo.NOTHING, tmp_path / "j.sqlite")  # a client with no permission at all
+    with pytest.raises(ConfigError) as e:
+        rc.watch(queues=[SALES], settings=FAST)
+    text = str(e.value)
+    assert "no topic could be subscribed" in text and f"v2.routing.queues.{SALES}" in text
+    assert "poll instead" in text and "rc.states" in text
