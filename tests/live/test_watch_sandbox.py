@@ -177,3 +177,28 @@ def test_nothing_subscribable_names_the_polling_fallback_and_the_rejected_topics
     text = str(e.value)
     assert "no topic could be subscribed" in text and f"v2.routing.queues.{SALES}" in text
     assert "poll instead" in text and "rc.states" in text
+
+
+def test_drops_at_random_moments_keep_the_chain_unbroken_and_nothing_twice(sb, tmp_path: Path):
+    """30 alternating changes with 5 drops among them: the agent's transitions form one chain (each
+    old is the previous new, none repeated), the ones in gaps recovered, and it ends in the last state."""
+    import itertools
+    import random
+
+    rng = random.Random(20)
+    rc = connect(sb, Demo.SUPERVISOR, tmp_path / "j.sqlite")
+    settings = WatchSettings(reconnect_delays=(0.15,), socket=FAST.socket)
+    drops_at = set(rng.sample(range(1, 29), 5))
+    with rc.watch(queues=["Sales"], conversations=[Demo.ACTIVE], settings=settings) as w:
+        for i in range(30):
+            (rc.pause if i % 2 == 0 else rc.resume)(Demo.ACTIVE)
+            if i in drops_at:
+                sb.control.call("POST", "notifications/faults", {"kind": "drop"})
+            time.sleep(rng.uniform(0.0, 0.25))
+        got = collect(w, 1_000, timeout=4)
+    chain = [(t.old, t.new, t.recovered) for t in got
+             if t.conversation_id == Demo.ACTIVE and t.participant_id == Demo.ACTIVE_AGENT]
+    assert chain and chain[0][0] == "ACTIVE" and chain[-1][1] == "ACTIVE", chain
+    assert all(a[1] == b[0] and b[0] != b[1] for a, b in itertools.pairwise(chain)), chain
+    assert len([g for g in w.gaps if g.reason != "renewed"]) >= 3  # a drop while already reconnecting is none
+    assert any(r for _, _, r in chain) and len([c for c in chain if not c[2]]) >= 10, chain
