@@ -188,3 +188,15 @@ def test_a_reset_closes_the_orgs_sockets(sb, channel):
         time.sleep(0.1)
         sb.control.reset()
         assert closed_code(ws) == 1000
+
+
+def test_the_bus_is_listened_to_only_while_a_socket_is_open(sb, channel):
+    assert not sb.state.events.listened  # publishers may skip building bodies
+    with connect(channel.connect_uri) as ws:
+        time.sleep(0.1)
+        assert sb.state.events.listened
+        ws.close()
+    deadline = time.monotonic() + 3
+    while sb.state.events.listened and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not sb.state.events.listened

@@ -13,10 +13,11 @@ past a room's per-org cap: least recently used, preferring one without a socket)
 a fault, or its org is reset (a reset org is a new ``OrgState``: channels remember the one they
 were made in).
 
-Delivery: the service listens on ``state.events`` (model/events.py). ``_on_event`` runs under
-the state lock in the publisher's thread and never blocks: it looks up the channels of the
-event's org subscribed to its topic and appends one pre-built frame to each live socket's
-bounded queue (``Socket.offer``). Each socket's task sends its queue in bus order, heartbeats,
+Delivery: while any socket is open, the service listens on ``state.events`` (model/events.py);
+with none open ``EventBus.listened`` is false and publishers may skip building bodies.
+``_on_event`` runs under the state lock in the publisher's thread and never blocks: it looks up
+the channels of the event's org subscribed to its topic and appends one pre-built frame to each
+live socket's bounded queue (``Socket.offer``). Each socket's task sends its queue in bus order, heartbeats,
 and watches its channel's expiry (``socket_closing`` ``notificationSocketClosingSeconds`` before).
 """
 
@@ -203,7 +204,10 @@ class NotificationsApi(ApiHandlers):
         self._subscribers: dict[tuple[str, str], dict[str, Channel]] = {}  # (org, topic) -> channels
         self._used = itertools.count(1)
         self.global_delay = 0.0  # fault "delay" without a channel id
-        state.events.listen(self._on_event)
+        # the bus is listened to only while a socket is open (no socket, no delivery: no replay), so
+        # publishers may skip building bodies (``EventBus.listened``) when no client watches
+        self._open_sockets = 0
+        self._stop_listening: Callable[[], None] | None = None
 
     # --- settings --------------------------------------------------------------------------
 
@@ -472,6 +476,9 @@ class NotificationsApi(ApiHandlers):
         with self.state.lock:
             old, ch.socket = ch.socket, sock
             ch.used = next(self._used)
+            self._open_sockets += 1
+            if self._stop_listening is None:
+                self._stop_listening = self.state.events.listen(self._on_event)
         if old is not None:
             old.stop(int(self.state.settings.assumption("notificationTakeoverCloseCode")),
                      "another socket connected to this channel")
@@ -482,6 +489,10 @@ class NotificationsApi(ApiHandlers):
             with self.state.lock:
                 if ch.socket is sock:
                     ch.socket = None
+                self._open_sockets -= 1
+                if not self._open_sockets and self._stop_listening is not None:
+                    self._stop_listening()
+                    self._stop_listening = None
 
     async def _refuse(self, scope: dict[str, Any], send: Send) -> None:
         body = orjson.dumps({"message": "The channel does not exist or has expired.", "code": "not.found",
