@@ -403,6 +403,18 @@ ASSUMPTIONS += (
         "then .conversations; one event per topic per API request (a PATCH changing several fields "
         "publishes the final state once).",
     ),
+    Assumption(
+        "eventRecordingTopics",
+        "fileStateChanges",
+        ("fileStateChanges", "off"),
+        "unknown",
+        "v2.users.{id}.conversations.{cid}.recordings (RecordingEventRecording) publishes when a "
+        "recording's fileState changes (transcoding done, a date passing on the clock, a mark, a "
+        "job); v2.users.{id}.recordings (RecordingArchiveRestoreTopicRecording) when it becomes or "
+        "leaves ARCHIVED/RESTORING/RESTORED. Users: the agent participants (eventUserParticipants "
+        "agents). off: neither topic publishes. Changes by the passing of wall time alone are seen "
+        "at the next read or clock move of the org (the sandbox settles lazily).",
+    ),
 )
 
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
