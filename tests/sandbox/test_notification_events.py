@@ -230,11 +230,15 @@ def test_nobody_listening_builds_nothing(sb, sdk, supervisor, demo, monkeypatch)
 
     monkeypatch.setattr(event_bodies, "conversation_events", boom)
     monkeypatch.setattr(sb.state.events, "publish", boom)
+    assert sb.state.file_states is not None
+    monkeypatch.setattr(sb.state, "file_states", boom)  # no recording's fileState looked at either
     assert not sb.state.events.listened
     api = sdk.ConversationsApi(supervisor)
     api.put_conversations_call_recordingstate(demo.ACTIVE, recording_state(sdk, "PAUSED"))
     sb.control.hold(demo.HELD, demo.HELD_CUSTOMER, held=False)
     sb.control.disconnect(demo.PAUSED)
+    sb.control.set_file_state(demo.ENDED, sb.control.conversation(demo.ENDED)["recordingIds"][0], "ARCHIVED")
+    sb.control.advance_clock(3600)
     assert api.get_conversation(demo.ACTIVE).recording_state == "PAUSED"
 
 

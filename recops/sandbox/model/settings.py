@@ -466,6 +466,9 @@ class SandboxSettings:
     recording_job_max_concurrent: int = 2  # PENDING + PROCESSING jobs per org [documented: two]
     sensitive_data_redaction: int = 0  # 1: the org redacts PCI/PII (includeRecordingsWithSensitiveData rule)
     restore_seconds: float = 60.0  # RESTORING -> RESTORED after a new archiveDate on an ARCHIVED recording
+    # issue 20: a recording's fileState moved by wall time alone is looked for at an org's read at most
+    # this often (sandbox clock seconds); clock moves and changes always look (model/state.py _sweep)
+    event_file_sweep_seconds: float = 1.0
     export_folder: str = ""  # EXPORT jobs write here ({folder}/{orgId}/year=...); "" = no bucket, exports fail
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)
 

@@ -102,6 +102,7 @@ class SandboxState:
         # a change of it (``_sweep``)
         self.file_states: Callable[[SandboxState, Conversation, Recording], str] | None = None
         self._files_seen: dict[tuple[str, str, str], str] = {}
+        self._swept: dict[str, float] = {}  # each org's last sweep on a read (sandbox clock)
 
     # --- orgs, clients, users, tokens -------------------------------------------------------
 
@@ -296,9 +297,12 @@ class SandboxState:
         for settle in self.settlers:
             settle(self, org)
         if self.events.listened and self.file_states is not None:
-            with self.lock:
-                for conv in list(org.conversations.values()):
-                    self._sweep(conv)
+            now = self.clock.now()
+            if now >= self._swept.get(org.name, 0.0) + self.settings.event_file_sweep_seconds:
+                with self.lock:
+                    self._swept[org.name] = now
+                    for conv in list(org.conversations.values()):
+                        self._sweep(conv)
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
@@ -643,6 +647,7 @@ class SandboxState:
             self._expiries.clear()
             self._mints.clear()
             self._files_seen.clear()
+            self._swept.clear()
             if settings is not None:
                 self.settings = settings
             if restart_clock:
