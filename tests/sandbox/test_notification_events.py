@@ -323,3 +323,38 @@ def test_recording_topics_off(sb, sdk, demo, events):
     cid, rid = _ended_call(sb, demo, days_ago=1)
     sb.control.set_file_state(cid, rid, "ARCHIVED")
     assert _recording_events(events) == []
+
+
+# --- resets and a room's seats -------------------------------------------------------------------
+
+
+def test_the_listener_follows_the_served_state_across_resets(sb, sdk, login, demo, events):
+    sb.control.reset()  # a full reset builds a fresh state and the served one adopts it
+    sdk.ConversationsApi(login(*demo.SUPERVISOR)).put_conversations_call_recordingstate(
+        demo.ACTIVE, recording_state(sdk, "PAUSED"))
+    assert [e.topic for e in events] == _four(demo.AVA, QUEUE_A1)  # the reset itself published nothing
+
+
+def test_a_rooms_seats_publish_in_their_own_org_only(sdk, demo):
+    from recops.sandbox.room import Room
+    from recops.sandbox.server import SandboxServer
+
+    room = Room(2)
+    with SandboxServer(scenario=None, room=room).start() as rs:
+        seen: list[Any] = []
+        rs.state.events.listen(seen.append)
+
+        def pause(k: int, value: str) -> None:
+            seat = room.seat(k)
+            api = sdk.ApiClient(host=rs.url).get_client_credentials_token(seat.client_id("supervisor"),
+                                                                           seat.secrets["supervisor"])
+            sdk.ConversationsApi(api).put_conversations_call_recordingstate(demo.ACTIVE, recording_state(sdk, value))
+
+        pause(2, "PAUSED")
+        assert [e.topic for e in seen] == _four(demo.AVA, QUEUE_A1)
+        assert {e.org for e in seen} == {"seat-02"}
+        del seen[:]
+        rs.control.reset_seat(2)  # the seat's org rebuilt and swapped in: still listened
+        pause(2, "PAUSED")
+        pause(1, "PAUSED")
+        assert [e.org for e in seen] == ["seat-02"] * 4 + ["seat-01"] * 4
