@@ -358,3 +358,27 @@ def test_a_rooms_seats_publish_in_their_own_org_only(sdk, demo):
         pause(2, "PAUSED")
         pause(1, "PAUSED")
         assert [e.org for e in seen] == ["seat-02"] * 4 + ["seat-01"] * 4
+
+
+def test_one_patch_changing_two_fields_publishes_the_final_state_once(sb, sdk, as_user, demo, events):
+    body = sdk.MediaParticipantRequest()
+    body.recording, body.held = True, True
+    sdk.ConversationsApi(as_user(demo.AVA)).patch_conversations_call_participant(
+        demo.UNRECORDED, demo.UNRECORDED_AGENT, body)
+    assert [e.topic for e in events] == _four(demo.AVA, QUEUE_A2)
+    agent = next(p for p in events[0].body["participants"] if p["id"] == demo.UNRECORDED_AGENT)
+    assert (agent["held"], agent["recording"], agent["recordingState"]) == (True, True, "active")
+
+
+def test_every_write_assumption_publishes_a_dates_only_change(sb, sdk, login, demo, events):
+    sb.control.settings(assumptions={"eventDuplicates": "every"})
+    rec = sdk.Recording()
+    rec.delete_date = "2031-01-01T00:00:00.000Z"
+    rid = sb.control.conversation(demo.ENDED)["recordingIds"][0]
+    sdk.RecordingApi(login(*demo.INTEGRATION)).put_conversation_recording(demo.ENDED, rid, rec)
+    assert [e.topic for e in events] == _four(demo.AVA, QUEUE_A1)  # the call's body did not change
+    del events[:]
+    sb.control.settings(assumptions={"eventDuplicates": "changed"})
+    rec.delete_date = "2032-01-01T00:00:00.000Z"
+    sdk.RecordingApi(login(*demo.INTEGRATION)).put_conversation_recording(demo.ENDED, rid, rec)
+    assert events == []
