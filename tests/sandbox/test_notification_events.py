@@ -7,7 +7,7 @@ state's event bus (``state.events.listen``), where the notification service list
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -178,8 +178,8 @@ def test_connected_users_only_assumption(sb, sdk, demo, events):
                                 ended=True, durationSeconds=30, startedSecondsAgo=60,
                                 participants=[{"purpose": "customer", "name": "X"},
                                               {"purpose": "agent", "name": "Ava", "userId": demo.AVA}])
-    assert {e.topic for e in events} <= {_queue(QUEUE_A2), _queue(QUEUE_A2, "conversations"),
-                                         _user(demo.AVA), _user(demo.AVA, "conversations")}
+    topics = {e.topic for e in events if not e.topic.endswith(".recordings")}
+    assert topics <= set(_four(demo.AVA, QUEUE_A2))
 
 
 def test_conversation_creation_publishes(sb, sdk, demo, events):
@@ -230,9 +230,155 @@ def test_nobody_listening_builds_nothing(sb, sdk, supervisor, demo, monkeypatch)
 
     monkeypatch.setattr(event_bodies, "conversation_events", boom)
     monkeypatch.setattr(sb.state.events, "publish", boom)
+    assert sb.state.file_states is not None
+    monkeypatch.setattr(sb.state, "file_states", boom)  # no recording's fileState looked at either
     assert not sb.state.events.listened
     api = sdk.ConversationsApi(supervisor)
     api.put_conversations_call_recordingstate(demo.ACTIVE, recording_state(sdk, "PAUSED"))
     sb.control.hold(demo.HELD, demo.HELD_CUSTOMER, held=False)
     sb.control.disconnect(demo.PAUSED)
+    sb.control.set_file_state(demo.ENDED, sb.control.conversation(demo.ENDED)["recordingIds"][0], "ARCHIVED")
+    sb.control.advance_clock(3600)
     assert api.get_conversation(demo.ACTIVE).recording_state == "PAUSED"
+
+
+# --- recording topics: file states on the clock, jobs, archive / restore ------------------------
+
+
+def _recording_events(events) -> list[tuple[str, str, str]]:
+    return [(e.topic, e.body["id"], e.body["fileState"]) for e in events if e.topic.endswith(".recordings")]
+
+
+def _ended_call(sb, demo, days_ago: float = 12) -> tuple[str, str]:
+    """An ended recorded call of Ava's, ``days_ago`` back (a quiet interval): its id and recording id."""
+    conv = sb.control.add_conversation(recording=True, startedSecondsAgo=days_ago * 86400, ended=True,
+                                       durationSeconds=30,
+                                       participants=[{"purpose": "customer", "name": "C"},
+                                                     {"purpose": "agent", "name": "Ava", "userId": demo.AVA}])
+    return conv["id"], sb.control.conversation(conv["id"])["recordingIds"][0]
+
+
+def test_a_delete_jobs_recordings_go_deleted_on_the_clock(sb, sdk, login, demo, events):
+    from .recording_job_helpers import job_query, ready, run_to_end
+
+    cid, rid = _ended_call(sb, demo)
+    jobs = sdk.RecordingApi(login(*demo.INTEGRATION))
+    now = datetime.fromisoformat(sb.control.call("GET", "clock")["now"].replace("Z", "+00:00"))
+    start = datetime.fromisoformat(sb.control.conversation(cid)["startTime"].replace("Z", "+00:00"))
+    fmt = "%Y-%m-%dT%H:%M:%S.000Z"
+    when = f"{(start - timedelta(hours=1)).strftime(fmt)}/{(start + timedelta(hours=1)).strftime(fmt)}"
+    at = (now + timedelta(hours=1)).strftime(fmt)
+    del events[:]
+    job = ready(sb, jobs, jobs.post_recording_jobs(job_query(sdk, when, action_date=at)).id)
+    assert run_to_end(sb, sdk, jobs, job.id).state == "FULFILLED"
+    assert events == []  # a delete date set: no fileState changed, no call body changed
+    sb.control.advance_clock(3601)
+    topic = f"v2.users.{demo.AVA}.conversations.{cid}.recordings"
+    assert _recording_events(events) == [(topic, rid, "DELETED")]
+    assert [e.topic for e in events] == [topic]
+    assert "mediaUris" not in events[0].body
+    _deserialises(sdk, events[0])
+
+
+def test_archive_and_restore_publish_on_both_recording_topics(sb, sdk, login, demo, events):
+    cid, rid = _ended_call(sb, demo, days_ago=1)
+    conv_topic = f"v2.users.{demo.AVA}.conversations.{cid}.recordings"
+    user_topic = f"v2.users.{demo.AVA}.recordings"
+    del events[:]
+    sb.control.set_file_state(cid, rid, "ARCHIVED")
+    assert _recording_events(events) == [(conv_topic, rid, "ARCHIVED"), (user_topic, rid, "ARCHIVED")]
+    del events[:]
+    jobs = sdk.RecordingApi(login(*demo.INTEGRATION))
+    body = sdk.Recording()
+    now = datetime.fromisoformat(sb.control.call("GET", "clock")["now"].replace("Z", "+00:00"))
+    body.archive_date = (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert jobs.put_conversation_recording(cid, rid, body).file_state == "RESTORING"
+    assert _recording_events(events) == [(conv_topic, rid, "RESTORING"), (user_topic, rid, "RESTORING")]
+    del events[:]
+    sb.control.advance_clock(sb.control.settings()["restoreSeconds"])
+    assert _recording_events(events) == [(conv_topic, rid, "RESTORED"), (user_topic, rid, "RESTORED")]
+    uris = events[0].body["mediaUris"]
+    assert isinstance(uris, list) and uris[0]["mediaUri"] == f"/_sandbox/media/{cid}/{rid}.webm"
+    for e in events:
+        _deserialises(sdk, e)
+    del events[:]
+    sb.control.advance_clock(2 * 3600)
+    assert _recording_events(events) == [(conv_topic, rid, "ARCHIVED"), (user_topic, rid, "ARCHIVED")]
+
+
+def test_transcoding_done_publishes_available(sb, sdk, demo, events):
+    sb.control.disconnect(demo.ACTIVE)
+    rid = sb.control.conversation(demo.ACTIVE)["recordingIds"][0]
+    assert _recording_events(events) == []  # UPLOADING before and after the end
+    del events[:]
+    sb.control.advance_clock(sb.control.settings()["transcodingDelaySeconds"] + 1)
+    topic = f"v2.users.{demo.AVA}.conversations.{demo.ACTIVE}.recordings"
+    assert _recording_events(events) == [(topic, rid, "AVAILABLE")]
+    assert events[0].body["mediaUris"][0]["channelId"] == "S"
+    _deserialises(sdk, events[0])
+
+
+def test_recording_topics_off(sb, sdk, demo, events):
+    sb.control.settings(assumptions={"eventRecordingTopics": "off"})
+    cid, rid = _ended_call(sb, demo, days_ago=1)
+    sb.control.set_file_state(cid, rid, "ARCHIVED")
+    assert _recording_events(events) == []
+
+
+# --- resets and a room's seats -------------------------------------------------------------------
+
+
+def test_the_listener_follows_the_served_state_across_resets(sb, sdk, login, demo, events):
+    sb.control.reset()  # a full reset builds a fresh state and the served one adopts it
+    sdk.ConversationsApi(login(*demo.SUPERVISOR)).put_conversations_call_recordingstate(
+        demo.ACTIVE, recording_state(sdk, "PAUSED"))
+    assert [e.topic for e in events] == _four(demo.AVA, QUEUE_A1)  # the reset itself published nothing
+
+
+def test_a_rooms_seats_publish_in_their_own_org_only(sdk, demo):
+    from recops.sandbox.room import Room
+    from recops.sandbox.server import SandboxServer
+
+    room = Room(2)
+    with SandboxServer(scenario=None, room=room).start() as rs:
+        seen: list[Any] = []
+        rs.state.events.listen(seen.append)
+
+        def pause(k: int, value: str) -> None:
+            seat = room.seat(k)
+            api = sdk.ApiClient(host=rs.url).get_client_credentials_token(seat.client_id("supervisor"),
+                                                                           seat.secrets["supervisor"])
+            sdk.ConversationsApi(api).put_conversations_call_recordingstate(demo.ACTIVE, recording_state(sdk, value))
+
+        pause(2, "PAUSED")
+        assert [e.topic for e in seen] == _four(demo.AVA, QUEUE_A1)
+        assert {e.org for e in seen} == {"seat-02"}
+        del seen[:]
+        rs.control.reset_seat(2)  # the seat's org rebuilt and swapped in: still listened
+        pause(2, "PAUSED")
+        pause(1, "PAUSED")
+        assert [e.org for e in seen] == ["seat-02"] * 4 + ["seat-01"] * 4
+
+
+def test_one_patch_changing_two_fields_publishes_the_final_state_once(sb, sdk, as_user, demo, events):
+    body = sdk.MediaParticipantRequest()
+    body.recording, body.held = True, True
+    sdk.ConversationsApi(as_user(demo.AVA)).patch_conversations_call_participant(
+        demo.UNRECORDED, demo.UNRECORDED_AGENT, body)
+    assert [e.topic for e in events] == _four(demo.AVA, QUEUE_A2)
+    agent = next(p for p in events[0].body["participants"] if p["id"] == demo.UNRECORDED_AGENT)
+    assert (agent["held"], agent["recording"], agent["recordingState"]) == (True, True, "active")
+
+
+def test_every_write_assumption_publishes_a_dates_only_change(sb, sdk, login, demo, events):
+    sb.control.settings(assumptions={"eventDuplicates": "every"})
+    rec = sdk.Recording()
+    rec.delete_date = "2031-01-01T00:00:00.000Z"
+    rid = sb.control.conversation(demo.ENDED)["recordingIds"][0]
+    sdk.RecordingApi(login(*demo.INTEGRATION)).put_conversation_recording(demo.ENDED, rid, rec)
+    assert [e.topic for e in events] == _four(demo.AVA, QUEUE_A1)  # the call's body did not change
+    del events[:]
+    sb.control.settings(assumptions={"eventDuplicates": "changed"})
+    rec.delete_date = "2032-01-01T00:00:00.000Z"
+    sdk.RecordingApi(login(*demo.INTEGRATION)).put_conversation_recording(demo.ENDED, rid, rec)
+    assert events == []

@@ -156,6 +156,17 @@ def recording(conv: Conversation, rec: Recording, file_state: str, media_uri: st
     return out
 
 
+ARCHIVE_STATES = frozenset({"ARCHIVED", "RESTORING", "RESTORED"})  # v2.users.{id}.recordings publishes these
+
+
+def media_uri(conv: Conversation, rec: Recording, file_state: str) -> str | None:
+    """The media of a playable recording, relative to the sandbox's host (an event has no request
+    to take a host from): the path REST's ``mediaUris`` serve, WEBM (the REST default format)."""
+    if file_state not in ("AVAILABLE", "RESTORED") or rec.end is None:
+        return None
+    return f"/_sandbox/media/{conv.id}/{rec.id}.webm"
+
+
 # --- topics -------------------------------------------------------------------------------------
 
 

@@ -403,6 +403,18 @@ ASSUMPTIONS += (
         "then .conversations; one event per topic per API request (a PATCH changing several fields "
         "publishes the final state once).",
     ),
+    Assumption(
+        "eventRecordingTopics",
+        "fileStateChanges",
+        ("fileStateChanges", "off"),
+        "unknown",
+        "v2.users.{id}.conversations.{cid}.recordings (RecordingEventRecording) publishes when a "
+        "recording's fileState changes (transcoding done, a date passing on the clock, a mark, a "
+        "job); v2.users.{id}.recordings (RecordingArchiveRestoreTopicRecording) when it becomes or "
+        "leaves ARCHIVED/RESTORING/RESTORED. Users: the agent participants (eventUserParticipants "
+        "agents). off: neither topic publishes. Changes by the passing of wall time alone are seen "
+        "at the next read or clock move of the org (the sandbox settles lazily).",
+    ),
 )
 
 # issue 20, the Notifications API (services/notifications.py; docs/sandbox.md "Notifications")
@@ -505,6 +517,9 @@ class SandboxSettings:
     recording_job_max_concurrent: int = 2  # PENDING + PROCESSING jobs per org [documented: two]
     sensitive_data_redaction: int = 0  # 1: the org redacts PCI/PII (includeRecordingsWithSensitiveData rule)
     restore_seconds: float = 60.0  # RESTORING -> RESTORED after a new archiveDate on an ARCHIVED recording
+    # issue 20: a recording's fileState moved by wall time alone is looked for at an org's read at most
+    # this often (sandbox clock seconds); clock moves and changes always look (model/state.py _sweep)
+    event_file_sweep_seconds: float = 1.0
     export_folder: str = ""  # EXPORT jobs write here ({folder}/{orgId}/year=...); "" = no bucket, exports fail
     # issue 20, notifications (services/notifications.py): documented limits as defaults, timings [3P]
     notification_channel_ttl_seconds: float = 86_400.0  # 24 h, renewed by any subscription call

@@ -97,6 +97,12 @@ class SandboxState:
         self.settlers: list[Callable[[SandboxState, OrgState], None]] = []
         self.decorators: list[Callable[[OrgState, Conversation, int, int], None]] = []
         self.events = EventBus()  # notification events (model/events.py; issue 20)
+        # a recording's fileState now (services/media.live_file_state, set by the recordings service),
+        # and the last one seen of each recording while anyone listens: the recording topics publish
+        # a change of it (``_sweep``)
+        self.file_states: Callable[[SandboxState, Conversation, Recording], str] | None = None
+        self._files_seen: dict[tuple[str, str, str], str] = {}
+        self._swept: dict[str, float] = {}  # each org's last sweep on a read (sandbox clock)
 
     # --- orgs, clients, users, tokens -------------------------------------------------------
 
@@ -290,6 +296,13 @@ class SandboxState:
         """Bring ``org``'s running work (recording jobs) up to the clock (cheap when none runs)."""
         for settle in self.settlers:
             settle(self, org)
+        if self.events.listened and self.file_states is not None:
+            now = self.clock.now()
+            if now >= self._swept.get(org.name, 0.0) + self.settings.event_file_sweep_seconds:
+                with self.lock:
+                    self._swept[org.name] = now
+                    for conv in list(org.conversations.values()):
+                        self._sweep(conv)
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
@@ -392,6 +405,10 @@ class SandboxState:
 
     def advance_clock(self, seconds: float) -> float:
         with self.lock:
+            if self.events.listened and self.file_states is not None:
+                for org in list(self.orgs.values()):
+                    for conv in list(org.conversations.values()):
+                        self._sweep(conv)
             offset = self.clock.advance(seconds)
             for org in list(self.orgs.values()):
                 self.settle(org)
@@ -542,6 +559,8 @@ class SandboxState:
         self.version += 1
         if seen is not None and conv.version != before:
             self._publish(conv, seen)
+        if seen is not None and self.file_states is not None:
+            self._sweep(conv)
 
     # --- notification events (model/event_bodies.py; issue 20) -------------------------------
 
@@ -554,7 +573,11 @@ class SandboxState:
 
     def _seen(self, conv: Conversation) -> dict[str, Any] | None:
         """What ``conv``'s topics say now, when anyone listens (else None: no body is built)."""
-        return dict(self._events_of(conv)) if self.events.listened else None
+        if not self.events.listened:
+            return None
+        if self.file_states is not None:
+            self._sweep(conv)  # the file states before the change (a change of wall time published first)
+        return dict(self._events_of(conv))
 
     def _publish(self, conv: Conversation, seen: dict[str, Any]) -> None:
         """Publish on each topic whose body differs from ``seen`` (the ``eventDuplicates``
@@ -569,6 +592,32 @@ class SandboxState:
         for topic, body in now:
             if every or seen.get(topic) != body:
                 self.events.publish(conv.org, topic, body, at)
+
+    def _sweep(self, conv: Conversation) -> None:
+        """Publish each recording of ``conv`` whose fileState moved since it was last seen (first
+        sight: remembered, not published): ``v2.users.{uid}.conversations.{cid}.recordings``, and
+        ``v2.users.{uid}.recordings`` when it enters or leaves ARCHIVED/RESTORING/RESTORED, for each
+        agent user of the org (the ``eventRecordingTopics`` assumption; ``off``: none)."""
+        if self.file_states is None or self.settings.assumption("eventRecordingTopics") == "off":
+            return
+        users: list[str] | None = None
+        for rec in conv.recordings:
+            key = (conv.org, conv.id, rec.id)
+            now = self.file_states(self, conv, rec)
+            was = self._files_seen.get(key)
+            self._files_seen[key] = now
+            if was is None or was == now:
+                continue
+            if users is None:
+                o = self.orgs.get(conv.org)
+                users = event_bodies.agent_users(conv, o.users if o is not None else {})
+            body = event_bodies.recording(conv, rec, now, event_bodies.media_uri(conv, rec, now))
+            archive = {was, now} & event_bodies.ARCHIVE_STATES
+            at = self.clock.now()
+            for uid in users:
+                self.events.publish(conv.org, f"v2.users.{uid}.conversations.{conv.id}.recordings", body, at)
+                if archive:
+                    self.events.publish(conv.org, f"v2.users.{uid}.recordings", body, at)
 
     def _topics_in_order(self, conv: Conversation) -> list[str]:
         o = self.orgs.get(conv.org)
@@ -597,6 +646,8 @@ class SandboxState:
             self._org_tokens.clear()
             self._expiries.clear()
             self._mints.clear()
+            self._files_seen.clear()
+            self._swept.clear()
             if settings is not None:
                 self.settings = settings
             if restart_clock:
@@ -614,6 +665,8 @@ class SandboxState:
                     self.clients.pop(cid, None)
             for value in list(self._org_tokens.get(name, ())):
                 self._forget_token(value)
+            for key in [k for k in self._files_seen if k[0] == name]:
+                del self._files_seen[key]
             self.version += 1
 
     # --- swapping in what was built elsewhere (a reset: built in a scratch state, off this lock) --
