@@ -168,6 +168,10 @@ class Watch:
             with self._emit_lock:
                 self._emit(self.tracker.feed(observe_conversation(conv), "rest", recovered=not baseline,
                                              baseline=baseline))
+                if conv.end_time is not None:  # ended: its last transitions are out; re-read it no more
+                    self.tracker.forget(cid)
+                    if cid in self._conversations:
+                        self._conversations.remove(cid)
 
     def _run(self, channel: Channel, sock: Socket) -> None:
         attempt = 0

@@ -202,3 +202,19 @@ def test_drops_at_random_moments_keep_the_chain_unbroken_and_nothing_twice(sb, t
     assert all(a[1] == b[0] and b[0] != b[1] for a, b in itertools.pairwise(chain)), chain
     assert len([g for g in w.gaps if g.reason != "renewed"]) >= 3  # a drop while already reconnecting is none
     assert any(r for _, _, r in chain) and len([c for c in chain if not c[2]]) >= 10, chain
+
+
+def test_an_ended_conversation_is_re_read_no_more_after_a_gap(sb, tmp_path: Path):
+    rc = connect(sb, Demo.SUPERVISOR, tmp_path / "j.sqlite")
+    slow = WatchSettings(reconnect_delays=(0.5,), socket=FAST.socket)
+    with rc.watch(queues=["Sales"], conversations=[Demo.ACTIVE, Demo.UNRECORDED], settings=slow) as w:
+        assert set(w.tracker.conversations()) == {Demo.ACTIVE, Demo.UNRECORDED}
+        sb.control.disconnect(Demo.UNRECORDED)
+        collect(w, 1_000, timeout=0.8)
+        sb.control.call("POST", "notifications/faults", {"kind": "drop"})
+        deadline = time.monotonic() + 10
+        while Demo.UNRECORDED in w.tracker.conversations() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert w.tracker.conversations() == [Demo.ACTIVE], w.gaps
+        rc.pause(Demo.ACTIVE)  # the rest still flows
+        assert agent_moves(collect(w, 2))[:1] == [("ACTIVE", "PAUSED", True, False)]
