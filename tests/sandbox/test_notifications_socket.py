@@ -146,6 +146,31 @@ def test_fault_delay(sb, channel):
         assert time.monotonic() - start >= 0.45
 
 
+def test_fault_delay_on_every_channel_ends_with_a_reset(sb, sdk, notif, channel):
+    sb.control.call("POST", "notifications/faults", {"kind": "delay", "seconds": 0.5})
+    later = notif.post_notifications_channels()  # made after the fault: delayed too
+    t = sdk.ChannelTopic()
+    t.id = TOPIC
+    notif.put_notifications_channel_subscriptions(later.id, [t])
+    with connect(later.connect_uri) as ws:
+        time.sleep(0.1)
+        start = time.monotonic()
+        publish(sb, {"id": "late"})
+        assert recv_event(ws)["eventBody"] == {"id": "late"}
+        assert time.monotonic() - start >= 0.45
+    sb.control.reset()
+    api = sdk.NotificationsApi(sdk.ApiClient(host=sb.url).get_client_credentials_token(
+        "sandbox-supervisor", "sandbox-supervisor-secret"))
+    fresh = api.post_notifications_channels()
+    api.put_notifications_channel_subscriptions(fresh.id, [t])
+    with connect(fresh.connect_uri) as ws:
+        time.sleep(0.1)
+        start = time.monotonic()
+        publish(sb, {"id": "prompt"})
+        assert recv_event(ws)["eventBody"] == {"id": "prompt"}
+        assert time.monotonic() - start < 0.4
+
+
 def test_fault_socket_closing_then_reconnect(sb, channel):
     with connect(channel.connect_uri) as ws:
         time.sleep(0.1)
