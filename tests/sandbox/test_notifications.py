@@ -204,3 +204,13 @@ def test_available_topics_with_their_requirements(notif):
     assert queue.description
     assert full["v2.users.{id}.conversations.{id}.recordings"].topic_parameters == ["userId", "conversationId"]
     assert full["v2.users.{id}.conversations"].requires_current_user_or_permission is True
+
+
+def test_the_banner_says_where_sockets_are_and_where_the_real_ones_are():
+    from recops.sandbox.app import SandboxApp
+    from recops.sandbox.server import announce_banner
+
+    lines: list[str] = []
+    announce_banner(SandboxApp(), "http://127.0.0.1:8765", announce=lines.append)
+    line = next(x for x in lines if "notification sockets" in x)
+    assert "ws://127.0.0.1:8765/channels/{channelId}" in line and "wss://streaming.{region}" in line

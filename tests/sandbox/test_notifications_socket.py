@@ -12,6 +12,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from .test_notifications import head_status
+
 SALES = "5a1e0000-0000-4000-8000-0000000000a1"
 TOPIC = f"v2.routing.queues.{SALES}.conversations.calls"
 ORG = "sandbox-org"
@@ -144,6 +146,31 @@ def test_fault_delay(sb, channel):
         assert time.monotonic() - start >= 0.45
 
 
+def test_fault_delay_on_every_channel_ends_with_a_reset(sb, sdk, notif, channel):
+    sb.control.call("POST", "notifications/faults", {"kind": "delay", "seconds": 0.5})
+    later = notif.post_notifications_channels()  # made after the fault: delayed too
+    t = sdk.ChannelTopic()
+    t.id = TOPIC
+    notif.put_notifications_channel_subscriptions(later.id, [t])
+    with connect(later.connect_uri) as ws:
+        time.sleep(0.1)
+        start = time.monotonic()
+        publish(sb, {"id": "late"})
+        assert recv_event(ws)["eventBody"] == {"id": "late"}
+        assert time.monotonic() - start >= 0.45
+    sb.control.reset()
+    api = sdk.NotificationsApi(sdk.ApiClient(host=sb.url).get_client_credentials_token(
+        "sandbox-supervisor", "sandbox-supervisor-secret"))
+    fresh = api.post_notifications_channels()
+    api.put_notifications_channel_subscriptions(fresh.id, [t])
+    with connect(fresh.connect_uri) as ws:
+        time.sleep(0.1)
+        start = time.monotonic()
+        publish(sb, {"id": "prompt"})
+        assert recv_event(ws)["eventBody"] == {"id": "prompt"}
+        assert time.monotonic() - start < 0.4
+
+
 def test_fault_socket_closing_then_reconnect(sb, channel):
     with connect(channel.connect_uri) as ws:
         time.sleep(0.1)
@@ -153,13 +180,14 @@ def test_fault_socket_closing_then_reconnect(sb, channel):
 
 
 def test_fault_expire(sb, sdk, notif, channel):
-    from tests.sandbox.test_notifications import head_status
-
     with connect(channel.connect_uri) as ws:
         time.sleep(0.1)
         sb.control.call("POST", "notifications/faults", {"kind": "expire", "channelId": channel.id})
         assert closed_code(ws) == 1000
     assert head_status(notif, channel.id) == 404
+    with pytest.raises(InvalidStatus) as refused:  # an expired channel's upgrade is refused too
+        connect(channel.connect_uri)
+    assert refused.value.response.status_code == 404
 
 
 def test_fault_bad_input(sb):
@@ -200,3 +228,17 @@ def test_the_bus_is_listened_to_only_while_a_socket_is_open(sb, channel):
     while sb.state.events.listened and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not sb.state.events.listened
+
+
+def test_eviction_prefers_a_channel_without_a_socket(sb, notif, channel):
+    others = [notif.post_notifications_channels().id for _ in range(19)]  # 20 with ``channel``, the LRU
+    with connect(channel.connect_uri) as ws:
+        time.sleep(0.1)
+        notif.get_notifications_channel_subscriptions(channel.id)  # ``channel`` made and used first...
+        for cid in others:
+            notif.get_notifications_channel_subscriptions(cid)  # ...and now the least recently used
+        notif.post_notifications_channels()  # the 21st
+        assert head_status(notif, channel.id) == 200  # connected: kept
+        assert head_status(notif, others[0]) == 404  # the least recently used without a socket went
+        publish(sb, {"id": "still"})
+        assert recv_event(ws)["eventBody"] == {"id": "still"}

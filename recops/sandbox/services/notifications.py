@@ -203,7 +203,7 @@ class NotificationsApi(ApiHandlers):
         self.channels: dict[str, Channel] = {}
         self._subscribers: dict[tuple[str, str], dict[str, Channel]] = {}  # (org, topic) -> channels
         self._used = itertools.count(1)
-        self.global_delay = 0.0  # fault "delay" without a channel id
+        self._global_delay = (0.0, state.settings)  # fault "delay" without a channel id, until a full reset
         # the bus is listened to only while a socket is open (no socket, no delivery: no replay), so
         # publishers may skip building bodies (``EventBus.listened``) when no client watches
         self._open_sockets = 0
@@ -451,6 +451,7 @@ class NotificationsApi(ApiHandlers):
             return
         frame: str | None = None
         now = time.monotonic()
+        every = self.global_delay
         for ch in subs.values():
             sock = ch.socket
             if sock is None or sock.close_code is not None or self.state.orgs.get(ch.org) is not ch.org_ref:
@@ -458,7 +459,13 @@ class NotificationsApi(ApiHandlers):
             if frame is None:
                 frame = _frame({"topicName": event.topic, "version": self._setting("notification_event_version"),
                                 "eventBody": event.body, "metadata": {"CorrelationId": str(uuid.uuid4())}})
-            sock.offer(frame, now + max(ch.delay, self.global_delay))
+            sock.offer(frame, now + max(ch.delay, every))
+
+    @property
+    def global_delay(self) -> float:
+        """The delay fault of every channel; a full reset (new settings) ends it, as it ends other faults."""
+        delay, settings = self._global_delay
+        return delay if settings is self.state.settings else 0.0
 
     async def serve_socket(self, scope: dict[str, Any], receive: Receive, send: Send, channel_id: str) -> None:
         """A WebSocket scope at /channels/{channelId}: refused (unknown/expired) or served."""
@@ -609,7 +616,7 @@ class NotificationsApi(ApiHandlers):
             else:
                 targets = [c for c in self.channels.values() if org in (None, c.org)]
                 if kind == "delay" and org is None:
-                    self.global_delay = float(seconds or 0)  # channels made later too
+                    self._global_delay = (float(seconds or 0), self.state.settings)  # channels made later too
         for ch in targets:
             sock = ch.socket
             if kind == "drop" and sock is not None:
