@@ -73,7 +73,16 @@ class Watch:
         wanted = [topics_mod.queue_topic(q) for q in self.queue_ids] + [topics_mod.user_topic(u) for u in user_ids]
         groups = topics_mod.pack(wanted, self.settings.topics_per_channel, self.settings.max_channels)
         self._api = Channels(client)
-        self.channels: list[Channel] = [self._api.create(g) for g in groups]
+        self.channels: list[Channel] = []
+        try:
+            self._start(groups)
+        except BaseException:
+            self.close()  # no channel left subscribed, no socket left open
+            raise
+
+    def _start(self, groups: list[list[str]]) -> None:
+        for g in groups:
+            self.channels.append(self._api.create(g))
         for ch in self.channels:
             self.rejected.update(ch.rejected)
         if not any(ch.permitted for ch in self.channels):
@@ -127,7 +136,7 @@ class Watch:
         for s in self._sockets:
             s.close()
         for t in self._threads:
-            if t is not threading.current_thread():
+            if t is not threading.current_thread() and t.ident is not None:
                 t.join(timeout=5)
         for ch in self.channels:  # politeness: the channel stops costing the org anything
             try:
