@@ -121,3 +121,15 @@ __all__ += [
     "JobStatus",
     "RetentionResult",
 ]
+# the live path: recording state pushed through the Notifications API (issue 20, W3); imported on
+# first use, so `import recops` stays as cheap as before
+_LIVE = {"Transition": "recops.live.transitions", "Watch": "recops.live.watch", "WatchSettings": "recops.live.watch"}
+__all__ += list(_LIVE)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LIVE:
+        import importlib
+
+        return getattr(importlib.import_module(_LIVE[name]), name)
+    raise AttributeError(f"module 'recops' has no attribute {name!r}")

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from recops.lifecycle.jobs import JobPlan, JobStatus
     from recops.lifecycle.journal import LifecycleJournal
     from recops.lifecycle.retention import RetentionResult
+    from recops.live.transitions import Transition
+    from recops.live.watch import Watch, WatchSettings
     from recops.ops.bulk import Outcomes, Progress
 
 
@@ -391,6 +393,23 @@ class Session:
         return reattach_orphan(self.client, self.journal, orphan_id, conversation_id, confirm=confirm,
                                dry_run=dry_run)
 
+
+    # --- live: recording state pushed through the Notifications API (issue 20, W3) -------------
+
+    def watch(self, queues: Iterable[str] | None = None, users: Iterable[str] | None = None,
+              conversations: Iterable[str] | None = None, callback: Callable[[Transition], None] | None = None,
+              *, journal: bool = False, settings: WatchSettings | None = None) -> Watch:
+        """A live stream of recording-state transitions (``Transition``: old → new, secure pause,
+        hold, topic, ``recovered``) for these queues (names or ids), users and conversations:
+        iterate it, or pass ``callback``; ``close()`` it or use ``with``. ``journal=True`` records
+        each transition, as observed, in the journal's ``observed`` table. See docs/live.md."""
+        from recops.live.observed import Observed
+        from recops.live.watch import Watch
+
+        observed = Observed(self.journal.path) if journal else None
+        return Watch(self.client, queues=list(queues or []), users=list(users or []),
+                     conversations=list(conversations or []), callback=callback, settings=settings,
+                     observed=observed)
 
 class _LedgerBar:
     """The ledger's plan on stderr, then a bar over its recording requests (tqdm: its rate and

@@ -39,6 +39,7 @@ from .tables_view import (
     terminal_width,
 )
 from .training import training_app
+from .watch import watch as watch_command  # issue 20 (W3): the live stream
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Operate Genesys Cloud call recordings. With no credentials set, everything runs "
@@ -52,6 +53,7 @@ app.add_typer(hold_app, name="hold")  # recops/cli/hold.py (issue 19, engineer L
 app.add_typer(retention_app, name="retention")  # recops/cli/hold.py (issue 19, engineer L)
 app.add_typer(coverage_app, name="coverage")  # recops/cli/coverage.py (issue 19, engineer C)
 app.add_typer(orphans_app, name="orphans")  # recops/cli/coverage.py (issue 19, engineer C)
+app.command(name="watch")(watch_command)  # recops/cli/watch.py (issue 20, W3)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 IdsArg = Annotated[list[str] | None, typer.Argument(

@@ -9,8 +9,10 @@ the request (raw path split into segments, body within the size limit), runs it 
 ``http.pipeline.Pipeline`` of steps and sends the reply. Anything unexpected becomes a
 Genesys 500 envelope, never a bare traceback or a hang.
 
-Only ``http`` scopes are served. uvicorn runs it with ``lifespan="off"``; a server that
-sends a ``lifespan`` scope anyway gets a plain return, which ASGI servers take as "no
+``http`` scopes are served, and ``websocket`` scopes at ``/channels/{channelId}``: a notification
+channel's socket (services/notifications.py; its ``connectUri`` names this host, where the real
+one names ``streaming.{region}``); any other WebSocket path is refused. uvicorn runs it with
+``lifespan="off"``; a server that sends a ``lifespan`` scope anyway gets a plain return, which ASGI servers take as "no
 lifespan support" and carry on.
 """
 
@@ -23,6 +25,7 @@ from urllib.parse import parse_qs
 from .control.auth import ControlAuth, ControlGuard
 from .control.fairness import FairShare
 from .control.jobs import AnalyticsJobsControl
+from .control.notifications import NotificationsControl
 from .control.plane import Control
 from .http.faults import FaultBook
 from .http.pipeline import (
@@ -50,6 +53,7 @@ from .room.api import RoomApi
 from .room.board import BoardApi
 from .services import SERVICES
 from .services.media import no_such_key
+from .services.notifications import NotificationsApi
 
 
 class SandboxApp:
@@ -70,6 +74,7 @@ class SandboxApp:
         self.room_api = RoomApi(self.control)  # /_room: a training room's seats
         self.board = BoardApi(self.control)  # /_room/board: the trainer's view of the seats
         self.routes = route_table([*self.services.values(), self.control, AnalyticsJobsControl(self.state),
+                                   NotificationsControl(self.state, self.services[NotificationsApi]),
                                    self.room_api, self.board])
         self.guard = ControlGuard(self.state, admin_token)
         self.pipeline = Pipeline(
@@ -97,6 +102,9 @@ class SandboxApp:
         return self.control.request_log
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         req = await self.read_request(scope, receive)
@@ -111,6 +119,19 @@ class SandboxApp:
         if ex.plane.media and entry is not None and (entry.get("bytes") != sent or not whole):
             entry["bytes"] = sent  # the client went away before the body was written
             entry["complete"] = bool(entry.get("complete")) and whole
+
+    async def websocket(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        """A notification channel's socket; any other path: the upgrade refused (404 or a close)."""
+        try:
+            segments = split_path((scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0])
+        except BadPath:
+            segments = ()
+        notifications = self.services[NotificationsApi]
+        if len(segments) == 2 and segments[0] == "channels":
+            await notifications.serve_socket(scope, receive, send, segments[1])
+            return
+        if (await receive()).get("type") == "websocket.connect":
+            await send({"type": "websocket.close", "code": 1000})
 
     async def read_request(self, scope: dict[str, Any], receive: Receive) -> Request:
         """The request, never an exception: an unsafe path (404) or an over-long body (413)

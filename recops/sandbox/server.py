@@ -39,7 +39,7 @@ LOOPBACK = "127.0.0.1"
 def _config(app: SandboxApp, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
-        server_header=False, date_header=True, timeout_keep_alive=30, ws="none",
+        server_header=False, date_header=True, timeout_keep_alive=30, ws="websockets-sansio",
     )
 
 
@@ -180,6 +180,9 @@ def announce_banner(app: SandboxApp, url: str, announce=print) -> None:
         announce("  demo OAuth clients (sandbox-only credentials):")
         for c in clients:
             announce(f"    {c.client_id:<24} secret {c.secret:<32} org {c.org:<12} {c.name}")
+    ws = url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    announce(f"  notification sockets: {ws}/channels/{{channelId}}   (real Genesys: wss://streaming.{{region}}/channels/"
+             "{channelId}; docs/sandbox.md 4.10)")
     announce(f"  control plane: {url}/_sandbox/health   (docs/sandbox.md)   Ctrl-C stops")
     if app.guard.protected:
         announce("  the control plane needs the admin token (Authorization: Bearer <token>) or a client's "

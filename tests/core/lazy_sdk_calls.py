@@ -43,7 +43,9 @@ CLASSES = ("ApiClient", "ConversationsApi", "RecordingApi", "AnalyticsApi", "Use
            "ConversationDetailQueryPredicate", "ExecuteRecordingJobsQuery", "ConversationDeletionProtectionQuery",
            "Recording", "ApiNullValue",
            # recops.lifecycle: coverage and orphans
-           "OrphanUpdateRequest")
+           "OrphanUpdateRequest",
+           # recops.live: channels and subscriptions (issue 20)
+           "NotificationsApi", "ChannelTopic")
 ACTION_DATE = datetime(2031, 1, 1, tzinfo=timezone.utc)  # the jobs' and the retention PUT's date
 
 
@@ -307,8 +309,27 @@ def _reattach_orphan(c: Ctx) -> Any:
     return {"recording": rec, "conversation_id": rec.conversation_id}
 
 
+def _channel(c: Ctx) -> Any:
+    return c.sdk.NotificationsApi(c.client).post_notifications_channels()
+
+
+def _subscribe(c: Ctx) -> Any:
+    """As recops.live.channels does: ChannelTopic models (no constructor arguments), ignoreErrors."""
+    topic = c.sdk.ChannelTopic()
+    topic.id = "v2.routing.queues.5a1e0000-0000-4000-8000-0000000000a1.conversations.calls"
+    return c.sdk.NotificationsApi(c.client).put_notifications_channel_subscriptions(_channel(c).id, [topic],
+                                                                                     ignore_errors=True)
+
+
 # method name -> the call, made as recops makes it (same API class, same body model)
 CALLS: dict[str, Callable[[Ctx], Any]] = {
+    # recops.live (issue 20)
+    "post_notifications_channels": _channel,
+    "put_notifications_channel_subscriptions": _subscribe,
+    "get_notifications_channels": lambda c: c.sdk.NotificationsApi(c.client).get_notifications_channels(),
+    "head_notifications_channel": lambda c: c.sdk.NotificationsApi(c.client).head_notifications_channel(_channel(c).id),
+    "delete_notifications_channel_subscriptions": lambda c: c.sdk.NotificationsApi(
+        c.client).delete_notifications_channel_subscriptions(_channel(c).id),
     "get_client_credentials_token": lambda c: c.sdk.ApiClient(host=c.url).get_client_credentials_token(*SUPERVISOR),
     "get_conversation": lambda c: c.sdk.ConversationsApi(c.client).get_conversation(ACTIVE),
     "get_conversations": lambda c: c.sdk.ConversationsApi(c.ava).get_conversations(),

@@ -7,6 +7,7 @@ import pytest
 
 from recops.sandbox import SandboxApp
 from recops.sandbox.control.jobs import AnalyticsJobsControl
+from recops.sandbox.control.notifications import NotificationsControl
 from recops.sandbox.http.routes import API, CONTROL, MEDIA, OAUTH, OTHER, ROOM, Route, RouteTable, plane_of
 from recops.sandbox.http.wire import BadPath, split_path
 from recops.sandbox.services import SERVICES
@@ -69,7 +70,7 @@ def test_every_row_is_a_handler_of_an_api_class_or_the_control_plane():
         # an /api/v2 row belongs to some ApiHandlers class over the app's one state, a /media row
         # to the media host over it
         if r.plane is CONTROL:
-            assert owner is app.control or isinstance(owner, AnalyticsJobsControl), r
+            assert owner is app.control or isinstance(owner, (AnalyticsJobsControl, NotificationsControl)), r
             assert owner.state is app.state, r
         elif r.plane is ROOM:  # a training room's rows (room/api.py, room/board.py) act through the control plane
             assert owner.control is app.control, r

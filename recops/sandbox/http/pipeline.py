@@ -252,7 +252,10 @@ class RequestLog:
         if not ex.plane.logged:
             return
         req = ex.req
-        entry: dict[str, Any] = {"time": ex.wall_time, "method": req.method, "path": req.path,
+        path = req.path
+        if ex.route is not None and "{channelId}" in ex.route.path:  # a channel id admits to its socket
+            path = "/".join(p if p != req.params.get("channelId") else p[:16] + "…" for p in path.split("/"))
+        entry: dict[str, Any] = {"time": ex.wall_time, "method": req.method, "path": path,
                                  "contextId": ex.context_id}
         if ex.fault is not None:
             entry["faultId"] = ex.fault.id

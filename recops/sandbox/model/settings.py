@@ -369,6 +369,105 @@ ASSUMPTIONS += (
     ),
 )
 
+# --- notification events: which changes publish what (issue 20, engineer W2; model/event_bodies.py) ---
+ASSUMPTIONS += (
+    Assumption(
+        "eventConversationRecordingStateCase",
+        "lower",
+        ("lower", "upper"),
+        "unknown",
+        "The casing of the conversation-level recordingState on v2.users.{id}.conversations and "
+        "v2.routing.queues.{id}.conversations (a free string in ConversationEventTopicConversation): "
+        "lower (none|active|paused, like the call topics, whose enum is documented lower case) or "
+        "upper (ACTIVE|PAUSED|NONE, like REST Conversation).",
+    ),
+    Assumption(
+        "eventDuplicates",
+        "changed",
+        ("changed", "every"),
+        "unknown",
+        "When a conversation change publishes. changed: on each topic whose eventBody differs from "
+        "before the change (a no-op write, e.g. PAUSED again, publishes nothing). every: on every "
+        "topic of the conversation at each write that changed it at all (e.g. retention dates).",
+    ),
+    Assumption(
+        "eventUserParticipants",
+        "agents",
+        ("agents", "connected"),
+        "unknown",
+        "Whose v2.users.{id}.conversations(.calls) topics a conversation change publishes on: agents "
+        "(every participant with a user of this org, also after it disconnected) or connected (only "
+        "participants still connected before/after the change; the change that disconnects one is "
+        "its last). Queue topics: the conversation's queue and each participant's queue, always. "
+        "Order: each user (participant order), then each queue; per entity the .calls topic first, "
+        "then .conversations; one event per topic per API request (a PATCH changing several fields "
+        "publishes the final state once).",
+    ),
+    Assumption(
+        "eventRecordingTopics",
+        "fileStateChanges",
+        ("fileStateChanges", "off"),
+        "unknown",
+        "v2.users.{id}.conversations.{cid}.recordings (RecordingEventRecording) publishes when a "
+        "recording's fileState changes (transcoding done, a date passing on the clock, a mark, a "
+        "job); v2.users.{id}.recordings (RecordingArchiveRestoreTopicRecording) when it becomes or "
+        "leaves ARCHIVED/RESTORING/RESTORED. Users: the agent participants (eventUserParticipants "
+        "agents). off: neither topic publishes. Changes by the passing of wall time alone are seen "
+        "at the next read or clock move of the org (the sandbox settles lazily).",
+    ),
+)
+
+# issue 20, the Notifications API (services/notifications.py; docs/sandbox.md "Notifications")
+ASSUMPTIONS += (
+    Assumption(
+        "notificationRefusedTopic",
+        "forbidden403",
+        ("forbidden403", "invalidTopic400"),
+        "unknown",
+        "POST/PUT .../subscriptions without ignoreErrors=true naming a topic the token may not take. "
+        "forbidden403: 403 missing.any.permissions when a permission is missing (a topic naming another "
+        "org's user or queue is 400 notification.invalid.topic either way). invalidTopic400: 400 "
+        "notification.invalid.topic for both. With ignoreErrors=true such topics come back Rejected "
+        "(rejectionReason, missingPermissions) and the rest are subscribed [inferred].",
+    ),
+    Assumption(
+        "notificationTopicPermissions",
+        "enforced",
+        ("enforced", "none"),
+        "unknown",
+        "Which permissions a topic demands (undocumented per topic). enforced: user and queue "
+        "conversation topics need conversation:communication:view (a user token may take its own "
+        "v2.users.{id}.* topics without it), recording topics recording:recording:view, detail events "
+        "analytics:conversationDetail:view. none: any token of the org may take any topic.",
+    ),
+    Assumption(
+        "notificationTakeoverCloseCode",
+        "1000",
+        ("1000", "1001", "4000"),
+        "unknown",
+        "The WebSocket close code the first socket of a channel gets when a second socket connects "
+        "(one socket per channel [documented]; the code is not).",
+    ),
+    Assumption(
+        "notificationUnknownChannel",
+        "refuse404",
+        ("refuse404", "result404Close"),
+        "unknown",
+        "A socket opened on an unknown, evicted or expired channel. refuse404: the upgrade is refused "
+        "with HTTP 404. result404Close: accepted, one {\"result\":\"404\",\"status\":\"error\"} "
+        "message, then closed (code 1000), as third-party clients report.",
+    ),
+    Assumption(
+        "notificationSlowSocket",
+        "close",
+        ("close", "dropOldest"),
+        "unknown",
+        "A socket whose queue holds notificationSocketQueueSize undelivered events when another one "
+        "arrives (the reader is too slow). close: the socket is closed with code 1008 (the client must "
+        "reconnect and re-read, as after any gap). dropOldest: the oldest queued event is dropped.",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 
@@ -418,7 +517,19 @@ class SandboxSettings:
     recording_job_max_concurrent: int = 2  # PENDING + PROCESSING jobs per org [documented: two]
     sensitive_data_redaction: int = 0  # 1: the org redacts PCI/PII (includeRecordingsWithSensitiveData rule)
     restore_seconds: float = 60.0  # RESTORING -> RESTORED after a new archiveDate on an ARCHIVED recording
+    # issue 20: a recording's fileState moved by wall time alone is looked for at an org's read at most
+    # this often (sandbox clock seconds); clock moves and changes always look (model/state.py _sweep)
+    event_file_sweep_seconds: float = 1.0
     export_folder: str = ""  # EXPORT jobs write here ({folder}/{orgId}/year=...); "" = no bucket, exports fail
+    # issue 20, notifications (services/notifications.py): documented limits as defaults, timings [3P]
+    notification_channel_ttl_seconds: float = 86_400.0  # 24 h, renewed by any subscription call
+    notification_channels_per_app: int = 20  # per user + application; the 21st evicts one
+    notification_topics_per_channel: int = 1000
+    notification_heartbeat_seconds: float = 30.0  # 0 = no heartbeats
+    notification_socket_closing_seconds: float = 60.0  # socket_closing this long before a planned close
+    notification_socket_queue_size: int = 10_000  # undelivered events per socket (notificationSlowSocket)
+    notification_channels_per_org: int = 0  # a room's cap (channels, so sockets, per seat); 0 = none
+    notification_event_version: str = "2"  # the envelope's "version" [unknown]
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)
 
     @classmethod
@@ -490,6 +601,9 @@ ROOM_LIMITS: dict[str, Any] = {
     # 4 downloads at once per seat: recops export's own default concurrency (api/settings.py
     # DEFAULT_CONCURRENCY), so an export never trips it; each streamed download holds ~128 KB
     "media_downloads_per_org": 4,
+    # 40 notification channels per seat (two user + app pairs' worth; each channel, its topics and a
+    # socket's queue stay well under 100 KB): past it the seat's least recently used channel goes
+    "notification_channels_per_org": 40,
 }
 
 

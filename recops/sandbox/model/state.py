@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import event_bodies
 from .clock import Clock
+from .events import EventBus
 from .models import (
     DEFAULT_ORG,
     RECORDING_MEDIA,
@@ -94,6 +96,13 @@ class SandboxState:
         # built for one read, what was done to it without materialising it (a job's dates)
         self.settlers: list[Callable[[SandboxState, OrgState], None]] = []
         self.decorators: list[Callable[[OrgState, Conversation, int, int], None]] = []
+        self.events = EventBus()  # notification events (model/events.py; issue 20)
+        # a recording's fileState now (services/media.live_file_state, set by the recordings service),
+        # and the last one seen of each recording while anyone listens: the recording topics publish
+        # a change of it (``_sweep``)
+        self.file_states: Callable[[SandboxState, Conversation, Recording], str] | None = None
+        self._files_seen: dict[tuple[str, str, str], str] = {}
+        self._swept: dict[str, float] = {}  # each org's last sweep on a read (sandbox clock)
 
     # --- orgs, clients, users, tokens -------------------------------------------------------
 
@@ -287,6 +296,13 @@ class SandboxState:
         """Bring ``org``'s running work (recording jobs) up to the clock (cheap when none runs)."""
         for settle in self.settlers:
             settle(self, org)
+        if self.events.listened and self.file_states is not None:
+            now = self.clock.now()
+            if now >= self._swept.get(org.name, 0.0) + self.settings.event_file_sweep_seconds:
+                with self.lock:
+                    self._swept[org.name] = now
+                    for conv in list(org.conversations.values()):
+                        self._sweep(conv)
 
     def add_conversation(self, conv: Conversation) -> Conversation:
         with self.lock:
@@ -310,6 +326,8 @@ class SandboxState:
                 self.add_queue(org=conv.org, queue_id=conv.queue_id)
             org.conversations[conv.id] = conv
             self.version += 1
+            if self.events.listened:
+                self._publish(conv, {})
             return conv
 
     def add_history(self, history: GeneratedHistory) -> GeneratedHistory:
@@ -348,7 +366,7 @@ class SandboxState:
         natural state, its archive/delete dates that have passed dropped); an archive or delete
         date is set to ``when`` (default now) if it had none."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 now = self.clock.now() if when is None else when
                 dates: dict[str, float | None] = {}
@@ -365,7 +383,7 @@ class SandboxState:
                         dates["deleteDate"] = None
                 conv.set_retention(rec, dates, False)  # bumps the conversation's version
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def update_client(self, client: OAuthClient, permissions: tuple[str, ...] | None = None,
                       grants: tuple[str, ...] | None = None) -> OAuthClient:
@@ -387,6 +405,10 @@ class SandboxState:
 
     def advance_clock(self, seconds: float) -> float:
         with self.lock:
+            if self.events.listened and self.file_states is not None:
+                for org in list(self.orgs.values()):
+                    for conv in list(org.conversations.values()):
+                        self._sweep(conv)
             offset = self.clock.advance(seconds)
             for org in list(self.orgs.values()):
                 self.settle(org)
@@ -400,44 +422,44 @@ class SandboxState:
         """Secure pause/resume; ``when_none`` defaults to the ``recordingStateWriteWhenNone``
         assumption. Returns the resulting state."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 return conv.set_recording_state(
                     desired, self.clock.now() if now is None else now,
                     when_none or self.settings.assumption("recordingStateWriteWhenNone"))
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def set_adhoc(self, conv: Conversation, p: Participant, on: bool, now: float | None = None) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.set_adhoc(p, on, self.clock.now() if now is None else now)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def set_held(self, conv: Conversation, p: Participant, held: bool, now: float | None = None) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.set_held(p, held, self.clock.now() if now is None else now)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def disconnect(self, conv: Conversation, participant: Participant | None = None,
                    now: float | None = None) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.disconnect(self.clock.now() if now is None else now, participant)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def update_participant(self, conv: Conversation, p: Participant, changes: dict[str, Any]) -> None:
         """A ``MediaParticipantRequest``'s changes (recording, held, muted, confined, state
         ``disconnected``), validated by the caller, applied in that order."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 now = self.clock.now()
                 if "recording" in changes:
@@ -449,7 +471,7 @@ class SandboxState:
                 if changes.get("state") == "disconnected":
                     conv.disconnect(now, p)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def is_protected(self, org: str, conversation_id: str) -> bool:
         o = self.orgs.get(org)
@@ -468,23 +490,23 @@ class SandboxState:
     def set_retention(self, conv: Conversation, rec: Recording, dates: dict[str, float | None],
                       clear_export: bool = False) -> None:
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 conv.set_retention(rec, dates, clear_export)
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     def restore_recording(self, conv: Conversation, rec: Recording) -> None:
         """An ARCHIVED recording starts restoring now (its new archiveDate is set by ``set_retention``):
         a control-plane ARCHIVED mark is lifted, the dates' clock takes over (media.file_state)."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 rec.file_state = None
                 rec.restored_at = self.clock.now()
                 conv.version += 1
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
     # --- orphan recordings (services/orphans.py; issue 19) -------------------------------------
 
@@ -517,15 +539,15 @@ class SandboxState:
     def attach_recording(self, conv: Conversation, rec: Recording) -> None:
         """An orphan's recording joins ``conv`` (a generated conversation is materialised)."""
         with self.lock:
-            before = conv.version
+            before, seen = conv.version, self._seen(conv)
             try:
                 rec.conversation_id = conv.id
                 conv.recordings.append(rec)
                 conv._touch()
             finally:
-                self._changed(conv, before)
+                self._changed(conv, before, seen)
 
-    def _changed(self, conv: Conversation, before: int) -> None:
+    def _changed(self, conv: Conversation, before: int, seen: dict[str, Any] | None = None) -> None:
         """After every change to a conversation (under the lock, even one that raised half way):
         ``version`` bumped, and a *generated* conversation (built for one read, held in no org)
         that the change touched (its version moved from ``before``) materialised: it joins its
@@ -535,6 +557,71 @@ class SandboxState:
         if conv.version != before:
             self._keep(conv)
         self.version += 1
+        if seen is not None and conv.version != before:
+            self._publish(conv, seen)
+        if seen is not None and self.file_states is not None:
+            self._sweep(conv)
+
+    # --- notification events (model/event_bodies.py; issue 20) -------------------------------
+
+    def _events_of(self, conv: Conversation) -> list[tuple[str, dict[str, Any]]]:
+        o = self.orgs.get(conv.org)
+        return event_bodies.conversation_events(
+            conv, o.users if o is not None else {},
+            self.settings.assumption("eventConversationRecordingStateCase"),
+            self.settings.assumption("eventUserParticipants"))
+
+    def _seen(self, conv: Conversation) -> dict[str, Any] | None:
+        """What ``conv``'s topics say now, when anyone listens (else None: no body is built)."""
+        if not self.events.listened:
+            return None
+        if self.file_states is not None:
+            self._sweep(conv)  # the file states before the change (a change of wall time published first)
+        return dict(self._events_of(conv))
+
+    def _publish(self, conv: Conversation, seen: dict[str, Any]) -> None:
+        """Publish on each topic whose body differs from ``seen`` (the ``eventDuplicates``
+        assumption ``every``: on every topic at each change of the conversation)."""
+        every = self.settings.assumption("eventDuplicates") == "every"
+        at = self.clock.now()
+        now = self._events_of(conv)
+        if any(t not in dict(now) for t in seen):  # eventUserParticipants connected: a user's last event
+            bodies = {t.rsplit(".", 1)[1]: b for t, b in now}
+            now = [(t, bodies[t.rsplit(".", 1)[1]]) for t in self._topics_in_order(conv)
+                   if t in seen or t in dict(now)]
+        for topic, body in now:
+            if every or seen.get(topic) != body:
+                self.events.publish(conv.org, topic, body, at)
+
+    def _sweep(self, conv: Conversation) -> None:
+        """Publish each recording of ``conv`` whose fileState moved since it was last seen (first
+        sight: remembered, not published): ``v2.users.{uid}.conversations.{cid}.recordings``, and
+        ``v2.users.{uid}.recordings`` when it enters or leaves ARCHIVED/RESTORING/RESTORED, for each
+        agent user of the org (the ``eventRecordingTopics`` assumption; ``off``: none)."""
+        if self.file_states is None or self.settings.assumption("eventRecordingTopics") == "off":
+            return
+        users: list[str] | None = None
+        for rec in conv.recordings:
+            key = (conv.org, conv.id, rec.id)
+            now = self.file_states(self, conv, rec)
+            was = self._files_seen.get(key)
+            self._files_seen[key] = now
+            if was is None or was == now:
+                continue
+            if users is None:
+                o = self.orgs.get(conv.org)
+                users = event_bodies.agent_users(conv, o.users if o is not None else {})
+            body = event_bodies.recording(conv, rec, now, event_bodies.media_uri(conv, rec, now))
+            archive = {was, now} & event_bodies.ARCHIVE_STATES
+            at = self.clock.now()
+            for uid in users:
+                self.events.publish(conv.org, f"v2.users.{uid}.conversations.{conv.id}.recordings", body, at)
+                if archive:
+                    self.events.publish(conv.org, f"v2.users.{uid}.recordings", body, at)
+
+    def _topics_in_order(self, conv: Conversation) -> list[str]:
+        o = self.orgs.get(conv.org)
+        return [t for t, _ in event_bodies.conversation_events(conv, o.users if o is not None else {})]
 
     def _keep(self, conv: Conversation) -> None:
         org = self.orgs.get(conv.org)
@@ -559,6 +646,8 @@ class SandboxState:
             self._org_tokens.clear()
             self._expiries.clear()
             self._mints.clear()
+            self._files_seen.clear()
+            self._swept.clear()
             if settings is not None:
                 self.settings = settings
             if restart_clock:
@@ -576,6 +665,8 @@ class SandboxState:
                     self.clients.pop(cid, None)
             for value in list(self._org_tokens.get(name, ())):
                 self._forget_token(value)
+            for key in [k for k in self._files_seen if k[0] == name]:
+                del self._files_seen[key]
             self.version += 1
 
     # --- swapping in what was built elsewhere (a reset: built in a scratch state, off this lock) --

@@ -3,8 +3,9 @@ its own route rows (``ROUTES``): ``oauth``, ``conversations``, ``recordings`` (+
 the media host in ``media``), ``analytics_query`` (the sync details query, over ``analytics``
 and ``analytics_select``), ``analytics_jobs``, ``batch_downloads``, ``deletion_protection`` (legal hold),
 ``recording_jobs`` (bulk DELETE/ARCHIVE/EXPORT jobs, writing exports through ``export_bucket``),
-``orphans`` and
-``directory`` (users, queues). ``base`` holds the checks every handler shares, ``render`` the wire views of
+``orphans``,
+``directory`` (users, queues) and ``notifications`` (channels, subscriptions, the WebSocket;
+issue 20). ``base`` holds the checks every handler shares, ``render`` the wire views of
 conversations and recordings.
 
 ``SERVICES`` lists them in route-table order (a literal segment before a capture: see
@@ -24,6 +25,7 @@ from .conversations import ConversationsApi
 from .deletion_protection import DeletionProtectionApi
 from .directory import DirectoryApi
 from .media import MediaHost
+from .notifications import NotificationsApi
 from .oauth import OAuthApi
 from .orphans import OrphanMediaHost, OrphansApi
 from .recording_jobs import RecordingJobsApi
@@ -32,6 +34,7 @@ from .recordings import RecordingsApi
 # route-table order (literal segments before captures across services too:
 # conversations/calls/{cid} before conversations/{cid}/recordings)
 SERVICES = (OAuthApi, ConversationsApi, RecordingsApi, AnalyticsQueryApi, AnalyticsJobsApi, DirectoryApi,
-            BatchDownloadApi, DeletionProtectionApi, RecordingJobsApi, OrphansApi, MediaHost, OrphanMediaHost)
+            BatchDownloadApi, DeletionProtectionApi, RecordingJobsApi, OrphansApi, MediaHost, OrphanMediaHost,
+            NotificationsApi)
 
 __all__ = ["SERVICES"]

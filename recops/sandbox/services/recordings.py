@@ -23,6 +23,7 @@ from ..model import errors
 from ..model import permissions as perms
 from ..model.clock import iso, parse_iso
 from ..model.models import Conversation, Recording, Token
+from ..model.state import SandboxState
 from ..seeds.history import iso_ms
 from ..seeds.spec import seeded_file_state
 from . import render
@@ -137,6 +138,10 @@ def _generated_rows(org: Any, rules: _RetentionRules, position: Position, wanted
 
 
 class RecordingsApi(ApiHandlers):
+    def __init__(self, state: SandboxState) -> None:
+        super().__init__(state)
+        state.file_states = live_file_state  # what the recording topics compare (issue 20)
+
     def _ready(self, conv: Conversation) -> bool:
         """The conversation's media is transcoded (its recordings left UPLOADING)."""
         ready = conv.ready_at(self.state.settings.transcoding_delay_seconds)
