@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import RecopsError
+from recops.ops.journal import pid_alive
 
 from .hold import check
 from .retention import iso
@@ -35,18 +36,6 @@ COLUMNS = {"id": "Int64", "kind": "string", "conversation_id": "string", "record
            "status": "string", "note": "string"}
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def reconcile_changes(client: Client, journal: LifecycleJournal, settle_after: float | None = None) -> pd.DataFrame:
     from recops.base.frames import typed_frame
 
@@ -55,7 +44,7 @@ def reconcile_changes(client: Client, journal: LifecycleJournal, settle_after: f
     client.api_client  # noqa: B018 - authenticate (and resolve the target's description) first
     target, host, now = client.describe(), socket.gethostname(), datetime.now(timezone.utc)
     doubt = [r for r in journal.changes(target=target) if r["status"] == "intent"
-             and not (r["host"] == host and r["pid"] != os.getpid() and _alive(r["pid"]))]
+             and not (r["host"] == host and r["pid"] != os.getpid() and pid_alive(r["pid"]))]
     rows: list[dict[str, Any]] = []
     young = [r for r in doubt if (now - datetime.fromisoformat(r["started_at"])).total_seconds() < settle_after]
     for r in young:

@@ -67,7 +67,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _pid_alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
+    """Whether process ``pid`` of this host still runs (a row it left at intent may be in flight)."""
     if not pid:
         return False
     try:
@@ -197,7 +198,7 @@ class Journal(DurableDb):
         """Changes whose outcome was never written, by a process that is gone (or another host)."""
         host = socket.gethostname()
         return [e for e in self.entries(status="intent")
-                if not (e.host == host and e.pid != os.getpid() and _pid_alive(e.pid))]
+                if not (e.host == host and e.pid != os.getpid() and pid_alive(e.pid))]
 
     def to_frame(self) -> Any:
         """Every entry, one row each, with the dtypes of ``FRAME_DTYPES`` whatever the rows hold
