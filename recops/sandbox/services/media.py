@@ -220,6 +220,26 @@ def _signature(path: str, expires: int) -> str:
     return hmac.new(_SECRET, f"GET\n{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
 
+def signed_query(path: str, expires: int) -> str:
+    """The query that signs ``path`` until ``expires`` (epoch seconds), S3 style."""
+    return f"Expires={expires}&Signature={_signature(path, expires)}"
+
+
+def check_signature(req: Request, path: str) -> int:
+    """The ``Expires`` of a request for the ``.wav`` at ``path`` whose signature is good; else the
+    403 ``SignatureDoesNotMatch`` S3 answers. Whether it has expired is the caller's to say."""
+    expires_text, signature = req.q("Expires"), req.q("Signature")
+    good = (expires_text is not None and expires_text.isdigit() and signature is not None
+            and req.params["file"].endswith(".wav")
+            and hmac.compare_digest(signature.encode("latin-1", "replace"),
+                                    _signature(path, int(expires_text)).encode()))
+    if not good:
+        raise s3_error(403, "SignatureDoesNotMatch",
+                       "The request signature we calculated does not match the signature you provided.")
+    assert expires_text is not None
+    return int(expires_text)
+
+
 def media_path(job_id: str, conversation_id: str, recording_id: str) -> str:
     job, conv, rec = (quote(x, safe="") for x in (job_id, conversation_id, recording_id))
     return f"{MEDIA_PREFIX}/{job}/{conv}/{rec}.wav"
@@ -227,7 +247,7 @@ def media_path(job_id: str, conversation_id: str, recording_id: str) -> str:
 
 def signed_url(base_url: str, job_id: str, conversation_id: str, recording_id: str, expires: int) -> str:
     path = media_path(job_id, conversation_id, recording_id)
-    return f"{base_url}{path}?Expires={expires}&Signature={_signature(path, expires)}"
+    return f"{base_url}{path}?{signed_query(path, expires)}"
 
 
 # --- the media host --------------------------------------------------------------------------------
@@ -241,20 +261,11 @@ class MediaHost:
         self.state = state
 
     def download(self, req: Request) -> Reply:
-        expires_text, signature = req.q("Expires"), req.q("Signature")
         path = media_path(req.params["jobId"], req.params["cid"], req.params["file"].removesuffix(".wav"))
-        good = (expires_text is not None and expires_text.isdigit() and signature is not None
-                and req.params["file"].endswith(".wav")
-                and hmac.compare_digest(signature.encode("latin-1", "replace"),
-                                        _signature(path, int(expires_text)).encode()))
-        if not good:
-            raise s3_error(403, "SignatureDoesNotMatch",
-                           "The request signature we calculated does not match the signature you provided.")
+        expires = check_signature(req, path)
         now = self.state.clock.now()
-        assert expires_text is not None
-        if now > int(expires_text):
-            raise s3_error(403, "AccessDenied", "Request has expired",
-                           Expires=iso(int(expires_text)), ServerTime=iso(now))
+        if now > expires:
+            raise s3_error(403, "AccessDenied", "Request has expired", Expires=iso(expires), ServerTime=iso(now))
         rid = req.params["file"].removesuffix(".wav")
         with self.state.lock:
             org = job_org(self.state, req.params["jobId"])

@@ -26,8 +26,6 @@ A scenario's orphans are objects of the org; a generated history's are computed 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -41,7 +39,7 @@ from ..model.models import Recording, Token
 from ..model.orphans import Orphan
 from . import render
 from .base import ApiHandlers, bool_param, positive_int
-from .media import _SECRET, DownloadsBusy, file_state, wav_reply
+from .media import DownloadsBusy, check_signature, file_state, signed_query, wav_reply
 from .recordings import FORMAT_IDS
 
 if TYPE_CHECKING:
@@ -74,10 +72,6 @@ def unknown_conversation() -> ApiError:
 def edit_forbidden() -> ApiError:
     return _error(403, "recording.orphan.edit.permission.check.failed",
                   "Requesting user lacks permission to perform this api operation.")
-
-
-def _signature(path: str, expires: int) -> str:
-    return hmac.new(_SECRET, f"GET\n{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 def _media_path(orphan_id: str, recording_id: str) -> str:
@@ -147,8 +141,7 @@ class OrphansApi(ApiHandlers):
         if ready and fmt != "NONE" and rec.end is not None:
             expires = int(self.state.clock.now() + URL_TTL_SECONDS)
             path = _media_path(orphan.id, rec.id)
-            out["mediaUris"] = {"S": {"mediaUri": f"{base_url}{path}?Expires={expires}"
-                                                  f"&Signature={_signature(path, expires)}"}}
+            out["mediaUris"] = {"S": {"mediaUri": f"{base_url}{path}?{signed_query(path, expires)}"}}
             out["outputDurationMs"] = int((rec.end - rec.start) * 1000)
         else:
             out["estimatedTranscodeTimeMs"] = int(TRANSCODE_SECONDS * 1000)
@@ -347,16 +340,7 @@ class OrphanMediaHost:
     def media_download(self, req: Request) -> Reply:
         rid = req.params["file"].removesuffix(".wav")
         path = _media_path(req.params["orphanId"], rid)
-        expires_text, signature = req.q("Expires"), req.q("Signature")
-        good = (expires_text is not None and expires_text.isdigit() and signature is not None
-                and req.params["file"].endswith(".wav")
-                and hmac.compare_digest(signature.encode("latin-1", "replace"),
-                                        _signature(path, int(expires_text)).encode()))
-        if not good:
-            raise s3_error(403, "SignatureDoesNotMatch",
-                           "The request signature we calculated does not match the signature you provided.")
-        assert expires_text is not None
-        if self.state.clock.now() > int(expires_text):
+        if self.state.clock.now() > check_signature(req, path):
             raise s3_error(403, "AccessDenied", "Request has expired")
         with self.state.lock:
             found = next(((org, o) for org in list(self.state.orgs)
