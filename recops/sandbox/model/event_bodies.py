@@ -25,16 +25,18 @@ CALLS = "conversations.calls"
 CONVERSATIONS = "conversations"
 
 
-def _put(out: dict[str, Any], key: str, value: Any) -> None:
+def put_present(out: dict[str, Any], key: str, value: Any) -> None:
+    """``out[key] = value`` unless ``value`` is None (the wire leaves absent fields out); the REST
+    renderings (``services/render.py``) use these three too."""
     if value is not None:
         out[key] = value
 
 
-def _iso(epoch: float | None) -> str | None:
+def iso_or_none(epoch: float | None) -> str | None:
     return None if epoch is None else iso(epoch)
 
 
-def _recorders_state(conv: Conversation, p: Participant) -> dict[str, str]:
+def recorders_state(conv: Conversation, p: Participant) -> dict[str, str]:
     return {
         "adhocState": conv.recorder_state(p.session.adhoc),
         "customerExperienceState": conv.recorder_state(conv.policy_recording),
@@ -51,15 +53,15 @@ def call_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
     """``ConversationCallEventTopicCallMediaParticipant`` (same fields on the queue class)."""
     s = p.session
     out: dict[str, Any] = {"id": p.id, "name": p.name}
-    _put(out, "address", p.address)
+    put_present(out, "address", p.address)
     out["startTime"] = iso(p.start_time)
-    _put(out, "connectedTime", _iso(s.connected_time))
-    _put(out, "endTime", _iso(p.end_time))
+    put_present(out, "connectedTime", iso_or_none(s.connected_time))
+    put_present(out, "endTime", iso_or_none(p.end_time))
     out["purpose"] = p.purpose
     out["state"] = s.state
     out["initialState"] = "alerting" if s.direction == "inbound" else "dialing"
     out["direction"] = s.direction
-    _put(out, "disconnectType", s.disconnect_type)
+    put_present(out, "disconnectType", s.disconnect_type)
     out["held"] = s.held
     out["wrapupRequired"] = False
     if p.user_id:
@@ -71,10 +73,10 @@ def call_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
     out["confined"] = s.confined
     out["recording"] = conv.participant_recorded(p)
     out["recordingState"] = conv.recording_state().lower()
-    out["recordersState"] = _recorders_state(conv, p)
+    out["recordersState"] = recorders_state(conv, p)
     out["securePause"] = conv.secure_pause
-    _put(out, "ani", p.ani)
-    _put(out, "dnis", p.dnis)
+    put_present(out, "ani", p.ani)
+    put_present(out, "dnis", p.dnis)
     return out
 
 
@@ -96,14 +98,14 @@ def _call(conv: Conversation, p: Participant) -> dict[str, Any]:
                            "initialState": "alerting" if s.direction == "inbound" else "dialing",
                            "recording": conv.participant_recorded(p),
                            "recordingState": conv.recording_state().lower(),
-                           "recordersState": _recorders_state(conv, p),
+                           "recordersState": recorders_state(conv, p),
                            "muted": s.muted, "confined": s.confined, "held": s.held,
                            "securePause": conv.secure_pause}
-    _put(out, "disconnectType", s.disconnect_type)
+    put_present(out, "disconnectType", s.disconnect_type)
     out["direction"] = s.direction
     out["provider"] = "Edge"
-    _put(out, "connectedTime", _iso(s.connected_time))
-    _put(out, "disconnectedTime", _iso(s.disconnected_time))
+    put_present(out, "connectedTime", iso_or_none(s.connected_time))
+    put_present(out, "disconnectedTime", iso_or_none(s.disconnected_time))
     return out
 
 
@@ -116,13 +118,13 @@ def _session(p: Participant) -> dict[str, Any]:
 def conversation_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
     """``ConversationEventTopicParticipant``."""
     out: dict[str, Any] = {"id": p.id}
-    _put(out, "connectedTime", _iso(p.session.connected_time))
-    _put(out, "endTime", _iso(p.end_time))
-    _put(out, "userId", p.user_id)
+    put_present(out, "connectedTime", iso_or_none(p.session.connected_time))
+    put_present(out, "endTime", iso_or_none(p.end_time))
+    put_present(out, "userId", p.user_id)
     out["name"] = p.name
-    _put(out, "queueId", p.queue_id)
+    put_present(out, "queueId", p.queue_id)
     out["purpose"] = p.purpose
-    _put(out, "address", p.address)
+    put_present(out, "address", p.address)
     out["wrapupRequired"] = False
     if p.session.media == "call":
         out["calls"] = [_call(conv, p)]
@@ -138,7 +140,7 @@ def conversation(conv: Conversation, state_case: str = "lower") -> dict[str, Any
     out: dict[str, Any] = {"id": conv.id,
                            "participants": [conversation_participant(conv, p) for p in conv.participants],
                            "recordingState": rs.lower() if state_case == "lower" else rs}
-    _put(out, "externalTag", conv.external_tag)
+    put_present(out, "externalTag", conv.external_tag)
     out["securePause"] = conv.secure_pause
     out["divisions"] = _divisions(conv)
     return out

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..http.wire import dumps
 from ..model.clock import iso
+from ..model.event_bodies import iso_or_none, put_present, recorders_state
 from ..model.models import MEDIA_TYPES, Conversation, Participant, Recording
 from .annotations import AnnotationRules, annotations, media_ms
 from .media import size_for
@@ -43,29 +44,11 @@ class BodyCache:
         return body
 
 
-def _put(out: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None:
-        out[key] = value
-
-
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else iso(epoch)
-
-
-def _recorders_state(conv: Conversation, p: Participant) -> dict[str, str]:
-    return {
-        "adhocState": conv.recorder_state(p.session.adhoc),
-        "customerExperienceState": conv.recorder_state(conv.policy_recording),
-        "agentExperienceState": "NONE",
-        "snippetState": "NONE",
-    }
-
-
 def _session(conv: Conversation, p: Participant) -> dict[str, Any]:
     s = p.session
     out: dict[str, Any] = {"state": s.state, "id": s.id}
     if s.media != "call":
-        _put(out, "direction", s.direction)
+        put_present(out, "direction", s.direction)
         out["held"] = s.held
         return out
     out["initialState"] = "alerting" if s.direction == "inbound" else "dialing"
@@ -73,33 +56,33 @@ def _session(conv: Conversation, p: Participant) -> dict[str, Any]:
     recorded = conv.participant_recorded(p)
     out["recording"] = recorded
     out["recordingState"] = conv.recording_state().lower()
-    out["recordersState"] = _recorders_state(conv, p)
+    out["recordersState"] = recorders_state(conv, p)
     out["muted"] = s.muted
     out["confined"] = s.confined
     out["held"] = s.held
     out["securePause"] = conv.secure_pause
     if recorded:
-        _put(out, "recordingId", conv.recording_for(p))
-    _put(out, "disconnectType", s.disconnect_type)
-    _put(out, "connectedTime", _iso(s.connected_time))
-    _put(out, "disconnectedTime", _iso(s.disconnected_time))
+        put_present(out, "recordingId", conv.recording_for(p))
+    put_present(out, "disconnectType", s.disconnect_type)
+    put_present(out, "connectedTime", iso_or_none(s.connected_time))
+    put_present(out, "disconnectedTime", iso_or_none(s.disconnected_time))
     out["provider"] = "Edge"
     return out
 
 
 def participant(conv: Conversation, p: Participant) -> dict[str, Any]:
     out: dict[str, Any] = {"id": p.id, "startTime": iso(p.start_time)}
-    _put(out, "endTime", _iso(p.end_time))
-    _put(out, "connectedTime", _iso(p.session.connected_time))
+    put_present(out, "endTime", iso_or_none(p.end_time))
+    put_present(out, "connectedTime", iso_or_none(p.session.connected_time))
     out["name"] = p.name
     if p.user_id:
         out["userUri"] = f"/api/v2/users/{p.user_id}"
         out["userId"] = p.user_id
-    _put(out, "queueId", p.queue_id)
+    put_present(out, "queueId", p.queue_id)
     out["purpose"] = p.purpose
-    _put(out, "address", p.address)
-    _put(out, "ani", p.ani)
-    _put(out, "dnis", p.dnis)
+    put_present(out, "address", p.address)
+    put_present(out, "ani", p.ani)
+    put_present(out, "dnis", p.dnis)
     out["wrapupRequired"] = False
     out[MEDIA_TYPES[p.session.media][0]] = [_session(conv, p)]
     return out
@@ -108,8 +91,8 @@ def participant(conv: Conversation, p: Participant) -> dict[str, Any]:
 def conversation(conv: Conversation) -> dict[str, Any]:
     """``Conversation`` (GET /api/v2/conversations/{id}). ``state`` is never present on read."""
     out: dict[str, Any] = {"id": conv.id, "startTime": iso(conv.start_time)}
-    _put(out, "endTime", _iso(conv.end_time))
-    _put(out, "externalTag", conv.external_tag)
+    put_present(out, "endTime", iso_or_none(conv.end_time))
+    put_present(out, "externalTag", conv.external_tag)
     out["participants"] = [participant(conv, p) for p in conv.participants]
     out["recordingState"] = conv.recording_state()
     out["securePause"] = conv.secure_pause
@@ -130,26 +113,26 @@ def call_participant(conv: Conversation, p: Participant) -> dict[str, Any]:
     s = p.session
     recorded = conv.participant_recorded(p)
     out: dict[str, Any] = {"id": p.id, "name": p.name}
-    _put(out, "address", p.address)
+    put_present(out, "address", p.address)
     out["startTime"] = iso(p.start_time)
-    _put(out, "connectedTime", _iso(s.connected_time))
-    _put(out, "endTime", _iso(p.end_time))
+    put_present(out, "connectedTime", iso_or_none(s.connected_time))
+    put_present(out, "endTime", iso_or_none(p.end_time))
     out["purpose"] = p.purpose
     out["state"] = s.state
     out["direction"] = s.direction
-    _put(out, "disconnectType", s.disconnect_type)
+    put_present(out, "disconnectType", s.disconnect_type)
     out["held"] = s.held
     out["wrapupRequired"] = False
-    _put(out, "user", _ref("users", p.user_id))
-    _put(out, "queue", _ref("routing/queues", p.queue_id))
+    put_present(out, "user", _ref("users", p.user_id))
+    put_present(out, "queue", _ref("routing/queues", p.queue_id))
     out["provider"] = "Edge"
     out["muted"] = s.muted
     out["confined"] = s.confined
     out["recording"] = recorded
     out["recordingState"] = conv.recording_state().lower()
-    out["recordersState"] = _recorders_state(conv, p)
-    _put(out, "ani", p.ani)
-    _put(out, "dnis", p.dnis)
+    out["recordersState"] = recorders_state(conv, p)
+    put_present(out, "ani", p.ani)
+    put_present(out, "dnis", p.dnis)
     out["securePause"] = conv.secure_pause
     return out
 
@@ -175,20 +158,20 @@ def _common_recording(conv: Conversation, rec: Recording, file_state: str, times
     out: dict[str, Any] = {"id": rec.id, "conversationId": conv.id}
     if times:
         out["startTime"] = iso(rec.start)
-        _put(out, "endTime", _iso(rec.end))
+        put_present(out, "endTime", iso_or_none(rec.end))
     out["media"] = rec.media
-    _put(out, "mediaSubtype", rec.subtype)
+    put_present(out, "mediaSubtype", rec.subtype)
     out["fileState"] = file_state
-    _put(out, "archiveDate", _iso(rec.archive_date))
+    put_present(out, "archiveDate", iso_or_none(rec.archive_date))
     if rec.archive_date is not None:
         out["archiveMedium"] = "CLOUDARCHIVE"
-    _put(out, "deleteDate", _iso(rec.delete_date))
-    _put(out, "exportDate", _iso(rec.export_date))
+    put_present(out, "deleteDate", iso_or_none(rec.delete_date))
+    put_present(out, "exportDate", iso_or_none(rec.export_date))
     if file_state in ("RESTORING", "RESTORED"):  # restored until the new archiveDate [§2.1 default]
-        _put(out, "restoreExpirationTime", _iso(rec.archive_date))
+        put_present(out, "restoreExpirationTime", iso_or_none(rec.archive_date))
     out["maxAllowedRestorationsForOrg"] = 10000
     out["remainingRestorationsAllowedForOrg"] = 10000
-    _put(out, "sessionId", rec.session_id)
+    put_present(out, "sessionId", rec.session_id)
     return out
 
 
