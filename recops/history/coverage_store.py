@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import ConfigError
 
+from .cache_files import arrow_type, write_json
 from .keys import day_name, query_key
 from .views import parquet_view
 
@@ -51,17 +52,12 @@ ORPHAN_COLUMNS: dict[str, str] = {
 }
 
 
-def _arrow_type(kind: str) -> pa.DataType:
-    import pyarrow as pa
-
-    return {"string": pa.string(), "datetime": pa.timestamp("us", tz="UTC"), "int": pa.int64(),
-            "bool": pa.bool_()}[kind]
 
 
 def schema(columns: Mapping[str, str]) -> pa.Schema:
     import pyarrow as pa
 
-    return pa.schema([(name, _arrow_type(kind)) for name, kind in columns.items()])
+    return pa.schema([(name, arrow_type(kind)) for name, kind in columns.items()])
 
 
 def coverage_identity(identity: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,7 +111,7 @@ class CoverageStore:
         """Keep one finished day (replacing what was held for it)."""
         self.path.mkdir(parents=True, exist_ok=True)
         if not (self.path / "query.json").exists():
-            _write_json(self.path / "query.json", self.identity)
+            write_json(self.path / "query.json", self.identity)
         self.tmp.mkdir(exist_ok=True)
         folder = self.path / f"day={day_name(day)}"
         folder.mkdir(exist_ok=True)
@@ -144,7 +140,7 @@ class CoverageStore:
 
     def remember(self, **values: Any) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        _write_json(self.path / "meta.json", self.meta() | values)
+        write_json(self.path / "meta.json", self.meta() | values)
 
     # --- DuckDB ------------------------------------------------------------------------------
 
@@ -157,12 +153,3 @@ class CoverageStore:
 
     def clear(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-
-
-def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    with open(tmp, "w") as f:
-        json.dump(value, f, indent=1, sort_keys=True, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import ConfigError
 
+from .cache_files import arrow_type, write_json
 from .keys import day_name, query_key
 from .views import parquet_view
 
@@ -65,18 +66,13 @@ PAUSE_FACT_COLUMNS: dict[str, str] = {
 }
 
 
-def _arrow_type(kind: str) -> pa.DataType:
-    import pyarrow as pa
-
-    return {"string": pa.string(), "datetime": pa.timestamp("us", tz="UTC"), "int": pa.int64(),
-            "float": pa.float64(), "bool": pa.bool_()}[kind]
 
 
 def arrow_schema() -> pa.Schema:
     import pyarrow as pa
 
-    pause = pa.struct([(name, _arrow_type(kind)) for name, kind in PAUSE_FACT_COLUMNS.items()])
-    return pa.schema([*((name, _arrow_type(kind)) for name, kind in FACT_COLUMNS.items()),
+    pause = pa.struct([(name, arrow_type(kind)) for name, kind in PAUSE_FACT_COLUMNS.items()])
+    return pa.schema([*((name, arrow_type(kind)) for name, kind in FACT_COLUMNS.items()),
                       ("pauses", pa.list_(pause)), ("read_at", pa.timestamp("us", tz="UTC"))])
 
 
@@ -156,7 +152,7 @@ class LedgerStore:
         now = datetime.now(timezone.utc)
         with self._lock, self._across_processes():
             if not (self.path / "query.json").exists():
-                _write_json(self.path / "query.json", self.identity)
+                write_json(self.path / "query.json", self.identity)
             self.tmp.mkdir(exist_ok=True)
             for day, fresh in sorted(by_day.items()):
                 old = self._day_table(day)
@@ -220,7 +216,7 @@ class LedgerStore:
             runs.append({"start": _iso(start), "end": _iso(end),
                          "pending_from": None if pending_from is None else _iso(pending_from),
                          "at": _iso(datetime.now(timezone.utc))})
-            _write_json(self.runs_path, {"runs": runs[-1000:]})
+            write_json(self.runs_path, {"runs": runs[-1000:]})
 
     def resume_point(self) -> datetime | None:
         """Where ``--since-last`` starts: the end of the latest interval ledgered, or the start of
@@ -256,12 +252,3 @@ def _iso(when: datetime) -> str:
 
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _write_json(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    with open(tmp, "w") as f:
-        json.dump(value, f, indent=1, sort_keys=True, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
