@@ -19,6 +19,9 @@ with none open ``EventBus.listened`` is false and publishers may skip building b
 the channels of the event's org subscribed to its topic and appends one pre-built frame to each
 live socket's bounded queue (``Socket.offer``). Each socket's task sends its queue in bus order, heartbeats,
 and watches its channel's expiry (``socket_closing`` ``notificationSocketClosingSeconds`` before).
+The task never waits for the state lock on the event loop (a publisher in another thread holds it
+while it publishes: waiting stopped the whole loop); wakes from another thread go through the loop's
+``Waker``, one ``call_soon_threadsafe`` per batch.
 """
 
 from __future__ import annotations
