@@ -42,3 +42,30 @@ def test_many_events_from_another_thread_arrive_in_order_with_one_wake_up_per_ba
             for n in range(50):
                 sb.state.events.publish(ORG, TOPIC, {"id": "c1", "n": n}, sb.state.clock.now())
         assert [recv_event(ws)["eventBody"]["n"] for _ in range(50)] == list(range(50))
+
+
+def test_http_replies_do_not_wait_behind_a_woken_socket_while_another_thread_holds_the_lock(sb, channel):  # noqa: F811
+    """The loop stays free: a control-plane read that needs no state lock is answered while a
+    publisher in another thread still holds it, just after waking the socket's task."""
+    import http.client
+
+    with connect(channel.connect_uri) as ws:
+        time.sleep(0.1)
+        answered = threading.Event()
+        status: list[int] = []
+
+        def health() -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=10)
+            conn.request("GET", "/_sandbox/health")
+            status.append(conn.getresponse().status)
+            conn.close()
+            answered.set()
+
+        with sb.state.lock:
+            sb.state.events.publish(ORG, TOPIC, {"id": "c1", "recordingState": "paused"}, sb.state.clock.now())
+            time.sleep(0.2)  # the socket's task has woken (before: and blocked the loop on this lock)
+            threading.Thread(target=health, daemon=True).start()
+            answered_under_lock = answered.wait(5)
+        assert answered_under_lock, "an HTTP reply waited for the publisher's state lock behind the socket's wake-up"
+        assert status == [200]
+        assert recv_event(ws)["eventBody"]["id"] == "c1"
