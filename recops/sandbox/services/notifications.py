@@ -19,6 +19,9 @@ with none open ``EventBus.listened`` is false and publishers may skip building b
 the channels of the event's org subscribed to its topic and appends one pre-built frame to each
 live socket's bounded queue (``Socket.offer``). Each socket's task sends its queue in bus order, heartbeats,
 and watches its channel's expiry (``socket_closing`` ``notificationSocketClosingSeconds`` before).
+The task never waits for the state lock on the event loop (a publisher in another thread holds it
+while it publishes: waiting stopped the whole loop); wakes from another thread go through the loop's
+``Waker``, one ``call_soon_threadsafe`` per batch.
 """
 
 from __future__ import annotations
@@ -147,13 +150,42 @@ HEARTBEAT = _frame({"topicName": "channel.metadata", "eventBody": {"message": "W
 PONG = _frame({"topicName": "channel.metadata", "eventBody": {"message": "pong"}})
 
 
+class Waker:
+    """Wakes sockets' tasks on one event loop from any thread. On the loop's own thread a wake is a
+    plain ``Event.set``; from another thread the sockets to wake are collected and the loop is
+    woken once per batch (one ``call_soon_threadsafe``, not one per socket and event: a publish
+    under the state lock to 40 sockets was 40 writes to the loop's self-pipe)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.thread = threading.get_ident()
+        self._due: dict[Socket, None] = {}
+        self._lock = threading.Lock()  # only around the batch: never held while waking
+
+    def wake(self, sock: Socket) -> None:
+        if threading.get_ident() == self.thread:
+            sock.wake.set()
+            return
+        with self._lock:
+            first = not self._due
+            self._due[sock] = None
+        if first:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the server stopped
+                self.loop.call_soon_threadsafe(self._run)
+
+    def _run(self) -> None:
+        with self._lock:
+            due, self._due = self._due, {}
+        for sock in due:
+            sock.wake.set()
+
+
 class Socket:
     """One open WebSocket of a channel: a bounded queue of (due, frame) filled from any thread
     (``offer``, never blocking) and drained by its task on the event loop (``run``)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, maxlen: int, slow: str) -> None:
-        self.loop = loop
-        self.thread = threading.get_ident()
+    def __init__(self, waker: Waker, maxlen: int, slow: str) -> None:
+        self.waker = waker
         self.queue: deque[tuple[float, str]] = deque()
         self.maxlen = max(1, maxlen)
         self.slow = slow  # notificationSlowSocket: close | dropOldest
@@ -183,11 +215,7 @@ class Socket:
         self.poke()
 
     def poke(self) -> None:
-        if threading.get_ident() == self.thread:
-            self.wake.set()
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: the server stopped
-                self.loop.call_soon_threadsafe(self.wake.set)
+        self.waker.wake(self)
 
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -208,6 +236,7 @@ class NotificationsApi(ApiHandlers):
         # publishers may skip building bodies (``EventBus.listened``) when no client watches
         self._open_sockets = 0
         self._stop_listening: Callable[[], None] | None = None
+        self._loop_waker: Waker | None = None  # the serving loop's (a restarted server: a new loop)
 
     # --- settings --------------------------------------------------------------------------
 
@@ -478,7 +507,7 @@ class NotificationsApi(ApiHandlers):
         if ch is None or not live:
             await self._refuse(scope, send)
             return
-        sock = Socket(asyncio.get_running_loop(), self._setting("notification_socket_queue_size"),
+        sock = Socket(self._waker(), self._setting("notification_socket_queue_size"),
                       self.state.settings.assumption("notificationSlowSocket"))
         with self.state.lock:
             old, ch.socket = ch.socket, sock
@@ -501,6 +530,12 @@ class NotificationsApi(ApiHandlers):
                     self._stop_listening()
                     self._stop_listening = None
 
+    def _waker(self) -> Waker:
+        loop = asyncio.get_running_loop()
+        if self._loop_waker is None or self._loop_waker.loop is not loop:
+            self._loop_waker = Waker(loop)
+        return self._loop_waker
+
     async def _refuse(self, scope: dict[str, Any], send: Send) -> None:
         body = orjson.dumps({"message": "The channel does not exist or has expired.", "code": "not.found",
                              "status": 404})
@@ -518,6 +553,7 @@ class NotificationsApi(ApiHandlers):
 
     async def _run(self, ch: Channel, sock: Socket, receive: Receive, send: Send) -> None:
         reader = asyncio.create_task(self._read(sock, receive))
+        loop = asyncio.get_running_loop()
         next_beat = time.monotonic() + self._setting("notification_heartbeat_seconds")
         try:
             while True:
@@ -537,8 +573,12 @@ class NotificationsApi(ApiHandlers):
                 timeout = min(SOCKET_TICK_SECONDS, max(0.0, next_beat - now))
                 if sock.queue:
                     timeout = min(timeout, max(0.0, sock.queue[0][0] - now))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(sock.wake.wait(), timeout)
+                if not sock.wake.is_set():  # a timer, not wait_for's task per wake-up
+                    timer = loop.call_later(timeout, sock.wake.set)
+                    try:
+                        await sock.wake.wait()
+                    finally:
+                        timer.cancel()
         except OSError:
             sock.client_gone = True
         finally:
@@ -551,10 +591,18 @@ class NotificationsApi(ApiHandlers):
         """On every tick: the channel still live, its planned close announced and carried out."""
         if sock.close_code is not None:
             return
-        with self.state.lock:
-            live = self._live(ch)
-            if not live and self.channels.get(ch.id) is ch:
-                self._drop(ch, 1000, "channel expired")
+        # On the event loop: never wait for the state lock here. A publisher in another thread
+        # holds it while it publishes, and waiting would stop the loop (this frame and every HTTP
+        # reply) until it lets go. ``_live`` only reads (atomic dict look-ups); the bookkeeping of
+        # an expired channel is done now if the lock is free, else by the next sweep (a dead
+        # channel is never offered an event: its socket is stopped here).
+        live = self._live(ch)
+        if not live and self.state.lock.acquire(blocking=False):
+            try:
+                if self.channels.get(ch.id) is ch:
+                    self._drop(ch, 1000, "channel expired")
+            finally:
+                self.state.lock.release()
         if not live:
             sock.stop(1000, "channel expired")
             return
