@@ -51,6 +51,7 @@ from .model.state import SandboxState
 from .room import Room
 from .room.api import RoomApi
 from .room.board import BoardApi
+from .room.board_stream import LiveReply
 from .services import SERVICES
 from .services.media import no_such_key
 from .services.notifications import NotificationsApi
@@ -111,6 +112,9 @@ class SandboxApp:
         ex = Exchange(req, plane_of(req.segments))
         try:
             reply = await self.pipeline.run(ex)
+            if isinstance(reply, LiveReply):  # a live body (the trainer board's events): until it ends
+                await reply.serve(send, receive)
+                return
             sent, whole = await send_reply(send, reply)
         finally:  # a streamed body is released (its download slot) even if cancelled before it was sent
             if ex.reply is not None:
