@@ -118,7 +118,7 @@ def test_the_stream_needs_the_admin_token(room):
 def test_the_board_first_then_a_new_board_after_a_seats_pause(room, tmp_path):
     s = Sse(room.url)
     assert s.status == 200 and s.resp.headers["Content-Type"].startswith("text/event-stream")
-    assert s.resp.headers["Cache-Control"] == "no-store"
+    assert s.resp.headers["Cache-Control"] == "no-store" and s.resp.headers["inin-correlation-id"]
     kind, first = s.next()
     assert kind == "board" and status_of(first, 1, "ex2") == "not-started"
     plain = urllib3.request("GET", room.url + "/_room/board", headers={"Authorization": f"Bearer {TOKEN}"}).json()

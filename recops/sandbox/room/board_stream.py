@@ -121,15 +121,17 @@ class BoardStream:
         self.sent_version = hub.version
         return hub.frame
 
-    async def serve(self, send: Send, receive: Receive) -> None:
-        """On the event loop: the response, until the client leaves, ``end`` or the server stops."""
+    async def serve(self, send: Send, receive: Receive, headers: dict[str, str] | None = None) -> None:
+        """On the event loop: the response (with the pipeline's ``headers``: the correlation id),
+        until the client leaves, ``end`` or the server stops."""
         cycle = _Cycle(send)
         loop = asyncio.get_running_loop()
         keepalive = float(self.hub.setting("board_stream_keepalive_seconds"))
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", CONTENT_TYPE.encode()), (b"cache-control", b"no-store"),
-            (b"x-accel-buffering", b"no"), (b"referrer-policy", b"no-referrer"),
-            (b"x-board-keepalive-seconds", str(keepalive).encode())]})
+        head = {**(headers or {}), "Content-Type": CONTENT_TYPE, "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no", "Referrer-Policy": "no-referrer",
+                "X-Board-Keepalive-Seconds": str(keepalive)}
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in head.items()]})
         client_gone = asyncio.Event()
         watcher = asyncio.create_task(self._watch(receive, client_gone))
         next_beat = time.monotonic() + keepalive
@@ -179,7 +181,7 @@ class LiveReply(Reply):
 
     async def serve(self, send: Send, receive: Receive) -> None:
         if self.live is not None:
-            await self.live.serve(send, receive)
+            await self.live.serve(send, receive, self.headers)
 
     def close(self) -> None:
         if self.live is not None:
