@@ -2,13 +2,18 @@
 room served in-process, read by a plain HTTP client (urllib3) in the test's thread: admin only,
 the board first, a new board after a seat's change made through recops (the SDK), keep-alives,
 bursts coalesced, the cap on open streams, and no task left once a stream ends (client gone, ended
-by the trainer, or the server stopped)."""
+by the trainer, or the server stopped: embedded, or a real ``recops room serve`` process)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +21,7 @@ import urllib3
 
 from recops.sandbox import SandboxServer
 from recops.sandbox.control_client import SandboxClient
+from recops.sandbox.process import ServedProcess
 from recops.sandbox.room import Room
 
 from .board_helpers import EX1, EX2, seat_basic, seat_session
@@ -216,3 +222,27 @@ def test_a_stopping_server_ends_its_streams(headers):
     assert time.monotonic() - started < 3 and not server._thread.is_alive()  # the stream did not hold it
     assert s.next(timeout=2)[0] == "end"
     s.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_room_process_stops_at_once_with_a_board_stream_open(tmp_path, sig):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYS", "RECOPS_"))}
+    env.update(HOME=str(tmp_path), PYTHONUNBUFFERED="1")
+    cards = tmp_path / "cards"
+    recops_cli = Path(sys.executable).parent / "recops"
+    served = ServedProcess([str(recops_cli), "room", "serve", "--seats", "1", "--port", "0", "--cards", str(cards)],
+                           url_pattern=None, env=env, start_timeout=60).start()
+    try:
+        line = served.wait_for(re.compile(r"recops room listening on (http://127\.0\.0\.1:\d+)"), 60)
+        url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
+        s = Sse(url, (cards / "admin-token").read_text().strip())
+        assert s.status == 200 and s.next()[0] == "board"
+        started = time.monotonic()
+        code = served.stop(sig, timeout=10)
+        took = time.monotonic() - started
+        assert code == 0 and took < 5, (code, took, served.output()[-2000:])  # not held by the open stream
+        assert "sandbox stopped" in served.output()
+        assert s.next(timeout=2)[0] == "end"
+        s.close()
+    finally:
+        served.stop(signal.SIGKILL, timeout=5)
