@@ -9,7 +9,8 @@ the request (raw path split into segments, body within the size limit), runs it 
 ``http.pipeline.Pipeline`` of steps and sends the reply. Anything unexpected becomes a
 Genesys 500 envelope, never a bare traceback or a hang.
 
-``http`` scopes are served, and ``websocket`` scopes at ``/channels/{channelId}``: a notification
+``http`` scopes are served (a ``LiveReply``, the trainer board's server-sent events, is handed the
+connection until it ends: room/board_stream.py), and ``websocket`` scopes at ``/channels/{channelId}``: a notification
 channel's socket (services/notifications.py; its ``connectUri`` names this host, where the real
 one names ``streaming.{region}``); any other WebSocket path is refused. uvicorn runs it with
 ``lifespan="off"``; a server that sends a ``lifespan`` scope anyway gets a plain return, which ASGI servers take as "no
