@@ -119,7 +119,7 @@ stream = rc.watch(queues=[watch_queue], callback=seen)
 print(f"watching {watch_queue}: {len(stream.channels)} channel(s), rejected topics: {stream.rejected or 'none'}")
 
 # %%
-if watch_changes if watch_changes is not None else rc.is_sandbox:  # a short scripted sequence
+if rc.is_sandbox if watch_changes is None else watch_changes:  # a short scripted sequence
     display(rc.pause(conversation_id), rc.resume(conversation_id))
 
 # %%

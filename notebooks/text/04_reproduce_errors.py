@@ -167,7 +167,8 @@ if second is not None:
     with rc.watch(conversations=[conversation_id]) as stream:
         race = pause_race([rc, second], conversation_id, rounds=race_rounds)  # rc pauses, the other resumes
         seen = collect(stream, idle=3.0, timeout=30)  # ends by itself: 3 s with nothing new, or 30 s
-    display(readable(race.frame()), race.summary())
+    display(readable(race.frame()))
+    print(race.summary())
 else:
     print("skipped on a real org: run it on the sandbox (it pauses and resumes a live call from two identities)")
 
