@@ -38,6 +38,11 @@ def _now(sb) -> datetime:
     return datetime.fromisoformat(sb.control.call("GET", "clock")["now"].replace("Z", "+00:00")).replace(microsecond=0)
 
 
+def _when(value: Any) -> datetime:
+    """A datetime the SDK gave as text or as a datetime."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def _iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -163,6 +168,31 @@ def test_a_delete_job_by_age_publishes_each_recording_as_its_own_date_passes(sb,
         sb.control.advance_clock(due_last - due_first)
         got = _events(ws, 0.5)
         assert [(m["topicName"], m["eventBody"]["fileState"]) for m in got] == [(topics[last], "DELETED")]
+
+
+def test_an_ad_hoc_recording_of_a_generated_conversation_publishes_at_its_own_later_date(sb, sdk, integration, jobs):
+    when = interval(utc_midnight(20), utc_midnight(19))
+    seeded = sb.control.seed(count=24, seed=17, interval=when, generated=True, recordedRatio=1.0, adhocRatio=1.0)
+    conversations = sdk.ConversationsApi(integration)
+    cid = seeded["lastId"]
+    topic = f"v2.users.{_agent_of(conversations, cid)}.conversations.{cid}.recordings"
+    recs = sorted(jobs.get_conversation_recordings(cid), key=lambda r: _when(r.start_time))
+    assert len(recs) == 2 and _when(recs[1].start_time) > _when(recs[0].start_time)  # policy, then the agent's ad hoc
+    sb.control.settings(notificationChannelTtlSeconds=30 * 86400)
+    ch = _channel(sdk, integration, [topic])
+    age = 21
+    with connect(ch.connect_uri) as ws:
+        time.sleep(0.1)
+        job = ready(sb, jobs, jobs.post_recording_jobs(job_query(sdk, when, action_age=age)).id)
+        assert run_to_end(sb, sdk, jobs, job.id).state == "FULFILLED"
+        now = _now(sb)
+        due = [(_when(r.start_time) + timedelta(days=age) - now).total_seconds() for r in recs]
+        sb.control.advance_clock(due[0] + 1)
+        assert [(m["eventBody"]["id"], m["eventBody"]["fileState"]) for m in _events(ws, 0.5)] == [
+            (recs[0].id, "DELETED")]
+        sb.control.advance_clock(due[1] - due[0] + 1)
+        assert [(m["eventBody"]["id"], m["eventBody"]["fileState"]) for m in _events(ws, 0.5)] == [
+            (recs[1].id, "DELETED")]
 
 
 def test_a_job_whose_date_has_passed_publishes_as_it_processes(sb, sdk, integration, jobs):

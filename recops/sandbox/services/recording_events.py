@@ -143,7 +143,10 @@ def _candidates(job: RecordingJob, look: _Look, now: float) -> Iterable[tuple[Ge
         lo, hi = bisect.bisect_left(indices, span.start), bisect.bisect_left(indices, span.stop)
         for j in range(lo, hi):
             if ks[j] < seen:
-                yield h, indices[j]
+                f = h.facts(indices[j])  # the policy recording starts with it, an ad hoc one before its end
+                first, last = f.start + age, (f.end if f.adhoc else f.start) + age
+                if last > look.mark and first <= now:
+                    yield h, indices[j]
 
 
 def publish_generated(state: SandboxState, org: OrgState, decorate: Decorate) -> None:
@@ -158,8 +161,9 @@ def publish_generated(state: SandboxState, org: OrgState, decorate: Decorate) ->
         if look is None or look.epoch != state.events.epoch:  # first sight: remember, publish nothing
             _remember(org, state.events.epoch, now, {j.id: j.done for j in jobs})
             return
-        if now == look.mark and all(look.done.get(j.id, 0) == j.done for j in jobs):
-            return
+        if all(look.done.get(j.id, 0) == j.done for j in jobs) and \
+                now < look.mark + state.settings.event_file_sweep_seconds:
+            return  # no job moved, and the dates are looked at once per eventFileSweepSeconds (as reads sweep)
         wants = state.events.wants
         checked: set[tuple[int, int]] = set()
         archived_for: dict[int, set[str]] = {}  # history key -> its agents whose archive topic is wanted
