@@ -110,6 +110,7 @@ def _remember(org: OrgState, epoch: int, mark: float, done: dict[str, int]) -> N
     key = id(org)
     _LOOKS[key] = _Look(weakref.ref(org, lambda _: _LOOKS.pop(key, None)), epoch, mark, done)
 
+
 Decorate = Callable[..., None]  # recording_jobs.decorate_from(org, conv, key, index, upto=...)
 
 
@@ -169,15 +170,15 @@ def publish_generated(state: SandboxState, org: OrgState, decorate: Decorate) ->
         archived_for: dict[int, set[str]] = {}  # history key -> its agents whose archive topic is wanted
         for job in jobs:
             for h, idx in _candidates(job, look, now):
-                if (h.key, idx) in checked or idx in org.materialised.get(h.key, ()):
-                    continue  # a materialised one is the state's own (its sweep)
-                checked.add((h.key, idx))
                 if h.key not in archived_for:
                     archived_for[h.key] = {uid for uid, _ in h.agents if wants(org.name, archive_topic(uid))}
                 # cheap first: the conversation's own topic for any user; the agent (facts) only if needed
                 if not (wants(org.name, recording_topic("*", h.conversation_id(idx))) or (
                         archived_for[h.key] and h.agents[h.facts(idx).agent][0] in archived_for[h.key])):
                     continue
+                if (h.key, idx) in checked or idx in org.materialised.get(h.key, ()):
+                    continue  # seen through another job; a materialised one is the state's own (its sweep)
+                checked.add((h.key, idx))
                 was = h.conversation(idx)
                 decorate(org, was, h.key, idx, upto=look.done)
                 conv = h.conversation(idx)

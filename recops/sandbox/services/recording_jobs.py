@@ -521,7 +521,8 @@ def decorate_from(org: OrgState, conv: Conversation, key: int, index: int,
 def publish_events(state: SandboxState, org: OrgState) -> None:
     """The settler that publishes the recording events of jobs over generated histories (issue 20;
     services/recording_events.py): nothing while nobody listens."""
-    recording_events.publish_generated(state, org, decorate_from)
+    if state.events.listened:
+        recording_events.publish_generated(state, org, decorate_from)
 
 
 # --- cursors ------------------------------------------------------------------------------------
