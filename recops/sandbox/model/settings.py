@@ -468,6 +468,34 @@ ASSUMPTIONS += (
     ),
 )
 
+# issue 20, the sandbox's event gaps (engineer G: services/recording_events.py, docs/sandbox.md §4.11)
+ASSUMPTIONS += (
+    Assumption(
+        "eventUnemittedTopics",
+        "accepted",
+        ("accepted", "rejected"),
+        "unknown",
+        "Topics of availabletopics the sandbox never publishes on: the media topics other than .calls "
+        "(v2.users.{id}.conversations.emails, v2.routing.queues.{id}.conversations.chats, ...; a non-call "
+        "conversation publishes on .conversations), transcode complete (v2.users.{id}.conversations.{id}"
+        ".recordings.{id}), v2.users.{id}.userrecordings and v2.detail.events.conversation.{id}.*. "
+        "accepted: subscribing succeeds, as on a real org, and availabletopics' description says the "
+        "sandbox never emits the topic. rejected: the topic is refused (400 notification.invalid.topic, or "
+        "Rejected with ignoreErrors=true) with a rejectionReason saying so.",
+    ),
+    Assumption(
+        "eventProtectionMoves",
+        "atChange",
+        ("atChange", "atSweep"),
+        "inferred",
+        "A legal hold applied or lifted (PUT /api/v2/recordings/deletionprotection) moves the fileState of "
+        "a recording whose delete date has passed (DELETED while unprotected; the sandbox reads a hold as "
+        "holding it AVAILABLE). The facts sheet documents no event of the hold itself (it is audited); a "
+        "fileState change publishes on the recording topics (eventRecordingTopics). atChange: published "
+        "by the PUT, before it answers. atSweep: at the org's next clock move or read sweep.",
+    ),
+)
+
 ASSUMPTION_BY_KEY = {a.key: a for a in ASSUMPTIONS}
 
 

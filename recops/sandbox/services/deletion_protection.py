@@ -10,7 +10,8 @@ and ``POST /api/v2/recordings/deletionprotection`` (the check). There is no GET 
 - POST: needs no permission [documented]; answers the given conversations that are protected, as
   ``AddressableEntityRef`` ``[{"id","selfUri"}]`` [subset reading inferred].
 
-The effect on deletion lives in ``recordings`` (``protectedDeleteDate``).
+The effect on deletion lives in ``recordings`` (``protectedDeleteDate``). A hold applied or lifted
+publishes the file states it moves at once (``recording_events.protection_changed``; issue 20).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..http.routes import Row
 from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 from ..model.models import Token
+from . import recording_events
 from .base import ApiHandlers
 
 APPLY = ("recording:deletionProtection:apply",)
@@ -92,7 +94,9 @@ class DeletionProtectionApi(ApiHandlers):
                                        f"The organization already has {ORG_CAP} protected conversations.")
                                for cid in new[room:]]
                     ok = [cid for cid in ok if cid not in over]
-            self.state.set_protection(token.org, ok, applying)
+            # a hold moves a recording whose delete date passed (DELETED while unprotected): published now
+            recording_events.protection_changed(self.state, token.org, ok,
+                                                lambda: self.state.set_protection(token.org, ok, applying))
         return json_reply(200, {"failedUpdates": failed})
 
     def post_check(self, req: Request) -> Reply:

@@ -74,40 +74,48 @@ class TopicSpec:
     permissions: tuple[str, ...]  # any one suffices (the sandbox's assumed table)
     parameters: tuple[str, ...]
     pattern: re.Pattern[str] = field(repr=False, compare=False, default=re.compile(""))
+    emitted: bool = True  # False: accepted, never published (assumption eventUnemittedTopics)
 
     @property
     def requires_current_user_or_permission(self) -> bool:
         return self.subject == "user"
 
 
+UNEMITTED = " (accepted; the sandbox never emits it: assumption eventUnemittedTopics)"
+
+
 def _spec(template: str, description: str, subject: str, permissions: tuple[str, ...],
-          parameters: tuple[str, ...]) -> TopicSpec:
+          parameters: tuple[str, ...], emitted: bool = True) -> TopicSpec:
     regex = "^" + re.escape(template).replace(re.escape("{id}"), "([^.?&]+)") + "$"
-    return TopicSpec(template, description, subject, permissions, parameters, re.compile(regex))
+    return TopicSpec(template, description if emitted else description + UNEMITTED, subject, permissions,
+                     parameters, re.compile(regex), emitted)
 
 
 def _topic_specs() -> tuple[TopicSpec, ...]:
     view, rec = perms.CONVERSATION_VIEW, ("recording:recording:view",)
     out = [_spec("v2.users.{id}.conversations", "A user's conversations (ConversationEventTopicConversation)",
                  "user", view, ("userId",))]
-    out += [_spec(f"v2.users.{{id}}.conversations.{m}", f"A user's {m} conversations", "user", view, ("userId",))
-            for m in MEDIA]
+    # what the sandbox publishes (docs/sandbox.md §4.11): calls on the media topics, every medium on
+    # ….conversations, the recordings and archive/restore topics; the rest is accepted, never emitted
+    out += [_spec(f"v2.users.{{id}}.conversations.{m}", f"A user's {m} conversations", "user", view, ("userId",),
+                  m == "calls") for m in MEDIA]
     out.append(_spec("v2.routing.queues.{id}.conversations",
                      "A queue's conversations (QueueConversationEventTopicConversation)", "queue", view, ("queueId",)))
     out += [_spec(f"v2.routing.queues.{{id}}.conversations.{m}", f"A queue's {m} conversations", "queue", view,
-                  ("queueId",)) for m in MEDIA]
+                  ("queueId",), m == "calls") for m in MEDIA]
     out += [
         _spec("v2.users.{id}.conversations.{id}.recordings", "Recordings of a user's conversation "
               "(RecordingEventRecording)", "user", rec, ("userId", "conversationId")),
         _spec("v2.users.{id}.conversations.{id}.recordings.{id}", "Transcode complete "
-              "(RecordingTranscodeCompleteTopicRecording)", "user", rec, ("userId", "conversationId", "recordingId")),
+              "(RecordingTranscodeCompleteTopicRecording)", "user", rec, ("userId", "conversationId", "recordingId"),
+              False),
         _spec("v2.users.{id}.recordings", "Archive / restore of recordings (RecordingArchiveRestoreTopicRecording)",
               "user", rec, ("userId",)),
         _spec("v2.users.{id}.userrecordings", "A user's own recordings (AdhocRecordingTopicRecordingDataV2)",
-              "user", rec, ("userId",)),
+              "user", rec, ("userId",), False),
     ]
     out += [_spec(f"v2.detail.events.conversation.{{id}}.{e}", f"Detail event {e} of a conversation",
-                  "conversation", ("analytics:conversationDetail:view",), ("conversationId",))
+                  "conversation", ("analytics:conversationDetail:view",), ("conversationId",), False)
             for e in DETAIL_EVENTS]
     return tuple(out)
 
@@ -230,6 +238,7 @@ class NotificationsApi(ApiHandlers):
         super().__init__(state)
         self.channels: dict[str, Channel] = {}
         self._subscribers: dict[tuple[str, str], dict[str, Channel]] = {}  # (org, topic) -> channels
+        self._any_user: dict[tuple[str, str], int] = {}  # (org, v2.users.*.rest) -> subscriptions (``wants_topic``)
         self._used = itertools.count(1)
         self._global_delay = (0.0, state.settings)  # fault "delay" without a channel id, until a full reset
         # the bus is listened to only while a socket is open (no socket, no delivery: no replay), so
@@ -264,9 +273,18 @@ class NotificationsApi(ApiHandlers):
                 subs.pop(ch.id, None)
                 if not subs:
                     del self._subscribers[(ch.org, t)]
+            wild = _any_user(t)
+            if wild is not None:
+                key = (ch.org, wild)
+                self._any_user[key] -= 1
+                if not self._any_user[key]:
+                    del self._any_user[key]
         ch.topics = dict(topics)
         for t in ch.topics:
             self._subscribers.setdefault((ch.org, t), {})[ch.id] = ch
+            wild = _any_user(t)
+            if wild is not None:
+                self._any_user[(ch.org, wild)] = self._any_user.get((ch.org, wild), 0) + 1
 
     def _sweep(self) -> None:
         """Forget dead channels (expired, org reset); their sockets see it on their next tick."""
@@ -433,6 +451,8 @@ class NotificationsApi(ApiHandlers):
         spec, ids = found
         org = self.state.orgs.get(token.org)
         subject = ids[0]
+        if not spec.emitted and self.state.settings.assumption("eventUnemittedTopics") == "rejected":
+            return "The sandbox never emits this topic (sandbox assumption eventUnemittedTopics)", []
         if spec.subject == "user" and (org is None or subject not in org.users):
             return f"The topic names a user this organization does not have: {subject}", []
         if spec.subject == "queue" and (org is None or subject not in org.queues):
@@ -472,6 +492,13 @@ class NotificationsApi(ApiHandlers):
         return out
 
     # --- delivery ------------------------------------------------------------------------------------
+
+    def wants_topic(self, org: str, topic: str) -> bool:
+        """Whether some channel of ``org`` subscribed ``topic`` (``EventBus.wants``: publishers ask
+        before building costly bodies); ``v2.users.*.…`` asks about any user's."""
+        if topic.startswith("v2.users.*."):
+            return (org, topic) in self._any_user
+        return (org, topic) in self._subscribers
 
     def _on_event(self, event: Event) -> None:
         """The bus listener: under the state lock, in the publisher's thread; never blocks."""
@@ -514,7 +541,7 @@ class NotificationsApi(ApiHandlers):
             ch.used = next(self._used)
             self._open_sockets += 1
             if self._stop_listening is None:
-                self._stop_listening = self.state.events.listen(self._on_event)
+                self._stop_listening = self.state.events.listen(self._on_event, wants=self.wants_topic)
         if old is not None:
             old.stop(int(self.state.settings.assumption("notificationTakeoverCloseCode")),
                      "another socket connected to this channel")
@@ -690,6 +717,14 @@ class NotificationsApi(ApiHandlers):
         Row("DELETE", f"{N}/channels/{{channelId}}/subscriptions", delete_subscriptions),
         Row("GET", f"{N}/availabletopics", available_topics),
     )
+
+
+def _any_user(topic: str) -> str | None:
+    """``v2.users.{id}.rest`` as ``v2.users.*.rest`` (None for other topics)."""
+    if not topic.startswith("v2.users."):
+        return None
+    _, _, rest = topic[len("v2.users."):].partition(".")
+    return f"v2.users.*.{rest}"
 
 
 def _owner(token: Token) -> OwnerKey:

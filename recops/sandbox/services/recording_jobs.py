@@ -73,7 +73,7 @@ from ..model.models import Conversation, Recording, Token, new_id
 from ..model.state import OrgState, SandboxState
 from ..seeds.history import GeneratedHistory
 from ..seeds.spec import seeded_file_state
-from . import export_bucket
+from . import export_bucket, recording_events
 from .analytics import DAY
 from .analytics_jobs import parse_job_query
 from .analytics_select import LOW, SHIFT, Window, select
@@ -329,14 +329,15 @@ def _generated_states(state: SandboxState, org: OrgState, h: GeneratedHistory, i
     return out
 
 
-def _touches(job: RecordingJob, key: int, index: int) -> bool:
-    """``job`` has processed generated conversation ``index`` of history ``key``."""
+def _touches(job: RecordingJob, key: int, index: int, done: int | None = None) -> bool:
+    """``job`` has processed generated conversation ``index`` of history ``key`` (``done``: as if
+    only its first ``done`` entries were processed; None: as far as it got)."""
     found = job.by_history.get(key)
     if found is None or job.executed_at is None:
         return False
     indices, ks = found
     j = bisect.bisect_left(indices, index)
-    return j < len(indices) and indices[j] == index and ks[j] < job.done
+    return j < len(indices) and indices[j] == index and ks[j] < (job.done if done is None else done)
 
 
 def discover(state: SandboxState, org: OrgState, q: JobQuery, analytics_q: Any, window: Window,
@@ -495,11 +496,14 @@ def _export(state: SandboxState, org: OrgState, conv: Conversation, rec: Recordi
     return True
 
 
-def decorate_from(org: OrgState, conv: Conversation, key: int, index: int) -> None:
+def decorate_from(org: OrgState, conv: Conversation, key: int, index: int,
+                  upto: dict[str, int] | None = None) -> None:
     """Give generated conversation ``index`` of history ``key`` (just built for a read) the dates
-    the org's executed jobs gave it (``SandboxState.decorators``)."""
+    the org's executed jobs gave it (``SandboxState.decorators``); ``upto``: as they stood when
+    each job had processed that many entries (job id -> count; absent: none), for the state a
+    listener last saw (services/recording_events.py)."""
     for job in org.recording_jobs.values():
-        if not _touches(job, key, index):
+        if not _touches(job, key, index, None if upto is None else upto.get(job.id, 0)):
             continue
         indices, ks = job.by_history[key]
         k = ks[bisect.bisect_left(indices, index)]
@@ -512,6 +516,13 @@ def decorate_from(org: OrgState, conv: Conversation, key: int, index: int) -> No
                               "exportDate": "export_date"}[name], value)
             if job.query.clear_export:
                 rec.export_date = None
+
+
+def publish_events(state: SandboxState, org: OrgState) -> None:
+    """The settler that publishes the recording events of jobs over generated histories (issue 20;
+    services/recording_events.py): nothing while nobody listens."""
+    if state.events.listened:
+        recording_events.publish_generated(state, org, decorate_from)
 
 
 # --- cursors ------------------------------------------------------------------------------------
@@ -569,6 +580,8 @@ class RecordingJobsApi(ApiHandlers):
         super().__init__(state)
         if settle not in state.settlers:
             state.settlers.append(settle)
+        if publish_events not in state.settlers:  # after settle: the jobs first brought up to the clock
+            state.settlers.append(publish_events)
         if decorate_from not in state.decorators:
             state.decorators.append(decorate_from)
 
