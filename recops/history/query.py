@@ -1,11 +1,15 @@
 """The analytics details query, read whole: ``POST /api/v2/analytics/conversations/details/query``.
 
-``conversation_rows(client, start, end, ...)`` returns one row (``recops.history.rows.model_row``) per
+``conversation_rows(client, start, end, ...)`` returns one row (``recops.history.rows.json_row``) per
 conversation that started in the interval: every page, de-duplicated by conversationId (pages can
 shift while data arrives), intervals over 7 days split, and a chunk that hits the 10,000-result
 cap split again while that narrows it (the query matches whole days, so below a day it does not:
 such a chunk is read in ascending and descending order, which reaches up to 20,000; beyond that it
 is an error, not a short table).
+
+Pages are read as plain JSON through the SDK's ``ApiClient`` (as ``jobs.raw_pages`` reads a job's):
+building an SDK model per conversation, participant, session, segment and metric was nine tenths of
+a page's time (12,000 conversations: 34 of 37 s).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from recops.genesys.errors import RecopsError
 from recops.genesys.intervals import chunks, iso
 
-from .rows import model_row
+from .rows import json_row, when
 
 if TYPE_CHECKING:
     from recops.api.client import Client
@@ -70,7 +74,12 @@ def _split_point(start: datetime, end: datetime) -> datetime:
     return min(inside, key=lambda m: abs(m - middle)) if inside else middle
 
 
-def _page(client: Client, start: datetime, end: datetime, filters: list[Any], page: int, order: str) -> Any:
+QUERY_PATH = "/api/v2/analytics/conversations/details/query"
+
+
+def _page(client: Client, start: datetime, end: datetime, filters: list[Any], page: int,
+          order: str) -> dict[str, Any]:
+    """One page of the query as the API sends it (camelCase JSON)."""
     sdk = client.sdk()
     q = sdk.ConversationQuery()
     q.interval = f"{iso(start)}/{iso(end)}"
@@ -82,15 +91,19 @@ def _page(client: Client, start: datetime, end: datetime, filters: list[Any], pa
     q.paging = paging
     if filters:
         q.segment_filters = filters
-    return client.call("POST", "/api/v2/analytics/conversations/details/query",
-                       client.analytics_api.post_analytics_conversations_details_query, q)
+    api = client.analytics_api.api_client
+    result = client.call("POST", QUERY_PATH, api.call_api, QUERY_PATH, "POST", {}, {},
+                         {"Accept": "application/json", "Content-Type": "application/json"}, body=q,
+                         response_type="object", auth_settings=["PureCloud OAuth"])
+    return result or {}
 
 
-def _keep(result: Any, start: datetime, end: datetime, seen: dict[str, dict[str, Any]]) -> int:
-    convs = result.conversations or []
+def _keep(result: dict[str, Any], start: datetime, end: datetime, seen: dict[str, dict[str, Any]]) -> int:
+    convs = result.get("conversations") or []
     for conv in convs:
-        if conv.conversation_start is not None and start <= conv.conversation_start < end:
-            seen[conv.conversation_id] = model_row(conv)  # the latest page wins: data may still arrive
+        began = when(conv.get("conversationStart"))
+        if began is not None and start <= began < end and conv.get("conversationId"):
+            seen[conv["conversationId"]] = json_row(conv)  # the latest page wins: data may still arrive
     return len(convs)
 
 
@@ -124,7 +137,7 @@ def _query_chunk(client: Client, start: datetime, end: datetime, filters: list[A
     cannot return every conversation, and this says so rather than return a partial table."""
     first = _page(client, start, end, filters, 1, "asc")
     requests = 1
-    total = first.total_hits or 0
+    total = first.get("totalHits") or 0
     if total <= RESULT_CAP:
         return requests + _pages(client, start, end, filters, seen, "asc", total, first)
     if parent_total is not None and total >= parent_total:
