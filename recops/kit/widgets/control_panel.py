@@ -77,12 +77,13 @@ class ControlPanel(ClosesListeners, w.VBox):
             self.log_panel,
         ])
         self.add_class("recops-control-panel")
-        guarded(self.log_panel, self.refresh)()
+        # the watch first, then the read: a change between the two is either in the read or a transition
         self.feed = LiveFeed(session, [conversation_id], self._pushed, self.refresh, poll_seconds=poll_seconds,
                              on_tick=self._check_pauses, on_error=self.log_panel.error, on_status=self._show_status,
                              on_ended=self._ended, push=live, settings=watch_settings,
                              name=f"recops-panel-{conversation_id[:8]}")
         self.on_close(self.feed.close)
+        guarded(self.log_panel, self.refresh)()
 
     # --- state ------------------------------------------------------------------------------
 

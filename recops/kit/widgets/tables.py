@@ -88,13 +88,14 @@ class StateTable(ClosesListeners, w.VBox):
                                                    self.count_label]), self.live_status, self.alert,
                          w.HTML(f"<i>{SELECT_HINT}</i>"), self.table, self.log_panel])
         self.add_class("recops-state-table")
-        if self.conversation_ids:
-            guarded(self.log_panel, self.refresh)()
+        # the watch first, then the read: a change between the two is either in the read or a transition
         self.feed = LiveFeed(session, self.conversation_ids, self._pushed, lambda: self.refresh(quiet=True),
                              poll_seconds=poll_seconds, on_tick=self._check_pauses, on_error=self.log_panel.error,
                              on_status=self._show_status, on_ended=self._ended, push=live, settings=watch_settings,
                              name="recops-state-table")
         self.on_close(self.feed.close)
+        if self.conversation_ids:
+            guarded(self.log_panel, self.refresh)()
 
     def _empty(self) -> pd.DataFrame:
         from recops.base.frames import typed_frame
@@ -105,8 +106,8 @@ class StateTable(ClosesListeners, w.VBox):
     def load(self, conversation_ids: Iterable[str]) -> None:
         """Show these conversations (and watch them: the live stream is subscribed again)."""
         self.conversation_ids = list(conversation_ids)
+        self.feed.follow(self.conversation_ids)  # the watch first, then the read (as in __init__)
         self.refresh()
-        self.feed.follow(self.conversation_ids)
 
     @property
     def live(self) -> bool:
