@@ -168,7 +168,6 @@ table = StateTable(rc, [{Demo.ACTIVE!r}, {Demo.PAUSED!r}], poll_seconds=3600, pa
 
     other.pause(Demo.ACTIVE)
     kernel.until("panel.recording_state", lambda v: v == "PAUSED")
-    assert kernel.value("panel.alert.value") == ""  # not yet over 1 s... or only just
     alert = kernel.until("panel.alert.value", lambda v: "secure pause open" in v, timeout=10)
     assert Demo.ACTIVE in alert and "over the 1 s limit" in alert and "at least" not in alert
     kernel.until("table.alert.value", lambda v: Demo.ACTIVE in v and Demo.PAUSED in v)
@@ -186,11 +185,12 @@ table = StateTable(rc, [{Demo.ACTIVE!r}, {Demo.PAUSED!r}], poll_seconds=3600)
 """)
     during = kernel.value("sorted(t.name for t in threading.enumerate())")
     assert any(n.startswith("recops-watch-") for n in during) and "recops-state-table" in during
+    assert any("recv_events" in n for n in during)  # the websockets client's reader
     assert kernel.value("[len(panel.feed.watch._sockets), len(table.feed.watch._sockets)]") == [1, 1]
     kernel.run("feeds = [panel.feed, table.feed]; panel.close(); table.close()")
     ours = ("recops-", "recv_events", "keepalive")  # the feeds', the watches' and websockets' threads
     assert not [n for n in before if any(o in n for o in ours)]
     kernel.until("sorted(t.name for t in threading.enumerate())",
-                 lambda v: not [n for n in v if any(o in n for o in ours)] and len(v) <= len(during) - 5,
+                 lambda v: not [n for n in v if any(o in n for o in ours)],
                  timeout=10)
     assert kernel.value("[f.closed and f.watch is None for f in feeds]") == [True, True]
