@@ -484,7 +484,8 @@ def run_room_abuse(trainees: int = 30, seconds: float = 60.0, plan: Plan | None 
                                     args=(room.url, str(cards / f"seat-{HOSTILE_SEAT:02d}.json"), plan, client_cpus,
                                           fleet.ready, hostile_results))
         hostile.start()
-        board = Board(room.url, admin_token, board_samples)
+        # the board's own request under attack: the page's fallback poll (room_load holds its push stream)
+        board = Board(room.url, admin_token, board_samples, push=False)
         fleet.ready.wait(timeout=120)
         board_samples.measure_from = time.monotonic() + warmup
         until = time.monotonic() + warmup + seconds

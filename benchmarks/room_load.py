@@ -1,5 +1,6 @@
 """Room load: N simulated trainees at once against ONE room sandbox (``recops room serve`` in its own
-process), plus the trainer's board refreshing every 2 s.
+process), plus the trainer's board: its push stream (as the page holds it), or with --board=poll a
+GET every 2 s (the page's fallback).
 
 Each trainee is a thread with its own seat card and a real recops session (the official SDK over
 loopback), five trainees per load-generator process (a class is many machines; one Python process
@@ -18,7 +19,7 @@ Latency is per HTTP request, as the SDK's transport saw it (recops's ``on_exchan
 control-plane call. Think times keep each trainee's token well under the 300 requests/min limit
 (the peak is printed).
 
-    python -m benchmarks room_load [--trainees=30] [--seconds=60] [--think=1.5] [--per-process=5]
+    python -m benchmarks room_load [--trainees=30] [--seconds=60] [--think=1.5] [--per-process=5] [--board=push|poll]
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class Result:
     server_ns: list[int]  # the room's own time per request (its request log's durationMs)
     warmup: float = 0.0
     pinned: str = ""
+    board_pushed: int = 0  # boards the trainer's stream delivered (0: the board polled)
 
     @property
     def all_ns(self) -> list[int]:
@@ -262,15 +264,22 @@ class Trainee:
 
 
 class Board:
-    """The trainer's view, refreshed every 2 s with the admin token: ``GET /_room/board`` where the
-    room serves it, else ``GET /_room`` and each seat's conversations (the control plane's per-org reads)."""
+    """The trainer's view with the admin token. ``push`` (what the board page does now): one
+    ``GET /_room/board/stream`` held open for the run, each board it sends counted. Else (the page's
+    fallback, and rooms without the stream) refreshed every 2 s: ``GET /_room/board`` where the room
+    serves it, else ``GET /_room`` and each seat's conversations (the control plane's per-org reads)."""
 
-    def __init__(self, url: str, admin_token: str, samples: Samples) -> None:
+    def __init__(self, url: str, admin_token: str, samples: Samples, push: bool = True) -> None:
         self.url, self.samples = url.rstrip("/"), samples
         self.http = urllib3.PoolManager(retries=False, timeout=30.0,
                                         headers={"Authorization": f"Bearer {admin_token}"})
-        self.source = "GET /_room/board" if self.http.request("GET", f"{self.url}/_room/board").status == 200 \
-            else "GET /_room + GET /_sandbox/conversations?org= per seat"
+        self.pushed = 0  # boards received on the stream
+        if self.http.request("GET", f"{self.url}/_room/board").status != 200:
+            self.source = "GET /_room + GET /_sandbox/conversations?org= per seat"
+        elif push:
+            self.source = "GET /_room/board/stream (push)"
+        else:
+            self.source = "GET /_room/board"
 
     def _get(self, path: str) -> Any:
         t0 = time.perf_counter_ns()
@@ -286,7 +295,33 @@ class Board:
         for seat in (room or {}).get("seatList", []):
             self._get(f"/_sandbox/conversations?org={seat['org']}")
 
+    def _follow(self, until: float) -> None:
+        """Hold the stream until ``until`` (its keep-alives wake the read at least every 15 s)."""
+        resp = self.http.request("GET", f"{self.url}/_room/board/stream", preload_content=False)
+        try:
+            if resp.status != 200:
+                self.samples.problem(f"HTTP {resp.status} /_room/board/stream")
+                return
+            buf, in_event = b"", False
+            for chunk in resp.stream(4096, decode_content=True):
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                for line in lines:  # an event is its data: lines up to a blank one
+                    if line.startswith(b"data:") and not in_event:
+                        self.pushed += 1
+                    in_event = line.startswith(b"data:") or (in_event and line.strip() != b"")
+                if time.monotonic() >= until:
+                    return
+        finally:
+            resp.release_conn()
+
     def run(self, until: float) -> None:
+        if self.source.endswith("(push)"):
+            try:
+                self._follow(until)
+            except Exception as e:  # an error of the run, not a crash of the board's thread
+                self.samples.problem(f"{type(e).__name__}: {str(e)[:80]}")
+            return
         while time.monotonic() < until:
             started = time.monotonic()
             try:
@@ -362,7 +397,7 @@ def read_final_states(trainer: Any, seats: list[int]) -> dict[int, tuple[str, bo
 
 
 def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5, seed: int = 7,
-                  per_process: int = 5, warmup: float = 5.0, pin: bool = True) -> Result:
+                  per_process: int = 5, warmup: float = 5.0, pin: bool = True, push: bool = True) -> Result:
     """Serve a room of ``trainees`` seats in a child process, load it for ``seconds`` from worker
     processes of ``per_process`` trainees each, read back every seat's final state as the trainer."""
     from recops.sandbox.control_client import SandboxClient
@@ -379,7 +414,7 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5,
         trainer = SandboxClient(room.url, admin_token=admin_token)
         trainer.settings(requestLogSize=1_000_000)  # keep every request's server-side duration
         fleet = Fleet(seats, cards, work, think, random.Random(seed), seconds, warmup, client_cpus, per_process)
-        board = Board(room.url, admin_token, board_samples)
+        board = Board(room.url, admin_token, board_samples, push=push)
         fleet.ready.wait(timeout=120)
         board_samples.measure_from = time.monotonic() + warmup
         until = time.monotonic() + warmup + seconds
@@ -391,7 +426,8 @@ def run_room_load(trainees: int = 30, seconds: float = 60.0, think: float = 1.5,
         final = read_final_states(trainer, seats)
     return Result(trainees, seconds, sdk, control, board_samples, renewals, board.source,
                   [passes.get(k, 0) for k in seats], rate.peak(), final,
-                  {k: expected_final(k) for k in seats}, server_ns, warmup, pinning(server_cpus, client_cpus))
+                  {k: expected_final(k) for k in seats}, server_ns, warmup, pinning(server_cpus, client_cpus),
+                  board.pushed)
 
 
 def pinning(server_cpus: set[int] | None, client_cpus: set[int] | None) -> str:
@@ -408,14 +444,17 @@ def _ben_adhoc(conversation: dict[str, Any]) -> bool:
 def report(result: Result) -> None:
     def row(name: str, samples: Samples) -> list[object]:
         ns = samples.latencies_ns
+        if not ns:  # the board by push sends no request
+            return [name, 0, samples.error_count, "-", "-", "-", "-"]
         return [name, len(ns), samples.error_count, f"{percentile(ns, 50):.1f}", f"{percentile(ns, 95):.1f}",
-                f"{percentile(ns, 99):.1f}", f"{max(ns) / 1e6:.1f}" if ns else "-"]
+                f"{percentile(ns, 99):.1f}", f"{max(ns) / 1e6:.1f}"]
 
     steady = result.sdk.latencies_ns + result.board.latencies_ns
     p99 = percentile(steady, 99)
     rows = [row("trainees: SDK requests", result.sdk), row("trainees: control plane (reset, user token)",
                                                              result.control),
-            row(f"trainer board every {BOARD_EVERY:.0f} s", result.board)]
+            row(f"trainer board by push: {result.board_pushed} boards on one stream" if result.board_pushed
+                else f"trainer board every {BOARD_EVERY:.0f} s", result.board)]
     all_samples = Samples(result.all_ns, result.errors)
     rows.append(row("all (as the clients saw them)", all_samples))
     rows.append(row("the room process's own time per request", Samples(result.server_ns)))
@@ -444,10 +483,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=1.5, help="mean think time between steps, seconds")
     parser.add_argument("--per-process", type=int, default=5, help="trainees per load-generator process")
+    parser.add_argument("--board", choices=("push", "poll"), default="push",
+                        help="the trainer's board page: its stream (push) or its fallback, a GET every 2 s (poll)")
     parser.add_argument("--quick", action="store_true", help="20 s instead of 60")
     args = parser.parse_args(argv)
     result = run_room_load(args.trainees, 20.0 if args.quick else args.seconds, args.think,
-                           per_process=args.per_process)
+                           per_process=args.per_process, push=args.board == "push")
     report(result)
     return 0 if not result.errors and not result.mismatched_seats else 1
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -25,14 +25,18 @@
 # %% tags=["parameters"]
 conversation_id = None  # a live conversation; None: the demo's first call, or the latest live one
 ended_conversation_id = None
+race_rounds = 3  # the pause race: how many times the two supervisors write at the same moment
 target = None  # None (from the environment), "sandbox" or "org"
 
 # %%
 from IPython.display import display
 
 import recops
+from recops.history.display import readable
 from recops.kit import discover
+from recops.live.collect import collect
 from recops.ops.diagnostics import raw
+from recops.ops.race import pause_race
 
 rc = recops.connect(target=target)
 sandbox = discover.sandbox_control(rc)  # None on a real org
@@ -137,6 +141,44 @@ if sandbox is not None:
     sandbox.settings(rateLimitPerMinute=300)  # the default again
 else:
     print("skipped on a real org: exhausting the real budget would disturb other integrations")
+
+# %% [markdown]
+# ## A pause race: "pause returned 200 but the call kept recording"
+# A customer reports that a supervisor's secure pause answered 200, yet the call went on
+# recording. Often a second person (or integration) wrote to the same call at about the same
+# moment: `PUT …/calls/{id}/recordingstate` answers 200 with the result of *its own* write, so a
+# pause that a resume overtakes a millisecond later still answers `PAUSED`, and nothing in either
+# answer says the other write happened. Two snapshots a second apart cannot say which came last.
+#
+# Here two supervisors (on the sandbox: the supervisor client, and the user Sam Supervisor with a
+# token the sandbox mints) write to the same call from two threads at the same moment, round after
+# round: the first pauses, the second resumes. Their own answers come first: each got 200 and the
+# state it asked for, so each thinks it won (`read_after`, each one's read right after its answer,
+# may already show the other's write). Then the Notifications stream, watched through the call's
+# agent (`rc.watch(conversations=[...])`), shows the order the platform really applied them: one
+# transition per change, for each participant (a write that repeats the current state changes
+# nothing and shows nothing), and its last transition is the state the call is in now. Which
+# interleaving you get varies from run to run; that the stream tells the true one does not.
+# On a real org this section is skipped: it pauses and resumes a live call from two identities.
+
+# %%
+second = discover.second_supervisor(rc)  # the sandbox's supervisor user; None on a real org
+if second is not None:
+    with rc.watch(conversations=[conversation_id]) as stream:
+        race = pause_race([rc, second], conversation_id, rounds=race_rounds)  # rc pauses, the other resumes
+        seen = collect(stream, idle=3.0, timeout=30)  # ends by itself: 3 s with nothing new, or 30 s
+    display(readable(race.frame()))
+    print(race.summary())
+else:
+    print("skipped on a real org: run it on the sandbox (it pauses and resumes a live call from two identities)")
+
+# %%
+if second is not None:  # what the platform applied, in order: the true story
+    display(readable(seen))
+    last = seen.iloc[-1]["new"] if len(seen) else "(no change)"
+    print(f"the call now (REST): {race.final}; the stream's last transition: → {last}")
+    if race.final == "PAUSED":
+        rc.resume(conversation_id)  # the call recording again, as the earlier sections found it
 
 # %% [markdown]
 # ## Looking up any error

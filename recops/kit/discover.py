@@ -64,3 +64,28 @@ def sandbox_control(session: Session):  # -> SandboxClient | None
     session.client.api_client  # noqa: B018 - resolves the sandbox URL
     assert session.client.base_url is not None
     return control_client(session.client.base_url, session.client.credentials, session.settings.seat)
+
+
+# The demo scenario's supervisor user (Sam), in no conversation, who may pause others.
+DEMO_SECOND_SUPERVISOR = "7d1b6a5e-0d53-4c1e-9c61-2f0a8a3b1009"
+
+
+def second_supervisor(session: Session) -> Session | None:
+    """On the sandbox, a second identity that may pause others: the demo's supervisor user,
+    acting with a token the sandbox mints (``as_sandbox_user``). None on a real org: there,
+    connect a second supervisor yourself (``recops.connect(access_token=...)``)."""
+    if not session.is_sandbox:
+        return None
+    return session.as_sandbox_user(DEMO_SECOND_SUPERVISOR)
+
+
+def queue_of(session: Session, conversation_id: str, hours: float = 24.0) -> str:
+    """The queue a conversation went through (the analytics details query): its name when the
+    client may read queue names, else its id; either is what ``rc.watch(queues=[...])`` takes."""
+    frame = session.interval(last(hours), media_type="voice", progress=False)
+    rows = frame[frame["conversation_id"] == conversation_id]
+    ids = [i.strip() for i in str(rows.iloc[0]["queue_ids"] or "").split(",") if i.strip()] if len(rows) else []
+    if not ids:
+        raise ConfigError(f"conversation {conversation_id} went through no queue in the last {hours:g} hours",
+                          "pass a queue name or id as the notebook's watch_queue parameter")
+    return session.names.queues(ids[:1]).get(ids[0]) or ids[0]

@@ -12,7 +12,8 @@ pause, hold, time, topic, recovered). Underneath:
   ``v2.system.socket_closing`` or a drop; the channel id is a credential and is shown shortened;
 - ``transitions``: event bodies and REST re-reads → transitions, one per change, never twice;
 - ``watch``: the stream; after any gap (start, reconnect, renewal) the known conversations are re-read
-  through REST and the missed transitions are emitted marked ``recovered=True``.
+  through REST and the missed transitions are emitted marked ``recovered=True``;
+- ``collect``: a watch read for a bounded count or time into a pandas frame (the notebooks' view).
 
 A layer between ``recops.session`` and ``recops.lifecycle`` (pyproject's import-linter contract):
 it imports ``recops.history`` (names), ``recops.ops``, ``recops.api``, ``recops.genesys``, ``recops.base``.

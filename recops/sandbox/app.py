@@ -9,7 +9,8 @@ the request (raw path split into segments, body within the size limit), runs it 
 ``http.pipeline.Pipeline`` of steps and sends the reply. Anything unexpected becomes a
 Genesys 500 envelope, never a bare traceback or a hang.
 
-``http`` scopes are served, and ``websocket`` scopes at ``/channels/{channelId}``: a notification
+``http`` scopes are served (a ``LiveReply``, the trainer board's server-sent events, is handed the
+connection until it ends: room/board_stream.py), and ``websocket`` scopes at ``/channels/{channelId}``: a notification
 channel's socket (services/notifications.py; its ``connectUri`` names this host, where the real
 one names ``streaming.{region}``); any other WebSocket path is refused. uvicorn runs it with
 ``lifespan="off"``; a server that sends a ``lifespan`` scope anyway gets a plain return, which ASGI servers take as "no
@@ -51,6 +52,7 @@ from .model.state import SandboxState
 from .room import Room
 from .room.api import RoomApi
 from .room.board import BoardApi
+from .room.board_stream import LiveReply
 from .services import SERVICES
 from .services.media import no_such_key
 from .services.notifications import NotificationsApi
@@ -111,6 +113,9 @@ class SandboxApp:
         ex = Exchange(req, plane_of(req.segments))
         try:
             reply = await self.pipeline.run(ex)
+            if isinstance(reply, LiveReply):  # a live body (the trainer board's events): until it ends
+                await reply.serve(send, receive)
+                return
             sent, whole = await send_reply(send, reply)
         finally:  # a streamed body is released (its download slot) even if cancelled before it was sent
             if ex.reply is not None:

@@ -1,21 +1,27 @@
 """The trainer board in a real browser: a room served by the test, its board.html opened in
 Debian's chromium (Playwright, loopback only). The page takes ``?token=`` once and drops it from
-the address bar; a seat turns ``passed`` after the test pauses a conversation as that seat (the
-page refreshes every 2 s); an error puts the seat first with its explanation; the CSV export
-downloads; Reset on a seat's row resets that seat's org in the sandbox."""
+the address bar; a seat turns ``passed`` after the test pauses a conversation as that seat (pushed
+by the board's stream); an error puts the seat first with its explanation; the CSV export
+downloads; Reset on a seat's row resets that seat's org in the sandbox. The push itself: the page
+never polls while its stream is live, says "reconnecting…" and polls while it cannot have one,
+and catches up and goes live again once it can; a refused token is asked for again."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
+import urllib3
 
 import recops
 from recops.genesys.explain import explain
 from recops.sandbox import SandboxServer
+from recops.sandbox.control_client import SandboxClient
 from recops.sandbox.room import Room
 
 from ..output import OUTPUT_DIR
@@ -67,7 +73,7 @@ def test_board_page_follows_the_seats_and_resets_one(tmp_path):
 
         one, two = _seat(server, room, 1, tmp_path), _seat(server, room, 2, tmp_path)
         one.pause(EX2)
-        expect(seat1_ex2).to_have_text("passed")  # the next refresh shows it
+        expect(seat1_ex2).to_have_text("passed")  # pushed by the board's stream
         expect(seat1_ex2).to_have_class("passed")
         expect(seat2_ex2).to_have_text("not-started")
 
@@ -116,4 +122,81 @@ def test_board_page_follows_the_seats_and_resets_one(tmp_path):
         assert two.status(EX2).recording_state == "ACTIVE"  # the sandbox reset seat 2's org
         assert one.status(EX2).recording_state == "PAUSED"  # and left seat 1 alone
         assert outside == []
+        browser.close()
+
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic"]
+
+
+def test_board_page_is_pushed_never_polls_while_live_and_catches_up_after_a_drop(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)
+    room = Room(2, admin_token=TOKEN)
+    home = tmp_path / "home"
+    home.mkdir()
+    with SandboxServer(room=room) as server, sync_playwright() as p:
+        base = server.url
+        control = SandboxClient(base, admin_token=TOKEN)
+        browser = p.chromium.launch(executable_path=CHROMIUM, env={**os.environ, "HOME": str(home)}, args=ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+        ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+        asked: list[str] = []  # the paths the page asked for, in order
+        page = ctx.new_page()
+        page.on("request", lambda req: asked.append(urlparse(req.url).path))
+        polls = lambda: asked.count("/_room/board")  # noqa: E731
+        streams = lambda: asked.count("/_room/board/stream")  # noqa: E731
+
+        page.goto(f"{base}/_room/board.html?token={TOKEN}")
+        live = page.locator("#live")
+        seat1 = {ex: page.locator(f'tr[data-seat="1"] td[data-exercise="{ex}"]') for ex in ("ex2", "ex4")}
+        seat2_ex2 = page.locator('tr[data-seat="2"] td[data-exercise="ex2"]')
+        expect(live).to_have_text("live")
+        expect(seat1["ex2"]).to_have_text("not-started")
+
+        # a trainee's pause (the SDK, as seat 1) reaches the board by push, well before a 2 s poll would
+        one = _seat(server, room, 1, tmp_path)
+        one.pause(EX2)
+        paused = time.monotonic()
+        expect(seat1["ex2"]).to_have_text("passed", timeout=3_000)
+        pushed_in = time.monotonic() - paused
+        time.sleep(2.5)  # longer than the old poll's interval: still no poll
+        assert polls() == 0 and streams() == 1, asked  # the first board came by the stream too
+        print(f"pause -> board cell in the browser: {pushed_in * 1000:.0f} ms")
+
+        # the stream dropped while no new one can be had: the page says so, polls, and follows the seats
+        control.settings(boardStreamMaxStreams=0)
+        ended = urllib3.request("DELETE", f"{base}/_room/board/stream", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert ended.status == 200 and ended.json() == {"closed": 1}
+        expect(live).to_contain_text("reconnecting…")
+        expect(live).to_contain_text("polling every 2 s")
+        two = _seat(server, room, 2, tmp_path)
+        two.pause(EX2)
+        expect(seat2_ex2).to_have_text("passed")  # caught up by the poll
+        assert polls() >= 1 and streams() >= 2  # it polled, and tried the stream again (refused: 429)
+
+        # the stream can be had again: the page reconnects (backoff), goes live and stops polling
+        control.settings(boardStreamMaxStreams=8)
+        expect(live).to_have_text("live", timeout=30_000)
+        time.sleep(0.5)  # a poll already in flight may land
+        polled = polls()
+        one.resume(EX2)
+        expect(seat1["ex4"]).to_have_text("passed", timeout=3_000)
+        time.sleep(2.5)
+        assert polls() == polled, asked[-10:]  # pushed again, no more polling
+        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT_DIR / "trainer_board_live.png"), full_page=True)
+
+        # a refused token (the stream's 401) is forgotten and asked for again
+        wrong = ctx.new_page()
+        wrong.goto(f"{base}/_room/board.html")  # no token: the page asks for it
+        expect(wrong.locator("#login")).to_be_visible()
+        wrong.locator("#token").fill("not-the-admin-token-at-all")
+        wrong.locator("#login-form button").click()
+        expect(wrong.locator("#login-message")).to_have_text(
+            "the admin token was refused: enter the room's admin token")
+        wrong.locator("#token").fill(TOKEN)
+        wrong.locator("#login-form button").click()
+        expect(wrong.locator("#live")).to_have_text("live")
+        expect(wrong.locator('tr[data-seat="2"] td[data-exercise="ex2"]')).to_have_text("passed")
         browser.close()

@@ -131,6 +131,9 @@ def test_notebook_runs_against_a_fresh_sandbox(name, tmp_path, monkeypatch, outp
         if name.startswith("03"):
             steps = [e["path"] for e in log if e["method"] in ("PUT", "PATCH")]
             assert len(steps) >= 3, "the headless workflow should have paused, resumed and stopped"
+            check_watch(executed, log)
+        if name.startswith("04"):
+            check_race(executed, log)
         if name.startswith("06"):
             writes = [e for e in log if e["method"] in ("PUT", "PATCH") and e["path"].endswith("/recordingstate")]
             assert len(writes) == 7, "four secure pauses and three resumes, sent for real"
@@ -164,6 +167,85 @@ def _html_table(cell: nbformat.NotebookNode) -> tuple[list[str], list[list[str]]
     body = page.split("<tbody>", 1)[1]
     rows = [re.findall(r"<td [^>]*>([^<]*)</td>", r) for r in body.split("</tr>") if "<td" in r]
     return [h.strip() for h in heads], [[c.strip() for c in r] for r in rows if r]
+
+
+def _frame_table(cell: nbformat.NotebookNode, first: bool = False) -> list[dict[str, str]]:
+    """The rows of the ``readable(...)`` table a cell shows (its last HTML output, or its first),
+    as dicts by column."""
+    if first:
+        html = next(o for o in cell.outputs if "text/html" in o.get("data", {}))
+        cell = nbformat.from_dict({"source": cell.source, "outputs": [html]})
+    heads, rows = _html_table(cell)
+    return [dict(zip(heads, r, strict=True)) for r in rows]
+
+
+DEMO_CALL = "c0a80001-0000-4000-8000-000000000001"  # the notebooks' conversation_id on the sandbox (Sales)
+DEMO_CALL_PARTICIPANTS = {"c0a80001-0000-4000-8000-0000000001c1", "c0a80001-0000-4000-8000-0000000001a1"}
+SALES_TOPIC = "v2.routing.queues.5a1e0000-0000-4000-8000-0000000000a1.conversations.calls"
+STATE_WRITE = f"/api/v2/conversations/calls/{DEMO_CALL}/recordingstate"
+
+
+def _cell_with(cells: list[nbformat.NotebookNode], text: str, section: str) -> nbformat.NotebookNode:
+    found = [c for c in cells if text in c.source]
+    assert found, f"no {section} section: no cell holds {text!r}"
+    return found[0]
+
+
+def _closed_after(log: list[dict], last_write: dict) -> bool:
+    """A channel's subscriptions deleted (``Watch.close()``) after ``last_write``."""
+    after = log[log.index(last_write) + 1:]
+    return any(e["method"] == "DELETE" and e["path"].startswith("/api/v2/notifications/channels/")
+               and e["path"].endswith("/subscriptions") for e in after)
+
+
+def check_watch(executed: nbformat.NotebookNode, log: list[dict]) -> None:
+    """Notebook 03's "watch a queue" (issue 20): the watch on the call's queue (Sales, by name)
+    saw the scripted pause and resume as they happened, each once, for both participants, from
+    the queue's topic, none recovered; then the watch was closed."""
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    start = _cell_with(cells, "rc.watch(queues=[watch_queue]", "watch a queue")
+    assert "watching Sales: 1 channel(s), rejected topics: none" in json.dumps(start.outputs)
+    rows = _frame_table(_cell_with(cells, "seen.frame()", "watch a queue"))
+    writes = [e for e in log if e["method"] == "PUT" and e["path"] == STATE_WRITE]
+    assert [e["status"] for e in writes] == [200, 200], "the scripted pause and resume, sent for real"
+    assert {r["participant_id"] for r in rows} == DEMO_CALL_PARTICIPANTS, rows
+    for pid in DEMO_CALL_PARTICIPANTS:
+        mine = [r for r in rows if r["participant_id"] == pid]
+        assert [r["change"] for r in mine] == ["(first seen) → PAUSED", "PAUSED → ACTIVE"], mine
+        assert [r["secure_pause"] for r in mine] == ["True", "False"], mine
+    assert all(r["conversation_id"] == DEMO_CALL and r["topic"] == SALES_TOPIC and r["recovered"] == "False"
+               for r in rows), rows
+    assert _closed_after(log, writes[-1]), "the watch was not closed"
+
+
+def check_race(executed: nbformat.NotebookNode, log: list[dict]) -> None:
+    """Notebook 04's pause race (issue 20): every write answered 200 with the state it asked
+    for (each "won"); the stream shows every change the sandbox applied, once, in the order of
+    its request log (a write repeating the current state changes nothing and shows nothing),
+    for both participants; its last transition is the final state the notebook read. Holds for
+    any interleaving the threads happen to get."""
+    cells = [c for c in executed.cells if c.cell_type == "code"]
+    race_cell = _cell_with(cells, "pause_race(", "pause race")
+    answers = _frame_table(race_cell, first=True)
+    assert len(answers) == 6 and all(a["http_status"] == "200" and a["answer"] == a["sent"] for a in answers), answers
+    assert len({a["who"] for a in answers}) == 2, "two identities"
+    sent = {a["context_id"]: a["sent"] for a in answers}
+    applied = [e for e in log if e.get("contextId") in sent]  # the race's writes, in the order applied
+    assert len(applied) == 6 and all(e["path"] == STATE_WRITE and e["status"] == 200 for e in applied), applied
+    state, expected = "ACTIVE", []  # the demo call records (ACTIVE) when the race starts
+    for e in applied:
+        if sent[e["contextId"]] != state:
+            expected.append(f"{state} → {sent[e['contextId']]}")
+            state = sent[e["contextId"]]
+    shown = _cell_with(cells, "display(readable(seen))", "pause race")
+    rows = _frame_table(shown)
+    assert {r["participant_id"] for r in rows} == DEMO_CALL_PARTICIPANTS, rows
+    for pid in DEMO_CALL_PARTICIPANTS:
+        assert [r["change"] for r in rows if r["participant_id"] == pid] == expected, (rows, applied)
+    assert all(r["recovered"] == "False" and r["conversation_id"] == DEMO_CALL for r in rows), rows
+    text = "".join(o.get("text", "") for o in shown.outputs if o["output_type"] == "stream")
+    assert f"the call now (REST): {state}; the stream's last transition: → {state}" in text, text
+    assert _closed_after(log, applied[-1]), "the watch was not closed"
 
 
 def check_readable_tables(executed: nbformat.NotebookNode) -> None:

@@ -37,23 +37,30 @@ SELECT = {"style": "multi+shift"}
 SELECT_HINT = "click rows to select or unselect them, shift-click to select a range"
 
 
+def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as the table widget shows it: ``display_order``, and each time-zone-aware column as
+    the text itables showed for it ("2026-12-07 10:00:00+00:00", "NaT"), which it otherwise reads
+    through pandas' deprecated ``Series.values`` (a warning in every picker and table)."""
+    from recops.history.display import display_frame
+
+    shown = display_frame(frame)
+    aware = [c for c in shown.columns if getattr(shown[c].dtype, "tz", None) is not None]
+    return shown.assign(**{str(c): [str(v) for v in shown[c]] for c in aware}) if aware else shown
+
+
 def selectable_table(frame: pd.DataFrame) -> Any:
     """An itables widget of ``frame`` as ``show_frame`` shows it; a click toggles its row."""
     from itables.widget import ITable
 
-    from recops.history.display import display_frame
-
     # "nowrap": an id stays on one line (a UUID wrapped at its hyphens fills 3-4 lines)
-    return ITable(display_frame(frame), select=SELECT, maxBytes=0, classes="display compact nowrap",
+    return ITable(table_frame(frame), select=SELECT, maxBytes=0, classes="display compact nowrap",
                   pageLength=10, scrollX=True)
 
 
 def show_frame(table: Any, frame: pd.DataFrame, selected_rows: list[int] | None = None) -> None:
     """Show ``frame`` in ``table``, readable columns first and ids to the right (display only:
     the rows keep their positions, so ``selected_rows`` index ``frame``)."""
-    from recops.history.display import display_frame
-
-    table.update(display_frame(frame), selected_rows=selected_rows or [])
+    table.update(table_frame(frame), selected_rows=selected_rows or [])
 
 
 class StateTable(ClosesListeners, w.VBox):

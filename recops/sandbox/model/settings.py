@@ -530,6 +530,11 @@ class SandboxSettings:
     notification_socket_queue_size: int = 10_000  # undelivered events per socket (notificationSlowSocket)
     notification_channels_per_org: int = 0  # a room's cap (channels, so sockets, per seat); 0 = none
     notification_event_version: str = "2"  # the envelope's "version" [unknown]
+    # issue 20, the trainer board's push stream (room/board_stream.py; each the room's own choice)
+    board_stream_max_streams: int = 8  # GET /_room/board/stream open at once; the next one is 429
+    board_stream_keepalive_seconds: float = 15.0  # a ": keep-alive" comment when idle this long; 0 = none
+    board_stream_min_interval_seconds: float = 0.25  # at most one snapshot per this long (bursts coalesce)
+    board_stream_recheck_seconds: float = 5.0  # while streamed, the board is recomputed at least this often
     assumptions: dict[str, str] = field(default_factory=_default_assumptions)
 
     @classmethod

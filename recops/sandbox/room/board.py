@@ -35,6 +35,7 @@ from ..http.wire import Reply, Request, json_reply
 from ..model import errors
 from ..model.state import OrgState, SandboxState
 from .board_page import board_page
+from .board_stream import BoardHub, LiveReply
 from .progress import EX2, EX5, REPEAT_READS, Entry, SeatFacts, SeatProgress
 
 if TYPE_CHECKING:
@@ -182,12 +183,15 @@ def results_csv(data: dict[str, Any]) -> str:
 
 
 class BoardApi:
-    """``GET /_room/board`` (JSON), ``GET /_room/board.html`` (the page) and
-    ``GET /_room/results.csv``, for the seats of the training room."""
+    """``GET /_room/board`` (JSON), ``GET /_room/board/stream`` (the same, pushed: server-sent
+    events), ``DELETE /_room/board/stream`` (end the streams), ``GET /_room/board.html`` (the page)
+    and ``GET /_room/results.csv``, for the seats of the training room."""
 
     def __init__(self, control: Control) -> None:
         self.control = control
         self.progress = SeatProgress(control.state)  # a final pipeline step in a room (app.py)
+        self.hub = BoardHub(control.state, self.data)  # GET /_room/board/stream (board_stream.py)
+        self.progress.on_change = self.hub.changed
 
     def _seats(self) -> dict[int, str]:
         room = self.control.room
@@ -220,8 +224,21 @@ class BoardApi:
         return Reply(200 if ok else 401, board_page().encode(), content_type="text/html; charset=utf-8",
                      headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
+    def board_stream(self, req: Request) -> Reply:
+        """Server-sent events: the board now, then each new board (board_stream.py); 429 past the cap."""
+        self._seats()  # 404 on a sandbox that is no room
+        stream = self.hub.join()
+        return LiveReply(200, b"", content_type=None, live=stream)
+
+    def end_streams(self, req: Request) -> Reply:
+        """End every open board stream (their pages reconnect): ``{"closed": n}``."""
+        self._seats()
+        return json_reply(200, {"closed": self.hub.end_all()})
+
     ROUTES: ClassVar[tuple[Row, ...]] = (
         Row("GET", "_room/board", board_json),
+        Row("GET", "_room/board/stream", board_stream),
+        Row("DELETE", "_room/board/stream", end_streams),
         Row("GET", "_room/board.html", board_html),  # answers 401 itself without the token
         Row("GET", "_room/results.csv", results_csv),
     )

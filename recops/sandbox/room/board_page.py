@@ -1,14 +1,25 @@
 """The trainer board's page (``GET /_room/board.html``): one self-contained HTML file (no CDN,
-no external script or style) that polls ``GET /_room/board`` every 2 s with the admin token.
+no external script or style) that follows the board by push: it reads ``GET /_room/board/stream``
+(server-sent events, board_stream.py) with ``fetch`` and a ``ReadableStream`` (``EventSource``
+cannot send the token in a header) and redraws on each board the stream sends; it does not poll.
+
+Its status says ``live`` while the stream is open. When the stream drops (the server ended it, the
+network, or no keep-alive for ``WATCHDOG_FACTOR`` times the stream's keep-alive interval) it says
+``reconnecting…``, polls ``GET /_room/board`` every ``REFRESH_MS`` meanwhile (and says so), and
+reconnects with backoff (``BACKOFF_MS`` doubling up to ``BACKOFF_MAX_MS``, with jitter); once the
+stream is back the polling stops.
 
 The token is never in the HTML: the page reads ``?token=`` once, keeps it in sessionStorage and
 drops it from the address bar (``history.replaceState``), or asks for it in a form. Every call
-sends it as ``Authorization: Bearer``; a 401 forgets it and asks again.
+sends it as ``Authorization: Bearer``; a 401 (stream or poll) forgets it and asks again.
 """
 
 from __future__ import annotations
 
-REFRESH_MS = 2000
+REFRESH_MS = 2000  # the fallback poll, while the stream is down
+BACKOFF_MS = 1000  # the first reconnect; doubled after each failed one
+BACKOFF_MAX_MS = 30_000
+WATCHDOG_FACTOR = 3  # a stream silent this many keep-alive intervals is taken as dropped
 
 _STYLE = """
 body { font: 14px system-ui, sans-serif; margin: 1.2em; color: #222; }
@@ -22,11 +33,14 @@ td.not-started { color: #888; }
 tr.stuck td.seat { font-weight: bold; color: #b00; }
 .error { font-size: .9em; max-width: 32em; }
 #status { color: #666; font-size: .9em; }
+#live.live { color: #070; font-weight: bold; }
+#live.down { color: #b60; }
 #login[hidden], #board[hidden] { display: none; }
 """
 
 _SCRIPT = """
-const REFRESH_MS = %(refresh)d;
+const REFRESH_MS = %(refresh)d, BACKOFF_MS = %(backoff)d, BACKOFF_MAX_MS = %(backoff_max)d;
+const WATCHDOG_FACTOR = %(watchdog)d;
 const KEY = "recops-room-admin-token";
 (function takeTokenFromUrl() {
   const url = new URL(window.location.href);
@@ -38,6 +52,7 @@ const KEY = "recops-room-admin-token";
   }
 })();
 const token = () => sessionStorage.getItem(KEY);
+let live = false, pollTimer = null, retryTimer = null, backoff = BACKOFF_MS, aborter = null, watchdog = null;
 const $ = (id) => document.getElementById(id);
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
@@ -49,6 +64,11 @@ function el(tag, attrs, ...kids) {
 }
 function askToken(message) {
   sessionStorage.removeItem(KEY);
+  stopPolling();
+  clearTimeout(retryTimer);
+  clearTimeout(watchdog);
+  if (aborter) { aborter.abort(); aborter = null; }
+  setLive("", false);
   $("board").hidden = true;
   $("login").hidden = false;
   $("login-message").textContent = message || "";
@@ -73,7 +93,7 @@ async function resetSeat(n) {
   if (!window.confirm(`Reset seat ${n}? Its org goes back to the demo scenario and its progress is lost.`)) return;
   const r = await call("POST", `/_room/seats/${n}/reset`);
   $("status").textContent = r && r.ok ? `seat ${n} reset` : `reset of seat ${n} failed` + (r ? ` (${r.status})` : "");
-  refresh();
+  if (!live) refresh();  // a live stream brings the reset row by itself
 }
 async function downloadCsv() {
   const r = await call("GET", "/_room/results.csv");
@@ -95,25 +115,108 @@ function render(data) {
   const stuck = data.seats.filter((s) => s.stuck).map((s) => "seat " + s.seat);
   $("stuck").textContent = stuck.length ? "stuck: " + stuck.join(", ") : "nobody is stuck";
 }
+function show(data) {
+  $("login").hidden = true;
+  $("board").hidden = false;
+  render(data);
+  $("updated").textContent = "updated " + new Date().toLocaleTimeString();
+}
 async function refresh() {
   let r;
   try { r = await call("GET", "/_room/board"); } catch (e) { $("status").textContent = "no answer: " + e; return; }
   if (!r) return;
   if (!r.ok) { $("status").textContent = "the board answered " + r.status; return; }
-  $("login").hidden = true;
-  $("board").hidden = false;
-  render(await r.json());
-  $("updated").textContent = "updated " + new Date().toLocaleTimeString();
+  show(await r.json());
+}
+// --- the push stream (GET /_room/board/stream: server-sent events read with fetch) -----------
+function setLive(text, isLive) {
+  live = isLive;
+  $("live").textContent = text;
+  $("live").className = isLive ? "live" : "down";
+}
+function startPolling() {
+  if (pollTimer === null) pollTimer = setInterval(() => { if (token()) refresh(); }, REFRESH_MS);
+}
+function stopPolling() {
+  if (pollTimer !== null) { clearInterval(pollTimer); pollTimer = null; }
+}
+function streamLost(why) {
+  if (aborter) { aborter.abort(); aborter = null; }
+  clearTimeout(watchdog);
+  if (!token()) { setLive("", false); stopPolling(); return; }
+  const wait = Math.round(backoff * (0.8 + 0.4 * Math.random()));
+  backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+  setLive(`reconnecting… (${why}; next try in ${Math.round(wait / 1000)} s; `
+          + `polling every ${REFRESH_MS / 1000} s meanwhile)`, false);
+  refresh();
+  startPolling();
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(openStream, wait);
+}
+function onEvent(block, arm) {
+  let kind = "message";
+  const data = [];
+  for (const line of block.split("\\n")) {
+    if (!line || line.startsWith(":")) continue;  // a keep-alive comment
+    const at = line.indexOf(":");
+    const field = at < 0 ? line : line.slice(0, at);
+    let value = at < 0 ? "" : line.slice(at + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "event") kind = value; else if (field === "data") data.push(value);
+  }
+  arm();
+  if (kind !== "board" || !data.length) return;
+  show(JSON.parse(data.join("\\n")));
+  if (!live) { setLive("live", true); stopPolling(); backoff = BACKOFF_MS; }
+}
+async function openStream() {
+  clearTimeout(retryTimer);
+  const t = token();
+  if (!t) { askToken("enter the room's admin token"); return; }
+  const mine = aborter = new AbortController();
+  let r;
+  try {
+    r = await fetch("/_room/board/stream", {headers: {"Authorization": "Bearer " + t, "Accept": "text/event-stream"},
+                                            cache: "no-store", signal: mine.signal});
+  } catch (e) { if (aborter === mine) streamLost("no answer"); return; }
+  if (r.status === 401) {
+    stopPolling(); setLive("", false);
+    askToken("the admin token was refused: enter the room's admin token");
+    return;
+  }
+  if (!r.ok || !r.body) { streamLost(`the stream answered ${r.status}`); return; }
+  const every = parseFloat(r.headers.get("X-Board-Keepalive-Seconds") || "0");
+  const arm = () => {
+    clearTimeout(watchdog);
+    if (every > 0) watchdog = setTimeout(() => { if (aborter === mine) streamLost("the stream went silent"); },
+                                         every * 1000 * WATCHDOG_FACTOR);
+  };
+  arm();
+  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      buffer += value.replace(/\\r\\n?/g, "\\n");
+      let end;
+      while ((end = buffer.indexOf("\\n\\n")) >= 0) {
+        onEvent(buffer.slice(0, end), arm);
+        buffer = buffer.slice(end + 2);
+      }
+    }
+  } catch (e) { /* dropped: below */ }
+  if (aborter === mine) streamLost("the stream ended");
 }
 $("login-form").onsubmit = (ev) => {
   ev.preventDefault();
   sessionStorage.setItem(KEY, $("token").value.trim());
   $("token").value = "";
-  refresh();
+  backoff = BACKOFF_MS;
+  openStream();
 };
 $("csv").onclick = downloadCsv;
-refresh();
-setInterval(() => { if (token()) refresh(); }, REFRESH_MS);
+openStream();
 """
 
 
@@ -131,11 +234,12 @@ def board_page() -> str:
   <p id="login-message"></p>
 </section>
 <section id="board" hidden>
-  <p><span id="stuck"></span> · <span id="updated"></span> ·
+  <p><span id="live"></span> · <span id="stuck"></span> · <span id="updated"></span> ·
   <button id="csv" type="button">Export results (CSV)</button> <span id="status"></span></p>
   <table id="grid"></table>
   <p>passed · failing (tried, not there yet) · not-started; hover an exercise for what the board can judge.</p>
 </section>
-<script>{_SCRIPT % {"refresh": REFRESH_MS}}</script>
+<script>{_SCRIPT % {"refresh": REFRESH_MS, "backoff": BACKOFF_MS, "backoff_max": BACKOFF_MAX_MS,
+                     "watchdog": WATCHDOG_FACTOR}}</script>
 </body></html>
 """

@@ -17,7 +17,8 @@ drops out when another org is first recorded.
 Requests are recorded on the server's event loop; the board reads the facts there too, but a
 lock of its own keeps a read from another thread whole. It is never held while taking
 ``SandboxState.lock`` (the board takes the state's lock first, then this one), so it cannot
-deadlock.
+deadlock. Each recorded request tells the board's push stream that the board may have changed
+(``on_change``: cheap, it never computes the board; room/board_stream.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import dataclasses
 import json
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -164,6 +166,7 @@ class SeatProgress:
         self.state = state
         self._lock = threading.Lock()
         self._builds: dict[str, _Build] = {}  # org name -> the facts of its current build
+        self.on_change: Callable[[], None] | None = None  # the board's stream hub (board_stream.py)
 
     async def __call__(self, ex: Exchange) -> None:
         entry = ex.log_entry  # set by the request log step just before: same entry, same facts
@@ -186,6 +189,8 @@ class SeatProgress:
                     self._prune()
                 build = self._builds[name] = _Build(weakref.ref(org), org.created, SeatFacts())
             build.facts.add(entry)
+        if self.on_change is not None:
+            self.on_change()
 
     def facts(self, org: OrgState) -> SeatFacts:
         """A copy of the facts of this build of ``org`` (empty when it made no request yet)."""
