@@ -3,6 +3,11 @@
 ``Workflow.run()`` performs the steps in order (each change journaled by the session), samples
 the state after each step, and returns the timeline; ``cancel()`` stops it between steps or
 during a wait. ``plot_timeline`` draws the states over time with matplotlib.
+
+Given a ``stream`` (a ``StateStream``: the widgets pass one over ``rc.watch``, issue 20; ops may not
+import the live layer, so it is injected), the state after the pause and after the resume is the
+transition seen on the stream (``Sample.source == "stream"``, ``StepResult.seen``: when), not a
+REST re-read; a transition not seen within ``confirm_timeout`` falls back to the re-read and says so.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol
 
 from recops.genesys.errors import RecopsError
 
@@ -23,6 +29,30 @@ if TYPE_CHECKING:
 
 STATE_LEVEL = {"ACTIVE": 2, "PAUSED": 1, "NONE": 0}
 DEFAULT_WAIT = 5.0  # seconds after the pause, and after the resume
+CONFIRM_TIMEOUT = 5.0  # seconds to wait for a change's transition on the stream before re-reading it
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A state seen on the live stream."""
+    state: str  # ACTIVE | PAUSED | NONE
+    secure_pause: bool
+    at: datetime  # when it was seen (UTC)
+    topic: str
+
+
+class StateStream(Protocol):
+    """What the workflow needs of a live stream (``recops.kit.widgets.live_feed.StreamConfirm``)."""
+
+    @property
+    def available(self) -> bool: ...
+
+    def describe(self) -> str: ...
+
+    def mark(self) -> int: ...
+
+    def wait_for(self, conversation_id: str, state: str, after: int, timeout: float,
+                 cancel: threading.Event) -> Seen | None: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +62,7 @@ class Sample:
     recording_state: str
     secure_pause: bool
     adhoc: bool | None  # the participant's ad-hoc recorder, if a participant is given
+    source: str = "rest"  # "stream": the transition seen on the live stream; "rest": a re-read
 
 
 @dataclass
@@ -40,6 +71,8 @@ class StepResult:
     outcome: Outcome | None = None
     error: RecopsError | None = None
     seconds: float = 0.0
+    seen: Seen | None = None  # the change's transition on the live stream, when confirmed by it
+    note: str | None = None  # e.g. why the change was re-read instead of seen on the stream
 
 
 @dataclass
@@ -60,7 +93,8 @@ class Workflow:
 
     def __init__(self, session: Session, conversation_id: str, participant_id: str | None = None,
                  wait_after_pause: float = DEFAULT_WAIT, wait_after_resume: float = DEFAULT_WAIT,
-                 participant_session: Session | None = None, confirm: bool = False) -> None:
+                 participant_session: Session | None = None, confirm: bool = False,
+                 stream: StateStream | None = None, confirm_timeout: float = CONFIRM_TIMEOUT) -> None:
         if wait_after_pause < 0 or wait_after_resume < 0:
             raise ValueError("waits must be >= 0 seconds")
         self.session = session
@@ -69,6 +103,9 @@ class Workflow:
         self.waits = (wait_after_pause, wait_after_resume)
         self.participant_session = participant_session
         self.confirm = confirm
+        self.stream = stream
+        self.confirm_timeout = confirm_timeout
+        self._t0_wall = datetime.now(timezone.utc)
         self._cancel = threading.Event()
 
     @property
@@ -95,6 +132,7 @@ class Workflow:
         when a step starts (result None) and when it ends."""
         result = WorkflowResult()
         t0 = time.monotonic()
+        self._t0_wall = datetime.now(timezone.utc)
         result.timeline.append(self._sample(t0, "start"))
         actions: list[tuple[str, Callable[[], Any]]] = [
             ("pause", lambda: self.session.pause(self.conversation_id, confirm=self.confirm)),
@@ -114,6 +152,8 @@ class Workflow:
                 on_step(index, name, None)
             step = StepResult(name)
             started = time.monotonic()
+            streamed = self.stream is not None and self.stream.available and kind in ("pause", "resume")
+            mark = self.stream.mark() if streamed and self.stream is not None else 0
             try:
                 value = action()
                 step.outcome = value if kind != "wait" else None
@@ -124,7 +164,14 @@ class Workflow:
             result.steps.append(step)
             if kind == "wait" and self.cancelled:
                 result.cancelled = True
-            if kind != "wait" or result.cancelled:
+            confirmed = self._confirm(kind, name, mark, result) if streamed and not result.failed else None
+            if confirmed is not None:
+                step.seen, sample = confirmed
+                result.timeline.append(sample)
+            elif kind != "wait" or result.cancelled:
+                if streamed and not result.failed:
+                    step.note = (f"{'PAUSED' if kind == 'pause' else 'ACTIVE'} not seen on the live stream "
+                                 f"within {self.confirm_timeout:g} s: re-read by REST")
                 with contextlib.suppress(RecopsError):
                     result.timeline.append(self._sample(t0, name))
             if on_step:
@@ -132,6 +179,17 @@ class Workflow:
             if result.failed or result.cancelled:
                 break
         return result
+
+    def _confirm(self, kind: str, name: str, mark: int, result: WorkflowResult) -> tuple[Seen, Sample] | None:
+        """The change's transition on the stream (PAUSED with a secure pause; ACTIVE without)."""
+        assert self.stream is not None
+        seen = self.stream.wait_for(self.conversation_id, "PAUSED" if kind == "pause" else "ACTIVE", mark,
+                                    self.confirm_timeout, self._cancel)
+        if seen is None:
+            return None
+        at = round(max(0.0, (seen.at - self._t0_wall).total_seconds()), 3)
+        adhoc = result.timeline[-1].adhoc if result.timeline else None  # a pause leaves ad hoc as it was
+        return seen, Sample(at, name, seen.state, seen.secure_pause, adhoc, source="stream")
 
     def _wait(self, seconds: float) -> None:
         self._cancel.wait(seconds)

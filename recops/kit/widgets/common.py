@@ -64,19 +64,42 @@ class LogPanel(w.VBox):
 
 
 class ClosesListeners:
-    """Mix-in for a widget that listens to a session (``Session.on_wait``): ``close()`` removes
-    its listeners, so a closed widget is no longer called (nor kept alive) by the session."""
+    """Mix-in for a widget that listens to a session (``Session.on_wait``) or to a live stream
+    (``on_close(feed.close)``): ``close()`` removes its listeners and closes its streams, so a
+    closed widget is no longer called (nor kept alive) by the session, and leaves no thread or
+    socket behind."""
 
     def listen_waits(self, session: Session, fn: Callable[[Wait], None]) -> None:
+        self.on_close(session.on_wait(fn))
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` when the widget is closed (e.g. a ``LiveFeed``'s ``close``)."""
         if not hasattr(self, "_unsubscribers"):
             self._unsubscribers: list[Callable[[], None]] = []
-        self._unsubscribers.append(session.on_wait(fn))
+        self._unsubscribers.append(fn)
 
     def close(self) -> None:
         for unsubscribe in getattr(self, "_unsubscribers", []):
             unsubscribe()
         self._unsubscribers = []
         super().close()  # type: ignore[misc]
+
+
+def live_status_html(text: str, push: bool) -> str:
+    """The widget's live status line: green ``live (push)``, grey ``polling every N s: why``."""
+    color = "#137333" if push else "#5f6368"
+    icon = "&#9679;" if push else "&#8635;"
+    return (f'<span class="recops-live-status" data-mode="{"push" if push else "polling"}" '
+            f'style="color:{color};font-size:0.9em">{icon} {html.escape(text)}</span>')
+
+
+def pause_alert_html(lines: list[str]) -> str:
+    """The secure pause alert (empty when no pause is over its limit)."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return ('<div class="recops-pause-alert" style="background:#fce8e6;color:#a50e0e;border:1px solid #a50e0e;'
+            f'padding:4px 8px;border-radius:4px"><b>&#9888; secure pause over the limit</b><ul>{items}</ul></div>')
 
 
 def guarded(log: LogPanel, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,5 +1,9 @@
 """The pause → wait → resume → wait → stop runner: editable waits, progress, cancel, and a
-timeline plot of the states at the end. Every change is journaled by the session."""
+timeline plot of the states at the end. Every change is journaled by the session.
+
+While it runs, a ``LiveFeed`` watches the conversation: the state after the pause and after the
+resume is confirmed by its transition on the stream (logged with the time it was seen), not by a
+REST re-read; when the session cannot subscribe it re-reads as before, and the status line says so."""
 
 from __future__ import annotations
 
@@ -10,19 +14,31 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from recops.ops.participants import adhoc_rights
-from recops.ops.workflow import DEFAULT_WAIT, StepResult, Workflow, WorkflowResult, plot_timeline
+from recops.ops.workflow import CONFIRM_TIMEOUT, DEFAULT_WAIT, StepResult, Workflow, WorkflowResult, plot_timeline
 
-from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded
+from .common import ClosesListeners, LogPanel, banner, confirm_box, guarded, live_status_html
+from .live_feed import PUSH, LiveFeed, StreamConfirm
 
 if TYPE_CHECKING:
+    from recops.live.watch import WatchSettings
     from recops.session import Session
 
 
 class WorkflowRunner(ClosesListeners, w.VBox):
+    """``live=False``: confirm the states by REST re-reads only (no watch)."""
+
     def __init__(self, session: Session, conversation_id: str, participant_id: str | None = None,
                  wait_after_pause: float = DEFAULT_WAIT, wait_after_resume: float = DEFAULT_WAIT,
-                 participant_session: Session | None = None) -> None:
+                 participant_session: Session | None = None, *, live: bool = True,
+                 confirm_timeout: float = CONFIRM_TIMEOUT, watch_settings: WatchSettings | None = None) -> None:
         self.session = session
+        self.live = live
+        self.confirm_timeout = confirm_timeout
+        self.watch_settings = watch_settings
+        self.feed: LiveFeed | None = None
+        self.live_status = w.HTML(live_status_html("the waits confirm each change on the live stream when it runs"
+                                                   if live else "the waits re-read each change by REST (live off)",
+                                                   live))
         self.conversation_id = conversation_id
         self.participant_id = participant_id
         self.participant_session = participant_session
@@ -51,9 +67,19 @@ class WorkflowRunner(ClosesListeners, w.VBox):
             w.HTML(f"pause → wait → resume → wait{target} on <code>{conversation_id}</code>"),
             w.HBox([self.wait1, self.wait2]), self.confirm,
             w.HBox([self.run_button, self.cancel_button, self.progress, self.step_label]),
-            self.plot, self.log_panel,
+            self.live_status, self.plot, self.log_panel,
         ])
         self.add_class("recops-workflow")
+        self.on_close(self._close_run)
+
+    def _close_run(self) -> None:
+        """Closing the widget cancels a run and closes its watch."""
+        if self.workflow is not None:
+            self.workflow.cancel()
+        feed = self.feed
+        if feed is not None:
+            feed.close()
+        self.done.wait(10)
 
     def _participant_session(self) -> Session | None:
         """The session that stops the participant's recording (``recops.ops.participants``
@@ -68,7 +94,8 @@ class WorkflowRunner(ClosesListeners, w.VBox):
             return None
         self.workflow = Workflow(self.session, self.conversation_id, self.participant_id,
                                  self.wait1.value, self.wait2.value,
-                                 participant_session=self._participant_session(), confirm=self.confirm.value)
+                                 participant_session=self._participant_session(), confirm=self.confirm.value,
+                                 confirm_timeout=self.confirm_timeout)
         self.progress.max = len(self.workflow.step_names)
         self.progress.value = 0
         self.plot.clear_output()
@@ -95,10 +122,31 @@ class WorkflowRunner(ClosesListeners, w.VBox):
             self.log_panel.write(step.outcome.summary())
         else:
             self.log_panel.write(f"{name} done ({step.seconds:.1f} s)")
+        if step.seen is not None:
+            seen = step.seen.at.astimezone().strftime("%H:%M:%S.%f")[:-3]
+            pause = ", secure pause" if step.seen.secure_pause else ""
+            self.log_panel.write(f"{step.seen.state}{pause} seen on the live stream at {seen} ({step.seen.topic})")
+        if step.note:
+            self.log_panel.write(step.note)
+
+    def _open_feed(self) -> None:
+        """The watch the waits confirm by (its status line says push, or why it re-reads)."""
+        def show(text: str, push: bool) -> None:
+            what = "the waits confirm each change on the stream: " if push else "the waits re-read by REST, "
+            self.live_status.value = live_status_html(what + text, push)
+
+        self.feed = LiveFeed(self.session, [self.conversation_id], lambda _: None, lambda: None,
+                             poll_seconds=3600, on_error=self.log_panel.error, on_status=show, push=self.live,
+                             settings=self.watch_settings, name=f"recops-workflow-{self.conversation_id[:8]}")
+        if self.feed.mode != PUSH:
+            self.log_panel.write(f"live stream not available ({self.feed.status()}): the waits re-read by REST")
 
     def _run(self) -> None:
         assert self.workflow is not None
         try:
+            self._open_feed()
+            assert self.feed is not None
+            self.workflow.stream = StreamConfirm(self.feed)
             self.result = self.workflow.run(on_step=self._on_step)
             state = "cancelled" if self.result.cancelled else "failed" if self.result.failed else "finished"
             self.step_label.value = state
@@ -107,6 +155,9 @@ class WorkflowRunner(ClosesListeners, w.VBox):
         except Exception as e:
             self.log_panel.error(e)
         finally:
+            feed, self.feed = self.feed, None
+            if feed is not None:
+                feed.close()
             self.run_button.disabled = False
             self.cancel_button.disabled = True
             self.done.set()
