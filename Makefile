@@ -1,6 +1,12 @@
 # The two entry points a newcomer needs (see README.md). Each creates .venv on first use.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# jsonschema imports rfc3987-syntax (pulled in by jupyter-events' jsonschema[format-nongpl]) as it is
+# itself imported, and that compiles ~40 grammars: 2.5 s in every Jupyter server, Voila, nbclient and
+# `recops training` process (jsonschema#1392, #1521). It only checks the "iri" format, which nothing
+# here validates; without it jsonschema skips that format. Measured: `import nbformat,
+# jupyter_server.serverapp` 3.1-3.5 s with it, 0.8-0.9 s without.
+DROP_SLOW_IMPORT = $(PY) -m pip uninstall -y -q rfc3987-syntax 2>/dev/null || true
 
 .PHONY: lab test sandbox lint bench screenshots
 
@@ -8,12 +14,14 @@ $(VENV)/.lab: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[lab]'
+	$(DROP_SLOW_IMPORT)
 	touch $@
 
 $(VENV)/.dev: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(DROP_SLOW_IMPORT)
 	touch $@ $(VENV)/.lab
 
 # The main job: JupyterLab on notebooks/ with the demo sandbox (or the org, if credentials are set).
