@@ -53,10 +53,14 @@ class Watch:
 
     def __init__(self, client: Client, *, queues: Sequence[str] | None = None, users: Sequence[str] | None = None,
                  conversations: Sequence[str] | None = None, callback: Callable[[Transition], None] | None = None,
-                 settings: WatchSettings | None = None, observed: Observed | None = None) -> None:
+                 settings: WatchSettings | None = None, observed: Observed | None = None,
+                 on_event: Callable[[str, dict[str, object]], None] | None = None) -> None:
         self.client = client
         self.settings = settings or WatchSettings()
         self.callback = callback
+        # every conversation event as it arrives (topic, eventBody), after its transitions: for what
+        # is not a transition (a disconnect that leaves the recording state as it was)
+        self.on_event = on_event
         self.observed = observed
         self.tracker = Tracker()
         self.gaps: list[Gap] = []
@@ -232,5 +236,8 @@ class Watch:
         topic = str(frame.get("topicName", ""))
         if topics_mod.entity_of(topic) is None:
             return
+        body = frame.get("eventBody")
         with self._emit_lock:
-            self._emit(self.tracker.feed(observe_event(frame.get("eventBody") or {}), topic))
+            self._emit(self.tracker.feed(observe_event(body or {}), topic))
+            if self.on_event is not None and isinstance(body, dict):
+                self.on_event(topic, body)

@@ -364,3 +364,35 @@ def test_a_valid_card_of_another_room_is_refused_naming_both_rooms(room, tmp_pat
         assert other.app.room.id in picker.message and picker.session.client.principal == "client:seat-02-supervisor"
     finally:
         other.stop()
+
+
+def test_switching_seats_closes_the_previous_seats_panels_and_their_streams(room):
+    """A trainee who picks seat 2, then seat 3, keeps no stream of seat 2's panels open: each
+    panel's live feed (a socket and its threads) is closed when the seat's panels are replaced."""
+    import threading
+
+    rs, cards = room
+
+    def watch_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("recops-watch-")}
+
+    before = watch_threads()  # other tests' widgets may still be open in this process
+    picker = SeatPicker(sandbox_url=rs.url)
+    app = SeatApp(control_panels, picker)
+    picker.card_text.value = (cards / "seat-02.json").read_text()
+    picker.use_card.click()
+    seat2 = list(app.content.children)
+    assert seat2 and all(p.feed.watch is not None for p in seat2)  # each panel follows its call by push
+    assert watch_threads() - before
+    picker.card_text.value = (cards / "seat-03.json").read_text()
+    picker.use_card.click()
+    assert picker.message.startswith("seat 3 of room"), picker.message
+    assert all(p.feed.closed and p.feed.watch is None for p in seat2)
+    assert all(p.feed.watch is not None for p in app.content.children)
+    for panel in app.content.children:
+        panel.close()
+    for _ in range(50):  # the feeds' threads end within a few seconds of their close
+        if not watch_threads() - before:
+            break
+        threading.Event().wait(0.2)
+    assert not watch_threads() - before

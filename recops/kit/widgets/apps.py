@@ -15,7 +15,7 @@ from recops.base.display import state_badge_html
 from recops.genesys import intervals
 from recops.kit import discover, training
 
-from .common import LogPanel, banner, guarded
+from .common import LogPanel, banner, close_tree, guarded
 from .control_panel import ControlPanel
 from .seat import SeatPicker
 
@@ -41,6 +41,9 @@ class SeatApp(w.VBox):
         self.picker.on_session(self._on_session)
 
     def _on_session(self, rc: Session) -> None:
+        if self.content is not None:  # the previous seat's panels: their streams and listeners end here
+            close_tree(self.content)
+            self.content = None
         try:
             self.content = self._build(rc)
         except Exception as e:  # shown in the page, never a traceback

@@ -85,6 +85,17 @@ class ClosesListeners:
         super().close()  # type: ignore[misc]
 
 
+def close_tree(widget: object) -> None:
+    """Close ``widget`` and every widget under it (children first): a container's ``close()`` leaves
+    its children open, and a ``ClosesListeners`` child left open keeps its session listener and its
+    live stream (socket, thread) until the kernel ends."""
+    for child in getattr(widget, "children", ()) or ():
+        close_tree(child)
+    close = getattr(widget, "close", None)
+    if callable(close):
+        close()
+
+
 def live_status_html(text: str, push: bool) -> str:
     """The widget's live status line: green ``live (push)``, grey ``polling every N s: why``."""
     color = "#137333" if push else "#5f6368"

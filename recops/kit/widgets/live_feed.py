@@ -13,7 +13,7 @@ uses ``with output:``, which is not safe from a thread.
 
 A disconnect that leaves every recording state as it was is no ``Transition`` (the tracker emits
 changes of state, secure pause and hold only), yet a widget must show the call ended: the feed's
-watch (``_FeedWatch``) also reports a conversation whose event shows every participant ended, once,
+watch's ``on_event`` hook reports a conversation whose event shows every participant ended, once,
 to ``on_ended``.
 
 ``StreamConfirm`` adapts a feed to ``recops.ops.workflow.StateStream``: the workflow's waits
@@ -58,18 +58,6 @@ def ended_in(body: object) -> str | None:
                             for p in participants):
         return str(body["id"])
     return None
-
-
-class _FeedWatch(Watch):
-    """``Watch`` that also reports an ended conversation (its event, not a transition: see above)."""
-
-    on_ended: Callable[[str], None] | None = None
-
-    def _handle(self, frame: dict[str, object]) -> None:
-        super()._handle(frame)
-        cid = ended_in(frame.get("eventBody"))
-        if cid is not None and self.on_ended is not None:
-            self.on_ended(cid)
 
 
 def _why(error: BaseException) -> str:
@@ -135,18 +123,23 @@ class LiveFeed:
             self._set_mode(POLLING, "push turned off for this widget")
             return
         try:
-            watch = _FeedWatch(self.session.client, conversations=ids, callback=self._queue.put,
-                               settings=self.settings)
+            watch = Watch(self.session.client, conversations=ids, callback=self._queue.put,
+                          settings=self.settings, on_event=self._on_event)
         except (RecopsError, OSError) as e:  # cannot subscribe: the fallback, and why
             self._set_mode(POLLING, f"the token cannot subscribe: {_why(e)}")
             return
-        watch.on_ended = self._queue.put
         with self._lock:
             if self._closed.is_set():
                 watch.close()
                 return
             self.watch = watch
         self._set_mode(PUSH, None)
+
+    def _on_event(self, topic: str, body: dict[str, object]) -> None:
+        """Every event of the watch (its socket thread): an ended conversation goes to the feed's queue."""
+        cid = ended_in(body)
+        if cid is not None:
+            self._queue.put(cid)
 
     def _set_mode(self, mode: str, reason: str | None) -> None:
         self.mode, self.reason = mode, reason
