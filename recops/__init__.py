@@ -123,7 +123,8 @@ __all__ += [
 ]
 # the live path: recording state pushed through the Notifications API (issue 20, W3); imported on
 # first use, so `import recops` stays as cheap as before
-_LIVE = {"Transition": "recops.live.transitions", "Watch": "recops.live.watch", "WatchSettings": "recops.live.watch"}
+_LIVE = {"Transition": "recops.live.transitions", "Watch": "recops.live.watch", "WatchSettings": "recops.live.watch",
+         "open_watches": "recops.live.watch", "close_watches": "recops.live.watch"}
 __all__ += list(_LIVE)
 
 

@@ -66,6 +66,32 @@ def output_dir(tmp_path_factory, monkeypatch):
     return path
 
 
+@pytest.fixture(autouse=True)
+def _close_leftover_watches():
+    """A test that leaves a widget or a live watch open must not leave its socket, its channel
+    renewals, its polling and their requests running into the next test's sandbox: the widgets
+    made during the test are closed at teardown (a widget's ``close()`` ends its feed and watch),
+    then any watch still open that the test made."""
+    import sys
+
+    def widgets() -> dict[str, object]:
+        module = sys.modules.get("ipywidgets.widgets.widget")
+        return dict(module._instances) if module else {}
+
+    def watches() -> list[object]:
+        module = sys.modules.get("recops.live.watch")
+        return module.open_watches() if module else []
+
+    widgets_before, watches_before = set(widgets()), set(map(id, watches()))
+    yield
+    for key, widget in widgets().items():
+        if key not in widgets_before:
+            widget.close()
+    for watch in watches():
+        if id(watch) not in watches_before:
+            watch.close()
+
+
 @pytest.fixture(scope="session")
 def demo() -> type[Demo]:
     return Demo

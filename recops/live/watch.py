@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,23 @@ if TYPE_CHECKING:
     from .observed import Observed
 
 _END = object()
+_OPEN: weakref.WeakSet[Watch] = weakref.WeakSet()  # every watch of this process not closed yet
+_OPEN_LOCK = threading.Lock()
+
+
+def open_watches() -> list[Watch]:
+    """The watches of this process that are not closed (a notebook cell run twice leaves the first
+    run's widgets, and their watches, open until they are closed or the kernel ends)."""
+    with _OPEN_LOCK:
+        return list(_OPEN)
+
+
+def close_watches() -> int:
+    """Close every open watch of this process (their sockets, threads and subscriptions); how many."""
+    watches = open_watches()
+    for w in watches:
+        w.close()
+    return len(watches)
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,8 @@ class Watch:
         groups = topics_mod.pack(wanted, self.settings.topics_per_channel, self.settings.max_channels)
         self._api = Channels(client)
         self.channels: list[Channel] = []
+        with _OPEN_LOCK:
+            _OPEN.add(self)
         try:
             self._start(groups)
         except BaseException:
@@ -137,6 +157,8 @@ class Watch:
         if self._closed.is_set():
             return
         self._closed.set()
+        with _OPEN_LOCK:
+            _OPEN.discard(self)
         for s in self._sockets:
             s.close()
         for t in self._threads:

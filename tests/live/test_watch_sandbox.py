@@ -218,3 +218,25 @@ def test_an_ended_conversation_is_re_read_no_more_after_a_gap(sb, tmp_path: Path
         assert w.tracker.conversations() == [Demo.ACTIVE], w.gaps
         rc.pause(Demo.ACTIVE)  # the rest still flows
         assert agent_moves(collect(w, 2))[:1] == [("ACTIVE", "PAUSED", True, False)]
+
+
+def test_close_watches_ends_every_open_watch_of_the_process(sb, tmp_path: Path):
+    """A cell run twice leaves the first run's watches open: ``recops.close_watches()`` ends them all
+    (sockets, threads, subscriptions), and a closed watch is no longer listed."""
+    import threading
+
+    import recops
+
+    rc = connect(sb, Demo.SUPERVISOR, tmp_path / "j.sqlite")
+    before = set(map(id, recops.open_watches()))
+    first = rc.watch(conversations=[Demo.ACTIVE], settings=FAST)
+    second = rc.watch(queues=["Sales"], settings=FAST)
+    mine = {id(first), id(second)}
+    assert mine <= set(map(id, recops.open_watches())) - before
+    names = {t.name for w in (first, second) for t in w._threads}
+    assert names and names <= {t.name for t in threading.enumerate()}
+    assert recops.close_watches() >= 2
+    assert not mine & set(map(id, recops.open_watches()))
+    assert not names & {t.name for t in threading.enumerate()}
+    rc.pause(Demo.ACTIVE)  # nothing reads it any more: no transition waits in a closed watch
+    assert first.next(timeout=0.5) is None and second.next(timeout=0.2) is None
