@@ -32,10 +32,13 @@ lab: $(VENV)/.lab
 
 # Ruff, the architecture's import contracts (pyproject.toml), then every test: the SDK against the
 # sandbox, the CLI, widgets, notebooks, the browser, the Hub.
+# The test files run on TEST_WORKERS workers (pytest-xdist; a file and its fixtures stay on one
+# worker); TEST_WORKERS=0 runs them in this process. The 25 slowest tests are listed at the end.
+TEST_WORKERS ?= 2
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 sandbox: $(VENV)/.lab
 	$(VENV)/bin/recops sandbox serve
