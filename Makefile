@@ -38,7 +38,7 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --durations=25
 
 sandbox: $(VENV)/.lab
 	$(VENV)/bin/recops sandbox serve

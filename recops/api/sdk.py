@@ -17,6 +17,15 @@ resolve (``__all__`` and ``dir()`` list them).
 Any failure while setting this up undoes it and falls back to the full import;
 ``RECOPS_SDK_FULL_IMPORT=1`` forces the full import. An SDK already imported (in full or by
 this module) is used as it is.
+
+The SDK's ``Configuration`` (a process-wide singleton) reads ``~/.genesyscloudpython/config`` and
+then, unless the file says ``live_reload_config = false``, watches it for changes with a
+``watchdog`` observer *recursively on the nearest folder that exists*: without that folder, the
+whole home directory, with an inotify watch on every subfolder, and every file written under it
+(notebook saves, the journal, caches) handled by the observer's thread in every process. Measured
+in a 40-seat benchmark: those events were most of each seat process's CPU. recops makes the
+singleton without the watcher (the file is still read once), and stops it when the SDK was
+imported in full; a configuration file changed during a session never changes where its calls go.
 """
 
 from __future__ import annotations
@@ -47,17 +56,27 @@ def full_import_requested(env: dict[str, str] | None = None) -> bool:
 def load() -> ModuleType:
     """The SDK package: loaded in part when it can be, else imported in full."""
     if PACKAGE in sys.modules:
-        return importlib.import_module(PACKAGE)  # waits for an import under way in another thread
+        pkg = importlib.import_module(PACKAGE)  # waits for an import under way in another thread
+        config = getattr(pkg, "configuration", None)
+        if config is not None:  # imported in full by someone else: its watcher goes too
+            stop_watcher(config)
+        return pkg
     with _lock:
         if PACKAGE in sys.modules:
             return sys.modules[PACKAGE]
         if full_import_requested():
-            return importlib.import_module(PACKAGE)
+            return _full_import()
         try:
             return _load_lazy()
         except Exception:  # any surprise in the SDK's layout: the full import is always right
             _forget()
-            return importlib.import_module(PACKAGE)
+            return _full_import()
+
+
+def _full_import() -> ModuleType:
+    pkg = importlib.import_module(PACKAGE)
+    stop_watcher(pkg.configuration)
+    return pkg
 
 
 def submodule(name: str) -> ModuleType:
@@ -156,8 +175,45 @@ def _load_lazy() -> ModuleType:
         raise ImportError("the SDK's api_client does not resolve models through its models package")
     configuration = importlib.import_module(f"{PACKAGE}.configuration")
     # as the package's __init__ ends: `configuration = Configuration()` (a singleton)
-    pkg.configuration = configuration.Configuration()  # type: ignore[attr-defined]
+    pkg.configuration = configuration_without_watcher(configuration)  # type: ignore[attr-defined]
     return pkg
+
+
+def _singleton_class(factory: Callable[[], object]) -> type:
+    """The class behind the SDK's ``@singleton`` factory (held in the factory's closure)."""
+    for cell in getattr(factory, "__closure__", None) or ():
+        if isinstance(cell.cell_contents, type):
+            return cell.cell_contents
+    raise ImportError("the SDK's Configuration is not the @singleton factory this module knows")
+
+
+def configuration_without_watcher(configuration: ModuleType) -> object:
+    """``Configuration()``, made with its config-file watcher's two steps (the observer thread and
+    the recursive schedule) as no-ops, then ``live_reload_config`` off so nothing schedules it later."""
+    cls = _singleton_class(configuration.Configuration)
+    run, update = cls._run_observer, cls._config_updater  # type: ignore[attr-defined]
+    with _lock:
+        cls._run_observer = lambda self: None  # type: ignore[attr-defined]
+        cls._config_updater = lambda self: None  # type: ignore[attr-defined]
+        try:
+            config = configuration.Configuration()
+        finally:
+            cls._run_observer, cls._config_updater = run, update  # type: ignore[attr-defined]
+    stop_watcher(config)
+    return config
+
+
+def stop_watcher(config: object) -> None:
+    """Turn off a made ``Configuration``'s config-file watcher (an SDK imported in full made it
+    with one): no later schedule, and the observer, if its thread has made it, unscheduled and stopped."""
+    config.live_reload_config = False  # type: ignore[attr-defined]
+    observer = getattr(config, "_observer", None)
+    if observer is not None:
+        try:
+            observer.unschedule_all()
+            observer.stop()
+        except Exception:  # an observer in a state we do not know: it is left as the SDK made it
+            pass
 
 
 def _forget() -> None:
