@@ -1,6 +1,6 @@
-"""What the per-day caches of the ledger (``ledger_store``) and of coverage (``coverage_store``)
-share: their column kinds as Arrow types, and the durable JSON write (temp file, fsync, rename) of
-their ``query.json``/``meta.json``/``runs.json``."""
+"""What the per-day caches share: the ledger's (``ledger_store``) and coverage's (``coverage_store``)
+column kinds as Arrow types, and the durable JSON write (temp file, fsync, rename) of every cache's
+``query.json``/``meta.json``/``runs.json`` and the history store's ``manifest.json``."""
 
 from __future__ import annotations
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from recops.genesys.errors import ConfigError
 
+from .cache_files import write_json
 from .keys import day_name, query_key
 from .rows import arrow_schema, rows_to_table
 from .views import parquet_view
@@ -118,19 +119,11 @@ class Store:
                               "delete that directory (rc.store.clear()) and read the interval again") from e
         return data if isinstance(data.get("days"), dict) else {"days": {}}
 
-    def _write_json(self, path: Path, value: Any) -> None:
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        with open(tmp, "w") as f:
-            json.dump(value, f, indent=1, sort_keys=True, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-
     def _commit(self, day: date, tmp_file: Path | None, **info: Any) -> None:
         with self._lock:
             self.path.mkdir(parents=True, exist_ok=True)
             if not (self.path / "query.json").exists():
-                self._write_json(self.path / "query.json", self.identity)
+                write_json(self.path / "query.json", self.identity)
             target_dir = self.path / f"day={day_name(day)}"
             if tmp_file is not None:
                 target_dir.mkdir(exist_ok=True)
@@ -141,7 +134,7 @@ class Store:
             manifest["days"][day_name(day)] = {
                 **info, "file": tmp_file is not None,
                 "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-            self._write_json(self.manifest_path, manifest)
+            write_json(self.manifest_path, manifest)
 
     def writer(self, day: date) -> DayWriter:
         """A writer for one day's rows (see ``DayWriter``)."""
