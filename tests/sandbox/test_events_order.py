@@ -18,6 +18,8 @@ from typing import Any
 
 from websockets.sync.client import connect
 
+from .notify_helpers import topics
+
 ROUNDS = 25
 
 
@@ -31,14 +33,9 @@ def test_a_clock_sweep_and_an_api_write_on_one_conversation_publish_in_applied_o
     api_client = login(*demo.INTEGRATION)
     recordings = sdk.RecordingApi(api_client)
     notif = sdk.NotificationsApi(api_client)
-    topics = [f"v2.users.{demo.AVA}.conversations.{cid}.recordings", f"v2.users.{demo.AVA}.recordings"]
+    names = [f"v2.users.{demo.AVA}.conversations.{cid}.recordings", f"v2.users.{demo.AVA}.recordings"]
     ch = notif.post_notifications_channels()
-    body = []
-    for name in topics:
-        t = sdk.ChannelTopic()
-        t.id = name
-        body.append(t)
-    notif.put_notifications_channel_subscriptions(ch.id, body)
+    notif.put_notifications_channel_subscriptions(ch.id, topics(sdk, *names))
 
     bus: list[Any] = []
     stop = sb.state.events.listen(bus.append)
@@ -72,7 +69,7 @@ def test_a_clock_sweep_and_an_api_write_on_one_conversation_publish_in_applied_o
             assert not errors, errors
             sb.control.advance_clock(4)  # the last restore, if any, completes on the clock
             final = recordings.get_conversation_recording(cid, rid).file_state
-            mine = [e for e in bus if e.org == "sandbox-org" and e.topic in topics]
+            mine = [e for e in bus if e.org == "sandbox-org" and e.topic in names]
             frames = []
             while len(frames) < len(mine):
                 msg = json.loads(ws.recv(timeout=5))
@@ -85,7 +82,7 @@ def test_a_clock_sweep_and_an_api_write_on_one_conversation_publish_in_applied_o
     ats = [e.at for e in bus]
     assert ats == sorted(ats), "an event was published with a clock time before an earlier event's"
     assert [(f["topicName"], f["eventBody"]) for f in frames] == [(e.topic, e.body) for e in mine]  # bus order
-    states = [e.body["fileState"] for e in mine if e.topic == topics[0] and e.body["id"] == rid]
+    states = [e.body["fileState"] for e in mine if e.topic == names[0] and e.body["id"] == rid]
     assert len(states) >= ROUNDS  # (an archive while RESTORING moves it only when the restore ends, on the clock)
     assert "RESTORED" in states  # the clock's moves were interleaved with the writes
     assert all(a != b for a, b in itertools.pairwise(states)), states  # each event a change from the last

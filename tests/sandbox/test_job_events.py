@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 
 from recops.sandbox.seeds.history import GeneratedHistory
 
+from .notify_helpers import topics
 from .recording_job_helpers import job_query, ready, run_to_end
 from .sdk_helpers import interval, utc_midnight
 
@@ -47,16 +48,11 @@ def _iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def _channel(sdk, api_client, topics: list[str]):
+def _channel(sdk, api_client, names: list[str]):
     notif = sdk.NotificationsApi(api_client)
     ch = notif.post_notifications_channels()
-    body = []
-    for t in topics:
-        topic = sdk.ChannelTopic()
-        topic.id = t
-        body.append(topic)
-    got = notif.put_notifications_channel_subscriptions(ch.id, body)
-    assert [t.state for t in got.entities] == ["Permitted"] * len(topics)
+    got = notif.put_notifications_channel_subscriptions(ch.id, topics(sdk, *names))
+    assert [t.state for t in got.entities] == ["Permitted"] * len(names)
     return ch
 
 
@@ -146,10 +142,10 @@ def test_a_delete_job_by_age_publishes_each_recording_as_its_own_date_passes(sb,
     seeded = sb.control.seed(count=48, seed=12, interval=when, generated=True, recordedRatio=1.0, adhocRatio=0.0)
     conversations = sdk.ConversationsApi(integration)
     first, last = seeded["firstId"], seeded["lastId"]
-    topics = {c: f"v2.users.{_agent_of(conversations, c)}.conversations.{c}.recordings" for c in (first, last)}
+    wanted = {c: f"v2.users.{_agent_of(conversations, c)}.conversations.{c}.recordings" for c in (first, last)}
     starts = {c: conversations.get_conversation(c).start_time for c in (first, last)}
     sb.control.settings(notificationChannelTtlSeconds=30 * 86400)  # the clock moves by more than a day
-    ch = _channel(sdk, integration, list(topics.values()))
+    ch = _channel(sdk, integration, list(wanted.values()))
     # each recording is deleted 21 days after it started (all after now): the first one's date ~1 day before the last's
     age = 21
     with connect(ch.connect_uri) as ws:
@@ -163,11 +159,11 @@ def test_a_delete_job_by_age_publishes_each_recording_as_its_own_date_passes(sb,
         assert 0 < due_first < due_last
         sb.control.advance_clock(due_first + 120)
         got = _events(ws, 0.5)
-        assert [(m["topicName"], m["eventBody"]["fileState"]) for m in got] == [(topics[first], "DELETED")]
+        assert [(m["topicName"], m["eventBody"]["fileState"]) for m in got] == [(wanted[first], "DELETED")]
         assert _deserialised(sdk, got[0]).conversation_id == first
         sb.control.advance_clock(due_last - due_first)
         got = _events(ws, 0.5)
-        assert [(m["topicName"], m["eventBody"]["fileState"]) for m in got] == [(topics[last], "DELETED")]
+        assert [(m["topicName"], m["eventBody"]["fileState"]) for m in got] == [(wanted[last], "DELETED")]
 
 
 def test_an_ad_hoc_recording_of_a_generated_conversation_publishes_at_its_own_later_date(sb, sdk, integration, jobs):

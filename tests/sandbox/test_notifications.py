@@ -11,6 +11,8 @@ import pytest
 
 from tests.sandbox.sdk_helpers import api_error
 
+from .notify_helpers import topics
+
 SALES = "5a1e0000-0000-4000-8000-0000000000a1"
 OTHER_ORG_AGENT = "0f0f0000-0000-4000-8000-0000000000a1"
 CHANNEL_ID = re.compile(r"^streaming-0-[a-z0-9]{26}$")
@@ -19,15 +21,6 @@ CHANNEL_ID = re.compile(r"^streaming-0-[a-z0-9]{26}$")
 @pytest.fixture
 def notif(sdk, supervisor):
     return sdk.NotificationsApi(supervisor)
-
-
-def topics(sdk, *names: str):
-    out = []
-    for name in names:
-        t = sdk.ChannelTopic()
-        t.id = name
-        out.append(t)
-    return out
 
 
 def head_status(api, channel_id: str) -> int:

@@ -12,6 +12,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from .notify_helpers import topics
 from .test_notifications import head_status
 
 SALES = "5a1e0000-0000-4000-8000-0000000000a1"
@@ -27,9 +28,7 @@ def notif(sdk, supervisor):
 @pytest.fixture
 def channel(sdk, notif):
     ch = notif.post_notifications_channels()
-    t = sdk.ChannelTopic()
-    t.id = TOPIC
-    notif.put_notifications_channel_subscriptions(ch.id, [t])
+    notif.put_notifications_channel_subscriptions(ch.id, topics(sdk, TOPIC))
     return ch
 
 
@@ -149,9 +148,7 @@ def test_fault_delay(sb, channel):
 def test_fault_delay_on_every_channel_ends_with_a_reset(sb, sdk, notif, channel):
     sb.control.call("POST", "notifications/faults", {"kind": "delay", "seconds": 0.5})
     later = notif.post_notifications_channels()  # made after the fault: delayed too
-    t = sdk.ChannelTopic()
-    t.id = TOPIC
-    notif.put_notifications_channel_subscriptions(later.id, [t])
+    notif.put_notifications_channel_subscriptions(later.id, topics(sdk, TOPIC))
     with connect(later.connect_uri) as ws:
         time.sleep(0.1)
         start = time.monotonic()
@@ -162,7 +159,7 @@ def test_fault_delay_on_every_channel_ends_with_a_reset(sb, sdk, notif, channel)
     api = sdk.NotificationsApi(sdk.ApiClient(host=sb.url).get_client_credentials_token(
         "sandbox-supervisor", "sandbox-supervisor-secret"))
     fresh = api.post_notifications_channels()
-    api.put_notifications_channel_subscriptions(fresh.id, [t])
+    api.put_notifications_channel_subscriptions(fresh.id, topics(sdk, TOPIC))
     with connect(fresh.connect_uri) as ws:
         time.sleep(0.1)
         start = time.monotonic()
