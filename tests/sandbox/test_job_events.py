@@ -86,6 +86,11 @@ def _agent_of(conversations_api, cid: str) -> str:
     return next(p.user_id for p in conv.participants if p.purpose == "agent")
 
 
+def _recording_topic(conversations_api, cid: str) -> str:
+    """The conversation's recordings topic, on its agent's user."""
+    return f"v2.users.{_agent_of(conversations_api, cid)}.conversations.{cid}.recordings"
+
+
 @pytest.fixture
 def builds(monkeypatch):
     """How many generated conversations are built (GeneratedHistory.conversation calls)."""
@@ -142,7 +147,7 @@ def test_a_delete_job_by_age_publishes_each_recording_as_its_own_date_passes(sb,
     seeded = sb.control.seed(count=48, seed=12, interval=when, generated=True, recordedRatio=1.0, adhocRatio=0.0)
     conversations = sdk.ConversationsApi(integration)
     first, last = seeded["firstId"], seeded["lastId"]
-    wanted = {c: f"v2.users.{_agent_of(conversations, c)}.conversations.{c}.recordings" for c in (first, last)}
+    wanted = {c: _recording_topic(conversations, c) for c in (first, last)}
     starts = {c: conversations.get_conversation(c).start_time for c in (first, last)}
     sb.control.settings(notificationChannelTtlSeconds=30 * 86400)  # the clock moves by more than a day
     ch = _channel(sdk, integration, list(wanted.values()))
@@ -171,7 +176,7 @@ def test_an_ad_hoc_recording_of_a_generated_conversation_publishes_at_its_own_la
     seeded = sb.control.seed(count=24, seed=17, interval=when, generated=True, recordedRatio=1.0, adhocRatio=1.0)
     conversations = sdk.ConversationsApi(integration)
     cid = seeded["lastId"]
-    topic = f"v2.users.{_agent_of(conversations, cid)}.conversations.{cid}.recordings"
+    topic = _recording_topic(conversations, cid)
     recs = sorted(jobs.get_conversation_recordings(cid), key=lambda r: _when(r.start_time))
     assert len(recs) == 2 and _when(recs[1].start_time) > _when(recs[0].start_time)  # policy, then the agent's ad hoc
     sb.control.settings(notificationChannelTtlSeconds=30 * 86400)
@@ -196,7 +201,7 @@ def test_a_job_whose_date_has_passed_publishes_as_it_processes(sb, sdk, integrat
     seeded = sb.control.seed(count=40, seed=13, interval=when, generated=True, recordedRatio=1.0, adhocRatio=0.0)
     conversations = sdk.ConversationsApi(integration)
     cid = seeded["lastId"]
-    topic = f"v2.users.{_agent_of(conversations, cid)}.conversations.{cid}.recordings"
+    topic = _recording_topic(conversations, cid)
     ch = _channel(sdk, integration, [topic])
     with connect(ch.connect_uri) as ws:
         time.sleep(0.1)
