@@ -25,7 +25,8 @@ from recops.sandbox.control_client import SandboxClient
 from recops.sandbox.room import Room
 
 from ..output import OUTPUT_DIR
-from ..ports import CHROMIUM, needs_chromium
+from ..ports import needs_chromium
+from .apps import launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 EX2 = "c0a80001-0000-4000-8000-000000000001"
@@ -50,8 +51,7 @@ def test_board_page_follows_the_seats_and_resets_one(tmp_path):
     home.mkdir()
     with SandboxServer(room=room) as server, sync_playwright() as p:
         base = server.url
-        browser = p.chromium.launch(executable_path=CHROMIUM, env={**os.environ, "HOME": str(home)},
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+        browser = launch_chromium(p, {**os.environ, "HOME": str(home)})
         ctx = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
         outside: list[str] = []
 
@@ -125,9 +125,6 @@ def test_board_page_follows_the_seats_and_resets_one(tmp_path):
         browser.close()
 
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic"]
-
-
 def test_board_page_is_pushed_never_polls_while_live_and_catches_up_after_a_drop(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -138,7 +135,7 @@ def test_board_page_is_pushed_never_polls_while_live_and_catches_up_after_a_drop
     with SandboxServer(room=room) as server, sync_playwright() as p:
         base = server.url
         control = SandboxClient(base, admin_token=TOKEN)
-        browser = p.chromium.launch(executable_path=CHROMIUM, env={**os.environ, "HOME": str(home)}, args=ARGS)
+        browser = launch_chromium(p, {**os.environ, "HOME": str(home)})
         ctx = browser.new_context(viewport={"width": 1400, "height": 900})
         ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
         asked: list[str] = []  # the paths the page asked for, in order

@@ -22,7 +22,8 @@ from recops.sandbox import SandboxClient
 from recops.sandbox.process import ServedProcess, sandbox_process
 
 from ..output import OUTPUT_DIR
-from ..ports import CHROMIUM, free_port, needs_chromium
+from ..ports import free_port, needs_chromium
+from .apps import launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_ACTIVE = "c0a80001-0000-4000-8000-000000000001"
@@ -93,8 +94,7 @@ def _notebook_run_in_lab(tmp_path: Path, env: dict[str, str], notebook: str) -> 
     base = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, env={**env, "HOME": env["HOME"]},
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
+            browser = launch_chromium(p, env)
             ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
             ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
             page = ctx.new_page()
