@@ -161,6 +161,16 @@ def recording(conv: Conversation, rec: Recording, file_state: str, media_uri: st
 ARCHIVE_STATES = frozenset({"ARCHIVED", "RESTORING", "RESTORED"})  # v2.users.{id}.recordings publishes these
 
 
+def recording_topic(uid: str, cid: str) -> str:
+    """``RecordingEventRecording``'s topic: a conversation's recordings, on one of its agents."""
+    return f"v2.users.{uid}.conversations.{cid}.recordings"
+
+
+def archive_topic(uid: str) -> str:
+    """``RecordingArchiveRestoreTopicRecording``'s topic: one agent's archived/restored recordings."""
+    return f"v2.users.{uid}.recordings"
+
+
 def media_uri(conv: Conversation, rec: Recording, file_state: str) -> str | None:
     """The media of a playable recording, relative to the sandbox's host (an event has no request
     to take a host from): the path REST's ``mediaUris`` serve, WEBM (the REST default format)."""

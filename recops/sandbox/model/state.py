@@ -611,13 +611,20 @@ class SandboxState:
             if users is None:
                 o = self.orgs.get(conv.org)
                 users = event_bodies.agent_users(conv, o.users if o is not None else {})
-            body = event_bodies.recording(conv, rec, now, event_bodies.media_uri(conv, rec, now))
-            archive = {was, now} & event_bodies.ARCHIVE_STATES
-            at = self.clock.now()
-            for uid in users:
-                self.events.publish(conv.org, f"v2.users.{uid}.conversations.{conv.id}.recordings", body, at)
-                if archive:
-                    self.events.publish(conv.org, f"v2.users.{uid}.recordings", body, at)
+            self.publish_recording_move(conv, rec, was, now, users)
+
+    def publish_recording_move(self, conv: Conversation, rec: Recording, was: str, now: str,
+                               users: list[str]) -> None:
+        """Publish ``rec``'s move from fileState ``was`` to ``now``: on each agent user's
+        ``…conversations.{cid}.recordings``, and on ``…recordings`` when it enters or leaves
+        ARCHIVED/RESTORING/RESTORED. Under the state lock."""
+        body = event_bodies.recording(conv, rec, now, event_bodies.media_uri(conv, rec, now))
+        archive = {was, now} & event_bodies.ARCHIVE_STATES
+        at = self.clock.now()
+        for uid in users:
+            self.events.publish(conv.org, event_bodies.recording_topic(uid, conv.id), body, at)
+            if archive:
+                self.events.publish(conv.org, event_bodies.archive_topic(uid), body, at)
 
     def _topics_in_order(self, conv: Conversation) -> list[str]:
         o = self.orgs.get(conv.org)

@@ -43,14 +43,6 @@ if TYPE_CHECKING:
     from .recording_jobs import RecordingJob
 
 
-def recording_topic(uid: str, cid: str) -> str:
-    return f"v2.users.{uid}.conversations.{cid}.recordings"
-
-
-def archive_topic(uid: str) -> str:
-    return f"v2.users.{uid}.recordings"
-
-
 def enabled(state: SandboxState) -> bool:
     return (state.events.listened and state.file_states is not None
             and state.settings.assumption("eventRecordingTopics") != "off")
@@ -64,23 +56,18 @@ def file_states(state: SandboxState, conv: Conversation, at: float) -> dict[str,
 
 
 def publish_changes(state: SandboxState, conv: Conversation, before: dict[str, str], after: dict[str, str]) -> int:
-    """Publish each recording of ``conv`` whose state moved from ``before`` to ``after`` (as the
-    state's ``_sweep`` does); returns how many recordings moved. Under the state lock."""
+    """Publish each recording of ``conv`` whose state moved from ``before`` to ``after`` (with the
+    state's ``publish_recording_move``, as its ``_sweep`` does); returns how many recordings moved.
+    Under the state lock."""
     org = state.orgs.get(conv.org)
     users = event_bodies.agent_users(conv, org.users if org is not None else {})
-    at = state.clock.now()
     moved = 0
     for rec in conv.recordings:
         was, now = before.get(rec.id), after.get(rec.id)
         if was is None or now is None or was == now:
             continue
         moved += 1
-        body = event_bodies.recording(conv, rec, now, event_bodies.media_uri(conv, rec, now))
-        archive = {was, now} & event_bodies.ARCHIVE_STATES
-        for uid in users:
-            state.events.publish(conv.org, recording_topic(uid, conv.id), body, at)
-            if archive:
-                state.events.publish(conv.org, archive_topic(uid), body, at)
+        state.publish_recording_move(conv, rec, was, now, users)
     return moved
 
 
@@ -171,9 +158,10 @@ def publish_generated(state: SandboxState, org: OrgState, decorate: Decorate) ->
         for job in jobs:
             for h, idx in _candidates(job, look, now):
                 if h.key not in archived_for:
-                    archived_for[h.key] = {uid for uid, _ in h.agents if wants(org.name, archive_topic(uid))}
+                    archived_for[h.key] = {uid for uid, _ in h.agents
+                                           if wants(org.name, event_bodies.archive_topic(uid))}
                 # cheap first: the conversation's own topic for any user; the agent (facts) only if needed
-                if not (wants(org.name, recording_topic("*", h.conversation_id(idx))) or (
+                if not (wants(org.name, event_bodies.recording_topic("*", h.conversation_id(idx))) or (
                         archived_for[h.key] and h.agents[h.facts(idx).agent][0] in archived_for[h.key])):
                     continue
                 if (h.key, idx) in checked or idx in org.materialised.get(h.key, ()):
